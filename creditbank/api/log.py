@@ -1,0 +1,58 @@
+"""The public transparency endpoints under ``/api/v1/log`` (a contract: see ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import base64
+
+from flask import Blueprint, Response, jsonify
+
+from creditbank.api.params import int_param
+from creditbank.app import services
+
+blueprint = Blueprint("log", __name__, url_prefix="/api/v1/log")
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _text(body: str) -> Response:
+    response = Response(body, mimetype="text/plain")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@blueprint.get("/checkpoint")
+def checkpoint() -> Response:
+    """Serve the latest signed checkpoint (a C2SP signed note)."""
+    return _text(services().ledger.current_checkpoint().note)
+
+
+@blueprint.get("/key")
+def key() -> Response:
+    """Serve the note verifier keys, newest first."""
+    return _text(services().ledger.keyring.verifier_keys_text())
+
+
+@blueprint.get("/entries")
+def entries() -> Response:
+    """Serve a page of entry bytes for ``start <= index < end``."""
+    start, end = int_param("start"), int_param("end")
+    page = services().ledger.entries(start, end)
+    return jsonify({"entries": [{"index": idx, "data": _b64(data)} for idx, data in page]})
+
+
+@blueprint.get("/proofs/inclusion")
+def inclusion() -> Response:
+    """Serve the inclusion proof of ``index`` in the tree of ``size``."""
+    index, size = int_param("index"), int_param("size")
+    hashes = services().ledger.inclusion_proof(index, size)
+    return jsonify({"index": index, "size": size, "hashes": [_b64(h) for h in hashes]})
+
+
+@blueprint.get("/proofs/consistency")
+def consistency() -> Response:
+    """Serve the consistency proof between tree sizes ``first`` and ``second``."""
+    first, second = int_param("first"), int_param("second")
+    hashes = services().ledger.consistency_proof(first, second)
+    return jsonify({"first": first, "second": second, "hashes": [_b64(h) for h in hashes]})

@@ -1,0 +1,22 @@
+"""Strict query-parameter parsing shared by the API's blueprints."""
+
+from __future__ import annotations
+
+import re
+
+from flask import request
+
+from creditbank.errors import InvalidParameter
+
+_DECIMAL = re.compile(r"^(0|[1-9][0-9]{0,18})$")
+_MAX = 2**63 - 1
+
+
+def int_param(name: str) -> int:
+    """Read a required non-negative decimal integer query parameter."""
+    raw = request.args.get(name)
+    if raw is None:
+        raise InvalidParameter(name, "is required")
+    if not _DECIMAL.match(raw) or int(raw) > _MAX:
+        raise InvalidParameter(name, f"must be a non-negative decimal integer, got {raw!r}")
+    return int(raw)

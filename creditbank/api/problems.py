@@ -1,0 +1,57 @@
+"""The one mapping from errors to RFC 9457 problem documents (``application/problem+json``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json, request
+from werkzeug.exceptions import HTTPException
+
+from creditbank.errors import CreditbankError, InvalidInput
+
+# Stable, non-dereferenceable problem types (RFC 9457 §3.1.1 allows any URI).
+PROBLEM_TYPE_BASE = "urn:creditbank:problem:"
+log = logging.getLogger(__name__)
+
+
+def problem_response(status: int, slug: str, title: str, detail: str, **extra: Any) -> Response:
+    """Build a problem document response."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+    }
+    body.update(extra)
+    return Response(
+        json.dumps(body, ensure_ascii=False),
+        status=status,
+        mimetype="application/problem+json",
+    )
+
+
+def _from_error(error: CreditbankError) -> Response:
+    extra = dict(error.extra)
+    if isinstance(error, InvalidInput) and error.problems:
+        extra["errors"] = [problem.as_dict() for problem in error.problems]
+    return problem_response(error.status, error.slug, error.title, error.detail, **extra)
+
+
+def _from_http(error: HTTPException) -> Response:
+    status = error.code or 500
+    slug = (error.name or "error").lower().replace(" ", "-")
+    return problem_response(status, slug, error.name, error.description or error.name)
+
+
+def _from_unexpected(error: Exception) -> Response:
+    log.exception("unhandled error", exc_info=error)
+    return problem_response(500, "internal-error", "Internal error", "an unexpected error occurred")
+
+
+def init_app(app: Flask) -> None:
+    """Install the handlers."""
+    app.register_error_handler(CreditbankError, _from_error)
+    app.register_error_handler(HTTPException, _from_http)
+    app.register_error_handler(Exception, _from_unexpected)

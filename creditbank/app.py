@@ -1,0 +1,38 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+
+from creditbank.config import settings_from_env
+from creditbank.services import LazyServices, Services
+
+EXTENSION = "creditbank"
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application; ``test_config`` overrides fields of :class:`Settings`."""
+    app = Flask("creditbank", instance_relative_config=True)
+    settings = settings_from_env(default_instance=Path(app.instance_path))
+    if test_config:
+        settings = settings.with_overrides(test_config)
+    app.instance_path = str(settings.instance_path)
+    app.config["MAX_CONTENT_LENGTH"] = 32 * 1024 * 1024
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions[EXTENSION] = LazyServices(settings)
+
+    from creditbank.api import init_app as init_api
+
+    init_api(app)
+    return app
+
+
+def services() -> Services:
+    """Return the services of the current application."""
+    lazy: LazyServices = current_app.extensions[EXTENSION]
+    return lazy.get()

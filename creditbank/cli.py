@@ -1,0 +1,118 @@
+"""The ``creditbank`` command: set-up, ledger audit and key management."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from creditbank.app import EXTENSION, create_app, services
+from creditbank.errors import CreditbankError
+from creditbank.ledger.audit import audit_ledger
+from creditbank.services import LazyServices, initialise
+from creditbank.storage.database import read_connection
+
+
+class _Group(FlaskGroup):
+    """Flask's group, with our errors printed as one clear line and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CreditbankError as exc:
+            click.echo(f"error: {exc.detail}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group, create_app=create_app, add_version_option=False)
+def main() -> None:
+    """Creditbank: a credit bank with a verifiable ledger."""
+
+
+@main.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Create the instance folder, migrate the database and generate the log key."""
+    lazy: LazyServices = current_app.extensions[EXTENSION]
+    opened = initialise(lazy.settings)
+    lazy.set(opened)
+    checkpoint = opened.ledger.current_checkpoint()
+    click.echo(f"instance: {lazy.settings.instance_path}")
+    click.echo(f"log origin: {opened.ledger.origin}, size {checkpoint.size}")
+    click.echo(opened.ledger.keyring.verifier_keys_text(), nl=False)
+
+
+@main.group("ledger")
+def ledger_group() -> None:
+    """Inspect and audit the log."""
+
+
+@ledger_group.command("verify")
+@with_appcontext
+def ledger_verify() -> None:
+    """Recompute the chain and tree from the stored entries and check every checkpoint."""
+    ledger = services().ledger
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"\r  {done}/{total} entries", nl=False, err=True)
+
+    with read_connection(ledger.engine) as connection:
+        report = audit_ledger(
+            connection, ledger.keyring.verifiers(), ledger.origin, progress=progress
+        )
+    click.echo("", err=True)
+    click.echo(
+        f"ok: {report.entries_checked} entries, {report.nodes_checked} interior nodes, "
+        f"{report.checkpoints_checked} checkpoints; root {report.root_hash.hex()}"
+    )
+
+
+@ledger_group.command("checkpoint")
+@click.option("--force", is_flag=True, help="Sign a new checkpoint even if the size is unchanged.")
+@with_appcontext
+def ledger_checkpoint(force: bool) -> None:
+    """Publish a signed checkpoint of the committed tree and print it."""
+    click.echo(services().ledger.publish_checkpoint(force=force).note, nl=False)
+
+
+@main.group("keys")
+def keys_group() -> None:
+    """Manage the log's signing keys."""
+
+
+@keys_group.command("list")
+@with_appcontext
+def keys_list() -> None:
+    """Print the verifier keys, newest first."""
+    click.echo(services().ledger.keyring.verifier_keys_text(), nl=False)
+
+
+@keys_group.command("rotate")
+@with_appcontext
+def keys_rotate() -> None:
+    """Generate a new log key; checkpoints are signed by it (and older active keys) from now."""
+    ledger = services().ledger
+    signer = ledger.keyring.rotate()
+    ledger.publish_checkpoint(force=True)
+    click.echo(f"new key {signer.verifier.verifier_key()}")
+
+
+@main.group("demo")
+def demo_group() -> None:
+    """Demonstration data."""
+
+
+@demo_group.command("load")
+@with_appcontext
+def demo_load() -> None:
+    """Load the demonstration data into an empty instance (does nothing otherwise)."""
+    from creditbank.demo import load_demo
+
+    result = load_demo(services())
+    if result is None:
+        click.echo("demo: the log already has entries; nothing loaded")
+    else:
+        click.echo(f"demo: loaded {len(result.entries)} entries; tree size {result.size}")

@@ -1,0 +1,69 @@
+"""Settings read once from the environment (or a test's overrides) into an immutable value."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from creditbank.errors import InvalidInput
+
+DEFAULT_ORIGIN = "creditbank.local/log"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service needs to know about where it runs."""
+
+    instance_path: Path
+    database_url: str
+    log_origin: str = DEFAULT_ORIGIN
+    key_passphrase: bytes | None = None
+    # How old the latest checkpoint may grow before a read of it publishes a fresh one.
+    checkpoint_interval_seconds: float = 5.0
+    entries_page_size: int = 1000
+    max_batch_entries: int = 10_000
+
+    @property
+    def keys_path(self) -> Path:
+        """Folder of the log's signing keyring (outside the database)."""
+        return self.instance_path / "keys" / "log"
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
+        """Return a copy with some fields replaced (used by tests and the CLI)."""
+        return replace(self, **dict(overrides))
+
+
+def _float(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise InvalidInput(f"environment variable {name} must be a number, got {raw!r}") from None
+
+
+def sqlite_url(path: Path) -> str:
+    """Return the SQLAlchemy URL of an SQLite file."""
+    return f"sqlite:///{path}"
+
+
+def settings_from_env(
+    environ: Mapping[str, str] | None = None, *, default_instance: Path | None = None
+) -> Settings:
+    """Read ``CREDITBANK_*`` variables; the default database is an SQLite file in the instance."""
+    env = os.environ if environ is None else environ
+    instance = Path(env.get("CREDITBANK_INSTANCE") or default_instance or Path.cwd() / "instance")
+    instance = instance.resolve()
+    url = env.get("CREDITBANK_DATABASE_URL") or sqlite_url(instance / "creditbank.sqlite3")
+    passphrase = env.get("CREDITBANK_KEY_PASSPHRASE")
+    return Settings(
+        instance_path=instance,
+        database_url=url,
+        log_origin=env.get("CREDITBANK_LOG_ORIGIN") or DEFAULT_ORIGIN,
+        key_passphrase=passphrase.encode("utf-8") if passphrase else None,
+        checkpoint_interval_seconds=_float(env, "CREDITBANK_CHECKPOINT_INTERVAL", 5.0),
+    )

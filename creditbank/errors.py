@@ -1,0 +1,173 @@
+"""The one error tree of creditbank.
+
+Every error raised on purpose derives from :class:`CreditbankError`. Each class carries the
+HTTP status and the stable problem ``type`` slug that ``creditbank.api.problems`` maps, once,
+to an RFC 9457 problem document; the CLI prints the same message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One bad field: where it is (``index`` for batch items), which field, and why."""
+
+    field: str
+    reason: str
+    index: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the JSON form used in problem documents."""
+        out: dict[str, Any] = {"field": self.field, "reason": self.reason}
+        if self.index is not None:
+            out["index"] = self.index
+        return out
+
+
+class CreditbankError(Exception):
+    """Root of the error tree."""
+
+    status: ClassVar[int] = 500
+    slug: ClassVar[str] = "internal-error"
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(self, detail: str, *, extra: Mapping[str, Any] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra: dict[str, Any] = dict(extra or {})
+
+
+# --- input and request errors -------------------------------------------------------------
+
+
+class InvalidInput(CreditbankError):
+    """The request or command input is malformed; nothing was changed."""
+
+    status = 400
+    slug = "invalid-input"
+    title = "Invalid input"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        problems: Sequence[FieldProblem] = (),
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail, extra=extra)
+        self.problems = tuple(problems)
+
+
+class InvalidParameter(InvalidInput):
+    """A query parameter is missing, not an integer, or out of range."""
+
+    slug = "invalid-parameter"
+    title = "Invalid parameter"
+
+    def __init__(self, parameter: str, reason: str) -> None:
+        super().__init__(
+            f"parameter {parameter!r}: {reason}",
+            problems=[FieldProblem(field=parameter, reason=reason)],
+        )
+        self.parameter = parameter
+
+
+class NotFound(CreditbankError):
+    """The thing asked for does not exist."""
+
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(CreditbankError):
+    """The request conflicts with the current state."""
+
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
+# --- ledger errors ------------------------------------------------------------------------
+
+
+class LedgerError(CreditbankError):
+    """Something about the log itself is wrong."""
+
+    slug = "ledger-error"
+    title = "Ledger error"
+
+
+class ProofError(LedgerError):
+    """An inclusion or consistency proof does not verify."""
+
+    status = 422
+    slug = "proof-invalid"
+    title = "Proof does not verify"
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """Two values that should be equal and are not (kept for the error message)."""
+
+    expected: bytes
+    actual: bytes
+
+    def describe(self) -> str:
+        """Return both values in hex."""
+        return f"expected {self.expected.hex()}, got {self.actual.hex()}"
+
+
+class RootMismatch(ProofError):
+    """A proof led to a root other than the one given."""
+
+    slug = "root-mismatch"
+    title = "Root hash mismatch"
+
+    def __init__(self, what: str, mismatch: Mismatch) -> None:
+        super().__init__(f"{what}: {mismatch.describe()}")
+        self.mismatch = mismatch
+
+
+class NoteError(LedgerError):
+    """A signed note or checkpoint is malformed or its signatures do not verify."""
+
+    status = 422
+    slug = "note-invalid"
+    title = "Signed note invalid"
+
+
+class SigningKeyError(LedgerError):
+    """The log's signing keys are missing, unreadable or locked."""
+
+    slug = "signing-key-error"
+    title = "Signing key error"
+
+
+@dataclass(frozen=True)
+class AuditFinding:
+    """The first thing the audit found wrong: at which index (if any) and what."""
+
+    check: str
+    detail: str
+    index: int | None = None
+
+    def __str__(self) -> str:
+        where = f"index {self.index}: " if self.index is not None else ""
+        return f"{where}{self.check}: {self.detail}"
+
+
+class AuditFailed(LedgerError):
+    """The audit found the stored log inconsistent."""
+
+    slug = "audit-failed"
+    title = "Ledger audit failed"
+
+    def __init__(self, finding: AuditFinding) -> None:
+        super().__init__(str(finding))
+        self.finding = finding
+

@@ -1,0 +1,145 @@
+"""Reads of the stored log: head, entries, nodes and checkpoints, through one connection."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from creditbank.errors import LedgerError
+from creditbank.ledger.tables import (
+    LedgerCheckpoint,
+    LedgerEntry,
+    LedgerHead,
+    LedgerNode,
+    LedgerOpening,
+)
+
+HEAD_ID = 1
+# Keep IN lists well below every engine's bound-parameter limit.
+_CHUNK = 500
+
+entry_t = LedgerEntry.__table__  # type: ignore[attr-defined]
+node_t = LedgerNode.__table__  # type: ignore[attr-defined]
+opening_t = LedgerOpening.__table__  # type: ignore[attr-defined]
+checkpoint_t = LedgerCheckpoint.__table__  # type: ignore[attr-defined]
+head_t = LedgerHead.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Head:
+    """The committed state of the log."""
+
+    size: int
+    root_hash: bytes
+    last_leaf_hash: bytes
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """A checkpoint as stored: its size, root and the signed note text."""
+
+    id: int
+    size: int
+    root_hash: bytes
+    note: str
+    created_at: datetime
+
+
+def read_head(connection: Connection, *, for_update: bool = False) -> Head:
+    """Read the head row; ``for_update`` takes the sequencer's lock (PostgreSQL row lock)."""
+    query = select(head_t).where(head_t.c.id == HEAD_ID)
+    if for_update:
+        query = query.with_for_update()
+    row = connection.execute(query).one_or_none()
+    if row is None:
+        raise LedgerError("the ledger is not initialised: run 'creditbank init'")
+    return Head(row.size, row.root_hash, row.last_leaf_hash, row.updated_at)
+
+
+def _chunks(values: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+class StoredNodes:
+    """A :class:`~creditbank.ledger.proofs.NodeReader` over the database.
+
+    Leaves (even node ids) come from ``ledger_entry.leaf_hash``; interior nodes from
+    ``ledger_node``. A request costs at most two indexed queries, whatever the tree size.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def read_nodes(self, ids: Collection[int]) -> Mapping[int, bytes]:
+        """Return the hash of every requested node id."""
+        leaves = sorted(node // 2 for node in ids if node % 2 == 0)
+        interior = sorted(node for node in ids if node % 2 == 1)
+        found: dict[int, bytes] = {}
+        for chunk in _chunks(leaves):
+            rows = self._connection.execute(
+                select(entry_t.c.idx, entry_t.c.leaf_hash).where(entry_t.c.idx.in_(chunk))
+            )
+            found.update((2 * idx, leaf_hash) for idx, leaf_hash in rows)
+        for chunk in _chunks(interior):
+            rows = self._connection.execute(
+                select(node_t.c.id, node_t.c.hash).where(node_t.c.id.in_(chunk))
+            )
+            found.update((node, digest) for node, digest in rows)
+        missing = set(ids) - found.keys()
+        if missing:
+            raise LedgerError(f"stored tree is missing nodes {sorted(missing)[:5]}")
+        return found
+
+
+def read_entries(connection: Connection, start: int, end: int) -> list[tuple[int, bytes]]:
+    """Return ``(index, entry bytes)`` for ``start <= index < end`` in order."""
+    rows = connection.execute(
+        select(entry_t.c.idx, entry_t.c.data)
+        .where(entry_t.c.idx >= start, entry_t.c.idx < end)
+        .order_by(entry_t.c.idx)
+    )
+    return [(idx, data) for idx, data in rows]
+
+
+def read_openings(
+    connection: Connection, indices: Collection[int]
+) -> dict[int, tuple[bytes, bytes]]:
+    """Return ``index -> (salt, payload bytes)`` for those of ``indices`` not erased."""
+    found: dict[int, tuple[bytes, bytes]] = {}
+    for chunk in _chunks(sorted(indices)):
+        rows = connection.execute(
+            select(opening_t.c.idx, opening_t.c.salt, opening_t.c.payload).where(
+                opening_t.c.idx.in_(chunk)
+            )
+        )
+        found.update((idx, (salt, payload)) for idx, salt, payload in rows)
+    return found
+
+
+def _checkpoint(row: object) -> StoredCheckpoint:
+    return StoredCheckpoint(
+        id=row.id,  # type: ignore[attr-defined]
+        size=row.size,  # type: ignore[attr-defined]
+        root_hash=row.root_hash,  # type: ignore[attr-defined]
+        note=row.note,  # type: ignore[attr-defined]
+        created_at=row.created_at,  # type: ignore[attr-defined]
+    )
+
+
+def latest_checkpoint(connection: Connection) -> StoredCheckpoint | None:
+    """Return the checkpoint of the largest size (newest among equals), if any."""
+    row = connection.execute(
+        select(checkpoint_t).order_by(checkpoint_t.c.size.desc(), checkpoint_t.c.id.desc()).limit(1)
+    ).one_or_none()
+    return None if row is None else _checkpoint(row)
+
+
+def all_checkpoints(connection: Connection) -> Iterator[StoredCheckpoint]:
+    """Yield every stored checkpoint in publication order."""
+    for row in connection.execute(select(checkpoint_t).order_by(checkpoint_t.c.id)):
+        yield _checkpoint(row)

@@ -1,0 +1,73 @@
+"""The log's tables. Entries, nodes and checkpoints are append-only (database triggers refuse
+UPDATE and DELETE, see migration 0001); openings may be deleted, never changed, so a learner's
+payload can be erased without touching the log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, LargeBinary, Text
+from sqlmodel import Field, SQLModel
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants a 64-bit key.
+_BIG_SERIAL = BigInteger().with_variant(Integer(), "sqlite")
+
+APPEND_ONLY_TABLES = ("ledger_entry", "ledger_node", "ledger_checkpoint")
+NO_UPDATE_TABLES = ("ledger_opening",)
+
+
+class LedgerEntry(SQLModel, table=True):
+    """One leaf: its index, its RFC 9162 leaf hash and the canonical entry bytes."""
+
+    __tablename__ = "ledger_entry"
+
+    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class LedgerNode(SQLModel, table=True):
+    """A complete interior node (level >= 1), keyed by its flat in-order node id."""
+
+    __tablename__ = "ledger_node"
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+
+
+class LedgerOpening(SQLModel, table=True):
+    """What opens an entry's commitment: the salt and the canonical payload bytes."""
+
+    __tablename__ = "ledger_opening"
+
+    idx: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("ledger_entry.idx"), primary_key=True, autoincrement=False
+        )
+    )
+    salt: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class LedgerCheckpoint(SQLModel, table=True):
+    """A signed checkpoint (C2SP signed note) as it was published."""
+
+    __tablename__ = "ledger_checkpoint"
+
+    id: int | None = Field(default=None, sa_column=Column(_BIG_SERIAL, primary_key=True))
+    size: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    root_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class LedgerHead(SQLModel, table=True):
+    """The single row the sequencer locks: the committed size, root and last leaf hash."""
+
+    __tablename__ = "ledger_head"
+
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    root_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    last_leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -1,0 +1,77 @@
+"""The service's long-lived parts (engine, keyring, ledger), opened once per process."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from creditbank.config import Settings
+from creditbank.errors import SigningKeyError
+from creditbank.ledger.keys import Keyring
+from creditbank.ledger.service import Ledger
+from creditbank.storage.database import create_db_engine
+from creditbank.storage.migrate import upgrade
+
+
+@dataclass
+class Services:
+    """What request handlers and commands work with."""
+
+    settings: Settings
+    engine: Engine
+    ledger: Ledger
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.engine.dispose()
+
+
+def open_services(settings: Settings, engine: Engine | None = None) -> Services:
+    """Open the database and the keyring of an initialised instance."""
+    if not (settings.keys_path / "keyring.json").exists():
+        raise SigningKeyError(
+            f"no log signing keys in {settings.keys_path}: run 'creditbank init' first"
+        )
+    keyring = Keyring.open(settings.keys_path, settings.key_passphrase)
+    engine = engine or create_db_engine(settings.database_url)
+    ledger = Ledger(
+        engine,
+        keyring,
+        origin=settings.log_origin,
+        checkpoint_interval_seconds=settings.checkpoint_interval_seconds,
+        page_size=settings.entries_page_size,
+    )
+    return Services(settings=settings, engine=engine, ledger=ledger)
+
+
+def initialise(settings: Settings) -> Services:
+    """Create the instance folder, migrate the schema and generate the log key on first run."""
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    engine = create_db_engine(settings.database_url)
+    upgrade(engine)
+    if not (settings.keys_path / "keyring.json").exists():
+        Keyring.create(settings.keys_path, settings.log_origin, settings.key_passphrase)
+    return open_services(settings, engine)
+
+
+class LazyServices:
+    """Opens :class:`Services` on first use, so commands like ``init`` run before keys exist."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._services: Services | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Services:
+        """Return the opened services, opening them the first time."""
+        with self._lock:
+            if self._services is None:
+                self._services = open_services(self.settings)
+            return self._services
+
+    def set(self, services: Services) -> None:
+        """Use already opened services (after ``initialise``)."""
+        with self._lock:
+            self._services = services

@@ -1,0 +1,1 @@
+"""Storage: database engines, transactions and schema migrations (SQLite and PostgreSQL)."""
