@@ -6,12 +6,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 
+from creditbank.api import init_app as init_api
 from creditbank.config import settings_from_env
-from creditbank.services import LazyServices, Services
-
-EXTENSION = "creditbank"
+from creditbank.services import EXTENSION, LazyServices
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -25,14 +24,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION] = LazyServices(settings)
-
-    from creditbank.api import init_app as init_api
-
     init_api(app)
     return app
-
-
-def services() -> Services:
-    """Return the services of the current application."""
-    lazy: LazyServices = current_app.extensions[EXTENSION]
-    return lazy.get()

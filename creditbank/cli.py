@@ -6,13 +6,13 @@ import sys
 from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from creditbank.app import EXTENSION, create_app, services
+from creditbank.app import create_app
+from creditbank.demo import load_demo
 from creditbank.errors import CreditbankError
 from creditbank.ledger.audit import audit_ledger
-from creditbank.services import LazyServices, initialise
+from creditbank.services import initialise, lazy_services, services
 from creditbank.storage.database import read_connection
 
 
@@ -36,7 +36,7 @@ def main() -> None:
 @with_appcontext
 def init_command() -> None:
     """Create the instance folder, migrate the database and generate the log key."""
-    lazy: LazyServices = current_app.extensions[EXTENSION]
+    lazy = lazy_services()
     opened = initialise(lazy.settings)
     lazy.set(opened)
     checkpoint = opened.ledger.current_checkpoint()
@@ -94,9 +94,7 @@ def keys_list() -> None:
 @with_appcontext
 def keys_rotate() -> None:
     """Generate a new log key; checkpoints are signed by it (and older active keys) from now."""
-    ledger = services().ledger
-    signer = ledger.keyring.rotate()
-    ledger.publish_checkpoint(force=True)
+    signer = services().ledger.rotate_key()
     click.echo(f"new key {signer.verifier.verifier_key()}")
 
 
@@ -109,8 +107,6 @@ def demo_group() -> None:
 @with_appcontext
 def demo_load() -> None:
     """Load the demonstration data into an empty instance (does nothing otherwise)."""
-    from creditbank.demo import load_demo
-
     result = load_demo(services())
     if result is None:
         click.echo("demo: the log already has entries; nothing loaded")

@@ -170,4 +170,3 @@ class AuditFailed(LedgerError):
     def __init__(self, finding: AuditFinding) -> None:
         super().__init__(str(finding))
         self.finding = finding
-

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import Engine
 
 from creditbank.config import Settings
@@ -75,3 +76,17 @@ class LazyServices:
         """Use already opened services (after ``initialise``)."""
         with self._lock:
             self._services = services
+
+
+EXTENSION = "creditbank"  # the key of the application's LazyServices in ``app.extensions``
+
+
+def lazy_services() -> LazyServices:
+    """Return the current Flask application's (possibly unopened) services."""
+    lazy: LazyServices = current_app.extensions[EXTENSION]
+    return lazy
+
+
+def services() -> Services:
+    """Return the services of the current Flask application, opening them on first use."""
+    return lazy_services().get()

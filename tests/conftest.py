@@ -13,9 +13,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from creditbank.app import EXTENSION, create_app
+from creditbank.app import create_app
 from creditbank.config import Settings, sqlite_url
-from creditbank.services import Services, initialise
+from creditbank.services import EXTENSION, Services, initialise
 from creditbank.storage.database import normalise_url
 
 POSTGRES_ENV = "CREDITBANK_TEST_POSTGRES_URL"
@@ -67,7 +67,10 @@ def engine_name(request: pytest.FixtureRequest) -> str:
 def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     """Settings on SQLite, or on PostgreSQL when the test is parametrised with ``engine_name``."""
     url = None
-    if "engine_name" in request.fixturenames and request.getfixturevalue("engine_name") == "postgres":
+    if (
+        "engine_name" in request.fixturenames
+        and request.getfixturevalue("engine_name") == "postgres"
+    ):
         url = request.getfixturevalue("postgres_url")
     return make_settings(tmp_path / "instance", url)
 

@@ -7,7 +7,7 @@ import base64
 from flask import Blueprint, Response, jsonify
 
 from creditbank.api.params import int_param
-from creditbank.app import services
+from creditbank.services import services
 
 blueprint = Blueprint("log", __name__, url_prefix="/api/v1/log")
 

@@ -1,12 +1,15 @@
-"""The full audit: recompute the chain and the tree from the stored entries and check every
-stored checkpoint against them. It reports the first thing wrong, at the lowest index, and
-what it is. It trusts nothing derived (leaf hashes, nodes, the head) that it can recompute."""
+"""The full audit: recompute the chain and the tree and check every stored checkpoint.
+
+It reports the first thing wrong, at the lowest index, and what it is. It trusts nothing
+derived (leaf hashes, nodes, the head) that it can recompute from the entries.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from sqlalchemy import Connection, func, select
 
@@ -19,6 +22,7 @@ from creditbank.ledger.nodes import node_position
 from creditbank.ledger.note import NoteVerifier
 from creditbank.ledger.proofs import consistency_proof
 from creditbank.ledger.store import (
+    Head,
     StoredCheckpoint,
     StoredNodes,
     all_checkpoints,
@@ -61,6 +65,71 @@ def _check_signatures(
             raise _fail("checkpoint record", f"{where}: signed text differs from stored columns")
 
 
+class _Walk:
+    """The state of one pass over the entries in index order: the tree and chain so far."""
+
+    def __init__(self, checkpoints: Sequence[StoredCheckpoint]) -> None:
+        self.tree = CompactRange.empty()
+        self.prev = GENESIS_PREV
+        self.size = 0
+        self.nodes_checked = 0
+        self.last_good = 0  # the largest size a checkpoint was found to agree with
+        self.by_size: dict[int, list[StoredCheckpoint]] = defaultdict(list)
+        for stored in checkpoints:
+            self.by_size[stored.size].append(stored)
+
+    def check_checkpoints(self) -> None:
+        """Every checkpoint signed at the current size has the recomputed root."""
+        root = self.tree.root()
+        for stored in self.by_size.get(self.size, ()):
+            if stored.root_hash != root:
+                raise _fail(
+                    "checkpoint root",
+                    f"checkpoint #{stored.id} signed size {self.size} with root "
+                    f"{stored.root_hash.hex()}, the stored entries give {root.hex()}: "
+                    f"an entry in [{self.last_good}, {self.size}) differs from what was signed",
+                    self.last_good,
+                )
+            self.last_good = self.size
+
+    def entry(
+        self, idx: int, data: bytes, opening: tuple[bytes, bytes] | None, stored_leaf: bytes | None
+    ) -> dict[int, bytes]:
+        """Check one entry and add it to the tree; return the interior nodes it completes."""
+        # 2. No gaps: the stored indices are exactly 0, 1, 2, …
+        if idx != self.size:
+            raise _fail("missing entry", f"entry {self.size} is absent (next is {idx})", self.size)
+        # 3. The envelope is well-formed and sits at its own index.
+        try:
+            envelope = decode_envelope(data)
+        except LedgerError as exc:
+            raise _fail("envelope", exc.detail, idx) from None
+        if envelope.index != idx:
+            raise _fail("index", f"entry stored at {idx} says it is {envelope.index}", idx)
+        # 4. The hash chain links it to its predecessor.
+        if envelope.prev != self.prev:
+            # The link breaks between idx-1 and idx: the earlier entry was altered, or
+            # (less likely, as its own successor would break too) this one's link was.
+            raise _fail(
+                "hash chain",
+                f"entry {idx} links to {envelope.prev.hex()} but entry {idx - 1} hashes to "
+                f"{self.prev.hex()}",
+                idx - 1,
+            )
+        # 5. The payload kept aside (if not erased) still opens the commitment.
+        if opening is not None and commitment(*opening) != envelope.commitment:
+            raise _fail("commitment", "stored payload does not open the commitment", idx)
+        # 6. The stored leaf hash (used for proofs) is the hash of these bytes.
+        leaf = hash_leaf(data)
+        if stored_leaf != leaf:
+            raise _fail("leaf hash", "stored leaf hash differs from the entry bytes' hash", idx)
+        completed = self.tree.append(leaf)
+        self.prev = leaf
+        self.size += 1
+        self.check_checkpoints()
+        return dict(completed)
+
+
 def audit_ledger(
     connection: Connection,
     verifiers: Sequence[NoteVerifier],
@@ -73,96 +142,54 @@ def audit_ledger(
     checkpoints = list(all_checkpoints(connection))
     # 1. Every checkpoint is signed by a known log key and says what its row says.
     _check_signatures(checkpoints, verifiers, origin)
-    by_size: dict[int, list[StoredCheckpoint]] = defaultdict(list)
-    for stored in checkpoints:
-        by_size[stored.size].append(stored)
-
-    tree = CompactRange.empty()
-    prev = GENESIS_PREV
-    nodes_checked = 0
-    expected = 0
-
-    last_good = 0  # the largest size a checkpoint was found to agree with
-
-    def check_checkpoints_at(size: int) -> None:
-        nonlocal last_good
-        for stored in by_size.get(size, ()):
-            if stored.root_hash != tree.root():
-                raise _fail(
-                    "checkpoint root",
-                    f"checkpoint #{stored.id} signed size {size} with root "
-                    f"{stored.root_hash.hex()}, the stored entries give {tree.root().hex()}: "
-                    f"an entry in [{last_good}, {size}) differs from what was signed",
-                    last_good,
-                )
-            last_good = size
-
-    check_checkpoints_at(0)
-    while True:
-        page = read_entries(connection, expected, expected + PAGE)
-        if not page:
-            break
+    walk = _Walk(checkpoints)
+    walk.check_checkpoints()
+    while page := read_entries(connection, walk.size, walk.size + PAGE):
         openings = read_openings(connection, [idx for idx, _ in page])
+        stored_leaves = _stored_leaf_hashes(connection, page[0][0], page[-1][0])
         emitted: dict[int, bytes] = {}
         for idx, data in page:
-            # 2. No gaps: the stored indices are exactly 0, 1, 2, …
-            if idx != expected:
-                raise _fail(
-                    "missing entry", f"entry {expected} is absent (next is {idx})", expected
-                )
-            # 3. The envelope is well-formed and sits at its own index.
-            try:
-                envelope = decode_envelope(data)
-            except LedgerError as exc:
-                raise _fail("envelope", exc.detail, idx) from None
-            if envelope.index != idx:
-                raise _fail("index", f"entry stored at {idx} says it is {envelope.index}", idx)
-            # 4. The hash chain links it to its predecessor.
-            if envelope.prev != prev:
-                # The link breaks between idx-1 and idx: the earlier entry was altered, or
-                # (less likely, as its own successor would break too) this one's link was.
-                raise _fail(
-                    "hash chain",
-                    f"entry {idx} links to {envelope.prev.hex()} but entry {idx - 1} hashes to "
-                    f"{prev.hex()}",
-                    idx - 1,
-                )
-            # 5. The payload kept aside (if not erased) still opens the commitment.
-            opening = openings.get(idx)
-            if opening is not None and commitment(*opening) != envelope.commitment:
-                raise _fail("commitment", "stored payload does not open the commitment", idx)
-            leaf = hash_leaf(data)
-            emitted.update(tree.append(leaf))
-            prev = leaf
-            expected += 1
-            check_checkpoints_at(expected)
-        # 6. Stored leaf hashes and interior nodes equal the recomputed ones.
-        _check_stored_hashes(connection, page, emitted)
-        nodes_checked += len(emitted)
+            emitted.update(walk.entry(idx, data, openings.get(idx), stored_leaves.get(idx)))
+        # 7. Stored interior nodes equal the recomputed ones.
+        _check_stored_nodes(connection, emitted)
+        walk.nodes_checked += len(emitted)
         if progress is not None:
-            progress(expected, head.size)
+            progress(walk.size, head.size)
+    _check_nothing_beyond(connection, walk, checkpoints, head)
+    _check_successive(connection, checkpoints)
+    return AuditReport(walk.size, walk.tree.root(), walk.size, walk.nodes_checked, len(checkpoints))
 
-    # 7. Nothing beyond the entries: no checkpoint or head claims a larger tree.
-    beyond = [stored for stored in checkpoints if stored.size > expected]
+
+def _check_nothing_beyond(
+    connection: Connection, walk: _Walk, checkpoints: Sequence[StoredCheckpoint], head: Head
+) -> None:
+    # 8. No checkpoint, node or head claims more than the entries give.
+    beyond = [stored for stored in checkpoints if stored.size > walk.size]
     if beyond:
         raise _fail(
             "missing entry",
-            f"checkpoint #{beyond[0].id} covers {beyond[0].size} entries, only {expected} stored",
-            expected,
+            f"checkpoint #{beyond[0].id} covers {beyond[0].size} entries, only {walk.size} stored",
+            walk.size,
         )
     stored_nodes = connection.execute(select(func.count()).select_from(node_t)).scalar_one()
-    if stored_nodes != nodes_checked:
-        raise _fail("tree node", f"{stored_nodes} interior nodes stored, {nodes_checked} expected")
-    if head.size != expected or head.root_hash != tree.root() or head.last_leaf_hash != prev:
+    if stored_nodes != walk.nodes_checked:
+        raise _fail(
+            "tree node", f"{stored_nodes} interior nodes stored, {walk.nodes_checked} expected"
+        )
+    root = walk.tree.root()
+    if head.size != walk.size or head.root_hash != root or head.last_leaf_hash != walk.prev:
         raise _fail(
             "head",
             f"head says size {head.size} root {head.root_hash.hex()}, entries give size "
-            f"{expected} root {tree.root().hex()}",
-            min(head.size, expected),
+            f"{walk.size} root {root.hex()}",
+            min(head.size, walk.size),
         )
-    # 8. Successive checkpoints are consistent, proven from the stored nodes.
+
+
+def _check_successive(connection: Connection, checkpoints: Sequence[StoredCheckpoint]) -> None:
+    # 9. Successive checkpoints are consistent, proven from the stored nodes.
     reader = StoredNodes(connection)
-    for older, newer in zip(checkpoints, checkpoints[1:], strict=False):
+    for older, newer in pairwise(checkpoints):
         if newer.size < older.size:
             raise _fail(
                 "checkpoint order",
@@ -179,23 +206,18 @@ def audit_ledger(
                 "checkpoint consistency",
                 f"checkpoints #{older.id} and #{newer.id}: {exc.detail}",
             ) from None
-    return AuditReport(expected, tree.root(), expected, nodes_checked, len(checkpoints))
 
 
-def _check_stored_hashes(
-    connection: Connection, page: Sequence[tuple[int, bytes]], emitted: dict[int, bytes]
-) -> None:
-    first, last = page[0][0], page[-1][0]
-    stored_leaves = dict(
-        connection.execute(
-            select(entry_t.c.idx, entry_t.c.leaf_hash).where(
-                entry_t.c.idx >= first, entry_t.c.idx <= last
-            )
-        ).all()
-    )
-    for idx, data in page:
-        if stored_leaves.get(idx) != hash_leaf(data):
-            raise _fail("leaf hash", "stored leaf hash differs from the entry bytes' hash", idx)
+def _stored_leaf_hashes(connection: Connection, first: int, last: int) -> dict[int, bytes]:
+    rows = connection.execute(
+        select(entry_t.c.idx, entry_t.c.leaf_hash).where(
+            entry_t.c.idx >= first, entry_t.c.idx <= last
+        )
+    ).all()
+    return {idx: leaf for idx, leaf in rows}
+
+
+def _check_stored_nodes(connection: Connection, emitted: dict[int, bytes]) -> None:
     stored = StoredNodes(connection)
     try:
         found = stored.read_nodes(list(emitted))

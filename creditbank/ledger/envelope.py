@@ -3,7 +3,8 @@
 The leaf data is the RFC 8785 canonical JSON of::
 
     {"v": 1, "index": i, "kind": "...", "time": "...Z", "actor": "...",
-     "prev": hex(leaf hash of entry i-1, or 32 zero bytes), "commitment": hex(SHA-256(salt ‖ payload))}
+     "prev": hex(leaf hash of entry i-1, or 32 zero bytes),
+     "commitment": hex(SHA-256(salt ‖ payload))}
 
 where ``payload`` is the canonical JSON of the entry's content. The salt is random per entry so
 that a guessable payload (a grade, a date) cannot be confirmed from the public log.

@@ -68,7 +68,8 @@ class KeyInfo:
     @property
     def verifier(self) -> NoteVerifier:
         """The note verifier of this key."""
-        return NoteVerifier(self.name, self.key_id, Ed25519PublicKey.from_public_bytes(self.public_key))
+        public_key = Ed25519PublicKey.from_public_bytes(self.public_key)
+        return NoteVerifier(self.name, self.key_id, public_key)
 
     def to_json(self) -> dict[str, Any]:
         """Return the keyring.json entry."""
@@ -185,6 +186,7 @@ class Keyring:
         self._passphrase = passphrase
         self._keys = keys
         self._private = private
+        self._stamp = _stamp(directory)
 
     def __repr__(self) -> str:
         return f"Keyring({str(self.directory)!r}, {len(self._keys)} keys)"
@@ -220,28 +222,31 @@ class Keyring:
         if not (directory / KEYRING_FILE).is_file():
             raise SigningKeyError(f"no keyring in {directory}: {KEYRING_FILE} is missing")
         _check_private(directory)
-        keys = _read_keys(directory)
-        private: dict[bytes, Ed25519PrivateKey] = {}
-        for info in keys:
-            path = directory / info.filename
-            if not path.exists() and not info.active:
-                # A retired key's private half may be deleted; its public half is listed.
-                continue
-            private[info.key_id] = _load_private(path, info, passphrase)
+        keys, private = _load_all(directory, passphrase)
         return cls(directory, passphrase, keys, private)
+
+    def refresh(self) -> None:
+        """Reload the keys if another process rotated or retired one since we read them."""
+        stamp = _stamp(self.directory)
+        if stamp != self._stamp:
+            self._keys, self._private = _load_all(self.directory, self._passphrase)
+            self._stamp = stamp
 
     # --- reading ----------------------------------------------------------------------------
 
     def keys(self) -> list[KeyInfo]:
         """Return every key ever used, in creation order."""
+        self.refresh()
         return list(self._keys)
 
     def signers(self) -> list[NoteSigner]:
         """Return the active keys, newest first."""
+        self.refresh()
         return [self._signer(info) for info in reversed(self._keys) if info.active]
 
     def verifiers(self) -> list[NoteVerifier]:
         """Return the verifiers of every key ever used, newest first."""
+        self.refresh()
         return [info.verifier for info in reversed(self._keys)]
 
     @property
@@ -282,6 +287,7 @@ class Keyring:
             keys[position] = retired
             self._save(keys)
             self._keys = keys
+            self._stamp = _stamp(self.directory)
             return retired
 
     def _add(self, signer: NoteSigner) -> NoteSigner:
@@ -306,6 +312,7 @@ class Keyring:
         self._save(keys)
         self._keys = keys
         self._private[info.key_id] = signer.private_key
+        self._stamp = _stamp(self.directory)
         return signer
 
     def _save(self, keys: list[KeyInfo]) -> None:
@@ -319,18 +326,42 @@ class Keyring:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        """Hold the directory lock, and refuse to change a keyring that changed on disk."""
+        """Hold the directory lock, working from what is on disk now.
+
+        Another process may have rotated a key since this one read the keyring.
+        """
         fd = os.open(self.directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, FILE_MODE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            on_disk = _read_keys(self.directory) if self._keys else []
-            if on_disk != self._keys:
-                raise SigningKeyError(
-                    f"the keyring in {self.directory} changed since it was opened; reopen it"
-                )
+            if self._keys:
+                self.refresh()
             yield
         finally:
             os.close(fd)
+
+
+def _stamp(directory: Path) -> tuple[int, int, int]:
+    # keyring.json is replaced (new inode) on every change, so this is a cheap change check
+    # that lets long-running workers pick up a rotation made by the command line.
+    try:
+        info = (directory / KEYRING_FILE).stat()
+    except FileNotFoundError:
+        return (0, 0, 0)
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+def _load_all(
+    directory: Path, passphrase: bytes | None
+) -> tuple[list[KeyInfo], dict[bytes, Ed25519PrivateKey]]:
+    keys = _read_keys(directory)
+    private: dict[bytes, Ed25519PrivateKey] = {}
+    for info in keys:
+        path = directory / info.filename
+        if not path.exists() and not info.active:
+            # A retired key's private half may be deleted; its public half is listed.
+            continue
+        private[info.key_id] = _load_private(path, info, passphrase)
+    return keys, private
 
 
 def _check_passphrase(passphrase: bytes | None) -> None:

@@ -149,7 +149,8 @@ class NoteVerifier:
 
 
 def _split_key(text: str, parts: int, what: str) -> list[str]:
-    fields = text.split("+")
+    # Names and hex ids never contain '+', but the base64 key at the end may.
+    fields = text.split("+", parts - 1)
     if len(fields) != parts:
         raise NoteError(f"{what} must have {parts} '+'-separated fields, got {len(fields)}")
     return fields
@@ -162,9 +163,7 @@ def _parse_key_fields(name: str, hex_id: str, encoded: str, what: str) -> tuple[
         raise NoteError(f"{what} key id {hex_id!r} is not 8 lowercase hex digits")
     raw = _b64decode(encoded, f"{what} key")
     if len(raw) != 1 + ED25519_KEY_SIZE:
-        raise NoteError(
-            f"{what} key must be 1 + {ED25519_KEY_SIZE} bytes, got {len(raw)} bytes"
-        )
+        raise NoteError(f"{what} key must be 1 + {ED25519_KEY_SIZE} bytes, got {len(raw)} bytes")
     if raw[0] != ED25519:
         raise NoteError(f"{what} key type 0x{raw[0]:02x} is not Ed25519 (0x01)")
     return bytes.fromhex(hex_id), raw[1:]
@@ -229,9 +228,7 @@ class NoteSigner:
     def signer_key(self) -> str:
         """Return the Go signer key text ``PRIVATE+KEY+<name>+<hex id>+base64(0x01 || seed)``."""
         seed = self._private_key.private_bytes_raw()
-        return (
-            f"{_SIGNER_KEY_PREFIX}{self._verifier.label}+{_b64encode(bytes([ED25519]) + seed)}"
-        )
+        return f"{_SIGNER_KEY_PREFIX}{self._verifier.label}+{_b64encode(bytes([ED25519]) + seed)}"
 
 
 def parse_signer_key(text: str) -> NoteSigner:
@@ -358,12 +355,12 @@ def open_note(
     message = note.text.encode("utf-8")
     verified: dict[tuple[str, bytes], NoteVerifier] = {}
     for sig in note.signatures:
-        verifier = known.get((sig.name, sig.key_id))
-        if verifier is None:
-            continue
-        if not verifier.verify(message, sig.signature):
+        match = known.get((sig.name, sig.key_id))
+        if match is None:
+            continue  # a signature by a key we were not asked to trust (e.g. a witness)
+        if not match.verify(message, sig.signature):
             raise NoteError(f"signature by {sig.label} does not verify")
-        verified[(sig.name, sig.key_id)] = verifier
+        verified[(sig.name, sig.key_id)] = match
     if not verified:
         raise NoteError("no signature from a known key")
     return note, tuple(verified.values())

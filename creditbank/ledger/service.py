@@ -11,7 +11,9 @@ from sqlalchemy import Connection, Engine, insert
 
 from creditbank.errors import InvalidParameter
 from creditbank.ledger.checkpoint import Checkpoint, sign_checkpoint
+from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.keys import Keyring
+from creditbank.ledger.note import NoteSigner
 from creditbank.ledger.proofs import consistency_proof, inclusion_proof
 from creditbank.ledger.sequencer import AppendResult, NewEntry, append_entries
 from creditbank.ledger.store import (
@@ -56,6 +58,21 @@ class Ledger:
         self.page_size = page_size
 
     # --- writing ----------------------------------------------------------------------------
+
+    def rotate_key(self) -> NoteSigner:
+        """Add a new log key, record it in the log, and sign a checkpoint with it at once."""
+        signer = self.keyring.rotate()
+        self.append(
+            [
+                NewEntry(
+                    kind=EntryKind.LOG_KEY_ROTATED,
+                    actor="bank",
+                    payload={"verifier_key": signer.verifier.verifier_key()},
+                )
+            ]
+        )
+        self.publish_checkpoint(force=True)
+        return signer
 
     @contextmanager
     def transaction(self) -> Iterator[LedgerTransaction]:

@@ -1,6 +1,9 @@
-"""The log's tables. Entries, nodes and checkpoints are append-only (database triggers refuse
-UPDATE and DELETE, see migration 0001); openings may be deleted, never changed, so a learner's
-payload can be erased without touching the log."""
+"""The log's tables.
+
+Entries, nodes and checkpoints are append-only (database triggers refuse UPDATE and DELETE,
+see migration 0001); openings may be deleted, never changed, so a learner's payload can be
+erased without touching the log.
+"""
 
 from __future__ import annotations
 

@@ -67,9 +67,11 @@ def create_db_engine(url: str, **options: Any) -> Engine:
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """Open a transaction that may write the log; commits on success, rolls back on error."""
-    with engine.connect() as connection:
-        if is_sqlite(engine):
-            connection = connection.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+    with engine.connect() as plain:
+        # SQLite: take the write lock at BEGIN, so two writers queue instead of deadlocking.
+        connection = (
+            plain.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"}) if is_sqlite(engine) else plain
+        )
         with connection.begin():
             yield connection
 

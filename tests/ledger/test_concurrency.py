@@ -34,7 +34,9 @@ def test_concurrent_writers(services: Services, engine_name: str) -> None:
     with read_connection(services.engine) as connection:
         indices = list(connection.execute(select(entry_t.c.idx).order_by(entry_t.c.idx)).scalars())
         payloads = dict(connection.execute(select(opening_t.c.idx, opening_t.c.payload)).all())
-        report = audit_ledger(connection, services.ledger.keyring.verifiers(), services.ledger.origin)
+        report = audit_ledger(
+            connection, services.ledger.keyring.verifiers(), services.ledger.origin
+        )
 
     # Indices are exactly 0..n-1, once each; the chain and the tree verify.
     assert indices == list(range(len(indices)))

@@ -50,7 +50,13 @@ def test_envelope_holds_commitment_not_payload(services: Services) -> None:
     data = result.entries[0].envelope.encode()
     assert "张三".encode() not in data and b"93" not in data
     assert set(decode_envelope(data).to_json()) == {
-        "v", "index", "kind", "time", "actor", "prev", "commitment",
+        "v",
+        "index",
+        "kind",
+        "time",
+        "actor",
+        "prev",
+        "commitment",
     }
 
 
@@ -99,8 +105,10 @@ def test_empty_batch_is_refused(services: Services) -> None:
 
 
 def test_append_outside_write_transaction_is_refused(services: Services) -> None:
-    with services.engine.connect() as connection, connection.begin(), pytest.raises(
-        LedgerError, match="write_transaction"
+    with (
+        services.engine.connect() as connection,
+        connection.begin(),
+        pytest.raises(LedgerError, match="write_transaction"),
     ):
         append_entries(connection, entries(1))
 

@@ -1,0 +1,62 @@
+"""The ``creditbank`` command end to end on a fresh instance folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import create_engine, text
+
+from creditbank.cli import main
+from tests.conftest import ORIGIN
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def invoke(tmp_path: Path) -> Invoke:
+    runner = CliRunner(
+        env={"CREDITBANK_INSTANCE": str(tmp_path / "instance"), "CREDITBANK_LOG_ORIGIN": ORIGIN}
+    )
+
+    def run(*args: str) -> Result:
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    return run
+
+
+def test_init_demo_verify_rotate(invoke: Invoke, tmp_path: Path) -> None:
+    first = invoke("init")
+    assert first.exit_code == 0, first.output
+    assert f"log origin: {ORIGIN}, size 0" in first.output
+    assert invoke("init").exit_code == 0  # a second init keeps the keys and the data
+    assert "loaded 6 entries" in invoke("demo", "load").output
+    assert "nothing loaded" in invoke("demo", "load").output
+    verified = invoke("ledger", "verify")
+    assert verified.exit_code == 0 and "ok: 6 entries" in verified.output
+
+    rotated = invoke("keys", "rotate")
+    assert rotated.exit_code == 0 and rotated.output.startswith(f"new key {ORIGIN}+")
+    keys = invoke("keys", "list").output.splitlines()
+    assert len(keys) == 2 and rotated.output.split()[-1] == keys[0]
+    # The rotation is itself a log entry, and the log still verifies with both keys.
+    assert "ok: 7 entries" in invoke("ledger", "verify").output
+    checkpoint = invoke("ledger", "checkpoint", "--force").output
+    assert checkpoint.startswith(f"{ORIGIN}\n7\n") and checkpoint.count("\n— ") == 2
+
+
+def test_verify_names_tampering_and_fails(invoke: Invoke, tmp_path: Path) -> None:
+    invoke("init")
+    invoke("demo", "load")
+    engine = create_engine(f"sqlite:///{tmp_path / 'instance' / 'creditbank.sqlite3'}")
+    with engine.begin() as connection:
+        connection.execute(text("DROP TRIGGER ledger_entry_no_update"))
+        connection.execute(
+            text("UPDATE ledger_entry SET data = replace(data, 'bank', 'evil') WHERE idx = 2")
+        )
+    engine.dispose()
+    result = invoke("ledger", "verify")
+    assert result.exit_code == 2
+    assert result.output.startswith("error: index 2: envelope")
