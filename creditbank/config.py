@@ -31,6 +31,11 @@ class Settings:
         """Folder of the log's signing keyring (outside the database)."""
         return self.instance_path / "keys" / "log"
 
+    @property
+    def kek_path(self) -> Path:
+        """Folder of the key-encryption keys that seal personal data (outside the database)."""
+        return self.instance_path / "keys" / "kek"
+
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
         """Return a copy with some fields replaced (used by tests and the CLI)."""
         return replace(self, **dict(overrides))

@@ -84,6 +84,30 @@ class NotFound(CreditbankError):
     title = "Not found"
 
 
+class Unauthenticated(CreditbankError):
+    """No valid credentials came with a request that needs them."""
+
+    status = 401
+    slug = "unauthenticated"
+    title = "Authentication required"
+
+
+class Forbidden(CreditbankError):
+    """The caller is known but may not do this; nothing was changed."""
+
+    status = 403
+    slug = "forbidden"
+    title = "Forbidden"
+
+
+class PayloadTooLarge(InvalidInput):
+    """A body or batch is larger than the service accepts."""
+
+    status = 413
+    slug = "payload-too-large"
+    title = "Payload too large"
+
+
 class Conflict(CreditbankError):
     """The request conflicts with the current state."""
 

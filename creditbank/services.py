@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from creditbank.config import Settings
 from creditbank.errors import SigningKeyError
+from creditbank.identity.sealing import FieldSealer, KeyEncryptionKeys
 from creditbank.ledger.keys import Keyring
 from creditbank.ledger.service import Ledger
 from creditbank.storage.database import create_db_engine
@@ -23,6 +24,7 @@ class Services:
     settings: Settings
     engine: Engine
     ledger: Ledger
+    sealer: FieldSealer
 
     def close(self) -> None:
         """Release database connections."""
@@ -44,7 +46,8 @@ def open_services(settings: Settings, engine: Engine | None = None) -> Services:
         checkpoint_interval_seconds=settings.checkpoint_interval_seconds,
         page_size=settings.entries_page_size,
     )
-    return Services(settings=settings, engine=engine, ledger=ledger)
+    keks = KeyEncryptionKeys.open(settings.kek_path, settings.key_passphrase)
+    return Services(settings=settings, engine=engine, ledger=ledger, sealer=FieldSealer(keks))
 
 
 def initialise(settings: Settings) -> Services:
@@ -54,6 +57,8 @@ def initialise(settings: Settings) -> Services:
     upgrade(engine)
     if not (settings.keys_path / "keyring.json").exists():
         Keyring.create(settings.keys_path, settings.log_origin, settings.key_passphrase)
+    if not settings.kek_path.exists():
+        KeyEncryptionKeys.create(settings.kek_path, settings.key_passphrase)
     return open_services(settings, engine)
 
 

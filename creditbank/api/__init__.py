@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from flask import Flask
 
-from creditbank.api import log, problems
+from creditbank.api import institutions, learners, log, problems, records, sessions
 
 
 def init_app(app: Flask) -> None:
     """Register the error handlers and every blueprint."""
     problems.init_app(app)
     app.register_blueprint(log.blueprint)
+    app.register_blueprint(institutions.blueprint)
+    app.register_blueprint(learners.blueprint)
+    app.register_blueprint(learners.consents_blueprint)
+    app.register_blueprint(records.blueprint)
+    app.register_blueprint(sessions.blueprint)

@@ -40,6 +40,7 @@ class EntryKind(StrEnum):
     INSTITUTION_REGISTERED = "institution.registered"
     INSTITUTION_KEY_ADDED = "institution.key_added"
     INSTITUTION_KEY_REVOKED = "institution.key_revoked"
+    INSTITUTION_UPDATED = "institution.updated"
     LEARNER_OPENED = "learner.opened"
     RECORD_POSTED = "record.posted"
     RECORD_CORRECTED = "record.corrected"

@@ -8,9 +8,7 @@ in-memory tree in ``test_proofs_property``; this covers storage, node ids and th
 from __future__ import annotations
 
 import random
-import tempfile
-from functools import cache
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -32,9 +30,9 @@ class _Grown:
         self.leaves = leaves
 
 
-@cache
-def _grown() -> _Grown:
-    directory = Path(tempfile.mkdtemp(prefix="creditbank-proofs-"))
+@pytest.fixture(scope="module")
+def grown(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Grown]:
+    directory = tmp_path_factory.mktemp("proofs")
     services = initialise(make_settings(directory / "instance"))
     rng = random.Random(9162)
     roots: dict[int, bytes] = {}
@@ -45,7 +43,8 @@ def _grown() -> _Grown:
         leaves.extend(entry.leaf_hash for entry in result.entries)
         # The sequencer's root at each batch end; these sizes are the ones proofs are asked at.
         roots[result.size] = result.root_hash
-    return _Grown(services, roots, leaves)
+    yield _Grown(services, roots, leaves)
+    services.close()
 
 
 def _flip(data: bytes, bit: int) -> bytes:
@@ -60,8 +59,7 @@ def _sizes(grown: _Grown) -> list[int]:
 
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
-def test_inclusion_proofs_from_storage(data: st.DataObject) -> None:
-    grown = _grown()
+def test_inclusion_proofs_from_storage(grown: _Grown, data: st.DataObject) -> None:
     size = data.draw(st.sampled_from(_sizes(grown)), label="size")
     index = data.draw(st.integers(0, size - 1), label="index")
     root, leaf = grown.roots[size], grown.leaves[index]
@@ -87,8 +85,7 @@ def test_inclusion_proofs_from_storage(data: st.DataObject) -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
-def test_consistency_proofs_from_storage(data: st.DataObject) -> None:
-    grown = _grown()
+def test_consistency_proofs_from_storage(grown: _Grown, data: st.DataObject) -> None:
     sizes = _sizes(grown)
     second = data.draw(st.sampled_from(sizes), label="second")
     first = data.draw(st.sampled_from([s for s in sizes if s <= second]), label="first")

@@ -1,0 +1,149 @@
+"""``/api/v1/institutions``: member institutions, their API keys and batch-signing keys."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+from creditbank.api.access import require_client, require_operator
+from creditbank.api.bodies import json_object, load
+from creditbank.api.schemas.members import (
+    ClientIn,
+    ClientListOut,
+    ClientOut,
+    InstitutionIn,
+    InstitutionListOut,
+    InstitutionOut,
+    InstitutionSettingsIn,
+    IssuedClientOut,
+    SigningKeyIn,
+    SigningKeyListOut,
+    SigningKeyOut,
+)
+from creditbank.auth.principals import Role
+from creditbank.clock import utc_now
+from creditbank.institutions import service
+from creditbank.services import services
+from creditbank.storage.database import read_connection, write_transaction
+
+blueprint = Blueprint("institutions", __name__, url_prefix="/api/v1/institutions")
+
+
+def _institution(found: service.RegisteredInstitution) -> dict[str, Any]:
+    return dict(
+        InstitutionOut().dump(
+            {
+                **asdict(found.info),
+                "registered_at": found.registered_at,
+                "ledger_index": found.ledger_index,
+            }
+        )
+    )
+
+
+def _key(info: service.SigningKeyInfo) -> dict[str, Any]:
+    return dict(SigningKeyOut().dump({**asdict(info), "public_key": info.public_key_b64}))
+
+
+@blueprint.post("")
+def register() -> tuple[Response, int]:
+    """Register a member institution (the bank's operators only)."""
+    require_operator()
+    data = load(InstitutionIn(), json_object())
+    found = service.register_institution(
+        services().ledger, service.InstitutionInfo(**data), now=utc_now()
+    )
+    return jsonify(_institution(found)), 201
+
+
+@blueprint.get("")
+def index() -> Response:
+    """List member institutions (public: membership is public knowledge)."""
+    with read_connection(services().engine) as connection:
+        found = service.list_institutions(connection)
+    return jsonify(InstitutionListOut().dump({"institutions": [_institution(i) for i in found]}))
+
+
+@blueprint.get("/<code>")
+def show(code: str) -> Response:
+    """Show one member institution."""
+    with read_connection(services().engine) as connection:
+        return jsonify(_institution(service.get_institution(connection, code)))
+
+
+@blueprint.patch("/<code>")
+def change_settings(code: str) -> Response:
+    """Require signed batches, or stop requiring them (the institution's admin)."""
+    principal = require_client(code, Role.ADMIN)
+    data = load(InstitutionSettingsIn(), json_object())
+    found = service.set_signing_requirement(
+        services().ledger,
+        code,
+        data["require_signed_batches"],
+        actor=principal.actor,
+        now=utc_now(),
+    )
+    return jsonify(_institution(found))
+
+
+@blueprint.post("/<code>/clients")
+def issue_client(code: str) -> tuple[Response, int]:
+    """Issue an API key for the institution; the secret is in this answer only."""
+    require_client(code, Role.ADMIN)
+    data = load(ClientIn(), json_object())
+    with write_transaction(services().engine) as connection:
+        info, secret = service.issue_client(
+            connection, code, Role(data["role"]), data["label"], now=utc_now()
+        )
+    return jsonify(IssuedClientOut().dump({**asdict(info), "secret": secret.text})), 201
+
+
+@blueprint.get("/<code>/clients")
+def list_clients(code: str) -> Response:
+    """List the institution's API keys (never their secrets)."""
+    require_client(code, Role.ADMIN)
+    with read_connection(services().engine) as connection:
+        clients = service.list_clients(connection, code)
+    return jsonify(ClientListOut().dump({"clients": [asdict(c) for c in clients]}))
+
+
+@blueprint.post("/<code>/clients/<key_id>/revoke")
+def revoke_client(code: str, key_id: str) -> Response:
+    """Revoke one of the institution's API keys."""
+    require_client(code, Role.ADMIN)
+    with write_transaction(services().engine) as connection:
+        info = service.revoke_client(connection, code, key_id, now=utc_now())
+    return jsonify(ClientOut().dump(asdict(info)))
+
+
+@blueprint.post("/<code>/keys")
+def add_key(code: str) -> tuple[Response, int]:
+    """Register an Ed25519 key the institution signs its batches with."""
+    principal = require_client(code, Role.ADMIN)
+    data = load(SigningKeyIn(), json_object())
+    public_key = service.parse_public_key(data["public_key"])
+    info = service.add_signing_key(
+        services().ledger, code, public_key, actor=principal.actor, now=utc_now()
+    )
+    return jsonify(_key(info)), 201
+
+
+@blueprint.get("/<code>/keys")
+def list_keys(code: str) -> Response:
+    """List the institution's batch-signing keys (public: anyone may check authorship)."""
+    with read_connection(services().engine) as connection:
+        service.get_institution(connection, code)
+        keys = service.list_keys(connection, code)
+    return jsonify(SigningKeyListOut().dump({"keys": [_key(k) for k in keys]}))
+
+
+@blueprint.post("/<code>/keys/<key_id>/revoke")
+def revoke_key(code: str, key_id: str) -> Response:
+    """Stop accepting batches signed with a key."""
+    principal = require_client(code, Role.ADMIN)
+    info = service.revoke_signing_key(
+        services().ledger, code, key_id, actor=principal.actor, now=utc_now()
+    )
+    return jsonify(_key(info))

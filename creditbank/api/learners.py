@@ -1,0 +1,232 @@
+"""``/api/v1/learners``: opening accounts, the learner's own account, and consent."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from creditbank.api.access import (
+    current_principal,
+    require_client,
+    require_institution_member,
+    require_learner,
+    require_reader_of,
+)
+from creditbank.api.bodies import json_object, load
+from creditbank.api.records import record_json
+from creditbank.api.schemas.members import (
+    AccountOut,
+    ActivateIn,
+    ConsentIn,
+    ConsentListOut,
+    ConsentOut,
+    LearnerBatchIn,
+    LearnerIdListOut,
+    LearnerIn,
+    OpenedListOut,
+    OpenedOut,
+)
+from creditbank.auth.principals import ClientPrincipal, Role
+from creditbank.clock import utc_now
+from creditbank.errors import FieldProblem, Forbidden, InvalidInput
+from creditbank.identity.documents import IdentityDocument, parse_document
+from creditbank.identity.passwords import check_password_strength
+from creditbank.learners import service
+from creditbank.records.service import learner_records
+from creditbank.services import services
+from creditbank.storage.database import read_connection, write_transaction
+
+blueprint = Blueprint("learners", __name__, url_prefix="/api/v1/learners")
+consents_blueprint = Blueprint("consents", __name__, url_prefix="/api/v1/consents")
+
+
+def document_of(data: dict[str, Any], *, index: int | None = None) -> IdentityDocument:
+    """Validate an identity document, naming ``document.<field>`` (and the item) on error."""
+    try:
+        return parse_document(
+            data["kind"], data["number"], country=data.get("country"), today=utc_now().date()
+        )
+    except InvalidInput as exc:
+        problems = [
+            FieldProblem(f"document.{p.field.removeprefix('document_')}", p.reason, index)
+            for p in exc.problems
+        ]
+        raise InvalidInput(exc.detail, problems=problems) from None
+
+
+def _new_learner(
+    item: dict[str, Any], index: int | None, *, self_service: bool
+) -> service.NewLearner:
+    document = document_of(item["document"], index=index)
+    password = item.get("password")
+    if self_service and password is None:
+        raise InvalidInput(
+            "a learner opening their own account must choose a password",
+            problems=[FieldProblem("password", "is required", index)],
+        )
+    if password is not None:
+        check_password_strength(password)
+    return service.NewLearner(item["name"], document, password)
+
+
+def _opened(accounts: list[service.OpenedAccount]) -> list[dict[str, Any]]:
+    return [
+        OpenedOut().dump(
+            {
+                "id": a.learner_id,
+                "created": a.created,
+                "ledger_index": a.ledger_index,
+                "activation_code": a.activation_code,
+            }
+        )
+        for a in accounts
+    ]
+
+
+@blueprint.post("")
+def open_account() -> tuple[Response, int]:
+    """Open one account: by an institution (poster or admin), or by the learner themself."""
+    principal = current_principal()
+    data = load(LearnerIn(), json_object())
+    if principal is None:
+        person = _new_learner(data, None, self_service=True)
+        opened_by, actor = "self", "learner"
+    else:
+        client, code = require_institution_member(Role.POSTER)
+        person = _new_learner(data, None, self_service=False)
+        opened_by, actor = code, client.actor
+    s = services()
+    [account] = service.open_accounts(
+        s.ledger, s.sealer, [person], opened_by=opened_by, actor=actor, now=utc_now()
+    )
+    return jsonify(_opened([account])[0]), 201 if account.created else 200
+
+
+@blueprint.post("/bulk")
+def open_accounts() -> tuple[Response, int]:
+    """Open many accounts at once (集体开户): all valid or none opened."""
+    client, code = require_institution_member(Role.POSTER)
+    data = load(LearnerBatchIn(), json_object())
+    people: list[service.NewLearner] = []
+    problems: list[FieldProblem] = []
+    for index, item in enumerate(data["learners"]):
+        try:
+            people.append(_new_learner(item, index, self_service=False))
+        except InvalidInput as exc:
+            problems.extend(
+                FieldProblem(f"learners.{index}.{p.field}", p.reason, index) for p in exc.problems
+            )
+    if problems:
+        raise InvalidInput(
+            f"{len({p.index for p in problems})} of {len(data['learners'])} learners are invalid; "
+            "nothing was opened",
+            problems=problems,
+        )
+    s = services()
+    accounts = service.open_accounts(
+        s.ledger, s.sealer, people, opened_by=code, actor=client.actor, now=utc_now()
+    )
+    return jsonify(OpenedListOut().dump({"learners": _opened(accounts)})), 201
+
+
+@blueprint.post("/activate")
+def activate() -> Response:
+    """Choose a first password with an activation code (no sign-in needed)."""
+    data = load(ActivateIn(), json_object())
+    document = document_of(data["document"])
+    check_password_strength(data["password"])
+    s = services()
+    with write_transaction(s.engine) as connection:
+        learner_id = service.activate(
+            connection, s.sealer, document, data["activation_code"], data["password"]
+        )
+    return jsonify({"id": learner_id, "activated": True})
+
+
+def _account(learner_id: str) -> dict[str, Any]:
+    s = services()
+    with read_connection(s.engine) as connection:
+        view = service.read_account(connection, s.sealer, learner_id)
+    return dict(AccountOut().dump(asdict(view)))
+
+
+@blueprint.get("/me")
+def me() -> Response:
+    """The signed-in learner's own account."""
+    return jsonify(_account(require_learner().learner_id))
+
+
+@blueprint.get("/<learner_id>")
+def show(learner_id: str) -> Response:
+    """An account, for the learner or an institution the learner consented to."""
+    require_reader_of(learner_id)
+    return jsonify(_account(learner_id))
+
+
+@blueprint.get("/<learner_id>/records")
+def records(learner_id: str) -> Response:
+    """A learner's records as they stand, for the learner or a consented institution."""
+    require_reader_of(learner_id)
+    with read_connection(services().engine) as connection:
+        found = learner_records(connection, learner_id)
+    return jsonify({"records": [record_json(view) for view in found]})
+
+
+def _consent(view: service.ConsentView) -> dict[str, Any]:
+    return dict(ConsentOut().dump({**asdict(view), "active": view.active(utc_now())}))
+
+
+@blueprint.get("/me/consents")
+def my_consents() -> Response:
+    """The learner's consents, newest first."""
+    learner = require_learner()
+    with read_connection(services().engine) as connection:
+        found = service.list_consents(connection, learner.learner_id)
+    return jsonify(ConsentListOut().dump({"consents": [_consent(c) for c in found]}))
+
+
+@blueprint.post("/me/consents")
+def grant() -> tuple[Response, int]:
+    """Grant an institution access to the account for a scope and a period."""
+    learner = require_learner()
+    data = load(ConsentIn(), json_object())
+    view = service.grant_consent(
+        services().ledger,
+        learner.learner_id,
+        data["institution"],
+        service.ConsentScope(data["scope"]),
+        data["valid_until"],
+        now=utc_now(),
+    )
+    return jsonify(_consent(view)), 201
+
+
+@blueprint.post("/me/consents/<consent_id>/withdraw")
+def withdraw(consent_id: str) -> Response:
+    """Withdraw a consent; the institution loses access at once."""
+    learner = require_learner()
+    view = service.withdraw_consent(
+        services().ledger, learner.learner_id, consent_id, now=utc_now()
+    )
+    return jsonify(_consent(view))
+
+
+@consents_blueprint.get("")
+def consenting() -> Response:
+    """Learners with an active consent for the caller's institution (``scope`` read/evaluate)."""
+    client = require_client(None, Role.REGISTRAR, Role.POSTER)
+    if not isinstance(client, ClientPrincipal) or client.institution is None:
+        raise Forbidden("only a member institution's API key can list its consenting learners")
+    scope_text = request.args.get("scope", "read")
+    if scope_text not in ("read", "evaluate"):
+        raise InvalidInput(
+            "scope must be read or evaluate",
+            problems=[FieldProblem("scope", "must be read or evaluate")],
+        )
+    with read_connection(services().engine) as connection:
+        ids = service.consenting_learners(
+            connection, client.institution, service.ConsentScope(scope_text), now=utc_now()
+        )
+    return jsonify(LearnerIdListOut().dump({"learners": ids}))

@@ -1,0 +1,249 @@
+"""``/api/v1/records``: posting batches, reading, correcting and revoking outcome records."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from creditbank.api.access import (
+    require_institution_member,
+    require_principal,
+    require_reader_of,
+)
+from creditbank.api.bodies import json_object, raw_body
+from creditbank.api.schemas.outcomes import load_outcome
+from creditbank.auth.principals import ClientPrincipal, LearnerPrincipal, Role
+from creditbank.clock import utc_now
+from creditbank.errors import FieldProblem, InvalidInput, PayloadTooLarge
+from creditbank.institutions.service import BatchSignature, check_batch_signature
+from creditbank.records import service
+from creditbank.services import services
+from creditbank.storage.database import read_connection
+
+blueprint = Blueprint("records", __name__, url_prefix="/api/v1/records")
+
+SIGNATURE_HEADER = "Creditbank-Signature"
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+_SIGNATURE = re.compile(r"^keyid=([0-9a-f]{16});\s*sig=([A-Za-z0-9+/]+={0,2})$")
+
+
+def record_json(view: service.RecordView) -> dict[str, Any]:
+    """The JSON form of a record (with its history when it was read with one)."""
+
+    def version(v: service.RecordVersionView) -> dict[str, Any]:
+        return {
+            "version": v.version,
+            "action": v.action.value,
+            "outcome": dict(v.content),
+            "reason": v.reason,
+            "recorded_at": v.recorded_at.isoformat(),
+            "ledger_index": v.ledger_index,
+        }
+
+    body: dict[str, Any] = {
+        "id": view.id,
+        "learner_id": view.learner,
+        "institution": view.institution,
+        "kind": view.kind,
+        "status": view.status.value,
+        "version": view.version,
+        "posted_at": view.posted_at.isoformat(),
+        "updated_at": view.updated_at.isoformat(),
+        "outcome": dict(view.current.content),
+        "ledger_index": view.current.ledger_index,
+    }
+    if view.history:
+        body["history"] = [version(v) for v in view.history]
+    return body
+
+
+def _idempotency_key() -> str:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        raise InvalidInput(
+            "posting a batch needs an Idempotency-Key header",
+            problems=[FieldProblem("Idempotency-Key", "is required")],
+        )
+    if not _IDEMPOTENCY_KEY.match(key):
+        raise InvalidInput(
+            "the Idempotency-Key header must be 1-200 visible ASCII characters",
+            problems=[FieldProblem("Idempotency-Key", "must be 1-200 visible ASCII characters")],
+        )
+    return key
+
+
+def _signature() -> BatchSignature | None:
+    header = request.headers.get(SIGNATURE_HEADER)
+    if header is None:
+        return None
+    match = _SIGNATURE.match(header.strip())
+    signature = None
+    if match is not None:
+        try:
+            signature = base64.b64decode(match.group(2), validate=True)
+        except binascii.Error:
+            signature = None
+    if match is None or signature is None or len(signature) != 64:
+        raise InvalidInput(
+            f"the {SIGNATURE_HEADER} header must be 'keyid=<16 hex>; sig=<base64 Ed25519>'",
+            problems=[FieldProblem(SIGNATURE_HEADER, "malformed")],
+        )
+    return BatchSignature(match.group(1), signature)
+
+
+def _records(body: dict[str, Any]) -> list[service.NewRecord]:
+    unknown = sorted(set(body) - {"records"})
+    if unknown:
+        raise InvalidInput(
+            f"unknown field {unknown[0]!r}",
+            problems=[FieldProblem(u, "unknown field") for u in unknown],
+        )
+    items = body.get("records")
+    if not isinstance(items, list) or not items:
+        raise InvalidInput(
+            "records must be a non-empty list",
+            problems=[FieldProblem("records", "must be a non-empty list")],
+        )
+    limit = services().settings.max_batch_entries
+    if len(items) > limit:
+        raise PayloadTooLarge(
+            f"a batch holds at most {limit} records, this one has {len(items)}",
+            problems=[FieldProblem("records", f"at most {limit} items")],
+        )
+    today = utc_now().date()
+    loaded: list[service.NewRecord] = []
+    problems: list[FieldProblem] = []
+    for index, item in enumerate(items):
+        try:
+            loaded.append(_record(item, index, today))
+        except InvalidInput as exc:
+            problems.extend(exc.problems)
+    if problems:
+        bad = len({p.index for p in problems})
+        raise InvalidInput(
+            f"{bad} of {len(items)} records are invalid; nothing was posted", problems=problems
+        )
+    return loaded
+
+
+def _record(item: Any, index: int, today: Any) -> service.NewRecord:
+    if not isinstance(item, dict):
+        raise InvalidInput(
+            "not an object", problems=[FieldProblem("records", "must be an object", index)]
+        )
+    fields = dict(item)
+    learner_id = fields.pop("learner_id", None)
+    problems = []
+    if not isinstance(learner_id, str) or not 1 <= len(learner_id) <= 36:
+        problems.append(FieldProblem("learner_id", "is required: the learner's account id", index))
+    try:
+        outcome = load_outcome(fields, today=today, index=index)
+    except InvalidInput as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise InvalidInput("invalid record", problems=problems)
+    return service.NewRecord(str(learner_id), outcome)
+
+
+@blueprint.post("")
+def post_batch() -> tuple[Response, int]:
+    """Post a batch of up to 10,000 records, all or nothing, idempotently."""
+    client, code = require_institution_member(Role.POSTER)
+    key = _idempotency_key()
+    signature = _signature()
+    body = json_object()
+    records = _records(body)
+    s = services()
+    with read_connection(s.engine) as connection:
+        check_batch_signature(connection, code, raw_body(), signature)
+    answer = service.post_batch(
+        s.ledger,
+        service.BatchRequest(code, client.key_id, key, raw_body(), records, signature),
+        now=utc_now(),
+    )
+    response = jsonify(answer.body)
+    if answer.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response, 201
+
+
+def _readable(view: service.RecordView) -> None:
+    principal = require_principal()
+    if isinstance(principal, ClientPrincipal) and principal.institution == view.institution:
+        return  # the posting institution may always read what it posted
+    if isinstance(principal, LearnerPrincipal | ClientPrincipal):
+        require_reader_of(view.learner)
+
+
+@blueprint.get("/<record_id>")
+def show(record_id: str) -> Response:
+    """A record as it stands; ``?history=true`` adds every version."""
+    require_principal()
+    history = request.args.get("history", "false")
+    if history not in ("true", "false"):
+        raise InvalidInput(
+            "history must be true or false",
+            problems=[FieldProblem("history", "must be true or false")],
+        )
+    with read_connection(services().engine) as connection:
+        view = service.read_record(connection, record_id, history=history == "true")
+    _readable(view)
+    return jsonify(record_json(view))
+
+
+def _reason(body: dict[str, Any]) -> str:
+    reason = body.get("reason")
+    if not isinstance(reason, str) or not 1 <= len(reason.strip()) <= 500:
+        raise InvalidInput(
+            "a reason (1-500 characters) is required",
+            problems=[FieldProblem("reason", "1-500 characters, required")],
+        )
+    return reason.strip()
+
+
+@blueprint.post("/<record_id>/corrections")
+def correct(record_id: str) -> Response:
+    """Correct a record the caller's institution posted: ``{"outcome": {...}, "reason": ...}``."""
+    _, code = require_institution_member(Role.POSTER)
+    body = json_object()
+    unknown = sorted(set(body) - {"outcome", "reason"})
+    if unknown:
+        raise InvalidInput(
+            f"unknown field {unknown[0]!r}",
+            problems=[FieldProblem(u, "unknown field") for u in unknown],
+        )
+    reason = _reason(body)
+    if not isinstance(body.get("outcome"), dict):
+        raise InvalidInput(
+            "outcome must be an object", problems=[FieldProblem("outcome", "required object")]
+        )
+    try:
+        outcome = load_outcome(body["outcome"], today=utc_now().date())
+    except InvalidInput as exc:
+        problems = [FieldProblem(f"outcome.{p.field}", p.reason) for p in exc.problems]
+        raise InvalidInput(exc.detail, problems=problems) from None
+    view = service.correct_record(
+        services().ledger, record_id, outcome, institution=code, reason=reason, now=utc_now()
+    )
+    return jsonify(record_json(view))
+
+
+@blueprint.post("/<record_id>/revocation")
+def revoke(record_id: str) -> Response:
+    """Revoke a record the caller's institution posted: ``{"reason": ...}``."""
+    _, code = require_institution_member(Role.POSTER)
+    body = json_object()
+    unknown = sorted(set(body) - {"reason"})
+    if unknown:
+        raise InvalidInput(
+            f"unknown field {unknown[0]!r}",
+            problems=[FieldProblem(u, "unknown field") for u in unknown],
+        )
+    view = service.revoke_record(
+        services().ledger, record_id, institution=code, reason=_reason(body), now=utc_now()
+    )
+    return jsonify(record_json(view))

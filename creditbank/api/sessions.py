@@ -1,0 +1,39 @@
+"""``/api/v1/sessions``: learners sign in for a bearer token and sign out."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from creditbank.api.access import require_learner
+from creditbank.api.bodies import json_object, load
+from creditbank.api.learners import document_of
+from creditbank.api.schemas.members import SignInIn, TokenOut
+from creditbank.clock import utc_now
+from creditbank.learners import service
+from creditbank.services import services
+from creditbank.storage.database import write_transaction
+
+blueprint = Blueprint("sessions", __name__, url_prefix="/api/v1/sessions")
+
+
+@blueprint.post("")
+def sign_in() -> tuple[Response, int]:
+    """Exchange an identity document and password for a bearer token."""
+    data = load(SignInIn(), json_object())
+    document = document_of(data["document"])
+    s = services()
+    with write_transaction(s.engine) as connection:
+        learner_id, token, expires = service.sign_in(
+            connection, s.sealer, document, data["password"], now=utc_now()
+        )
+    body = TokenOut().dump({"learner_id": learner_id, "token": token.text, "expires_at": expires})
+    return jsonify(body), 201
+
+
+@blueprint.delete("/current")
+def sign_out() -> tuple[str, int]:
+    """Revoke the token this request was made with."""
+    learner = require_learner()
+    with write_transaction(services().engine) as connection:
+        service.sign_out(connection, learner.token_id, now=utc_now())
+    return "", 204

@@ -1,0 +1,1 @@
+"""Who is calling (principals from bearer secrets) and what they may do."""

@@ -1,0 +1,59 @@
+"""Turn an ``Authorization: Bearer …`` header into a principal, or refuse with 401."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from creditbank.auth.principals import (
+    API_KEY_PREFIX,
+    LEARNER_TOKEN_PREFIX,
+    ClientPrincipal,
+    LearnerPrincipal,
+    Principal,
+    Role,
+)
+from creditbank.clock import as_utc
+from creditbank.errors import InvalidInput, Unauthenticated
+from creditbank.identity.secrets import matches, parse_secret
+from creditbank.institutions.tables import ApiClient
+from creditbank.learners.tables import LearnerToken
+
+client_t = ApiClient.__table__  # type: ignore[attr-defined]
+token_t = LearnerToken.__table__  # type: ignore[attr-defined]
+
+
+def bearer_secret(header: str | None) -> str | None:
+    """Return the secret of a Bearer authorization header, None when there is no header."""
+    if header is None or header == "":
+        return None
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthenticated("the Authorization header must be 'Bearer <secret>'")
+    return secret.strip()
+
+
+def authenticate(connection: Connection, secret: str, *, now: datetime) -> Principal:
+    """Return who ``secret`` belongs to; 401 when it is unknown, revoked or expired."""
+    try:
+        prefix, key_id = parse_secret(secret)
+    except InvalidInput:
+        raise Unauthenticated("the bearer secret is malformed") from None
+    if prefix == API_KEY_PREFIX:
+        row = connection.execute(select(client_t).where(client_t.c.key_id == key_id)).first()
+        if row is None or not matches(row.secret_hash, secret):
+            raise Unauthenticated("unknown API key")
+        if row.revoked_at is not None:
+            raise Unauthenticated("this API key was revoked")
+        return ClientPrincipal(key_id, row.institution, Role(row.role))
+    if prefix == LEARNER_TOKEN_PREFIX:
+        row = connection.execute(select(token_t).where(token_t.c.key_id == key_id)).first()
+        if row is None or not matches(row.secret_hash, secret):
+            raise Unauthenticated("unknown sign-in token")
+        if row.revoked_at is not None:
+            raise Unauthenticated("this sign-in token was signed out")
+        if as_utc(row.expires_at) <= now:
+            raise Unauthenticated("this sign-in token has expired: sign in again")
+        return LearnerPrincipal(row.learner, key_id)
+    raise Unauthenticated("the bearer secret is neither an API key nor a sign-in token")

@@ -1,0 +1,1 @@
+"""Learner identity: documents, sealing of personal data, passwords and bearer secrets."""

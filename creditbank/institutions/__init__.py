@@ -1,0 +1,1 @@
+"""Member institutions: registration, API clients with roles, and batch-signing keys."""

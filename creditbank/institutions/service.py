@@ -1,0 +1,359 @@
+"""Registering member institutions, issuing their API clients and recording their keys."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import Connection, insert, select, update
+
+from creditbank.auth.principals import API_KEY_PREFIX, BANK_ACTOR, Role
+from creditbank.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
+from creditbank.identity.secrets import IssuedSecret, new_secret
+from creditbank.institutions.tables import ApiClient, Institution, InstitutionKey
+from creditbank.ledger.envelope import EntryKind
+from creditbank.ledger.sequencer import NewEntry
+from creditbank.ledger.service import Ledger
+
+institution_t = Institution.__table__  # type: ignore[attr-defined]
+client_t = ApiClient.__table__  # type: ignore[attr-defined]
+key_t = InstitutionKey.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class InstitutionInfo:
+    """What registers an institution (validated at the edge)."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    kind: str
+    level: str
+    region: str
+    require_signed_batches: bool = False
+
+
+@dataclass(frozen=True)
+class RegisteredInstitution:
+    """An institution as stored, with the index of the entry that registered it."""
+
+    info: InstitutionInfo
+    registered_at: datetime
+    ledger_index: int
+
+
+def _row_to_institution(row: object) -> RegisteredInstitution:
+    mapping = row._mapping  # type: ignore[attr-defined]
+    info = InstitutionInfo(
+        code=mapping["code"],
+        name_zh=mapping["name_zh"],
+        name_en=mapping["name_en"],
+        kind=mapping["kind"],
+        level=mapping["level"],
+        region=mapping["region"],
+        require_signed_batches=bool(mapping["require_signed_batches"]),
+    )
+    return RegisteredInstitution(info, mapping["registered_at"], mapping["ledger_index"])
+
+
+def find_institution(connection: Connection, code: str) -> RegisteredInstitution | None:
+    """Return the institution with ``code``, or None."""
+    row = connection.execute(select(institution_t).where(institution_t.c.code == code)).first()
+    return None if row is None else _row_to_institution(row)
+
+
+def get_institution(connection: Connection, code: str) -> RegisteredInstitution:
+    """Return the institution with ``code`` or raise NotFound."""
+    found = find_institution(connection, code)
+    if found is None:
+        raise NotFound(f"no member institution {code!r}")
+    return found
+
+
+def list_institutions(connection: Connection) -> list[RegisteredInstitution]:
+    """Return every member institution by code."""
+    rows = connection.execute(select(institution_t).order_by(institution_t.c.code)).all()
+    return [_row_to_institution(row) for row in rows]
+
+
+def register_institution(
+    ledger: Ledger, info: InstitutionInfo, *, now: datetime
+) -> RegisteredInstitution:
+    """Record a new member institution in the log and the tables."""
+    with ledger.transaction() as tx:
+        if find_institution(tx.connection, info.code) is not None:
+            raise Conflict(f"institution {info.code!r} is already registered")
+        result = tx.append(
+            [NewEntry(EntryKind.INSTITUTION_REGISTERED, BANK_ACTOR, asdict(info))], now=now
+        )
+        index = result.entries[0].index
+        tx.connection.execute(
+            insert(institution_t).values(**asdict(info), registered_at=now, ledger_index=index)
+        )
+    return RegisteredInstitution(info, now, index)
+
+
+def set_signing_requirement(
+    ledger: Ledger, code: str, required: bool, *, actor: str, now: datetime
+) -> RegisteredInstitution:
+    """Require (or stop requiring) that every batch the institution posts be signed."""
+    with ledger.transaction() as tx:
+        current = get_institution(tx.connection, code)
+        if required and not _active_keys(tx.connection, code):
+            raise Conflict(f"institution {code!r} has no active signing key: add one first")
+        tx.append(
+            [
+                NewEntry(
+                    EntryKind.INSTITUTION_UPDATED,
+                    actor,
+                    {"institution": code, "require_signed_batches": required},
+                )
+            ],
+            now=now,
+        )
+        tx.connection.execute(
+            update(institution_t)
+            .where(institution_t.c.code == code)
+            .values(require_signed_batches=required)
+        )
+    info = InstitutionInfo(**{**asdict(current.info), "require_signed_batches": required})
+    return RegisteredInstitution(info, current.registered_at, current.ledger_index)
+
+
+# --- API clients ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """An API client as administrators see it (never its secret)."""
+
+    key_id: str
+    institution: str | None
+    role: Role
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def issue_client(
+    connection: Connection, institution: str | None, role: Role, label: str, *, now: datetime
+) -> tuple[ClientInfo, IssuedSecret]:
+    """Create an API client and return it with its secret, which is shown this once."""
+    if institution is not None:
+        get_institution(connection, institution)
+    secret = new_secret(API_KEY_PREFIX)
+    connection.execute(
+        insert(client_t).values(
+            key_id=secret.key_id,
+            institution=institution,
+            role=role.value,
+            label=label,
+            secret_hash=secret.secret_hash,
+            created_at=now,
+            revoked_at=None,
+        )
+    )
+    return ClientInfo(secret.key_id, institution, role, label, now, None), secret
+
+
+def _client_info(row: object) -> ClientInfo:
+    m = row._mapping  # type: ignore[attr-defined]
+    return ClientInfo(
+        m["key_id"], m["institution"], Role(m["role"]), m["label"], m["created_at"], m["revoked_at"]
+    )
+
+
+def list_clients(connection: Connection, institution: str | None) -> list[ClientInfo]:
+    """Return an institution's clients (the bank's operators when ``institution`` is None)."""
+    condition = (
+        client_t.c.institution.is_(None)
+        if institution is None
+        else client_t.c.institution == institution
+    )
+    rows = connection.execute(select(client_t).where(condition).order_by(client_t.c.created_at))
+    return [_client_info(row) for row in rows]
+
+
+def revoke_client(
+    connection: Connection, institution: str | None, key_id: str, *, now: datetime
+) -> ClientInfo:
+    """Revoke an API client of ``institution``; its secret stops working at once."""
+    row = connection.execute(select(client_t).where(client_t.c.key_id == key_id)).first()
+    if row is None or row._mapping["institution"] != institution:
+        raise NotFound(f"no API client {key_id!r} of {institution or 'the bank'}")
+    if row._mapping["revoked_at"] is None:
+        connection.execute(
+            update(client_t).where(client_t.c.key_id == key_id).values(revoked_at=now)
+        )
+    revoked = connection.execute(select(client_t).where(client_t.c.key_id == key_id)).one()
+    return _client_info(revoked)
+
+
+# --- batch-signing keys ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SigningKeyInfo:
+    """An institution's Ed25519 batch-signing key."""
+
+    key_id: str
+    institution: str
+    public_key: bytes
+    added_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def public_key_b64(self) -> str:
+        """The raw 32-byte key in standard base64."""
+        return base64.b64encode(self.public_key).decode("ascii")
+
+
+def signing_key_id(public_key: bytes) -> str:
+    """The id of a raw Ed25519 key: the first 8 bytes of its SHA-256, hex."""
+    return hashlib.sha256(public_key).hexdigest()[:16]
+
+
+def parse_public_key(text: str) -> bytes:
+    """Decode a standard-base64 raw Ed25519 public key, naming the field on error."""
+    try:
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
+        Ed25519PublicKey.from_public_bytes(raw)
+    except (UnicodeEncodeError, binascii.Error, ValueError):
+        raise InvalidInput(
+            "public_key is not a base64 raw Ed25519 public key",
+            problems=[FieldProblem("public_key", "must be 32 bytes of Ed25519 key in base64")],
+        ) from None
+    return raw
+
+
+def _key_info(row: object) -> SigningKeyInfo:
+    m = row._mapping  # type: ignore[attr-defined]
+    return SigningKeyInfo(
+        m["key_id"], m["institution"], bytes(m["public_key"]), m["added_at"], m["revoked_at"]
+    )
+
+
+def _active_keys(connection: Connection, institution: str) -> list[SigningKeyInfo]:
+    rows = connection.execute(
+        select(key_t).where(key_t.c.institution == institution, key_t.c.revoked_at.is_(None))
+    )
+    return [_key_info(row) for row in rows]
+
+
+def list_keys(connection: Connection, institution: str) -> list[SigningKeyInfo]:
+    """Return every signing key the institution registered, oldest first."""
+    rows = connection.execute(
+        select(key_t).where(key_t.c.institution == institution).order_by(key_t.c.added_at)
+    )
+    return [_key_info(row) for row in rows]
+
+
+def add_signing_key(
+    ledger: Ledger, institution: str, public_key: bytes, *, actor: str, now: datetime
+) -> SigningKeyInfo:
+    """Register a batch-signing key; the log records it so authorship is checkable later."""
+    key_id = signing_key_id(public_key)
+    with ledger.transaction() as tx:
+        get_institution(tx.connection, institution)
+        if tx.connection.execute(select(key_t.c.key_id).where(key_t.c.key_id == key_id)).first():
+            raise Conflict(f"signing key {key_id} is already registered")
+        result = tx.append(
+            [
+                NewEntry(
+                    EntryKind.INSTITUTION_KEY_ADDED,
+                    actor,
+                    {
+                        "institution": institution,
+                        "key_id": key_id,
+                        "public_key": base64.b64encode(public_key).decode("ascii"),
+                        "algorithm": "Ed25519",
+                    },
+                )
+            ],
+            now=now,
+        )
+        tx.connection.execute(
+            insert(key_t).values(
+                key_id=key_id,
+                institution=institution,
+                public_key=public_key,
+                added_at=now,
+                added_index=result.entries[0].index,
+            )
+        )
+    return SigningKeyInfo(key_id, institution, public_key, now, None)
+
+
+def revoke_signing_key(
+    ledger: Ledger, institution: str, key_id: str, *, actor: str, now: datetime
+) -> SigningKeyInfo:
+    """Stop accepting batches signed with a key; the log records when."""
+    with ledger.transaction() as tx:
+        row = tx.connection.execute(select(key_t).where(key_t.c.key_id == key_id)).first()
+        if row is None or row._mapping["institution"] != institution:
+            raise NotFound(f"no signing key {key_id!r} of {institution}")
+        info = _key_info(row)
+        if info.revoked_at is not None:
+            return info
+        required = get_institution(tx.connection, institution).info.require_signed_batches
+        if required and len(_active_keys(tx.connection, institution)) == 1:
+            raise Conflict(
+                f"{key_id} is the last active key and signed batches are required: "
+                "add another key or lift the requirement first"
+            )
+        result = tx.append(
+            [
+                NewEntry(
+                    EntryKind.INSTITUTION_KEY_REVOKED,
+                    actor,
+                    {"institution": institution, "key_id": key_id},
+                )
+            ],
+            now=now,
+        )
+        tx.connection.execute(
+            update(key_t)
+            .where(key_t.c.key_id == key_id)
+            .values(revoked_at=now, revoked_index=result.entries[0].index)
+        )
+    return SigningKeyInfo(key_id, institution, info.public_key, info.added_at, now)
+
+
+@dataclass(frozen=True)
+class BatchSignature:
+    """``Creditbank-Signature: keyid=<hex>; sig=<base64>`` over the exact request body."""
+
+    key_id: str
+    signature: bytes
+
+    @property
+    def signature_b64(self) -> str:
+        """The signature in standard base64."""
+        return base64.b64encode(self.signature).decode("ascii")
+
+
+def check_batch_signature(
+    connection: Connection, institution: str, body: bytes, signature: BatchSignature | None
+) -> None:
+    """Accept the body's signature by an active key of ``institution``, or refuse with 403.
+
+    A missing signature is refused only when the institution requires signed batches; a
+    signature that is present must always verify.
+    """
+    if signature is None:
+        if get_institution(connection, institution).info.require_signed_batches:
+            raise Forbidden(f"institution {institution} requires every batch to be signed")
+        return
+    keys = {key.key_id: key for key in _active_keys(connection, institution)}
+    key = keys.get(signature.key_id)
+    if key is None:
+        raise Forbidden(f"{signature.key_id!r} is not an active signing key of {institution}")
+    try:
+        Ed25519PublicKey.from_public_bytes(key.public_key).verify(signature.signature, body)
+    except InvalidSignature:
+        raise Forbidden(f"the batch signature by key {key.key_id} does not verify") from None

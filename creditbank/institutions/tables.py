@@ -1,0 +1,64 @@
+"""Tables of member institutions, their API clients and their batch-signing keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, ForeignKey, LargeBinary, String
+from sqlmodel import Field, SQLModel
+
+
+class Institution(SQLModel, table=True):
+    """A member institution; its row mirrors the ``institution.registered`` entry."""
+
+    __tablename__ = "institution"
+
+    code: str = Field(sa_column=Column(String(32), primary_key=True))
+    name_zh: str = Field(sa_column=Column(String(200), nullable=False))
+    name_en: str = Field(sa_column=Column(String(200), nullable=False))
+    kind: str = Field(sa_column=Column(String(32), nullable=False))
+    level: str = Field(sa_column=Column(String(32), nullable=False))
+    region: str = Field(sa_column=Column(String(32), nullable=False))
+    require_signed_batches: bool = Field(sa_column=Column(Boolean, nullable=False))
+    registered_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    ledger_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class ApiClient(SQLModel, table=True):
+    """An API key of an institution (or of the bank's operators when ``institution`` is null).
+
+    Only the SHA-256 of the secret is kept; the secret is shown once, when issued.
+    """
+
+    __tablename__ = "api_client"
+
+    key_id: str = Field(sa_column=Column(String(32), primary_key=True))
+    institution: str | None = Field(
+        default=None,
+        sa_column=Column(String(32), ForeignKey("institution.code"), nullable=True, index=True),
+    )
+    role: str = Field(sa_column=Column(String(16), nullable=False))
+    label: str = Field(sa_column=Column(String(200), nullable=False))
+    secret_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    revoked_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class InstitutionKey(SQLModel, table=True):
+    """An Ed25519 public key an institution signs its batches with."""
+
+    __tablename__ = "institution_key"
+
+    key_id: str = Field(sa_column=Column(String(16), primary_key=True))
+    institution: str = Field(
+        sa_column=Column(String(32), ForeignKey("institution.code"), nullable=False, index=True)
+    )
+    public_key: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False, unique=True))
+    added_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    added_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+    revoked_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    revoked_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))

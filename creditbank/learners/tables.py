@@ -1,0 +1,69 @@
+"""Tables of learner accounts, their sign-in tokens and their consents.
+
+Names and document numbers are sealed (AES-GCM, see ``creditbank.identity.sealing``); the
+account is found by a keyed hash of the document, never by the number in clear.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, String, Text
+from sqlmodel import Field, SQLModel
+
+
+class Learner(SQLModel, table=True):
+    """One person's account; ``lookup`` makes the same document one account."""
+
+    __tablename__ = "learner"
+
+    id: str = Field(sa_column=Column(String(36), primary_key=True))
+    lookup: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    document_kind: str = Field(sa_column=Column(String(32), nullable=False))
+    name_sealed: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    document_sealed: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    password_hash: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    # SHA-256 of the one-time code an opening institution hands the learner to set a password.
+    activation_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    opened_by: str = Field(sa_column=Column(String(64), nullable=False))
+    opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    ledger_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class LearnerToken(SQLModel, table=True):
+    """A bearer token a learner signed in for; only its hash is kept."""
+
+    __tablename__ = "learner_token"
+
+    key_id: str = Field(sa_column=Column(String(32), primary_key=True))
+    learner: str = Field(
+        sa_column=Column(String(36), ForeignKey("learner.id"), nullable=False, index=True)
+    )
+    secret_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    issued_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    revoked_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class Consent(SQLModel, table=True):
+    """A learner's permission for one institution, for a scope and a period."""
+
+    __tablename__ = "consent"
+
+    id: str = Field(sa_column=Column(String(36), primary_key=True))
+    learner: str = Field(
+        sa_column=Column(String(36), ForeignKey("learner.id"), nullable=False, index=True)
+    )
+    institution: str = Field(
+        sa_column=Column(String(32), ForeignKey("institution.code"), nullable=False, index=True)
+    )
+    scope: str = Field(sa_column=Column(String(16), nullable=False))
+    valid_from: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    valid_until: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    granted_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+    withdrawn_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    withdrawn_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))

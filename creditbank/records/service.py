@@ -1,0 +1,437 @@
+"""Posting outcome records in all-or-nothing, idempotent batches; correcting and revoking them.
+
+Every accepted change is a ledger entry in the same transaction as its rows, so a record
+exists exactly when its entry does. The entry's (private) payload holds the record id, the
+learner id, the outcome and, for signed batches, the institution's signature over the body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from creditbank.canonical import canonical_json
+from creditbank.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
+from creditbank.institutions.service import BatchSignature
+from creditbank.learners.tables import Learner
+from creditbank.ledger.envelope import EntryKind
+from creditbank.ledger.sequencer import NewEntry
+from creditbank.ledger.service import Ledger
+from creditbank.records.outcomes import Outcome
+from creditbank.records.tables import Batch, OutcomeRecord, RecordVersion
+
+batch_t = Batch.__table__  # type: ignore[attr-defined]
+record_t = OutcomeRecord.__table__  # type: ignore[attr-defined]
+version_t = RecordVersion.__table__  # type: ignore[attr-defined]
+learner_t = Learner.__table__  # type: ignore[attr-defined]
+
+_IN_CHUNK = 500  # stays under SQLite's bound-parameter limit
+
+
+class RecordStatus(StrEnum):
+    """Where a record stands."""
+
+    ACTIVE = "active"
+    REVOKED = "revoked"
+
+
+class Action(StrEnum):
+    """What a version did."""
+
+    POSTED = "posted"
+    CORRECTED = "corrected"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class NewRecord:
+    """One validated item of a batch: whose outcome it is, and the outcome."""
+
+    learner_id: str
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    """A posting request as the service sees it, after validation at the edge."""
+
+    institution: str
+    client: str
+    idempotency_key: str
+    body: bytes
+    records: Sequence[NewRecord]
+    signature: BatchSignature | None = None
+
+    @property
+    def request_hash(self) -> str:
+        """SHA-256 of the exact body: the same key with another body is a conflict."""
+        return hashlib.sha256(self.body).hexdigest()
+
+
+@dataclass(frozen=True)
+class BatchAnswer:
+    """The answer to a posting request; ``replayed`` when an earlier answer is repeated."""
+
+    body: Mapping[str, Any]
+    replayed: bool
+
+
+def _replay(connection: Connection, request: BatchRequest) -> BatchAnswer | None:
+    row = connection.execute(
+        select(batch_t.c.request_hash, batch_t.c.response).where(
+            batch_t.c.institution == request.institution,
+            batch_t.c.idempotency_key == request.idempotency_key,
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.request_hash != request.request_hash:
+        raise Conflict(
+            f"Idempotency-Key {request.idempotency_key!r} was already used with another body"
+        )
+    return BatchAnswer(json.loads(row.response), replayed=True)
+
+
+def _missing_learners(connection: Connection, records: Sequence[NewRecord]) -> list[FieldProblem]:
+    wanted = sorted({record.learner_id for record in records})
+    found: set[str] = set()
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        found.update(
+            connection.execute(select(learner_t.c.id).where(learner_t.c.id.in_(chunk))).scalars()
+        )
+    return [
+        FieldProblem("learner_id", f"no learner account {record.learner_id!r}", index)
+        for index, record in enumerate(records)
+        if record.learner_id not in found
+    ]
+
+
+def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> BatchAnswer:
+    """Post every record of the batch, or none; repeat the first answer for a retried key."""
+    with ledger.engine.connect() as connection:
+        replay = _replay(connection, request)
+    if replay is not None:
+        return replay
+    batch_id = str(uuid.uuid4())
+    record_ids = [str(uuid.uuid4()) for _ in request.records]
+    signed = (
+        None
+        if request.signature is None
+        else {
+            "body_sha256": request.request_hash,
+            "key_id": request.signature.key_id,
+            "signature": request.signature.signature_b64,
+        }
+    )
+    entries = []
+    for position, (record_id, record) in enumerate(zip(record_ids, request.records, strict=True)):
+        payload: dict[str, Any] = {
+            "record": record_id,
+            "version": 1,
+            "learner": record.learner_id,
+            "institution": request.institution,
+            "outcome": record.outcome.to_payload(),
+            "batch": batch_id,
+            "position": position,
+        }
+        if signed is not None:
+            payload["signed_batch"] = signed
+        entries.append(
+            NewEntry(EntryKind.RECORD_POSTED, f"institution:{request.institution}", payload)
+        )
+    try:
+        with ledger.transaction() as tx:
+            problems = _missing_learners(tx.connection, request.records)
+            if problems:
+                raise InvalidInput(
+                    f"{len(problems)} of {len(request.records)} records name no learner account",
+                    problems=problems,
+                )
+            result = tx.append(entries, now=now)
+            body = {
+                "batch": batch_id,
+                "records": [
+                    {"id": record_id, "index": entry.index}
+                    for record_id, entry in zip(record_ids, result.entries, strict=True)
+                ],
+                "size": result.size,
+            }
+            tx.connection.execute(
+                insert(batch_t).values(
+                    id=batch_id,
+                    institution=request.institution,
+                    idempotency_key=request.idempotency_key,
+                    request_hash=request.request_hash,
+                    signing_key=None if request.signature is None else request.signature.key_id,
+                    signature=None
+                    if request.signature is None
+                    else request.signature.signature_b64,
+                    posted_by=request.client,
+                    posted_at=now,
+                    record_count=len(record_ids),
+                    first_index=result.entries[0].index if result.entries else result.size,
+                    size_after=result.size,
+                    response=json.dumps(body),
+                )
+            )
+            if record_ids:
+                tx.connection.execute(
+                    insert(record_t),
+                    [
+                        {
+                            "id": record_id,
+                            "learner": record.learner_id,
+                            "institution": request.institution,
+                            "kind": record.outcome.kind.value,
+                            "status": RecordStatus.ACTIVE.value,
+                            "version": 1,
+                            "posted_at": now,
+                            "updated_at": now,
+                            "batch": batch_id,
+                        }
+                        for record_id, record in zip(record_ids, request.records, strict=True)
+                    ],
+                )
+                tx.connection.execute(
+                    insert(version_t),
+                    [
+                        {
+                            "record": record_id,
+                            "version": 1,
+                            "action": Action.POSTED.value,
+                            "content": canonical_json(entry.payload["outcome"]).decode("utf-8"),
+                            "reason": None,
+                            "recorded_at": now,
+                            "ledger_index": appended.index,
+                        }
+                        for record_id, entry, appended in zip(
+                            record_ids, entries, result.entries, strict=True
+                        )
+                    ],
+                )
+    except IntegrityError:
+        # A concurrent request with the same key committed first: answer as it did.
+        with ledger.engine.connect() as connection:
+            replay = _replay(connection, request)
+        if replay is None:
+            raise
+        return replay
+    return BatchAnswer(body, replayed=False)
+
+
+# --- corrections and revocations ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordVersionView:
+    """One version of a record."""
+
+    version: int
+    action: Action
+    content: Mapping[str, Any]
+    reason: str | None
+    recorded_at: datetime
+    ledger_index: int
+
+
+@dataclass(frozen=True)
+class RecordView:
+    """A record as it stands, with its history when asked for."""
+
+    id: str
+    learner: str
+    institution: str
+    kind: str
+    status: RecordStatus
+    version: int
+    posted_at: datetime
+    updated_at: datetime
+    current: RecordVersionView
+    history: tuple[RecordVersionView, ...]
+
+
+def _lock_record(connection: Connection, record_id: str) -> Any:
+    row = connection.execute(
+        select(record_t).where(record_t.c.id == record_id).with_for_update()
+    ).first()
+    if row is None:
+        raise NotFound(f"no record {record_id!r}")
+    return row
+
+
+def _change(
+    ledger: Ledger,
+    record_id: str,
+    *,
+    institution: str,
+    action: Action,
+    outcome: Outcome | None,
+    reason: str,
+    now: datetime,
+) -> RecordView:
+    with ledger.transaction() as tx:
+        row = _lock_record(tx.connection, record_id)
+        if row.institution != institution:
+            raise Forbidden(
+                f"record {record_id} was posted by {row.institution}; only it may change it"
+            )
+        if row.status == RecordStatus.REVOKED:
+            raise Conflict(f"record {record_id} is revoked; it cannot change any more")
+        if outcome is not None and outcome.kind.value != row.kind:
+            raise InvalidInput(
+                f"a {row.kind} record cannot be corrected into a {outcome.kind.value}",
+                problems=[FieldProblem("kind", f"must stay {row.kind!r}")],
+            )
+        previous = tx.connection.execute(
+            select(version_t).where(
+                version_t.c.record == record_id, version_t.c.version == row.version
+            )
+        ).one()
+        version = row.version + 1
+        content = json.loads(previous.content) if outcome is None else outcome.to_payload()
+        kind = (
+            EntryKind.RECORD_CORRECTED if action is Action.CORRECTED else EntryKind.RECORD_REVOKED
+        )
+        payload: dict[str, Any] = {
+            "record": record_id,
+            "version": version,
+            "learner": row.learner,
+            "institution": institution,
+            "supersedes": previous.ledger_index,
+            "reason": reason,
+        }
+        if outcome is not None:
+            payload["outcome"] = content
+        result = tx.append([NewEntry(kind, f"institution:{institution}", payload)], now=now)
+        status = RecordStatus.REVOKED if action is Action.REVOKED else RecordStatus.ACTIVE
+        tx.connection.execute(
+            insert(version_t).values(
+                record=record_id,
+                version=version,
+                action=action.value,
+                content=canonical_json(content).decode("utf-8"),
+                reason=reason,
+                recorded_at=now,
+                ledger_index=result.entries[0].index,
+            )
+        )
+        tx.connection.execute(
+            update(record_t)
+            .where(record_t.c.id == record_id)
+            .values(version=version, status=status.value, updated_at=now)
+        )
+        return read_record(tx.connection, record_id, history=True)
+
+
+def correct_record(
+    ledger: Ledger,
+    record_id: str,
+    outcome: Outcome,
+    *,
+    institution: str,
+    reason: str,
+    now: datetime,
+) -> RecordView:
+    """Replace a record's content with a corrected outcome, as a new entry citing the old."""
+    return _change(
+        ledger,
+        record_id,
+        institution=institution,
+        action=Action.CORRECTED,
+        outcome=outcome,
+        reason=reason,
+        now=now,
+    )
+
+
+def revoke_record(
+    ledger: Ledger, record_id: str, *, institution: str, reason: str, now: datetime
+) -> RecordView:
+    """Revoke a record: it stays in the log and the history, marked revoked."""
+    return _change(
+        ledger,
+        record_id,
+        institution=institution,
+        action=Action.REVOKED,
+        outcome=None,
+        reason=reason,
+        now=now,
+    )
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def _version_view(row: Any) -> RecordVersionView:
+    return RecordVersionView(
+        row.version,
+        Action(row.action),
+        json.loads(row.content),
+        row.reason,
+        row.recorded_at,
+        row.ledger_index,
+    )
+
+
+def _view(row: Any, versions: Sequence[RecordVersionView], history: bool) -> RecordView:
+    current = next(v for v in versions if v.version == row.version)
+    return RecordView(
+        row.id,
+        row.learner,
+        row.institution,
+        row.kind,
+        RecordStatus(row.status),
+        row.version,
+        row.posted_at,
+        row.updated_at,
+        current,
+        tuple(versions) if history else (),
+    )
+
+
+def read_record(connection: Connection, record_id: str, *, history: bool = False) -> RecordView:
+    """Return a record's current state, and every version when ``history``."""
+    row = connection.execute(select(record_t).where(record_t.c.id == record_id)).first()
+    if row is None:
+        raise NotFound(f"no record {record_id!r}")
+    query = select(version_t).where(version_t.c.record == record_id)
+    if not history:
+        query = query.where(version_t.c.version == row.version)
+    versions = [_version_view(v) for v in connection.execute(query.order_by(version_t.c.version))]
+    return _view(row, versions, history)
+
+
+def learner_records(
+    connection: Connection, learner_id: str, *, institution: str | None = None
+) -> list[RecordView]:
+    """Return a learner's records as they stand (optionally only one institution's)."""
+    query = select(record_t).where(record_t.c.learner == learner_id)
+    if institution is not None:
+        query = query.where(record_t.c.institution == institution)
+    rows = connection.execute(query.order_by(record_t.c.posted_at, record_t.c.id)).all()
+    if not rows:
+        return []
+    current = {}
+    ids = [row.id for row in rows]
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[start : start + _IN_CHUNK]
+        for v in connection.execute(
+            select(version_t)
+            .join(
+                record_t,
+                (record_t.c.id == version_t.c.record) & (record_t.c.version == version_t.c.version),
+            )
+            .where(version_t.c.record.in_(chunk))
+        ):
+            current[v.record] = _version_view(v)
+    return [_view(row, [current[row.id]], False) for row in rows]

@@ -1,0 +1,77 @@
+"""Tables of outcome records, their versions and the batches that posted them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+
+class Batch(SQLModel, table=True):
+    """One accepted posting request, kept so a retry with its Idempotency-Key gets its answer."""
+
+    __tablename__ = "record_batch"
+    __table_args__ = (UniqueConstraint("institution", "idempotency_key"),)
+
+    id: str = Field(sa_column=Column(String(36), primary_key=True))
+    institution: str = Field(
+        sa_column=Column(String(32), ForeignKey("institution.code"), nullable=False)
+    )
+    idempotency_key: str = Field(sa_column=Column(String(200), nullable=False))
+    request_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    signing_key: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    signature: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
+    posted_by: str = Field(sa_column=Column(String(32), nullable=False))
+    posted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    record_count: int = Field(sa_column=Column(Integer, nullable=False))
+    first_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+    size_after: int = Field(sa_column=Column(BigInteger, nullable=False))
+    response: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class OutcomeRecord(SQLModel, table=True):
+    """A learner's outcome as it stands now; every version is in ``record_version``."""
+
+    __tablename__ = "outcome_record"
+
+    id: str = Field(sa_column=Column(String(36), primary_key=True))
+    learner: str = Field(
+        sa_column=Column(String(36), ForeignKey("learner.id"), nullable=False, index=True)
+    )
+    institution: str = Field(
+        sa_column=Column(String(32), ForeignKey("institution.code"), nullable=False, index=True)
+    )
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    version: int = Field(sa_column=Column(Integer, nullable=False))
+    posted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    batch: str | None = Field(
+        default=None, sa_column=Column(String(36), ForeignKey("record_batch.id"), nullable=True)
+    )
+
+
+class RecordVersion(SQLModel, table=True):
+    """One state of a record: posted, corrected or revoked, with its ledger entry."""
+
+    __tablename__ = "record_version"
+
+    record: str = Field(
+        sa_column=Column(String(36), ForeignKey("outcome_record.id"), primary_key=True)
+    )
+    version: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    action: str = Field(sa_column=Column(String(16), nullable=False))
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    ledger_index: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
