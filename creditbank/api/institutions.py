@@ -14,12 +14,10 @@ from creditbank.api.schemas.members import (
     ClientListOut,
     ClientOut,
     InstitutionIn,
-    InstitutionListOut,
     InstitutionOut,
     InstitutionSettingsIn,
     IssuedClientOut,
     SigningKeyIn,
-    SigningKeyListOut,
     SigningKeyOut,
 )
 from creditbank.auth.principals import Role
@@ -63,7 +61,7 @@ def index() -> Response:
     """List member institutions (public: membership is public knowledge)."""
     with read_connection(services().engine) as connection:
         found = service.list_institutions(connection)
-    return jsonify(InstitutionListOut().dump({"institutions": [_institution(i) for i in found]}))
+    return jsonify({"institutions": [_institution(i) for i in found]})
 
 
 @blueprint.get("/<code>")
@@ -136,7 +134,7 @@ def list_keys(code: str) -> Response:
     with read_connection(services().engine) as connection:
         service.get_institution(connection, code)
         keys = service.list_keys(connection, code)
-    return jsonify(SigningKeyListOut().dump({"keys": [_key(k) for k in keys]}))
+    return jsonify({"keys": [_key(k) for k in keys]})
 
 
 @blueprint.post("/<code>/keys/<key_id>/revoke")

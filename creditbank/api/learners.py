@@ -20,12 +20,10 @@ from creditbank.api.schemas.members import (
     AccountOut,
     ActivateIn,
     ConsentIn,
-    ConsentListOut,
     ConsentOut,
     LearnerBatchIn,
     LearnerIdListOut,
     LearnerIn,
-    OpenedListOut,
     OpenedOut,
 )
 from creditbank.auth.principals import ClientPrincipal, Role
@@ -128,7 +126,7 @@ def open_accounts() -> tuple[Response, int]:
     accounts = service.open_accounts(
         s.ledger, s.sealer, people, opened_by=code, actor=client.actor, now=utc_now()
     )
-    return jsonify(OpenedListOut().dump({"learners": _opened(accounts)})), 201
+    return jsonify({"learners": _opened(accounts)}), 201
 
 
 @blueprint.post("/activate")
@@ -184,7 +182,7 @@ def my_consents() -> Response:
     learner = require_learner()
     with read_connection(services().engine) as connection:
         found = service.list_consents(connection, learner.learner_id)
-    return jsonify(ConsentListOut().dump({"consents": [_consent(c) for c in found]}))
+    return jsonify({"consents": [_consent(c) for c in found]})
 
 
 @blueprint.post("/me/consents")

@@ -19,7 +19,7 @@ from marshmallow import (
 
 from creditbank.api.bodies import problems_of
 from creditbank.errors import FieldProblem, InvalidInput
-from creditbank.records.grades import GradeScale, parse_grade
+from creditbank.records.grades import Grade, GradeScale, parse_grade
 from creditbank.records.outcomes import (
     MAX_COURSE_CREDITS,
     MAX_COURSE_HOURS,
@@ -37,6 +37,7 @@ from creditbank.records.vocabulary import (
     CompetitionLevel,
     Level,
     OutcomeKind,
+    Term,
     parse_term,
 )
 
@@ -63,14 +64,48 @@ class CreditsField(fields.Decimal):
         return number
 
 
+class TermField(fields.Field[Term]):
+    """An academic term, ``2024-2025-1``."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Term:
+        if not isinstance(value, str):
+            raise ValidationError("must be a string like 2024-2025-1")
+        try:
+            return parse_term(value)
+        except InvalidInput as exc:
+            raise ValidationError(exc.problems[0].reason) from None
+
+
+class PastDate(fields.Date):
+    """A date that is not after the schema's ``today``."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        day: date = super()._deserialize(value, attr, data, **kwargs)
+        today = getattr(self.root, "today", date.max)
+        if day > today:
+            raise ValidationError(f"{day.isoformat()} is in the future")
+        return day
+
+
 class GradeSchema(Schema):
-    """``{"scale": ..., "value": ...}``."""
+    """``{"scale": ..., "value": ...}``, checked against the scale."""
 
     class Meta:
         unknown = RAISE
 
     scale = _choice(GradeScale, required=True)
     value = fields.String(required=True, validate=validate.Length(min=1, max=10))
+
+    @validates_schema
+    def _check(self, data: dict[str, Any], **_: Any) -> None:
+        try:
+            parse_grade(data["scale"], data["value"], "")
+        except InvalidInput as exc:
+            raise ValidationError({p.field.lstrip("."): [p.reason] for p in exc.problems}) from None
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> Grade:
+        return parse_grade(data["scale"], data["value"])
 
 
 class _OutcomeSchema(Schema):
@@ -85,22 +120,6 @@ class _OutcomeSchema(Schema):
         super().__init__(**kwargs)
         self.today = today or date.max
 
-    def _not_future(self, data: dict[str, Any], *names: str) -> None:
-        errors = {
-            name: [f"{data[name].isoformat()} is in the future"]
-            for name in names
-            if data.get(name) is not None and data[name] > self.today
-        }
-        if errors:
-            raise ValidationError(errors)
-
-    @staticmethod
-    def _grade(data: dict[str, Any], name: str) -> Any:
-        try:
-            return parse_grade(data[name]["scale"], data[name]["value"], name)
-        except InvalidInput as exc:
-            raise ValidationError({p.field: [p.reason] for p in exc.problems}) from None
-
 
 class CourseSchema(_OutcomeSchema):
     """A course result."""
@@ -112,20 +131,11 @@ class CourseSchema(_OutcomeSchema):
     source_institution = _text(32, required=True)
     level = _choice(Level, required=True)
     programme = _text(100, required=True)
-    term = fields.String(required=True)
+    term = TermField(required=True)
     hours = fields.Integer(required=True, strict=True, validate=validate.Range(0, MAX_COURSE_HOURS))
     credits = CreditsField(required=True, validate=validate.Range(Decimal(0), MAX_COURSE_CREDITS))
     grade = fields.Nested(GradeSchema, required=True)
-    completed_on = fields.Date(required=True)
-
-    @validates_schema
-    def _check(self, data: dict[str, Any], **_: Any) -> None:
-        self._not_future(data, "completed_on")
-        try:
-            parse_term(data["term"])
-        except InvalidInput as exc:
-            raise ValidationError({"term": [exc.problems[0].reason]}) from None
-        self._grade(data, "grade")
+    completed_on = PastDate(required=True)
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> CourseOutcome:
@@ -136,10 +146,10 @@ class CourseSchema(_OutcomeSchema):
             source_institution=data["source_institution"],
             level=Level(data["level"]),
             programme=data["programme"],
-            term=parse_term(data["term"]),
+            term=data["term"],
             hours=data["hours"],
             credits=data["credits"],
-            grade=self._grade(data, "grade"),
+            grade=data["grade"],
             completed_on=data["completed_on"],
         )
 
@@ -153,12 +163,11 @@ class CertificateSchema(_OutcomeSchema):
     level = _choice(CertificateLevel, load_default=None, allow_none=True)
     certificate_number = _text(64, required=True)
     awarding_organisation = _text(200, required=True)
-    issued_on = fields.Date(required=True)
+    issued_on = PastDate(required=True)
     expires_on = fields.Date(load_default=None, allow_none=True)
 
     @validates_schema
     def _check(self, data: dict[str, Any], **_: Any) -> None:
-        self._not_future(data, "issued_on")
         if data["certificate_type"] == CertificateType.ONE_PLUS_X and data.get("level") is None:
             raise ValidationError({"level": ["a 1+X certificate needs its level"]})
         if data.get("expires_on") is not None and data["expires_on"] <= data["issued_on"]:
@@ -188,15 +197,13 @@ class TrainingSchema(_OutcomeSchema):
         required=True, strict=True, validate=validate.Range(1, MAX_TRAINING_HOURS)
     )
     result = fields.Nested(GradeSchema, required=True)
-    started_on = fields.Date(required=True)
-    completed_on = fields.Date(required=True)
+    started_on = PastDate(required=True)
+    completed_on = PastDate(required=True)
 
     @validates_schema
     def _check(self, data: dict[str, Any], **_: Any) -> None:
-        self._not_future(data, "started_on", "completed_on")
         if data["completed_on"] < data["started_on"]:
             raise ValidationError({"completed_on": ["must not be before started_on"]})
-        self._grade(data, "result")
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> TrainingOutcome:
@@ -204,7 +211,7 @@ class TrainingSchema(_OutcomeSchema):
             provider=data["provider"],
             title=data["title"],
             hours=data["hours"],
-            result=self._grade(data, "result"),
+            result=data["result"],
             started_on=data["started_on"],
             completed_on=data["completed_on"],
         )
@@ -217,12 +224,8 @@ class AwardSchema(_OutcomeSchema):
     competition = _text(200, required=True)
     level = _choice(CompetitionLevel, required=True)
     rank = _choice(AwardRank, required=True)
-    awarded_on = fields.Date(required=True)
+    awarded_on = PastDate(required=True)
     track = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-
-    @validates_schema
-    def _check(self, data: dict[str, Any], **_: Any) -> None:
-        self._not_future(data, "awarded_on")
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> AwardOutcome:
