@@ -9,15 +9,18 @@ from flask import Blueprint, Response, jsonify
 
 from creditbank.api.access import require_client, require_operator
 from creditbank.api.bodies import json_object, load
+from creditbank.api.openapi import documented
 from creditbank.api.schemas.members import (
     ClientIn,
     ClientListOut,
     ClientOut,
     InstitutionIn,
+    InstitutionListOut,
     InstitutionOut,
     InstitutionSettingsIn,
     IssuedClientOut,
     SigningKeyIn,
+    SigningKeyListOut,
     SigningKeyOut,
 )
 from creditbank.auth.principals import Role
@@ -46,6 +49,14 @@ def _key(info: service.SigningKeyInfo) -> dict[str, Any]:
 
 
 @blueprint.post("")
+@documented(
+    "Register a member institution",
+    status=201,
+    request=InstitutionIn,
+    response=InstitutionOut,
+    auth="bearer",
+    errors=(400, 409),
+)
 def register() -> tuple[Response, int]:
     """Register a member institution (the bank's operators only)."""
     require_operator()
@@ -57,6 +68,7 @@ def register() -> tuple[Response, int]:
 
 
 @blueprint.get("")
+@documented("List member institutions", response=InstitutionListOut, errors=())
 def index() -> Response:
     """List member institutions (public: membership is public knowledge)."""
     with read_connection(services().engine) as connection:
@@ -65,6 +77,7 @@ def index() -> Response:
 
 
 @blueprint.get("/<code>")
+@documented("Show a member institution", response=InstitutionOut, errors=(404,))
 def show(code: str) -> Response:
     """Show one member institution."""
     with read_connection(services().engine) as connection:
@@ -72,6 +85,13 @@ def show(code: str) -> Response:
 
 
 @blueprint.patch("/<code>")
+@documented(
+    "Change an institution's settings",
+    request=InstitutionSettingsIn,
+    response=InstitutionOut,
+    auth="bearer",
+    errors=(400, 404, 409),
+)
 def change_settings(code: str) -> Response:
     """Require signed batches, or stop requiring them (the institution's admin)."""
     principal = require_client(code, Role.ADMIN)
@@ -87,6 +107,14 @@ def change_settings(code: str) -> Response:
 
 
 @blueprint.post("/<code>/clients")
+@documented(
+    "Issue an API key",
+    status=201,
+    request=ClientIn,
+    response=IssuedClientOut,
+    auth="bearer",
+    errors=(400, 404),
+)
 def issue_client(code: str) -> tuple[Response, int]:
     """Issue an API key for the institution; the secret is in this answer only."""
     require_client(code, Role.ADMIN)
@@ -99,6 +127,7 @@ def issue_client(code: str) -> tuple[Response, int]:
 
 
 @blueprint.get("/<code>/clients")
+@documented("List API keys", response=ClientListOut, auth="bearer", errors=())
 def list_clients(code: str) -> Response:
     """List the institution's API keys (never their secrets)."""
     require_client(code, Role.ADMIN)
@@ -108,6 +137,7 @@ def list_clients(code: str) -> Response:
 
 
 @blueprint.post("/<code>/clients/<key_id>/revoke")
+@documented("Revoke an API key", response=ClientOut, auth="bearer", errors=(404,))
 def revoke_client(code: str, key_id: str) -> Response:
     """Revoke one of the institution's API keys."""
     require_client(code, Role.ADMIN)
@@ -117,6 +147,14 @@ def revoke_client(code: str, key_id: str) -> Response:
 
 
 @blueprint.post("/<code>/keys")
+@documented(
+    "Register a batch-signing key",
+    status=201,
+    request=SigningKeyIn,
+    response=SigningKeyOut,
+    auth="bearer",
+    errors=(400, 404, 409),
+)
 def add_key(code: str) -> tuple[Response, int]:
     """Register an Ed25519 key the institution signs its batches with."""
     principal = require_client(code, Role.ADMIN)
@@ -129,6 +167,7 @@ def add_key(code: str) -> tuple[Response, int]:
 
 
 @blueprint.get("/<code>/keys")
+@documented("List batch-signing keys", response=SigningKeyListOut, errors=(404,))
 def list_keys(code: str) -> Response:
     """List the institution's batch-signing keys (public: anyone may check authorship)."""
     with read_connection(services().engine) as connection:
@@ -138,6 +177,7 @@ def list_keys(code: str) -> Response:
 
 
 @blueprint.post("/<code>/keys/<key_id>/revoke")
+@documented("Revoke a batch-signing key", response=SigningKeyOut, auth="bearer", errors=(404, 409))
 def revoke_key(code: str, key_id: str) -> Response:
     """Stop accepting batches signed with a key."""
     principal = require_client(code, Role.ADMIN)

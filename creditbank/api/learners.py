@@ -15,17 +15,22 @@ from creditbank.api.access import (
     require_reader_of,
 )
 from creditbank.api.bodies import json_object, load
+from creditbank.api.openapi import choice, documented
 from creditbank.api.records import record_json
 from creditbank.api.schemas.members import (
     AccountOut,
+    ActivatedOut,
     ActivateIn,
     ConsentIn,
+    ConsentListOut,
     ConsentOut,
     LearnerBatchIn,
     LearnerIdListOut,
     LearnerIn,
+    OpenedListOut,
     OpenedOut,
 )
+from creditbank.api.schemas.records import RecordListOut
 from creditbank.auth.principals import ClientPrincipal, Role
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, Forbidden, InvalidInput
@@ -84,6 +89,14 @@ def _opened(accounts: list[service.OpenedAccount]) -> list[dict[str, Any]]:
 
 
 @blueprint.post("")
+@documented(
+    "Open an account (institution) or one's own (anonymous)",
+    status=201,
+    request=LearnerIn,
+    response=OpenedOut,
+    auth="optional",
+    errors=(400, 409),
+)
 def open_account() -> tuple[Response, int]:
     """Open one account: by an institution (poster or admin), or by the learner themself."""
     principal = current_principal()
@@ -103,6 +116,14 @@ def open_account() -> tuple[Response, int]:
 
 
 @blueprint.post("/bulk")
+@documented(
+    "Open many accounts at once (集体开户)",
+    status=201,
+    request=LearnerBatchIn,
+    response=OpenedListOut,
+    auth="bearer",
+    errors=(400,),
+)
 def open_accounts() -> tuple[Response, int]:
     """Open many accounts at once (集体开户): all valid or none opened."""
     client, code = require_institution_member(Role.POSTER)
@@ -130,6 +151,12 @@ def open_accounts() -> tuple[Response, int]:
 
 
 @blueprint.post("/activate")
+@documented(
+    "Set a first password with an activation code",
+    request=ActivateIn,
+    response=ActivatedOut,
+    errors=(400, 401),
+)
 def activate() -> Response:
     """Choose a first password with an activation code (no sign-in needed)."""
     data = load(ActivateIn(), json_object())
@@ -151,12 +178,14 @@ def _account(learner_id: str) -> dict[str, Any]:
 
 
 @blueprint.get("/me")
+@documented("The signed-in learner's account", response=AccountOut, auth="bearer", errors=())
 def me() -> Response:
     """The signed-in learner's own account."""
     return jsonify(_account(require_learner().learner_id))
 
 
 @blueprint.get("/<learner_id>")
+@documented("A learner's account", response=AccountOut, auth="bearer", errors=(404,))
 def show(learner_id: str) -> Response:
     """An account, for the learner or an institution the learner consented to."""
     require_reader_of(learner_id)
@@ -164,6 +193,7 @@ def show(learner_id: str) -> Response:
 
 
 @blueprint.get("/<learner_id>/records")
+@documented("A learner's records", response=RecordListOut, auth="bearer", errors=())
 def records(learner_id: str) -> Response:
     """A learner's records as they stand, for the learner or a consented institution."""
     require_reader_of(learner_id)
@@ -177,6 +207,7 @@ def _consent(view: service.ConsentView) -> dict[str, Any]:
 
 
 @blueprint.get("/me/consents")
+@documented("The learner's consents", response=ConsentListOut, auth="bearer", errors=())
 def my_consents() -> Response:
     """The learner's consents, newest first."""
     learner = require_learner()
@@ -186,6 +217,14 @@ def my_consents() -> Response:
 
 
 @blueprint.post("/me/consents")
+@documented(
+    "Grant an institution access",
+    status=201,
+    request=ConsentIn,
+    response=ConsentOut,
+    auth="bearer",
+    errors=(400, 404),
+)
 def grant() -> tuple[Response, int]:
     """Grant an institution access to the account for a scope and a period."""
     learner = require_learner()
@@ -202,6 +241,7 @@ def grant() -> tuple[Response, int]:
 
 
 @blueprint.post("/me/consents/<consent_id>/withdraw")
+@documented("Withdraw a consent", response=ConsentOut, auth="bearer", errors=(404,))
 def withdraw(consent_id: str) -> Response:
     """Withdraw a consent; the institution loses access at once."""
     learner = require_learner()
@@ -212,6 +252,12 @@ def withdraw(consent_id: str) -> Response:
 
 
 @consents_blueprint.get("")
+@documented(
+    "Learners who consented to the caller's institution",
+    response=LearnerIdListOut,
+    auth="bearer",
+    query=(("scope", choice("read", "evaluate"), False),),
+)
 def consenting() -> Response:
     """Learners with an active consent for the caller's institution (``scope`` read/evaluate)."""
     client = require_client(None, Role.REGISTRAR, Role.POSTER)

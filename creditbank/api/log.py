@@ -6,7 +6,9 @@ import base64
 
 from flask import Blueprint, Response, jsonify
 
+from creditbank.api.openapi import COUNT, documented
 from creditbank.api.params import int_param
+from creditbank.api.schemas.records import ConsistencyProofOut, InclusionProofOut, LogEntriesOut
 from creditbank.services import services
 
 blueprint = Blueprint("log", __name__, url_prefix="/api/v1/log")
@@ -23,18 +25,25 @@ def _text(body: str) -> Response:
 
 
 @blueprint.get("/checkpoint")
+@documented("The latest signed checkpoint (C2SP signed note)", response="text", errors=())
 def checkpoint() -> Response:
     """Serve the latest signed checkpoint (a C2SP signed note)."""
     return _text(services().ledger.current_checkpoint().note)
 
 
 @blueprint.get("/key")
+@documented("The log's note verifier keys, newest first", response="text", errors=())
 def key() -> Response:
     """Serve the note verifier keys, newest first."""
     return _text(services().ledger.keyring.verifier_keys_text())
 
 
 @blueprint.get("/entries")
+@documented(
+    "A page of entry bytes",
+    response=LogEntriesOut,
+    query=(("start", COUNT, True), ("end", COUNT, True)),
+)
 def entries() -> Response:
     """Serve a page of entry bytes for ``start <= index < end``."""
     start, end = int_param("start"), int_param("end")
@@ -43,6 +52,11 @@ def entries() -> Response:
 
 
 @blueprint.get("/proofs/inclusion")
+@documented(
+    "An inclusion proof",
+    response=InclusionProofOut,
+    query=(("index", COUNT, True), ("size", COUNT, True)),
+)
 def inclusion() -> Response:
     """Serve the inclusion proof of ``index`` in the tree of ``size``."""
     index, size = int_param("index"), int_param("size")
@@ -51,6 +65,11 @@ def inclusion() -> Response:
 
 
 @blueprint.get("/proofs/consistency")
+@documented(
+    "A consistency proof",
+    response=ConsistencyProofOut,
+    query=(("first", COUNT, True), ("second", COUNT, True)),
+)
 def consistency() -> Response:
     """Serve the consistency proof between tree sizes ``first`` and ``second``."""
     first, second = int_param("first"), int_param("second")

@@ -15,7 +15,9 @@ from creditbank.api.access import (
     require_reader_of,
 )
 from creditbank.api.bodies import json_object, raw_body
+from creditbank.api.openapi import choice, documented
 from creditbank.api.schemas.outcomes import load_outcome
+from creditbank.api.schemas.records import BatchOut, CorrectionIn, RecordOut, RevocationIn
 from creditbank.auth.principals import ClientPrincipal, LearnerPrincipal, Role
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, InvalidInput, PayloadTooLarge
@@ -150,6 +152,15 @@ def _record(item: Any, index: int, today: Any) -> service.NewRecord:
 
 
 @blueprint.post("")
+@documented(
+    "Post a batch of records, all or nothing",
+    status=201,
+    request="RecordBatchIn",
+    response=BatchOut,
+    auth="bearer",
+    headers=(("Idempotency-Key", True), ("Creditbank-Signature", False)),
+    errors=(400, 409, 413),
+)
 def post_batch() -> tuple[Response, int]:
     """Post a batch of up to 10,000 records, all or nothing, idempotently."""
     client, code = require_institution_member(Role.POSTER)
@@ -180,6 +191,13 @@ def _readable(view: service.RecordView) -> None:
 
 
 @blueprint.get("/<record_id>")
+@documented(
+    "A record as it stands",
+    response=RecordOut,
+    auth="bearer",
+    query=(("history", choice("true", "false"), False),),
+    errors=(400, 404),
+)
 def show(record_id: str) -> Response:
     """A record as it stands; ``?history=true`` adds every version."""
     require_principal()
@@ -206,6 +224,13 @@ def _reason(body: dict[str, Any]) -> str:
 
 
 @blueprint.post("/<record_id>/corrections")
+@documented(
+    "Correct a record",
+    request=CorrectionIn,
+    response=RecordOut,
+    auth="bearer",
+    errors=(400, 404, 409),
+)
 def correct(record_id: str) -> Response:
     """Correct a record the caller's institution posted: ``{"outcome": {...}, "reason": ...}``."""
     _, code = require_institution_member(Role.POSTER)
@@ -233,6 +258,13 @@ def correct(record_id: str) -> Response:
 
 
 @blueprint.post("/<record_id>/revocation")
+@documented(
+    "Revoke a record",
+    request=RevocationIn,
+    response=RecordOut,
+    auth="bearer",
+    errors=(400, 404, 409),
+)
 def revoke(record_id: str) -> Response:
     """Revoke a record the caller's institution posted: ``{"reason": ...}``."""
     _, code = require_institution_member(Role.POSTER)

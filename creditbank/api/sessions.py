@@ -7,6 +7,7 @@ from flask import Blueprint, Response, jsonify
 from creditbank.api.access import require_learner
 from creditbank.api.bodies import json_object, load
 from creditbank.api.learners import document_of
+from creditbank.api.openapi import documented
 from creditbank.api.schemas.members import SignInIn, TokenOut
 from creditbank.clock import utc_now
 from creditbank.learners import service
@@ -17,6 +18,13 @@ blueprint = Blueprint("sessions", __name__, url_prefix="/api/v1/sessions")
 
 
 @blueprint.post("")
+@documented(
+    "Sign in with document and password",
+    status=201,
+    request=SignInIn,
+    response=TokenOut,
+    errors=(400, 401),
+)
 def sign_in() -> tuple[Response, int]:
     """Exchange an identity document and password for a bearer token."""
     data = load(SignInIn(), json_object())
@@ -31,6 +39,7 @@ def sign_in() -> tuple[Response, int]:
 
 
 @blueprint.delete("/current")
+@documented("Sign out", status=204, auth="bearer", errors=())
 def sign_out() -> tuple[str, int]:
     """Revoke the token this request was made with."""
     learner = require_learner()

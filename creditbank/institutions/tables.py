@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Column, DateTime, ForeignKey, LargeBinary, String
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, LargeBinary, String
 from sqlmodel import Field, SQLModel
+
+from creditbank.storage.types import UtcDateTime
 
 
 class Institution(SQLModel, table=True):
@@ -20,7 +22,7 @@ class Institution(SQLModel, table=True):
     level: str = Field(sa_column=Column(String(32), nullable=False))
     region: str = Field(sa_column=Column(String(32), nullable=False))
     require_signed_batches: bool = Field(sa_column=Column(Boolean, nullable=False))
-    registered_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    registered_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     ledger_index: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
@@ -40,9 +42,9 @@ class ApiClient(SQLModel, table=True):
     role: str = Field(sa_column=Column(String(16), nullable=False))
     label: str = Field(sa_column=Column(String(200), nullable=False))
     secret_hash: str = Field(sa_column=Column(String(64), nullable=False))
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     revoked_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+        default=None, sa_column=Column(UtcDateTime(), nullable=True)
     )
 
 
@@ -56,9 +58,9 @@ class InstitutionKey(SQLModel, table=True):
         sa_column=Column(String(32), ForeignKey("institution.code"), nullable=False, index=True)
     )
     public_key: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False, unique=True))
-    added_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    added_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     added_index: int = Field(sa_column=Column(BigInteger, nullable=False))
     revoked_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+        default=None, sa_column=Column(UtcDateTime(), nullable=True)
     )
     revoked_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, String, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, String, Text
 from sqlmodel import Field, SQLModel
+
+from creditbank.storage.types import UtcDateTime
 
 
 class Learner(SQLModel, table=True):
@@ -26,7 +28,7 @@ class Learner(SQLModel, table=True):
     # SHA-256 of the one-time code an opening institution hands the learner to set a password.
     activation_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     opened_by: str = Field(sa_column=Column(String(64), nullable=False))
-    opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    opened_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     ledger_index: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
@@ -40,10 +42,10 @@ class LearnerToken(SQLModel, table=True):
         sa_column=Column(String(36), ForeignKey("learner.id"), nullable=False, index=True)
     )
     secret_hash: str = Field(sa_column=Column(String(64), nullable=False))
-    issued_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    issued_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     revoked_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+        default=None, sa_column=Column(UtcDateTime(), nullable=True)
     )
 
 
@@ -60,10 +62,10 @@ class Consent(SQLModel, table=True):
         sa_column=Column(String(32), ForeignKey("institution.code"), nullable=False, index=True)
     )
     scope: str = Field(sa_column=Column(String(16), nullable=False))
-    valid_from: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    valid_until: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    valid_from: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    valid_until: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     granted_index: int = Field(sa_column=Column(BigInteger, nullable=False))
     withdrawn_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+        default=None, sa_column=Column(UtcDateTime(), nullable=True)
     )
     withdrawn_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, LargeBinary, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, LargeBinary, Text
 from sqlmodel import Field, SQLModel
+
+from creditbank.storage.types import UtcDateTime
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants a 64-bit key.
 _BIG_SERIAL = BigInteger().with_variant(Integer(), "sqlite")
@@ -61,7 +63,7 @@ class LedgerCheckpoint(SQLModel, table=True):
     size: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
     root_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
     note: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
 class LedgerHead(SQLModel, table=True):
@@ -73,4 +75,4 @@ class LedgerHead(SQLModel, table=True):
     size: int = Field(sa_column=Column(BigInteger, nullable=False))
     root_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
     last_leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
-    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))

@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -15,6 +14,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
+
+from creditbank.storage.types import UtcDateTime
 
 
 class Batch(SQLModel, table=True):
@@ -32,7 +33,7 @@ class Batch(SQLModel, table=True):
     signing_key: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
     signature: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
     posted_by: str = Field(sa_column=Column(String(32), nullable=False))
-    posted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    posted_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     record_count: int = Field(sa_column=Column(Integer, nullable=False))
     first_index: int = Field(sa_column=Column(BigInteger, nullable=False))
     size_after: int = Field(sa_column=Column(BigInteger, nullable=False))
@@ -54,8 +55,8 @@ class OutcomeRecord(SQLModel, table=True):
     kind: str = Field(sa_column=Column(String(16), nullable=False))
     status: str = Field(sa_column=Column(String(16), nullable=False))
     version: int = Field(sa_column=Column(Integer, nullable=False))
-    posted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    posted_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     batch: str | None = Field(
         default=None, sa_column=Column(String(36), ForeignKey("record_batch.id"), nullable=True)
     )
@@ -73,5 +74,5 @@ class RecordVersion(SQLModel, table=True):
     action: str = Field(sa_column=Column(String(16), nullable=False))
     content: str = Field(sa_column=Column(Text, nullable=False))
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    recorded_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     ledger_index: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))

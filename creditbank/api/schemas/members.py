@@ -246,3 +246,39 @@ class LearnerIdListOut(Schema):
     """Learners who consented to the caller's institution."""
 
     learners = fields.List(fields.String())
+
+
+class ActivatedOut(Schema):
+    """An account whose first password was set."""
+
+    id = fields.String()
+    activated = fields.Boolean()
+
+
+PUBLISHED: tuple[type[Schema], ...] = (
+    InstitutionIn,
+    InstitutionOut,
+    InstitutionListOut,
+    InstitutionSettingsIn,
+    ClientIn,
+    ClientOut,
+    IssuedClientOut,
+    ClientListOut,
+    SigningKeyIn,
+    SigningKeyOut,
+    SigningKeyListOut,
+    DocumentIn,
+    LearnerIn,
+    LearnerBatchIn,
+    OpenedOut,
+    OpenedListOut,
+    AccountOut,
+    ActivateIn,
+    ActivatedOut,
+    SignInIn,
+    TokenOut,
+    ConsentIn,
+    ConsentOut,
+    ConsentListOut,
+    LearnerIdListOut,
+)

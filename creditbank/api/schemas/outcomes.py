@@ -50,22 +50,45 @@ def _choice(values: type[StrEnum], **kwargs: Any) -> fields.String:
     return fields.String(validate=validate.OneOf([v.value for v in values]), **kwargs)
 
 
-class CreditsField(fields.Decimal):
-    """Credits as a JSON number or a decimal string, at most one decimal place."""
+class CreditsField(fields.Field[Decimal]):
+    """Credits as a JSON number or a decimal string: 0 to 30, at most one decimal place."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        described = {
+            "oneOf": [
+                {"type": "number", "minimum": 0, "maximum": int(MAX_COURSE_CREDITS)},
+                {"type": "string", "pattern": r"^[0-9]{1,2}(\.[0-9])?$"},
+            ],
+            "example": "3.5",
+        }
+        super().__init__(metadata=described, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise ValidationError("must be a number or a decimal string")
-        number = super()._deserialize(str(value), attr, data, **kwargs)
+        try:
+            number = Decimal(str(value).strip())
+        except ArithmeticError:
+            raise ValidationError("must be a decimal number") from None
         if not number.is_finite():
             raise ValidationError("must be a finite number")
         if number.as_tuple().exponent < -1:  # type: ignore[operator]
             raise ValidationError("at most one decimal place")
-        return number
+        if not 0 <= number <= MAX_COURSE_CREDITS:
+            raise ValidationError(f"must be between 0 and {MAX_COURSE_CREDITS}")
+        return number + 0  # normalises -0 to 0
 
 
 class TermField(fields.Field[Term]):
     """An academic term, ``2024-2025-1``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        described = {
+            "type": "string",
+            "pattern": r"^[0-9]{4}-[0-9]{4}-[12]$",
+            "example": "2024-2025-1",
+        }
+        super().__init__(metadata=described, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Term:
         if not isinstance(value, str):
@@ -133,7 +156,7 @@ class CourseSchema(_OutcomeSchema):
     programme = _text(100, required=True)
     term = TermField(required=True)
     hours = fields.Integer(required=True, strict=True, validate=validate.Range(0, MAX_COURSE_HOURS))
-    credits = CreditsField(required=True, validate=validate.Range(Decimal(0), MAX_COURSE_CREDITS))
+    credits = CreditsField(required=True)
     grade = fields.Nested(GradeSchema, required=True)
     completed_on = PastDate(required=True)
 
@@ -238,6 +261,16 @@ class AwardSchema(_OutcomeSchema):
         )
 
 
+def _item(schema: type[_OutcomeSchema]) -> type[Schema]:
+    """The batch-item form of an outcome schema: the same fields plus ``learner_id``.
+
+    Only the OpenAPI document uses these; the API pops ``learner_id`` and loads the rest.
+    """
+    name = schema.__name__.removesuffix("Schema") + "Item"
+    learner_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    return type(name, (schema,), {"learner_id": learner_id, "__doc__": f"A batch item: {name}."})
+
+
 SCHEMAS: dict[str, type[_OutcomeSchema]] = {
     OutcomeKind.COURSE.value: CourseSchema,
     OutcomeKind.CERTIFICATE.value: CertificateSchema,
@@ -276,3 +309,6 @@ def load_outcome(item: Any, *, today: date, index: int | None = None) -> Outcome
             "; ".join(f"{p.field}: {p.reason}" for p in problems[:5]), problems=problems
         ) from None
     return outcome
+
+
+ITEM_SCHEMAS: dict[str, type[Schema]] = {kind: _item(schema) for kind, schema in SCHEMAS.items()}

@@ -1,0 +1,24 @@
+"""The RFC 9457 problem document every error answer carries."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+
+class FieldProblemOut(Schema):
+    """One bad field (``index`` for batch items)."""
+
+    field = fields.String(required=True)
+    reason = fields.String(required=True)
+    index = fields.Integer()
+
+
+class ProblemOut(Schema):
+    """``application/problem+json``."""
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    instance = fields.String()
+    errors = fields.List(fields.Nested(FieldProblemOut))
