@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
+from creditbank.api.bodies import load
+from creditbank.api.schemas import members
 from creditbank.app import create_app
+from creditbank.auth.principals import Role
+from creditbank.clock import utc_now
 from creditbank.demo import load_demo
 from creditbank.errors import CreditbankError
+from creditbank.imports.records_csv import import_records, write_problem_report
+from creditbank.institutions.service import InstitutionInfo, issue_client, register_institution
 from creditbank.ledger.audit import audit_ledger
 from creditbank.services import initialise, lazy_services, services
-from creditbank.storage.database import read_connection
+from creditbank.storage.database import read_connection, write_transaction
 
 
 class _Group(FlaskGroup):
@@ -96,6 +103,78 @@ def keys_rotate() -> None:
     """Generate a new log key; checkpoints are signed by it (and older active keys) from now."""
     signer = services().ledger.rotate_key()
     click.echo(f"new key {signer.verifier.verifier_key()}")
+
+
+@main.group("institutions")
+def institutions_group() -> None:
+    """Member institutions."""
+
+
+@institutions_group.command("add")
+@click.argument("code")
+@click.option("--name-zh", required=True)
+@click.option("--name-en", required=True)
+@click.option("--kind", required=True, type=click.Choice(members.INSTITUTION_KINDS))
+@click.option("--level", required=True, type=click.Choice(members.LEVELS))
+@click.option("--region", required=True)
+@with_appcontext
+def institutions_add(code: str, **options: str) -> None:
+    """Register a member institution."""
+    data = load(members.InstitutionIn(), {"code": code, **options})
+    found = register_institution(services().ledger, InstitutionInfo(**data), now=utc_now())
+    click.echo(f"registered {found.info.code} at ledger index {found.ledger_index}")
+
+
+@main.group("clients")
+def clients_group() -> None:
+    """API keys of institutions and of the bank's operators."""
+
+
+@clients_group.command("issue")
+@click.option("--institution", help="Institution code; omit for a bank operator key.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default="admin")
+@click.option("--label", required=True)
+@with_appcontext
+def clients_issue(institution: str | None, role: str, label: str) -> None:
+    """Issue an API key and print its secret (shown this once)."""
+    if institution is None and role != Role.ADMIN.value:
+        raise click.UsageError("a bank operator key has the admin role")
+    with write_transaction(services().engine) as connection:
+        info, secret = issue_client(connection, institution, Role(role), label, now=utc_now())
+    click.echo(f"key {info.key_id} ({info.role.value} of {info.institution or 'the bank'})")
+    click.echo(secret.text)
+
+
+@main.group("import")
+def import_group() -> None:
+    """Bulk imports."""
+
+
+@import_group.command("records")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--institution", required=True, help="Code of the posting institution.")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write bad rows (default: FILE.errors.csv).",
+)
+@with_appcontext
+def import_records_command(file: Path, institution: str, report: Path | None) -> None:
+    """Post the records of a CSV file; rows posted before are skipped, bad rows reported."""
+    opened = services()
+    with click.progressbar(
+        length=sum(1 for _ in file.open(encoding="utf-8-sig")) - 1, label="posting"
+    ) as bar:
+        outcome = import_records(opened, file, institution, now=utc_now(), progress=bar.update)
+    click.echo(
+        f"{outcome.rows} rows: {outcome.posted} posted, {outcome.skipped} posted before, "
+        f"{len({p.line for p in outcome.problems})} bad"
+    )
+    if outcome.problems:
+        target = report or file.with_suffix(".errors.csv")
+        write_problem_report(target, outcome.problems)
+        click.echo(f"bad rows are listed in {target}")
+        sys.exit(1)
 
 
 @main.group("demo")

@@ -17,6 +17,6 @@ def int_param(name: str) -> int:
     raw = request.args.get(name)
     if raw is None:
         raise InvalidParameter(name, "is required")
-    if not _DECIMAL.match(raw) or int(raw) > _MAX:
+    if not _DECIMAL.fullmatch(raw) or int(raw) > _MAX:
         raise InvalidParameter(name, f"must be a non-negative decimal integer, got {raw!r}")
     return int(raw)

@@ -70,7 +70,7 @@ def _idempotency_key() -> str:
             "posting a batch needs an Idempotency-Key header",
             problems=[FieldProblem("Idempotency-Key", "is required")],
         )
-    if not _IDEMPOTENCY_KEY.match(key):
+    if not _IDEMPOTENCY_KEY.fullmatch(key):
         raise InvalidInput(
             "the Idempotency-Key header must be 1-200 visible ASCII characters",
             problems=[FieldProblem("Idempotency-Key", "must be 1-200 visible ASCII characters")],
@@ -82,7 +82,7 @@ def _signature() -> BatchSignature | None:
     header = request.headers.get(SIGNATURE_HEADER)
     if header is None:
         return None
-    match = _SIGNATURE.match(header.strip())
+    match = _SIGNATURE.fullmatch(header.strip())
     signature = None
     if match is not None:
         try:
@@ -139,7 +139,12 @@ def _record(item: Any, index: int, today: Any) -> service.NewRecord:
         )
     fields = dict(item)
     learner_id = fields.pop("learner_id", None)
+    external_id = fields.pop("external_id", None)
     problems = []
+    if external_id is not None and (
+        not isinstance(external_id, str) or not 1 <= len(external_id) <= 100
+    ):
+        problems.append(FieldProblem("external_id", "1-100 characters when given", index))
     if not isinstance(learner_id, str) or not 1 <= len(learner_id) <= 36:
         problems.append(FieldProblem("learner_id", "is required: the learner's account id", index))
     try:
@@ -148,7 +153,7 @@ def _record(item: Any, index: int, today: Any) -> service.NewRecord:
         problems.extend(exc.problems)
     if problems:
         raise InvalidInput("invalid record", problems=problems)
-    return service.NewRecord(str(learner_id), outcome)
+    return service.NewRecord(str(learner_id), outcome, external_id)
 
 
 @blueprint.post("")

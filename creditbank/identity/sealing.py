@@ -47,8 +47,18 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+_VERSION = re.compile(r"[0-9]{1,6}")
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    # Strict: the decoder would skip stray characters; only the one canonical spelling opens.
+    if not _B64URL.fullmatch(text):
+        raise ValueError("not unpadded base64url")
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(raw) != text:
+        raise ValueError("not canonical base64url")
+    return raw
 
 
 def _wrapping_key(passphrase: bytes, salt: bytes) -> bytes:
@@ -72,6 +82,8 @@ def _decode_file(path: Path, data: bytes, passphrase: bytes | None) -> bytes:
         if passphrase is None:
             raise SigningKeyError(f"{path} is passphrase-protected: a passphrase is required")
         body = data[len(_WRAPPED) :]
+        if len(body) < _SALT + NONCE_SIZE + KEY_SIZE + 16:  # 16: the AES-GCM tag
+            raise SigningKeyError(f"{path} is truncated")
         salt, nonce, wrapped = (
             body[:_SALT],
             body[_SALT : _SALT + NONCE_SIZE],
@@ -110,7 +122,7 @@ class KeyEncryptionKeys:
         """Create the folder with a first KEK (version 1)."""
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         directory.chmod(0o700)
-        if any(_FILE.match(p.name) for p in directory.iterdir()):
+        if any(_FILE.fullmatch(p.name) for p in directory.iterdir()):
             raise SigningKeyError(f"{directory} already holds key-encryption keys")
         keys = cls(directory, passphrase, {})
         keys._write(1)
@@ -124,7 +136,7 @@ class KeyEncryptionKeys:
         _check_private(directory)
         keys: dict[int, bytes] = {}
         for path in directory.iterdir():
-            match = _FILE.match(path.name)
+            match = _FILE.fullmatch(path.name)
             if match:
                 _check_private(path)
                 keys[int(match.group(1))] = _decode_file(path, path.read_bytes(), passphrase)
@@ -191,7 +203,7 @@ class FieldSealer:
     def open(self, token: str, *, context: str) -> str:
         """Decrypt a sealed value; SealError if it was altered, moved or its key is unknown."""
         parts = token.split(".")
-        if len(parts) != 4 or parts[0] != "v1" or not parts[1].isdigit():
+        if len(parts) != 4 or parts[0] != "v1" or not _VERSION.fullmatch(parts[1]):
             raise SealError("a sealed value is malformed")
         cipher = self._ciphers.get(int(parts[1]))
         if cipher is None:

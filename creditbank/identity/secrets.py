@@ -43,7 +43,7 @@ def new_secret(prefix: str) -> IssuedSecret:
 
 def parse_secret(text: str) -> tuple[str, str]:
     """Return ``(prefix, key id)`` of a well-formed secret; InvalidInput otherwise."""
-    match = _SHAPE.match(text)
+    match = _SHAPE.fullmatch(text)
     if match is None:
         raise InvalidInput("malformed secret", problems=[FieldProblem("secret", "malformed")])
     return match.group(1), match.group(2)

@@ -58,6 +58,7 @@ class NewRecord:
 
     learner_id: str
     outcome: Outcome
+    external_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,45 @@ def _missing_learners(connection: Connection, records: Sequence[NewRecord]) -> l
     ]
 
 
+def _taken_external_ids(
+    connection: Connection, institution: str, records: Sequence[NewRecord]
+) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    seen: dict[str, int] = {}
+    for index, record in enumerate(records):
+        if record.external_id is None:
+            continue
+        if record.external_id in seen:
+            problems.append(
+                FieldProblem("external_id", f"repeats item {seen[record.external_id]}", index)
+            )
+        seen.setdefault(record.external_id, index)
+    taken = existing_external_ids(connection, institution, sorted(seen))
+    problems += [
+        FieldProblem("external_id", f"{record.external_id!r} was already posted", index)
+        for index, record in enumerate(records)
+        if record.external_id in taken
+    ]
+    return sorted(problems, key=lambda p: p.index or 0)
+
+
+def existing_external_ids(
+    connection: Connection, institution: str, external_ids: Sequence[str]
+) -> set[str]:
+    """Return those of ``external_ids`` the institution has already posted."""
+    found: set[str] = set()
+    for start in range(0, len(external_ids), _IN_CHUNK):
+        chunk = list(external_ids[start : start + _IN_CHUNK])
+        found.update(
+            connection.execute(
+                select(record_t.c.external_id).where(
+                    record_t.c.institution == institution, record_t.c.external_id.in_(chunk)
+                )
+            ).scalars()
+        )
+    return found
+
+
 def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> BatchAnswer:
     """Post every record of the batch, or none; repeat the first answer for a retried key."""
     with ledger.engine.connect() as connection:
@@ -144,6 +184,8 @@ def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> Batch
             "batch": batch_id,
             "position": position,
         }
+        if record.external_id is not None:
+            payload["external_id"] = record.external_id
         if signed is not None:
             payload["signed_batch"] = signed
         entries.append(
@@ -156,6 +198,12 @@ def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> Batch
                 raise InvalidInput(
                     f"{len(problems)} of {len(request.records)} records name no learner account",
                     problems=problems,
+                )
+            taken = _taken_external_ids(tx.connection, request.institution, request.records)
+            if taken:
+                raise Conflict(
+                    f"{len(taken)} records repeat an external_id; nothing was posted",
+                    extra={"errors": [problem.as_dict() for problem in taken]},
                 )
             result = tx.append(entries, now=now)
             body = {
@@ -198,6 +246,7 @@ def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> Batch
                             "posted_at": now,
                             "updated_at": now,
                             "batch": batch_id,
+                            "external_id": record.external_id,
                         }
                         for record_id, record in zip(record_ids, request.records, strict=True)
                     ],

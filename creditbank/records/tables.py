@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -41,9 +42,16 @@ class Batch(SQLModel, table=True):
 
 
 class OutcomeRecord(SQLModel, table=True):
-    """A learner's outcome as it stands now; every version is in ``record_version``."""
+    """A learner's outcome as it stands now; every version is in ``record_version``.
+
+    ``external_id`` is the posting institution's own id for the record (or the import's
+    keyed hash of a CSV row): unique per institution, so a re-sent record is never doubled.
+    """
 
     __tablename__ = "outcome_record"
+    __table_args__ = (
+        Index("ux_outcome_record_external", "institution", "external_id", unique=True),
+    )
 
     id: str = Field(sa_column=Column(String(36), primary_key=True))
     learner: str = Field(
@@ -60,6 +68,7 @@ class OutcomeRecord(SQLModel, table=True):
     batch: str | None = Field(
         default=None, sa_column=Column(String(36), ForeignKey("record_batch.id"), nullable=True)
     )
+    external_id: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
 
 
 class RecordVersion(SQLModel, table=True):

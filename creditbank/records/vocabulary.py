@@ -134,7 +134,7 @@ class Term:
 
 def parse_term(text: str, field: str = "term") -> Term:
     """Parse ``YYYY-YYYY-S`` with consecutive years and semester 1 or 2."""
-    match = _TERM.match(text)
+    match = _TERM.fullmatch(text)
     reason = None
     if match is None:
         reason = "must look like 2024-2025-1 (academic year, then semester 1 or 2)"

@@ -307,3 +307,28 @@ def test_consent_expires(world: World) -> None:
         },
     )
     assert too_far.status_code == 400 and too_far.get_json()["errors"][0]["field"] == "valid_until"
+
+
+def test_external_ids_are_never_posted_twice(world: World, engine_name: str) -> None:
+    li = world.learners["li"]
+    first = _batch(world, [{"learner_id": li, "external_id": "JW-2025-0001", **course()}], "e1")
+    assert first.status_code == 201
+    size = world.size()
+    again = _batch(
+        world,
+        [
+            {"learner_id": li, "external_id": "JW-2025-0002", **course()},
+            {"learner_id": li, "external_id": "JW-2025-0001", **course(hours=32)},
+        ],
+        "e2",
+    )
+    assert again.status_code == 409
+    assert again.get_json()["errors"] == [
+        {"field": "external_id", "reason": "'JW-2025-0001' was already posted", "index": 1}
+    ]
+    assert world.size() == size
+    # Another institution's ids are its own.
+    other = _batch(
+        world, [{"learner_id": li, "external_id": "JW-2025-0001", **course()}], "e3", "posterB"
+    )
+    assert other.status_code == 201

@@ -76,7 +76,8 @@ class CreditsField(fields.Field[Decimal]):
             raise ValidationError("at most one decimal place")
         if not 0 <= number <= MAX_COURSE_CREDITS:
             raise ValidationError(f"must be between 0 and {MAX_COURSE_CREDITS}")
-        return number + 0  # normalises -0 to 0
+        # One spelling per value ("2", "2.0", 2 and "-0" alike), so equal facts commit equal bytes.
+        return Decimal(format(number.normalize() + 0, "f"))
 
 
 class TermField(fields.Field[Term]):
@@ -264,11 +265,16 @@ class AwardSchema(_OutcomeSchema):
 def _item(schema: type[_OutcomeSchema]) -> type[Schema]:
     """The batch-item form of an outcome schema: the same fields plus ``learner_id``.
 
-    Only the OpenAPI document uses these; the API pops ``learner_id`` and loads the rest.
+    Only the OpenAPI document uses these; the API pops ``learner_id`` and ``external_id``
+    (the institution's own id for the record) and loads the rest.
     """
     name = schema.__name__.removesuffix("Schema") + "Item"
-    learner_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
-    return type(name, (schema,), {"learner_id": learner_id, "__doc__": f"A batch item: {name}."})
+    attributes = {
+        "learner_id": fields.String(required=True, validate=validate.Length(min=1, max=36)),
+        "external_id": fields.String(validate=validate.Length(min=1, max=100)),
+        "__doc__": f"A batch item: {name}.",
+    }
+    return type(name, (schema,), attributes)
 
 
 SCHEMAS: dict[str, type[_OutcomeSchema]] = {
@@ -298,7 +304,7 @@ def load_outcome(item: Any, *, today: date, index: int | None = None) -> Outcome
             problems=[FieldProblem("body", "must be an object", index)],
         )
     kind = item.get("kind")
-    if kind not in SCHEMAS:
+    if not isinstance(kind, str) or kind not in SCHEMAS:
         reason = f"must be one of {', '.join(SCHEMAS)}"
         raise InvalidInput(f"kind {reason}", problems=[FieldProblem("kind", reason, index)])
     try:
