@@ -16,7 +16,7 @@ from creditbank.auth.principals import Role
 from creditbank.clock import utc_now
 from creditbank.demo import load_demo
 from creditbank.errors import CreditbankError
-from creditbank.imports.records_csv import import_records, write_problem_report
+from creditbank.imports.records_csv import plan_import, post_plan, write_problem_report
 from creditbank.institutions.service import InstitutionInfo, issue_client, register_institution
 from creditbank.ledger.audit import audit_ledger
 from creditbank.services import initialise, lazy_services, services
@@ -162,10 +162,9 @@ def import_group() -> None:
 def import_records_command(file: Path, institution: str, report: Path | None) -> None:
     """Post the records of a CSV file; rows posted before are skipped, bad rows reported."""
     opened = services()
-    with click.progressbar(
-        length=sum(1 for _ in file.open(encoding="utf-8-sig")) - 1, label="posting"
-    ) as bar:
-        outcome = import_records(opened, file, institution, now=utc_now(), progress=bar.update)
+    plan = plan_import(opened, file, institution, now=utc_now())
+    with click.progressbar(length=len(plan.fresh), label="posting") as bar:
+        outcome = post_plan(opened, plan, now=utc_now(), progress=bar.update)
     click.echo(
         f"{outcome.rows} rows: {outcome.posted} posted, {outcome.skipped} posted before, "
         f"{len({p.line for p in outcome.problems})} bad"

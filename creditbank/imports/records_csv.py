@@ -136,26 +136,42 @@ def validate_rows(
     return good, problems, count
 
 
-def import_records(
-    services: Services,
-    path: Path,
-    institution: str,
-    *,
-    actor_key: str = "import",
-    now: datetime,
-    progress: Callable[[int], None] | None = None,
-) -> ImportReport:
-    """Post every good row of ``path`` not posted before, in batches; report the bad rows."""
+@dataclass(frozen=True)
+class ImportPlan:
+    """A checked file: the rows still to post, and what was found."""
+
+    institution: str
+    rows: int
+    fresh: tuple[_GoodRow, ...]
+    skipped: int
+    problems: tuple[RowProblem, ...]
+
+
+def plan_import(services: Services, path: Path, institution: str, *, now: datetime) -> ImportPlan:
+    """Check every row of ``path`` and find those not posted before; writes nothing."""
     text = path.read_text(encoding="utf-8-sig")
     with read_connection(services.engine) as connection:
         get_institution(connection, institution)
     good, problems, count = validate_rows(services, text, today=now.date())
     with read_connection(services.engine) as connection:
         done = existing_external_ids(connection, institution, [row.external_id for row in good])
-    fresh = [row for row in good if row.external_id not in done]
+    fresh = tuple(row for row in good if row.external_id not in done)
+    return ImportPlan(institution, count, fresh, len(good) - len(fresh), tuple(problems))
+
+
+def post_plan(
+    services: Services,
+    plan: ImportPlan,
+    *,
+    now: datetime,
+    actor_key: str = "import",
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Open the accounts and post the records of a plan, in all-or-nothing batches."""
+    institution = plan.institution
     posted = 0
-    for start in range(0, len(fresh), BATCH):
-        chunk = fresh[start : start + BATCH]
+    for start in range(0, len(plan.fresh), BATCH):
+        chunk = plan.fresh[start : start + BATCH]
         accounts = open_accounts(
             services.ledger,
             services.sealer,
@@ -169,21 +185,16 @@ def import_records(
             for account, row in zip(accounts, chunk, strict=True)
         ]
         body = canonical_json([row.external_id for row in chunk])
+        key = "import:" + services.sealer.lookup_hash(body)[:40]
         post_batch(
             services.ledger,
-            BatchRequest(
-                institution,
-                actor_key,
-                "import:" + services.sealer.lookup_hash(body)[:40],
-                body,
-                records,
-            ),
+            BatchRequest(institution, actor_key, key, body, records),
             now=now,
         )
         posted += len(chunk)
         if progress is not None:
             progress(len(chunk))
-    return ImportReport(count, posted, len(good) - len(fresh), tuple(problems))
+    return ImportReport(plan.rows, posted, plan.skipped, plan.problems)
 
 
 def write_problem_report(path: Path, problems: Sequence[RowProblem]) -> None:
