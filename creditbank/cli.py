@@ -14,7 +14,7 @@ from creditbank.api.schemas import members
 from creditbank.app import create_app
 from creditbank.auth.principals import Role
 from creditbank.clock import utc_now
-from creditbank.demo import load_demo
+from creditbank.demo import demo_credentials, load_demo
 from creditbank.errors import CreditbankError
 from creditbank.imports.records_csv import plan_import, post_plan, write_problem_report
 from creditbank.institutions.service import InstitutionInfo, issue_client, register_institution
@@ -185,8 +185,10 @@ def demo_group() -> None:
 @with_appcontext
 def demo_load() -> None:
     """Load the demonstration data into an empty instance (does nothing otherwise)."""
-    result = load_demo(services())
+    result = load_demo(services(), now=utc_now())
     if result is None:
-        click.echo("demo: the log already has entries; nothing loaded")
+        click.echo("demo: institutions exist already; nothing loaded")
     else:
-        click.echo(f"demo: loaded {len(result.entries)} entries; tree size {result.size}")
+        counts = ", ".join(f"{count} {what}" for what, count in result.items())
+        click.echo(f"demo: loaded {counts}")
+    click.echo(demo_credentials())

@@ -1,32 +1,36 @@
-"""Demonstration data for a fresh instance: real-sounding 成渝 member institutions.
+"""Demonstration data for a fresh instance, with sign-in details the README lists.
 
-Loaded by ``scripts/serve`` through ``creditbank demo load``; it does nothing on a log that
-already has entries, so restarts never duplicate it.
+成渝 member institutions of every kind, and learners with outcomes of every kind across
+中职, 高职 and 本科.
+
+Loaded by ``scripts/serve`` through ``creditbank demo load``; it does nothing once any
+institution exists, so restarts never duplicate it. The demo keys and password are public:
+never load this into an instance that serves real learners.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from creditbank.ledger.envelope import EntryKind
-from creditbank.ledger.sequencer import AppendResult, NewEntry
+from creditbank.api.schemas.outcomes import load_outcome
+from creditbank.auth.principals import Role
+from creditbank.identity.documents import check_digit, parse_document
+from creditbank.identity.secrets import known_secret
+from creditbank.institutions.service import (
+    InstitutionInfo,
+    issue_client,
+    list_institutions,
+    register_institution,
+)
+from creditbank.learners.service import ConsentScope, NewLearner, grant_consent, open_accounts
+from creditbank.records.service import BatchRequest, NewRecord, post_batch
 from creditbank.services import Services
-
-
-@dataclass(frozen=True)
-class DemoInstitution:
-    """A member institution as the demo registers it."""
-
-    code: str
-    name_zh: str
-    name_en: str
-    kind: str
-    level: str
-    region: str
-
+from creditbank.storage.database import read_connection, write_transaction
 
 INSTITUTIONS = (
-    DemoInstitution(
+    InstitutionInfo(
         "CQ-ZZ-001",
         "重庆市渝北职业教育中心",
         "Chongqing Yubei Vocational Education Centre",
@@ -34,7 +38,15 @@ INSTITUTIONS = (
         "zhongzhi",
         "重庆",
     ),
-    DemoInstitution(
+    InstitutionInfo(
+        "SC-ZZ-001",
+        "成都市技师学院",
+        "Chengdu Technician College",
+        "zhongzhi_school",
+        "zhongzhi",
+        "四川",
+    ),
+    InstitutionInfo(
         "CQ-GZ-001",
         "重庆工程职业技术学院",
         "Chongqing Vocational Institute of Engineering",
@@ -42,7 +54,7 @@ INSTITUTIONS = (
         "gaozhi",
         "重庆",
     ),
-    DemoInstitution(
+    InstitutionInfo(
         "SC-GZ-001",
         "四川工程职业技术学院",
         "Sichuan Engineering Technical College",
@@ -50,7 +62,7 @@ INSTITUTIONS = (
         "gaozhi",
         "四川",
     ),
-    DemoInstitution(
+    InstitutionInfo(
         "CQ-BK-001",
         "重庆科技大学",
         "Chongqing University of Science and Technology",
@@ -58,35 +70,300 @@ INSTITUTIONS = (
         "benke",
         "重庆",
     ),
-    DemoInstitution(
+    InstitutionInfo(
+        "SC-BK-001",
+        "成都工业学院",
+        "Chengdu Technological University",
+        "university",
+        "benke",
+        "四川",
+    ),
+    InstitutionInfo(
         "CQ-QY-001",
         "重庆长安汽车培训中心",
-        "Chongqing Changan Automobile Training Centre",
+        "Changan Automobile Training Centre",
         "enterprise",
         "gaozhi",
         "重庆",
     ),
-    DemoInstitution(
-        "BJ-PX-001",
-        "工业机器人操作与运维职业技能等级证书评价组织",
-        "Industrial Robot Operation and Maintenance 1+X Evaluation Organisation",
+    InstitutionInfo(
+        "CQ-PX-001",
+        "重庆市职业技能培训中心",
+        "Chongqing Vocational Skills Training Centre",
+        "training_organisation",
+        "gaozhi",
+        "重庆",
+    ),
+    InstitutionInfo(
+        "BJ-PJ-001",
+        "工业机器人操作与运维 1+X 培训评价组织",
+        "Industrial Robot 1+X Evaluation Organisation",
         "evaluation_organisation",
         "gaozhi",
         "北京",
     ),
 )
 
+# Fixed demonstration keys (listed in the README). Real keys come from `creditbank clients issue`.
+DEMO_KEYS = {
+    "operator": (None, Role.ADMIN, "cbk_de00000000000000_" + "o" * 43),
+    "cq-zz-poster": ("CQ-ZZ-001", Role.POSTER, "cbk_de00000000000001_" + "z" * 43),
+    "cq-gz-poster": ("CQ-GZ-001", Role.POSTER, "cbk_de00000000000002_" + "p" * 43),
+    "cq-gz-registrar": ("CQ-GZ-001", Role.REGISTRAR, "cbk_de00000000000003_" + "r" * 43),
+    "cq-gz-admin": ("CQ-GZ-001", Role.ADMIN, "cbk_de00000000000004_" + "a" * 43),
+    "cq-bk-registrar": ("CQ-BK-001", Role.REGISTRAR, "cbk_de00000000000005_" + "b" * 43),
+    "bj-pj-poster": ("BJ-PJ-001", Role.POSTER, "cbk_de00000000000006_" + "x" * 43),
+}
+DEMO_PASSWORD = "demo-learner-2026"  # noqa: S105 - public on purpose: demo only
 
-def load_demo(services: Services) -> AppendResult | None:
-    """Register the demo institutions in an empty log; return None if the log has entries."""
-    ledger = services.ledger
-    if ledger.head().size > 0:
-        return None
-    result = ledger.append(
-        [
-            NewEntry(EntryKind.INSTITUTION_REGISTERED, "bank", asdict(institution))
-            for institution in INSTITUTIONS
+
+def _resident_id(area: str, birth: str, sequence: str) -> str:
+    return area + birth + sequence + check_digit(area + birth + sequence)
+
+
+@dataclass(frozen=True)
+class DemoLearner:
+    """A demonstration learner and where their outcomes come from."""
+
+    name: str
+    document_number: str
+    path: str  # e.g. "3+2": 中职 then 高职
+
+
+LEARNERS = (
+    DemoLearner("李明", _resident_id("500112", "20040315", "231"), "3+2"),
+    DemoLearner("王芳", _resident_id("510104", "20030709", "442"), "专本 3+2"),
+    DemoLearner("张伟", _resident_id("500105", "20050121", "153"), "五年一贯制"),
+    DemoLearner("刘洋", _resident_id("510107", "20021102", "374"), "3+4"),
+    DemoLearner("陈静", _resident_id("500106", "20040830", "286"), "3+2"),
+    DemoLearner("杨帆", _resident_id("510122", "20031224", "195"), "专本 3+2"),
+)
+
+
+def _course(  # noqa: PLR0917 - one positional column per course field keeps the table readable
+    code: str,
+    title: str,
+    source: str,
+    level: str,
+    term: str,
+    hours: int,
+    credits: str,
+    grade: tuple[str, str],
+    completed: str,
+    programme: str,
+) -> dict[str, Any]:
+    return {
+        "kind": "course",
+        "course_code": code,
+        "title_zh": title,
+        "source_institution": source,
+        "level": level,
+        "programme": programme,
+        "term": term,
+        "hours": hours,
+        "credits": credits,
+        "grade": {"scale": grade[0], "value": grade[1]},
+        "completed_on": completed,
+    }
+
+
+def _outcomes(learner: DemoLearner, number: int) -> dict[str, list[dict[str, Any]]]:
+    """Each learner's outcomes, by the institution that posts them."""
+    shift = number % 3
+    zz = "CQ-ZZ-001" if number % 2 == 0 else "SC-ZZ-001"
+    gz = "CQ-GZ-001" if number % 2 == 0 else "SC-GZ-001"
+    scores = ("86", "92", "78")
+    return {
+        zz: [
+            _course(
+                "ZZ-JD101",
+                "机械制图",
+                zz,
+                "zhongzhi",
+                "2020-2021-1",
+                72,
+                "4",
+                ("percent", scores[shift]),
+                "2021-01-15",
+                "机电技术应用",
+            ),
+            _course(
+                "ZZ-JD102",
+                "电工基础",
+                zz,
+                "zhongzhi",
+                "2020-2021-2",
+                64,
+                "3.5",
+                ("five_level", ("优秀", "良好", "中等")[shift]),
+                "2021-07-02",
+                "机电技术应用",
+            ),
+            _course(
+                "ZZ-JC101",
+                "数学Ⅰ",
+                zz,
+                "zhongzhi",
+                "2020-2021-1",
+                64,
+                "4",
+                ("percent", "74"),
+                "2021-01-15",
+                "机电技术应用",
+            ),
+        ],
+        "BJ-PJ-001": [
+            {
+                "kind": "certificate",
+                "certificate_type": "one_plus_x",
+                "title": "工业机器人操作与运维",
+                "level": ("chuji", "zhongji", "gaoji")[shift],
+                "certificate_number": f"GYJQR-2023-{number:05d}",
+                "awarding_organisation": "工业机器人操作与运维 1+X 培训评价组织",
+                "issued_on": "2023-06-30",
+                "expires_on": "2027-06-30",
+            },
+        ],
+        "CQ-QY-001": [
+            {
+                "kind": "training",
+                "provider": "重庆长安汽车培训中心",
+                "title": "智能网联汽车检测与运维实训",
+                "hours": 120 + 40 * shift,
+                "result": {"scale": "two_level", "value": "合格"},
+                "started_on": "2023-07-03",
+                "completed_on": "2023-08-25",
+            },
+        ],
+        "CQ-PX-001": [
+            {
+                "kind": "award",
+                "competition": "重庆市职业院校技能大赛",
+                "level": "provincial",
+                "rank": ("first_prize", "second_prize", "third_prize")[shift],
+                "awarded_on": "2023-05-20",
+                "track": "工业机器人技术应用",
+            },
+        ],
+        gz: [
+            _course(
+                "GZ-JD201",
+                "液压与气动技术",
+                gz,
+                "gaozhi",
+                "2023-2024-1",
+                48,
+                "3",
+                ("percent", scores[(shift + 1) % 3]),
+                "2024-01-12",
+                "机电一体化技术",
+            ),
+            _course(
+                "GZ-JD202",
+                "PLC 应用技术",
+                gz,
+                "gaozhi",
+                "2023-2024-2",
+                64,
+                "4",
+                ("gpa4", "3.5"),
+                "2024-07-05",
+                "机电一体化技术",
+            ),
+            _course(
+                "GZ-JC201",
+                "高等数学",
+                gz,
+                "gaozhi",
+                "2023-2024-1",
+                64,
+                "4",
+                ("percent", "81"),
+                "2024-01-12",
+                "机电一体化技术",
+            ),
+        ],
+        "CQ-BK-001": [
+            _course(
+                "BK-ZD301",
+                "自动控制原理",
+                "CQ-BK-001",
+                "benke",
+                "2025-2026-1",
+                56,
+                "3.5",
+                ("percent", "83"),
+                "2026-01-16",
+                "机械设计制造及其自动化",
+            ),
         ]
+        if learner.path in ("专本 3+2", "3+4")
+        else [],
+    }
+
+
+def load_demo(services: Services, *, now: datetime) -> dict[str, int] | None:
+    """Load everything once; return counts, or None when institutions already exist."""
+    with read_connection(services.engine) as connection:
+        if list_institutions(connection):
+            return None
+    ledger = services.ledger
+    for info in INSTITUTIONS:
+        register_institution(ledger, info, now=now)
+    with write_transaction(services.engine) as connection:
+        for label, (institution, role, text) in DEMO_KEYS.items():
+            issue_client(connection, institution, role, label, now=now, secret=known_secret(text))
+    today = now.date()
+    people = [
+        NewLearner(
+            who.name, parse_document("resident_id", who.document_number, today=today), DEMO_PASSWORD
+        )
+        for who in LEARNERS
+    ]
+    accounts = open_accounts(
+        ledger, services.sealer, people, opened_by="self", actor="learner", now=now
     )
+    records = 0
+    by_institution: dict[str, list[NewRecord]] = {}
+    for number, (learner, account) in enumerate(zip(LEARNERS, accounts, strict=True)):
+        for institution, items in _outcomes(learner, number).items():
+            for item in items:
+                outcome = load_outcome(item, today=today)
+                by_institution.setdefault(institution, []).append(
+                    NewRecord(account.learner_id, outcome)
+                )
+    for institution, batch in by_institution.items():
+        post_batch(
+            ledger,
+            BatchRequest(institution, "demo", f"demo-{institution}", institution.encode(), batch),
+            now=now,
+        )
+        records += len(batch)
+    # The first learner lets the receiving 高职 and 本科 see their account.
+    for institution in ("CQ-GZ-001", "CQ-BK-001"):
+        grant_consent(
+            ledger,
+            accounts[0].learner_id,
+            institution,
+            ConsentScope.EVALUATE,
+            now + timedelta(days=365),
+            now=now,
+        )
     ledger.publish_checkpoint()
-    return result
+    return {
+        "institutions": len(INSTITUTIONS),
+        "learners": len(accounts),
+        "records": records,
+        "size": ledger.head().size,
+    }
+
+
+def demo_credentials() -> str:
+    """The demonstration sign-in details, as printed by ``scripts/serve``."""
+    first = LEARNERS[0]
+    lines = [
+        f"learner   {first.name}: 居民身份证 {first.document_number} / password {DEMO_PASSWORD}",
+        "           (every demo learner has that password)",
+    ]
+    lines += [f"{label:<16} {text}" for label, (_, _, text) in DEMO_KEYS.items()]
+    return "\n".join(lines)

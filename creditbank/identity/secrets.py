@@ -41,6 +41,12 @@ def new_secret(prefix: str) -> IssuedSecret:
     return IssuedSecret(text, key_id, secret_hash(text))
 
 
+def known_secret(text: str) -> IssuedSecret:
+    """Wrap a given, well-formed secret (demonstration data only) as if just issued."""
+    _, key_id = parse_secret(text)
+    return IssuedSecret(text, key_id, secret_hash(text))
+
+
 def parse_secret(text: str) -> tuple[str, str]:
     """Return ``(prefix, key id)`` of a well-formed secret; InvalidInput otherwise."""
     match = _SHAPE.fullmatch(text)

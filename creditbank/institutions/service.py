@@ -141,12 +141,21 @@ class ClientInfo:
 
 
 def issue_client(
-    connection: Connection, institution: str | None, role: Role, label: str, *, now: datetime
+    connection: Connection,
+    institution: str | None,
+    role: Role,
+    label: str,
+    *,
+    now: datetime,
+    secret: IssuedSecret | None = None,
 ) -> tuple[ClientInfo, IssuedSecret]:
-    """Create an API client and return it with its secret, which is shown this once."""
+    """Create an API client and return it with its secret, which is shown this once.
+
+    ``secret`` is for demonstration instances only, whose keys the README lists.
+    """
     if institution is not None:
         get_institution(connection, institution)
-    secret = new_secret(API_KEY_PREFIX)
+    secret = secret or new_secret(API_KEY_PREFIX)
     connection.execute(
         insert(client_t).values(
             key_id=secret.key_id,
