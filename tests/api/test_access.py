@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 
 from creditbank.clock import utc_now
 from creditbank.services import Services
-from tests.api.world import World, build_world, course, resident_id
+from tests.api.world import World, bearer, build_world, course, resident_id
 
 ROLES = (
     None,
@@ -262,3 +262,72 @@ def test_list_consenting_learners(world: World, engine_name: str) -> None:
         world.learners["li"]
     ]
     assert world.get("/api/v1/consents", "registrarB").get_json()["learners"] == []
+
+
+def test_show_institution_and_list_keys_are_public(world: World, engine_name: str) -> None:
+    for role in ROLES:
+        assert world.get(f"/api/v1/institutions/{A}", role).status_code == 200
+        assert world.get(f"/api/v1/institutions/{A}/keys", role).status_code == 200
+    assert world.get("/api/v1/institutions/NO-SUCH", None).status_code == 404
+
+
+def test_revoke_client(world: World, engine_name: str) -> None:
+    issued = world.post(
+        f"/api/v1/institutions/{A}/clients", "adminA", {"role": "poster", "label": "x"}
+    )
+    key_id, secret = issued.get_json()["key_id"], issued.get_json()["secret"]
+    _check(
+        world,
+        lambda who: world.post(f"/api/v1/institutions/{A}/clients/{key_id}/revoke", who, {}),
+        {"adminA": 200, "operator": 200},
+    )
+    # The revoked key no longer authenticates.
+    answer = world.client.get("/api/v1/consents", headers={"Authorization": f"Bearer {secret}"})
+    assert answer.status_code == 401
+
+
+def test_revoke_signing_key(world: World, engine_name: str) -> None:
+    added = world.post(f"/api/v1/institutions/{A}/keys", "adminA", {"public_key": _public_key()})
+    key_id = added.get_json()["key_id"]
+    _check(
+        world,
+        lambda who: world.post(f"/api/v1/institutions/{A}/keys/{key_id}/revoke", who, {}),
+        {"adminA": 200, "operator": 200},
+    )
+    listed = world.get(f"/api/v1/institutions/{A}/keys", None).get_json()["keys"]
+    assert [k["revoked_at"] is not None for k in listed] == [True]
+
+
+def test_sign_out(world: World, engine_name: str) -> None:
+    for who, status in ((None, 401), ("posterA", 403), ("operator", 403)):
+        assert (
+            world.client.delete(
+                "/api/v1/sessions/current", headers=bearer(world.secret(who))
+            ).status_code
+            == status
+        )
+    assert (
+        world.client.delete(
+            "/api/v1/sessions/current", headers=bearer(world.tokens["li"])
+        ).status_code
+        == 204
+    )
+    assert world.get("/api/v1/learners/me", "li").status_code == 401
+
+
+def test_wrong_password_and_activation_code(world: World) -> None:
+    document = {"kind": "resident_id", "number": world.documents["li"]}
+    wrong = world.post(
+        "/api/v1/sessions", None, {"document": document, "password": "not-the-password1"}
+    )
+    assert wrong.status_code == 401
+    reused = world.post(
+        "/api/v1/learners/activate",
+        None,
+        {
+            "document": document,
+            "activation_code": "cba_0000000000000000_" + "a" * 43,
+            "password": "new-password-12",
+        },
+    )
+    assert reused.status_code == 401
