@@ -189,6 +189,8 @@ def demo_load() -> None:
     if result is None:
         click.echo("demo: institutions exist already; nothing loaded")
     else:
-        counts = ", ".join(f"{count} {what}" for what, count in result.items())
-        click.echo(f"demo: loaded {counts}")
+        click.echo(
+            f"demo: loaded {result['institutions']} institutions, {result['learners']} learners "
+            f"and {result['records']} records; log size {result['size']}"
+        )
     click.echo(demo_credentials())

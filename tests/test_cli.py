@@ -33,7 +33,7 @@ def test_init_demo_verify_rotate(invoke: Invoke, tmp_path: Path) -> None:
     assert f"log origin: {ORIGIN}, size 0" in first.output
     assert invoke("init").exit_code == 0  # a second init keeps the keys and the data
     loaded = invoke("demo", "load").output
-    assert "loaded 9 institutions, 6 learners" in loaded
+    assert "loaded 9 institutions, 6 learners and 57 records" in loaded
     assert "nothing loaded" in invoke("demo", "load").output
     verified = invoke("ledger", "verify")
     assert verified.exit_code == 0
