@@ -5,17 +5,17 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 from creditbank.api.access import (
     current_principal,
-    require_client,
     require_institution_member,
     require_learner,
     require_reader_of,
 )
 from creditbank.api.bodies import json_object, load
 from creditbank.api.openapi import choice, documented
+from creditbank.api.params import choice_param
 from creditbank.api.records import record_json
 from creditbank.api.schemas.members import (
     AccountOut,
@@ -31,9 +31,9 @@ from creditbank.api.schemas.members import (
     OpenedOut,
 )
 from creditbank.api.schemas.records import RecordListOut
-from creditbank.auth.principals import ClientPrincipal, Role
+from creditbank.auth.principals import Role
 from creditbank.clock import utc_now
-from creditbank.errors import FieldProblem, Forbidden, InvalidInput
+from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.identity.documents import IdentityDocument, parse_document
 from creditbank.identity.passwords import check_password_strength
 from creditbank.learners import service
@@ -260,17 +260,8 @@ def withdraw(consent_id: str) -> Response:
 )
 def consenting() -> Response:
     """Learners with an active consent for the caller's institution (``scope`` read/evaluate)."""
-    client = require_client(None, Role.REGISTRAR, Role.POSTER)
-    if not isinstance(client, ClientPrincipal) or client.institution is None:
-        raise Forbidden("only a member institution's API key can list its consenting learners")
-    scope_text = request.args.get("scope", "read")
-    if scope_text not in ("read", "evaluate"):
-        raise InvalidInput(
-            "scope must be read or evaluate",
-            problems=[FieldProblem("scope", "must be read or evaluate")],
-        )
+    _, code = require_institution_member(Role.REGISTRAR, Role.POSTER)
+    scope = service.ConsentScope(choice_param("scope", ("read", "evaluate"), "read"))
     with read_connection(services().engine) as connection:
-        ids = service.consenting_learners(
-            connection, client.institution, service.ConsentScope(scope_text), now=utc_now()
-        )
+        ids = service.consenting_learners(connection, code, scope, now=utc_now())
     return jsonify(LearnerIdListOut().dump({"learners": ids}))

@@ -20,3 +20,11 @@ def int_param(name: str) -> int:
     if not _DECIMAL.fullmatch(raw) or int(raw) > _MAX:
         raise InvalidParameter(name, f"must be a non-negative decimal integer, got {raw!r}")
     return int(raw)
+
+
+def choice_param(name: str, choices: tuple[str, ...], default: str) -> str:
+    """Read an optional query parameter that must be one of ``choices``."""
+    raw = request.args.get(name, default)
+    if raw not in choices:
+        raise InvalidParameter(name, f"must be one of {', '.join(choices)}")
+    return raw

@@ -14,8 +14,9 @@ from creditbank.api.access import (
     require_principal,
     require_reader_of,
 )
-from creditbank.api.bodies import json_object, raw_body
+from creditbank.api.bodies import json_object, load, raw_body
 from creditbank.api.openapi import choice, documented
+from creditbank.api.params import choice_param
 from creditbank.api.schemas.outcomes import load_outcome
 from creditbank.api.schemas.records import BatchOut, CorrectionIn, RecordOut, RevocationIn
 from creditbank.auth.principals import ClientPrincipal, LearnerPrincipal, Role
@@ -206,26 +207,11 @@ def _readable(view: service.RecordView) -> None:
 def show(record_id: str) -> Response:
     """A record as it stands; ``?history=true`` adds every version."""
     require_principal()
-    history = request.args.get("history", "false")
-    if history not in ("true", "false"):
-        raise InvalidInput(
-            "history must be true or false",
-            problems=[FieldProblem("history", "must be true or false")],
-        )
+    history = choice_param("history", ("true", "false"), "false")
     with read_connection(services().engine) as connection:
         view = service.read_record(connection, record_id, history=history == "true")
     _readable(view)
     return jsonify(record_json(view))
-
-
-def _reason(body: dict[str, Any]) -> str:
-    reason = body.get("reason")
-    if not isinstance(reason, str) or not 1 <= len(reason.strip()) <= 500:
-        raise InvalidInput(
-            "a reason (1-500 characters) is required",
-            problems=[FieldProblem("reason", "1-500 characters, required")],
-        )
-    return reason.strip()
 
 
 @blueprint.post("/<record_id>/corrections")
@@ -239,18 +225,8 @@ def _reason(body: dict[str, Any]) -> str:
 def correct(record_id: str) -> Response:
     """Correct a record the caller's institution posted: ``{"outcome": {...}, "reason": ...}``."""
     _, code = require_institution_member(Role.POSTER)
-    body = json_object()
-    unknown = sorted(set(body) - {"outcome", "reason"})
-    if unknown:
-        raise InvalidInput(
-            f"unknown field {unknown[0]!r}",
-            problems=[FieldProblem(u, "unknown field") for u in unknown],
-        )
-    reason = _reason(body)
-    if not isinstance(body.get("outcome"), dict):
-        raise InvalidInput(
-            "outcome must be an object", problems=[FieldProblem("outcome", "required object")]
-        )
+    body = load(CorrectionIn(), json_object())
+    reason = body["reason"].strip()
     try:
         outcome = load_outcome(body["outcome"], today=utc_now().date())
     except InvalidInput as exc:
@@ -273,14 +249,8 @@ def correct(record_id: str) -> Response:
 def revoke(record_id: str) -> Response:
     """Revoke a record the caller's institution posted: ``{"reason": ...}``."""
     _, code = require_institution_member(Role.POSTER)
-    body = json_object()
-    unknown = sorted(set(body) - {"reason"})
-    if unknown:
-        raise InvalidInput(
-            f"unknown field {unknown[0]!r}",
-            problems=[FieldProblem(u, "unknown field") for u in unknown],
-        )
+    body = load(RevocationIn(), json_object())
     view = service.revoke_record(
-        services().ledger, record_id, institution=code, reason=_reason(body), now=utc_now()
+        services().ledger, record_id, institution=code, reason=body["reason"].strip(), now=utc_now()
     )
     return jsonify(record_json(view))

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+# A reason must say something: blank or whitespace-only text is refused.
+_REASON = validate.And(
+    validate.Length(min=1, max=500), validate.Regexp(r"\S", error="must not be blank")
+)
+
 
 class PostedRecordOut(Schema):
     """A record a batch created, and its ledger index."""
@@ -60,7 +65,7 @@ class CorrectionIn(Schema):
         unknown = RAISE
 
     outcome = fields.Dict(required=True)
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = fields.String(required=True, validate=_REASON)
 
 
 class RevocationIn(Schema):
@@ -69,7 +74,7 @@ class RevocationIn(Schema):
     class Meta:
         unknown = RAISE
 
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = fields.String(required=True, validate=_REASON)
 
 
 class LogEntryOut(Schema):
