@@ -17,7 +17,6 @@ from creditbank.errors import Conflict, FieldProblem, Forbidden, InvalidInput, N
 from creditbank.identity.secrets import IssuedSecret, new_secret
 from creditbank.institutions.tables import ApiClient, Institution, InstitutionKey
 from creditbank.ledger.envelope import EntryKind
-from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.service import Ledger
 
 institution_t = Institution.__table__  # type: ignore[attr-defined]
@@ -88,10 +87,7 @@ def register_institution(
     with ledger.transaction() as tx:
         if find_institution(tx.connection, info.code) is not None:
             raise Conflict(f"institution {info.code!r} is already registered")
-        result = tx.append(
-            [NewEntry(EntryKind.INSTITUTION_REGISTERED, BANK_ACTOR, asdict(info))], now=now
-        )
-        index = result.entries[0].index
+        index = tx.record(EntryKind.INSTITUTION_REGISTERED, BANK_ACTOR, asdict(info), now=now)
         tx.connection.execute(
             insert(institution_t).values(**asdict(info), registered_at=now, ledger_index=index)
         )
@@ -106,14 +102,10 @@ def set_signing_requirement(
         current = get_institution(tx.connection, code)
         if required and not _active_keys(tx.connection, code):
             raise Conflict(f"institution {code!r} has no active signing key: add one first")
-        tx.append(
-            [
-                NewEntry(
-                    EntryKind.INSTITUTION_UPDATED,
-                    actor,
-                    {"institution": code, "require_signed_batches": required},
-                )
-            ],
+        tx.record(
+            EntryKind.INSTITUTION_UPDATED,
+            actor,
+            {"institution": code, "require_signed_batches": required},
             now=now,
         )
         tx.connection.execute(
@@ -271,19 +263,15 @@ def add_signing_key(
         get_institution(tx.connection, institution)
         if tx.connection.execute(select(key_t.c.key_id).where(key_t.c.key_id == key_id)).first():
             raise Conflict(f"signing key {key_id} is already registered")
-        result = tx.append(
-            [
-                NewEntry(
-                    EntryKind.INSTITUTION_KEY_ADDED,
-                    actor,
-                    {
-                        "institution": institution,
-                        "key_id": key_id,
-                        "public_key": base64.b64encode(public_key).decode("ascii"),
-                        "algorithm": "Ed25519",
-                    },
-                )
-            ],
+        index = tx.record(
+            EntryKind.INSTITUTION_KEY_ADDED,
+            actor,
+            {
+                "institution": institution,
+                "key_id": key_id,
+                "public_key": base64.b64encode(public_key).decode("ascii"),
+                "algorithm": "Ed25519",
+            },
             now=now,
         )
         tx.connection.execute(
@@ -292,7 +280,7 @@ def add_signing_key(
                 institution=institution,
                 public_key=public_key,
                 added_at=now,
-                added_index=result.entries[0].index,
+                added_index=index,
             )
         )
     return SigningKeyInfo(key_id, institution, public_key, now, None)
@@ -315,20 +303,16 @@ def revoke_signing_key(
                 f"{key_id} is the last active key and signed batches are required: "
                 "add another key or lift the requirement first"
             )
-        result = tx.append(
-            [
-                NewEntry(
-                    EntryKind.INSTITUTION_KEY_REVOKED,
-                    actor,
-                    {"institution": institution, "key_id": key_id},
-                )
-            ],
+        index = tx.record(
+            EntryKind.INSTITUTION_KEY_REVOKED,
+            actor,
+            {"institution": institution, "key_id": key_id},
             now=now,
         )
         tx.connection.execute(
             update(key_t)
             .where(key_t.c.key_id == key_id)
-            .values(revoked_at=now, revoked_index=result.entries[0].index)
+            .values(revoked_at=now, revoked_index=index)
         )
     return SigningKeyInfo(key_id, institution, info.public_key, info.added_at, now)
 

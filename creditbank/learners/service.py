@@ -333,20 +333,16 @@ def grant_consent(
     consent_id = str(uuid.uuid4())
     with ledger.transaction() as tx:
         get_institution(tx.connection, institution)
-        result = tx.append(
-            [
-                NewEntry(
-                    EntryKind.CONSENT_GRANTED,
-                    LEARNER_ACTOR,
-                    {
-                        "consent": consent_id,
-                        "learner": learner_id,
-                        "institution": institution,
-                        "scope": scope.value,
-                        "valid_until": valid_until.isoformat(),
-                    },
-                )
-            ],
+        index = tx.record(
+            EntryKind.CONSENT_GRANTED,
+            LEARNER_ACTOR,
+            {
+                "consent": consent_id,
+                "learner": learner_id,
+                "institution": institution,
+                "scope": scope.value,
+                "valid_until": valid_until.isoformat(),
+            },
             now=now,
         )
         tx.connection.execute(
@@ -357,7 +353,7 @@ def grant_consent(
                 scope=scope.value,
                 valid_from=now,
                 valid_until=valid_until,
-                granted_index=result.entries[0].index,
+                granted_index=index,
             )
         )
         row = tx.connection.execute(select(consent_t).where(consent_t.c.id == consent_id)).one()
@@ -376,20 +372,16 @@ def withdraw_consent(
             raise NotFound(f"no consent {consent_id!r} of this learner")
         if row.withdrawn_at is not None:
             return _consent_view(row)
-        result = tx.append(
-            [
-                NewEntry(
-                    EntryKind.CONSENT_WITHDRAWN,
-                    LEARNER_ACTOR,
-                    {"consent": consent_id, "learner": learner_id, "institution": row.institution},
-                )
-            ],
+        index = tx.record(
+            EntryKind.CONSENT_WITHDRAWN,
+            LEARNER_ACTOR,
+            {"consent": consent_id, "learner": learner_id, "institution": row.institution},
             now=now,
         )
         tx.connection.execute(
             update(consent_t)
             .where(consent_t.c.id == consent_id)
-            .values(withdrawn_at=now, withdrawn_index=result.entries[0].index)
+            .values(withdrawn_at=now, withdrawn_index=index)
         )
         updated = tx.connection.execute(select(consent_t).where(consent_t.c.id == consent_id)).one()
     return _consent_view(updated)

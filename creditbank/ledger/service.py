@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine, insert
 
@@ -37,6 +38,12 @@ class LedgerTransaction:
     def append(self, entries: Sequence[NewEntry], *, now: datetime | None = None) -> AppendResult:
         """Sequence ``entries``; they commit with the caller's rows or not at all."""
         return append_entries(self.connection, entries, now=now)
+
+    def record(
+        self, kind: str, actor: str, payload: Mapping[str, Any], *, now: datetime | None = None
+    ) -> int:
+        """Append one entry; return its index."""
+        return self.append([NewEntry(kind, actor, payload)], now=now).entries[0].index
 
 
 class Ledger:

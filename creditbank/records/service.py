@@ -361,7 +361,7 @@ def _change(
         }
         if outcome is not None:
             payload["outcome"] = content
-        result = tx.append([NewEntry(kind, f"institution:{institution}", payload)], now=now)
+        index = tx.record(kind, f"institution:{institution}", payload, now=now)
         status = RecordStatus.REVOKED if action is Action.REVOKED else RecordStatus.ACTIVE
         tx.connection.execute(
             insert(version_t).values(
@@ -371,7 +371,7 @@ def _change(
                 content=canonical_json(content).decode("utf-8"),
                 reason=reason,
                 recorded_at=now,
-                ledger_index=result.entries[0].index,
+                ledger_index=index,
             )
         )
         tx.connection.execute(
