@@ -11,6 +11,8 @@ from typing import Any
 from creditbank.errors import InvalidInput
 
 DEFAULT_ORIGIN = "creditbank.local/log"
+# The policies shipped with the source tree (``policies/`` next to the package).
+DEFAULT_POLICIES = Path(__file__).resolve().parents[1] / "policies"
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class Settings:
     checkpoint_interval_seconds: float = 5.0
     entries_page_size: int = 1000
     max_batch_entries: int = 10_000
+    policies_path: Path = DEFAULT_POLICIES
 
     @property
     def keys_path(self) -> Path:
@@ -71,4 +74,5 @@ def settings_from_env(
         log_origin=env.get("CREDITBANK_LOG_ORIGIN") or DEFAULT_ORIGIN,
         key_passphrase=passphrase.encode("utf-8") if passphrase else None,
         checkpoint_interval_seconds=_float(env, "CREDITBANK_CHECKPOINT_INTERVAL", 5.0),
+        policies_path=Path(env.get("CREDITBANK_POLICIES") or DEFAULT_POLICIES),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask import current_app
@@ -13,6 +14,8 @@ from creditbank.errors import SigningKeyError
 from creditbank.identity.sealing import FieldSealer, KeyEncryptionKeys
 from creditbank.ledger.keys import Keyring
 from creditbank.ledger.service import Ledger
+from creditbank.rules.loader import load_policies
+from creditbank.rules.policy import Policy
 from creditbank.storage.database import create_db_engine
 from creditbank.storage.migrate import upgrade
 
@@ -25,6 +28,7 @@ class Services:
     engine: Engine
     ledger: Ledger
     sealer: FieldSealer
+    policies: Mapping[str, Policy]
 
     def close(self) -> None:
         """Release database connections."""
@@ -47,7 +51,14 @@ def open_services(settings: Settings, engine: Engine | None = None) -> Services:
         page_size=settings.entries_page_size,
     )
     keks = KeyEncryptionKeys.open(settings.kek_path, settings.key_passphrase)
-    return Services(settings=settings, engine=engine, ledger=ledger, sealer=FieldSealer(keks))
+    policies = load_policies(settings.policies_path) if settings.policies_path.is_dir() else {}
+    return Services(
+        settings=settings,
+        engine=engine,
+        ledger=ledger,
+        sealer=FieldSealer(keks),
+        policies=policies,
+    )
 
 
 def initialise(settings: Settings) -> Services:

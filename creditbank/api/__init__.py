@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from flask import Flask
 
-from creditbank.api import institutions, learners, log, openapi, problems, records, sessions
+from creditbank.api import (
+    evaluations,
+    institutions,
+    learners,
+    log,
+    openapi,
+    problems,
+    records,
+    sessions,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -16,4 +25,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(learners.consents_blueprint)
     app.register_blueprint(records.blueprint)
     app.register_blueprint(sessions.blueprint)
+    app.register_blueprint(evaluations.policies_blueprint)
+    app.register_blueprint(evaluations.blueprint)
     app.register_blueprint(openapi.blueprint)

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+import creditbank.evaluations.tables as _evaluation_tables
 import creditbank.institutions.tables as _institution_tables
 import creditbank.learners.tables as _learner_tables
 import creditbank.ledger.tables as _ledger_tables
 import creditbank.records.tables as _record_tables
 
 metadata = SQLModel.metadata
-MODULES = (_ledger_tables, _institution_tables, _learner_tables, _record_tables)
+MODULES = (
+    _ledger_tables,
+    _institution_tables,
+    _learner_tables,
+    _record_tables,
+    _evaluation_tables,
+)

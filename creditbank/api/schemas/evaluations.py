@@ -1,0 +1,90 @@
+"""Schemas of policies and evaluations."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+
+class PolicyOut(Schema):
+    """A loaded policy and whether its version is published."""
+
+    id = fields.String()
+    version = fields.String()
+    title_zh = fields.String()
+    title_en = fields.String()
+    pathway = fields.String()
+    programme = fields.String()
+    institution = fields.String()
+    content_hash = fields.String()
+    published = fields.Boolean()
+    published_index = fields.Integer(allow_none=True)
+
+
+class PolicyListOut(Schema):
+    """Every loaded policy."""
+
+    policies = fields.List(fields.Nested(PolicyOut))
+
+
+class ExceptionIn(Schema):
+    """A registrar's exception: force (or substitute) a record for a course, or waive one."""
+
+    class Meta:
+        unknown = RAISE
+
+    type = fields.String(required=True, validate=validate.OneOf(["force", "waive"]))
+    target = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    record = fields.String(validate=validate.Length(min=1, max=36))
+    credits = fields.String(validate=validate.Regexp(r"^[0-9]{1,2}(\.[0-9])?$"))
+    why = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class EvaluationIn(Schema):
+    """Evaluate a learner against a policy, on a date (default: today)."""
+
+    class Meta:
+        unknown = RAISE
+
+    learner_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    policy = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    on = fields.Date(load_default=None)
+    exceptions = fields.List(fields.Nested(ExceptionIn), load_default=list)
+
+
+class EvaluationOut(Schema):
+    """An evaluation's result (``id`` and ``ledger_index`` once committed)."""
+
+    id = fields.String(allow_none=True)
+    ledger_index = fields.Integer(allow_none=True)
+    result_hash = fields.String()
+    appeal_of = fields.String(allow_none=True)
+    result = fields.Dict()
+
+
+class RerunOut(Schema):
+    """A committed evaluation run again from its recorded inputs."""
+
+    id = fields.String()
+    stored_hash = fields.String()
+    rerun_hash = fields.String()
+    identical = fields.Boolean()
+
+
+class AppealIn(Schema):
+    """A learner's request for re-evaluation (复核)."""
+
+    class Meta:
+        unknown = RAISE
+
+    why = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+PUBLISHED: tuple[type[Schema], ...] = (
+    PolicyOut,
+    PolicyListOut,
+    ExceptionIn,
+    EvaluationIn,
+    EvaluationOut,
+    RerunOut,
+    AppealIn,
+)

@@ -1,0 +1,1 @@
+"""Registrars' transfer evaluations (what-if, committed, exceptions, appeals); policy publishing."""

@@ -1,0 +1,328 @@
+"""Running, committing, re-running and appealing evaluations; publishing policy versions.
+
+An evaluation reads the learner's records as they stand (active ones, current versions),
+applies a loaded policy, and when committed records in the log the content hash of the policy
+and of the result. The record versions it read are kept, so a re-run later reads the same
+inputs and must give the same hash.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from creditbank.api.schemas.outcomes import load_outcome
+from creditbank.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
+from creditbank.evaluations.tables import CommittedEvaluation, PolicyPublication
+from creditbank.institutions.tables import Institution
+from creditbank.learners.service import ConsentScope, has_consent, learner_exists
+from creditbank.ledger.envelope import EntryKind
+from creditbank.ledger.sequencer import NewEntry
+from creditbank.ledger.service import Ledger
+from creditbank.records.tables import OutcomeRecord, RecordVersion
+from creditbank.rules.candidates import SourceOutcome
+from creditbank.rules.evaluate import Evaluation, Exception_, Force, Waive, evaluate
+from creditbank.rules.policy import Policy
+
+publication_t = PolicyPublication.__table__  # type: ignore[attr-defined]
+evaluation_t = CommittedEvaluation.__table__  # type: ignore[attr-defined]
+record_t = OutcomeRecord.__table__  # type: ignore[attr-defined]
+version_t = RecordVersion.__table__  # type: ignore[attr-defined]
+institution_t = Institution.__table__  # type: ignore[attr-defined]
+
+
+# --- policies -------------------------------------------------------------------------------
+
+
+def find_policy(policies: Mapping[str, Policy], policy_id: str) -> Policy:
+    """The loaded policy with ``policy_id``, or 404."""
+    policy = policies.get(policy_id)
+    if policy is None:
+        raise NotFound(f"no policy {policy_id!r}")
+    return policy
+
+
+def publications(connection: Connection) -> dict[tuple[str, str], tuple[str, int]]:
+    """Published versions: ``(id, version) -> (content hash, ledger index)``."""
+    rows = connection.execute(select(publication_t)).all()
+    return {(r.policy_id, r.version): (r.content_hash, r.ledger_index) for r in rows}
+
+
+def publish_policy(ledger: Ledger, policy: Policy, *, actor: str, now: datetime) -> int:
+    """Make a policy version active by a log entry holding its content hash; return the index."""
+    with ledger.transaction() as tx:
+        existing = publications(tx.connection).get((policy.id, policy.version))
+        if existing is not None:
+            if existing[0] != policy.content_hash:
+                raise Conflict(
+                    f"{policy.id} version {policy.version} was published with other content; "
+                    "give the changed policy a new version"
+                )
+            return existing[1]
+        index = tx.record(
+            EntryKind.POLICY_PUBLISHED,
+            actor,
+            {"policy": policy.id, "version": policy.version, "hash": policy.content_hash},
+            now=now,
+        )
+        tx.connection.execute(
+            insert(publication_t).values(
+                policy_id=policy.id,
+                version=policy.version,
+                content_hash=policy.content_hash,
+                published_at=now,
+                ledger_index=index,
+            )
+        )
+    return index
+
+
+# --- inputs ---------------------------------------------------------------------------------
+
+
+def _sources(rows: Sequence[Any]) -> list[SourceOutcome]:
+    return [
+        SourceOutcome(
+            row.record,
+            row.institution,
+            row.region,
+            load_outcome(json.loads(row.content), today=date.max),
+        )
+        for row in rows
+    ]
+
+
+def _query() -> Any:
+    return (
+        select(
+            version_t.c.record,
+            version_t.c.content,
+            version_t.c.ledger_index,
+            record_t.c.institution,
+            institution_t.c.region,
+        )
+        .join(record_t, record_t.c.id == version_t.c.record)
+        .join(institution_t, institution_t.c.code == record_t.c.institution)
+    )
+
+
+def current_sources(
+    connection: Connection, learner_id: str
+) -> tuple[list[SourceOutcome], list[list[Any]]]:
+    """The learner's active records as they stand, and the (record, ledger index) read."""
+    rows = connection.execute(
+        _query().where(
+            record_t.c.learner == learner_id,
+            record_t.c.status == "active",
+            version_t.c.version == record_t.c.version,
+        )
+    ).all()
+    return _sources(rows), sorted([row.record, row.ledger_index] for row in rows)
+
+
+def recorded_sources(
+    connection: Connection, inputs: Sequence[Sequence[Any]]
+) -> list[SourceOutcome]:
+    """The exact record versions an earlier evaluation read."""
+    indices = [int(index) for _, index in inputs]
+    if not indices:
+        return []
+    rows = connection.execute(_query().where(version_t.c.ledger_index.in_(indices))).all()
+    return _sources(rows)
+
+
+# --- exceptions -----------------------------------------------------------------------------
+
+
+def parse_exceptions(
+    raw: Sequence[Mapping[str, Any]], policy: Policy, sources: Sequence[SourceOutcome], by: str
+) -> list[Exception_]:
+    """Validate registrars' exceptions against the policy and the learner's records."""
+    known = {s.record_id for s in sources}
+    courses = {c.code: c for c in policy.programme.courses}
+    parsed: list[Exception_] = []
+    problems: list[FieldProblem] = []
+    for index, item in enumerate(raw):
+        why = str(item.get("why", "")).strip()
+        target = item.get("target")
+        if not why:
+            problems.append(FieldProblem("why", "an exception needs its reason", index))
+        if target not in courses:
+            problems.append(
+                FieldProblem("target", f"not a course of {policy.programme.code}", index)
+            )
+        kind = item.get("type")
+        if kind == "waive":
+            if not problems:
+                parsed.append(Waive(str(target), by, why))
+            continue
+        if kind != "force":
+            problems.append(FieldProblem("type", "must be force or waive", index))
+            continue
+        if item.get("record") not in known:
+            problems.append(
+                FieldProblem("record", "not one of this learner's active records", index)
+            )
+        try:
+            credits = Decimal(
+                str(item.get("credits", courses[str(target)].credits if target in courses else 0))
+            )
+        except InvalidOperation:
+            problems.append(FieldProblem("credits", "must be a number", index))
+            continue
+        if not problems:
+            parsed.append(Force(str(item["record"]), str(target), credits, by, why))
+    if problems:
+        raise InvalidInput("the exceptions are not valid; nothing was evaluated", problems=problems)
+    return parsed
+
+
+def _exceptions_json(exceptions: Sequence[Exception_]) -> list[dict[str, Any]]:
+    out = []
+    for item in exceptions:
+        if isinstance(item, Force):
+            out.append(
+                {
+                    "type": "force",
+                    "record": item.record_id,
+                    "target": item.target,
+                    "credits": str(item.credits),
+                    "why": item.why,
+                    "by": item.by,
+                }
+            )
+        else:
+            out.append({"type": "waive", "target": item.target, "why": item.why, "by": item.by})
+    return out
+
+
+def _exceptions_from_json(raw: Sequence[Mapping[str, Any]]) -> list[Exception_]:
+    return [
+        Force(i["record"], i["target"], Decimal(i["credits"]), i["by"], i["why"])
+        if i["type"] == "force"
+        else Waive(i["target"], i["by"], i["why"])
+        for i in raw
+    ]
+
+
+# --- evaluations ----------------------------------------------------------------------------
+
+
+def check_may_evaluate(
+    connection: Connection, institution: str, learner_id: str, policy: Policy, *, now: datetime
+) -> None:
+    """Only the programme's institution, and only with the learner's evaluate consent."""
+    if policy.programme.institution != institution:
+        raise Forbidden(
+            f"{policy.id} is {policy.programme.institution}'s policy; {institution} cannot apply it"
+        )
+    if not learner_exists(connection, learner_id) or not has_consent(
+        connection, learner_id, institution, ConsentScope.EVALUATE, now=now
+    ):
+        raise Forbidden(f"this learner has given {institution} no evaluate consent")
+
+
+@dataclass(frozen=True)
+class Committed:
+    """A committed evaluation."""
+
+    id: str
+    ledger_index: int
+    evaluation: Evaluation
+
+
+def commit(
+    ledger: Ledger,
+    *,
+    learner_id: str,
+    institution: str,
+    actor: str,
+    by: str,
+    policy: Policy,
+    on: date,
+    sources: Sequence[SourceOutcome],
+    inputs: Sequence[Sequence[Any]],
+    exceptions: Sequence[Exception_],
+    now: datetime,
+    appeal_of: str | None = None,
+) -> Committed:
+    """Evaluate and record it: the log entry holds the policy and result hashes."""
+    evaluation = evaluate(policy, sources, on, exceptions)
+    evaluation_id = str(uuid.uuid4())
+    with ledger.transaction() as tx:
+        if (policy.id, policy.version) not in publications(tx.connection):
+            raise Conflict(f"{policy.id} version {policy.version} is not published yet")
+        entries = [
+            NewEntry(
+                EntryKind.EVALUATION_COMMITTED,
+                actor,
+                {
+                    "evaluation": evaluation_id,
+                    "learner": learner_id,
+                    "institution": institution,
+                    "policy": {
+                        "id": policy.id,
+                        "version": policy.version,
+                        "hash": policy.content_hash,
+                    },
+                    "on": on.isoformat(),
+                    "inputs": [list(item) for item in inputs],
+                    "result_hash": evaluation.result_hash,
+                    "appeal_of": appeal_of,
+                },
+            )
+        ]
+        entries += [
+            NewEntry(EntryKind.OVERRIDE_RECORDED, actor, {"evaluation": evaluation_id, **item})
+            for item in _exceptions_json(exceptions)
+        ]
+        result = tx.append(entries, now=now)
+        index = result.entries[0].index
+        tx.connection.execute(
+            insert(evaluation_t).values(
+                id=evaluation_id,
+                learner=learner_id,
+                institution=institution,
+                policy_id=policy.id,
+                policy_version=policy.version,
+                policy_hash=policy.content_hash,
+                evaluated_on=on,
+                inputs=json.dumps([list(item) for item in inputs]),
+                exceptions=json.dumps(_exceptions_json(exceptions), ensure_ascii=False),
+                result=json.dumps(evaluation.body, ensure_ascii=False),
+                result_hash=evaluation.result_hash,
+                committed_by=by,
+                committed_at=now,
+                ledger_index=index,
+                appeal_of=appeal_of,
+            )
+        )
+    return Committed(evaluation_id, index, evaluation)
+
+
+def read_evaluation(connection: Connection, evaluation_id: str) -> Any:
+    """The stored row of a committed evaluation, or 404."""
+    row = connection.execute(select(evaluation_t).where(evaluation_t.c.id == evaluation_id)).first()
+    if row is None:
+        raise NotFound(f"no evaluation {evaluation_id!r}")
+    return row
+
+
+def rerun(connection: Connection, row: Any, policies: Mapping[str, Policy]) -> Evaluation:
+    """Evaluate again from the stored inputs; the policy must still hash as it did."""
+    policy = find_policy(policies, row.policy_id)
+    if (policy.version, policy.content_hash) != (row.policy_version, row.policy_hash):
+        raise Conflict(
+            f"the loaded {policy.id} is version {policy.version} ({policy.content_hash[:12]}), "
+            f"the evaluation used {row.policy_version} ({row.policy_hash[:12]})"
+        )
+    sources = recorded_sources(connection, json.loads(row.inputs))
+    exceptions = _exceptions_from_json(json.loads(row.exceptions))
+    return evaluate(policy, sources, row.evaluated_on, exceptions)

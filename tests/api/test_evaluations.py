@@ -1,0 +1,162 @@
+"""Evaluations through the HTTP API: what-if, commit, re-run, exceptions, appeal, access."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from creditbank.clock import utc_now
+from creditbank.services import Services
+from tests.api.world import World, build_world, course
+
+POLICY = "cq-3plus2-industrial-robotics"
+ON = "2026-09-01"
+
+
+@pytest.fixture
+def world(client: FlaskClient, services: Services) -> World:
+    built = build_world(client, services)
+    until = (utc_now() + timedelta(days=30)).isoformat()
+    for name in ("li",):
+        assert (
+            built.post(
+                "/api/v1/learners/me/consents",
+                name,
+                {"institution": "CQ-GZ-001", "scope": "evaluate", "valid_until": until},
+            ).status_code
+            == 201
+        )
+    items = [
+        course(
+            course_code="ZZ-JD102",
+            title_zh="电工基础",
+            level="zhongzhi",
+            credits="3.5",
+            grade={"scale": "percent", "value": "81"},
+            completed_on="2023-07-01",
+            term="2022-2023-2",
+        ),
+        course(
+            course_code="ZZ-TY101",
+            title_zh="体育与健康",
+            level="zhongzhi",
+            credits="2",
+            grade={"scale": "two_level", "value": "合格"},
+            completed_on="2023-01-15",
+            term="2022-2023-1",
+        ),
+    ]
+    posted = built.post(
+        "/api/v1/records",
+        "posterA",
+        {
+            "records": [
+                {"learner_id": built.learners[n], **item} for n in ("li", "wang") for item in items
+            ]
+        },
+        **{"Idempotency-Key": "eval-setup"},
+    )
+    assert posted.status_code == 201, posted.get_json()
+    built.records = [r["id"] for r in posted.get_json()["records"]]  # type: ignore[attr-defined]
+    return built
+
+
+def _body(world: World, learner: str = "li", **extra: Any) -> dict[str, Any]:
+    return {"learner_id": world.learners[learner], "policy": POLICY, "on": ON, **extra}
+
+
+def test_what_if_commit_rerun_and_appeal(world: World, engine_name: str) -> None:
+    assert (
+        world.post("/api/v1/evaluations", "registrarA", _body(world)).status_code == 409
+    )  # unpublished
+    assert world.post(f"/api/v1/policies/{POLICY}/publish", "operator", {}).status_code == 200
+    listed = {p["id"]: p for p in world.get("/api/v1/policies", None).get_json()["policies"]}
+    assert listed[POLICY]["published"] is True
+
+    size = world.size()
+    what_if = world.post("/api/v1/evaluations/what-if", "registrarA", _body(world))
+    assert what_if.status_code == 200, what_if.get_json()
+    result = what_if.get_json()["result"]
+    assert result["recognised_credits"] == "6"  # 电工基础 → GZ-JD102 (4) + 体育 → catch-all (2)
+    assert world.size() == size  # nothing recorded
+
+    committed = world.post("/api/v1/evaluations", "registrarA", _body(world))
+    assert committed.status_code == 201
+    evaluation = committed.get_json()
+    assert evaluation["result_hash"] == what_if.get_json()["result_hash"]
+    assert world.size() == size + 1
+    assert world.get(f"/api/v1/evaluations/{evaluation['id']}", "li").status_code == 200
+    assert world.get(f"/api/v1/evaluations/{evaluation['id']}", "registrarB").status_code == 403
+
+    # The institution corrects a record afterwards: the re-run still reads what was evaluated.
+    corrected = world.post(
+        f"/api/v1/records/{world.records[0]}/corrections",
+        "posterA",  # type: ignore[attr-defined]
+        {
+            "outcome": course(
+                course_code="ZZ-JD102",
+                title_zh="电工基础",
+                level="zhongzhi",
+                credits="3.5",
+                grade={"scale": "percent", "value": "50"},
+                completed_on="2023-07-01",
+                term="2022-2023-2",
+            ),
+            "reason": "成绩录入错误",
+        },
+    )
+    assert corrected.status_code == 200
+    rerun = world.post(f"/api/v1/evaluations/{evaluation['id']}/rerun", "registrarA", {}).get_json()
+    assert rerun["identical"] is True and rerun["rerun_hash"] == evaluation["result_hash"]
+
+    appeal = world.post(f"/api/v1/evaluations/{evaluation['id']}/appeal", "li", {"why": "请复核"})
+    assert appeal.status_code == 201 and appeal.get_json()["appeal_of"] == evaluation["id"]
+    # The appeal read the corrected record: the failed grade no longer fills GZ-JD102.
+    assert appeal.get_json()["result"]["recognised_credits"] == "2"
+    assert (
+        world.post(
+            f"/api/v1/evaluations/{evaluation['id']}/appeal", "wang", {"why": "x"}
+        ).status_code
+        == 403
+    )
+
+
+def test_who_may_evaluate(world: World, engine_name: str) -> None:
+    world.post(f"/api/v1/policies/{POLICY}/publish", "operator", {})
+    size = world.size()
+    for who, body, status in (
+        (None, _body(world), 401),
+        ("li", _body(world), 403),
+        ("operator", _body(world), 403),
+        ("posterA", _body(world), 403),  # posters do not evaluate
+        ("registrarB", _body(world), 403),  # not the programme's institution
+        ("registrarA", _body(world, "wang"), 403),  # no consent
+    ):
+        assert world.post("/api/v1/evaluations", who, body).status_code == status, who
+        assert world.post("/api/v1/evaluations/what-if", who, body).status_code == status, who
+    assert world.size() == size
+    assert world.post(f"/api/v1/policies/{POLICY}/publish", "registrarA", {}).status_code == 403
+
+
+def test_exceptions_are_recorded_with_who_and_why(world: World) -> None:
+    world.post(f"/api/v1/policies/{POLICY}/publish", "operator", {})
+    size = world.size()
+    body = _body(world, exceptions=[{"type": "waive", "target": "GZ-JC102", "why": "英语等级证书"}])
+    committed = world.post("/api/v1/evaluations", "registrarA", body)
+    assert committed.status_code == 201, committed.get_json()
+    result = committed.get_json()["result"]
+    english = next(c for c in result["courses"] if c["code"] == "GZ-JC102")
+    assert english["recognised_credits"] == "4" and english["reasons"][0]["code"] == "waived"
+    assert "英语等级证书" in english["reasons"][0]["zh"]
+    assert world.size() == size + 2  # the evaluation and the override
+    bad = world.post(
+        "/api/v1/evaluations",
+        "registrarA",
+        _body(world, exceptions=[{"type": "force", "target": "NOPE", "record": "x", "why": "?"}]),
+    )
+    assert bad.status_code == 400
+    assert {p["field"] for p in bad.get_json()["errors"]} == {"target", "record"}
+    assert world.size() == size + 2
