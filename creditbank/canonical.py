@@ -24,7 +24,8 @@ def _fast_path_safe(value: Any) -> bool:
     while stack:
         item = stack.pop()
         kind = type(item)
-        if kind is str or item is None or kind is bool:
+        # str subclasses (StrEnum values) encode as their text, like str itself.
+        if isinstance(item, str) or item is None or kind is bool:
             continue
         if kind is int:
             if -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT:

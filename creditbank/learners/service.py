@@ -247,7 +247,8 @@ def sign_in(
     """Check a learner's password and issue a bearer token; the same 401 for every failure."""
     row = _find(connection, sealer, document)
     stored = None if row is None else row.password_hash
-    if stored is None or not verify_password(password, stored):
+    # verify_password does the scrypt work even without an account: no timing oracle.
+    if not verify_password(password, stored):
         raise Unauthenticated("the identity document or the password is wrong")
     token = new_secret(LEARNER_TOKEN_PREFIX)
     expires = now + TOKEN_LIFETIME

@@ -18,7 +18,7 @@ from creditbank.ledger.checkpoint import open_checkpoint
 from creditbank.ledger.compact import CompactRange
 from creditbank.ledger.envelope import GENESIS_PREV, commitment, decode_envelope
 from creditbank.ledger.hashing import hash_leaf
-from creditbank.ledger.nodes import node_position
+from creditbank.ledger.nodes import is_stored, node_position
 from creditbank.ledger.note import NoteVerifier
 from creditbank.ledger.proofs import consistency_proof
 from creditbank.ledger.store import (
@@ -147,9 +147,10 @@ def audit_ledger(
     while page := read_entries(connection, walk.size, walk.size + PAGE):
         openings = read_openings(connection, [idx for idx, _ in page])
         stored_leaves = _stored_leaf_hashes(connection, page[0][0], page[-1][0])
-        emitted: dict[int, bytes] = {}
+        emitted: dict[int, bytes] = {}  # the complete nodes this page adds that are stored
         for idx, data in page:
-            emitted.update(walk.entry(idx, data, openings.get(idx), stored_leaves.get(idx)))
+            completed = walk.entry(idx, data, openings.get(idx), stored_leaves.get(idx))
+            emitted.update((node, digest) for node, digest in completed.items() if is_stored(node))
         # 7. Stored interior nodes equal the recomputed ones.
         _check_stored_nodes(connection, emitted)
         walk.nodes_checked += len(emitted)

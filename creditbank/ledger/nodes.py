@@ -13,6 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Interior nodes below this level are not stored: each is the hash of at most 2**(level) leaf
+# hashes, recomputed on read. That writes a quarter of the node rows an append would
+# otherwise write, for at most a handful of extra leaf reads per proof.
+LOWEST_STORED_LEVEL = 3
+
+
+def is_stored(node: int) -> bool:
+    """Whether ``node`` is kept in ``ledger_node`` (leaves live in ``ledger_entry``)."""
+    return node_position(node)[0] >= LOWEST_STORED_LEVEL
+
 
 def node_id(level: int, index: int) -> int:
     """Return the id of the perfect subtree at ``level`` covering leaves from ``index·2^level``."""

@@ -10,23 +10,25 @@ duplicates, and the tree never describes an entry that is not there.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, Table, update
 
 from creditbank.errors import InvalidInput, LedgerError
 from creditbank.ledger.compact import CompactRange
 from creditbank.ledger.envelope import (
+    SALT_SIZE,
     Envelope,
     Opening,
     check_kind_and_actor,
     format_time,
 )
 from creditbank.ledger.hashing import hash_leaf
-from creditbank.ledger.nodes import root_plan
+from creditbank.ledger.nodes import is_stored, root_plan
 from creditbank.ledger.store import (
     HEAD_ID,
     StoredNodes,
@@ -85,6 +87,35 @@ def load_frontier(connection: Connection, size: int) -> CompactRange:
     return CompactRange(size, [found[node] for node in plan])
 
 
+_COPY_TYPES = {"idx": "int8", "id": "int8"}
+
+
+def write_rows(connection: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert many rows of a log table as fast as the driver allows, in the open transaction.
+
+    The log's rows are plain integers and bytes already validated, so they skip SQLAlchemy's
+    per-row parameter processing: one ``executemany`` on SQLite, a binary ``COPY`` on
+    PostgreSQL (several times faster than row-by-row inserts on either).
+    """
+    if not rows:
+        return
+    columns = [column.name for column in table.columns]
+    names = ", ".join(columns)
+    if is_sqlite(connection):
+        marks = ", ".join("?" for _ in columns)
+        # The table and column names are the log's own, never input.
+        statement = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608
+        connection.exec_driver_sql(statement, list(rows))
+        return
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    copy_sql = f"COPY {table.name} ({names}) FROM STDIN (FORMAT BINARY)"
+    with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
+        copy.set_types([_COPY_TYPES.get(column, "bytea") for column in columns])
+        for row in rows:
+            copy.write_row(row)
+
+
 def append_entries(
     connection: Connection, entries: Sequence[NewEntry], *, now: datetime | None = None
 ) -> AppendResult:
@@ -108,15 +139,17 @@ def append_entries(
     # 2. Build envelopes, leaves and the new complete nodes in memory.
     prev = head.last_leaf_hash
     appended: list[AppendedEntry] = []
-    entry_rows: list[dict[str, Any]] = []
-    opening_rows: list[dict[str, Any]] = []
-    node_rows: list[dict[str, Any]] = []
+    entry_rows: list[tuple[int, bytes, bytes]] = []
+    opening_rows: list[tuple[int, bytes, bytes]] = []
+    node_rows: list[tuple[int, bytes]] = []
+    salts = os.urandom(SALT_SIZE * len(entries))  # one system call for the whole batch
     for offset, entry in enumerate(entries):
         index = head.size + offset
-        opening = Opening.seal(entry.payload)
+        salt = salts[offset * SALT_SIZE : (offset + 1) * SALT_SIZE]
+        opening = Opening.seal(entry.payload, salt)
         envelope = Envelope(
             index=index,
-            kind=entry.kind,
+            kind=str(entry.kind),
             time=moment,
             actor=entry.actor,
             prev=prev,
@@ -124,17 +157,16 @@ def append_entries(
         )
         data = envelope.encode()
         leaf = hash_leaf(data)
-        entry_rows.append({"idx": index, "leaf_hash": leaf, "data": data})
-        opening_rows.append({"idx": index, "salt": opening.salt, "payload": opening.payload_bytes})
-        node_rows.extend({"id": node, "hash": digest} for node, digest in frontier.append(leaf))
+        entry_rows.append((index, leaf, data))
+        opening_rows.append((index, opening.salt, opening.payload_bytes))
+        node_rows.extend(node for node in frontier.append(leaf) if is_stored(node[0]))
         appended.append(AppendedEntry(index, leaf, envelope, opening))
         prev = leaf
 
     # 3. Write them all; the head moves last, in the same transaction.
-    connection.execute(insert(entry_t), entry_rows)
-    connection.execute(insert(opening_t), opening_rows)
-    if node_rows:
-        connection.execute(insert(node_t), node_rows)
+    write_rows(connection, entry_t, entry_rows)
+    write_rows(connection, opening_t, opening_rows)
+    write_rows(connection, node_t, node_rows)
     root = frontier.root()
     connection.execute(
         update(head_t)

@@ -9,6 +9,8 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from creditbank.errors import LedgerError
+from creditbank.ledger.hashing import hash_children
+from creditbank.ledger.nodes import is_stored, node_position
 from creditbank.ledger.tables import (
     LedgerCheckpoint,
     LedgerEntry,
@@ -77,8 +79,13 @@ class StoredNodes:
 
     def read_nodes(self, ids: Collection[int]) -> Mapping[int, bytes]:
         """Return the hash of every requested node id."""
-        leaves = sorted(node // 2 for node in ids if node % 2 == 0)
-        interior = sorted(node for node in ids if node % 2 == 1)
+        # Low interior nodes are not stored: fetch their leaves and hash them up.
+        low = {node: node_position(node) for node in ids if node % 2 == 1 and not is_stored(node)}
+        wanted_leaves = {node // 2 for node in ids if node % 2 == 0}
+        for level, index in low.values():
+            wanted_leaves.update(range(index << level, (index + 1) << level))
+        leaves = sorted(wanted_leaves)
+        interior = sorted(node for node in ids if node % 2 == 1 and is_stored(node))
         found: dict[int, bytes] = {}
         for chunk in _chunks(leaves):
             rows = self._connection.execute(
@@ -90,10 +97,21 @@ class StoredNodes:
                 select(node_t.c.id, node_t.c.hash).where(node_t.c.id.in_(chunk))
             )
             found.update((node, digest) for node, digest in rows)
+        for node, (level, index) in low.items():
+            hashes = [found.get(2 * leaf) for leaf in range(index << level, (index + 1) << level)]
+            if all(hashes):
+                found[node] = _fold_perfect([h for h in hashes if h is not None])
         missing = set(ids) - found.keys()
         if missing:
             raise LedgerError(f"stored tree is missing nodes {sorted(missing)[:5]}")
         return found
+
+
+def _fold_perfect(hashes: list[bytes]) -> bytes:
+    """The root of a perfect subtree from its 2**k leaf hashes."""
+    while len(hashes) > 1:
+        hashes = [hash_children(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
+    return hashes[0]
 
 
 def read_entries(connection: Connection, start: int, end: int) -> list[tuple[int, bytes]]:

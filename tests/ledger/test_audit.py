@@ -83,8 +83,8 @@ def test_clean_log_passes(log: Services, engine_name: str) -> None:
     report = audit(log)
     assert (report.size, report.checkpoints_checked) == (20, 4)
     assert report.root_hash == log.ledger.head().root_hash
-    # Only complete subtrees are stored: n - popcount(n) interior nodes for n leaves.
-    assert report.nodes_checked == 20 - bin(20).count("1")
+    # Complete subtrees of 8 leaves or more are stored: for 20 leaves, two of 8 and one of 16.
+    assert report.nodes_checked == 3
 
 
 def test_empty_log_passes(services: Services) -> None:
@@ -162,12 +162,13 @@ def test_altered_node(log: Services, engine_name: str) -> None:
     tamper(
         log,
         lambda c: c.execute(
-            text("UPDATE ledger_node SET hash = :h WHERE id = 1"), {"h": bytes(32)}
+            text("UPDATE ledger_node SET hash = :h WHERE id = 7"), {"h": bytes(32)}
         ),
     )
     with pytest.raises(AuditFailed) as caught:
         audit(log)
-    assert (caught.value.finding.check, caught.value.finding.index) == ("tree node", 1)
+    # Node 7 is the level-3 subtree of leaves 0..7: the finding names its last leaf.
+    assert (caught.value.finding.check, caught.value.finding.index) == ("tree node", 7)
 
 
 def test_forged_checkpoint_signature(log: Services, engine_name: str) -> None:

@@ -24,7 +24,7 @@ COLUMN = {
 
 @pytest.fixture
 def filled(services: Services) -> Services:
-    services.ledger.append(entries(4))
+    services.ledger.append(entries(16))  # enough for stored interior nodes (8 leaves and up)
     services.ledger.publish_checkpoint()
     return services
 
@@ -56,4 +56,4 @@ def test_openings_may_be_erased(filled: Services, engine_name: str) -> None:
         deleted = connection.execute(text("DELETE FROM ledger_opening WHERE idx = 1")).rowcount
         remaining = connection.execute(text("SELECT count(*) FROM ledger_entry")).scalar_one()
     assert deleted == 1
-    assert remaining == 4
+    assert remaining == 16
