@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from creditbank.records.vocabulary import OutcomeKind
 from creditbank.rules.candidates import Candidate
@@ -72,9 +73,9 @@ def violation(state_or_none: Tally | None, candidate: Candidate, limits: Limits)
 
 def conflict(state: Tally, candidate: Candidate) -> bool:
     """True when the candidate needs an outcome already used or a course already filled."""
-    return bool(state.used_outcomes.intersection(candidate.outcomes)) or bool(
-        state.filled.intersection(candidate.targets)
-    )
+    used, filled = state.used_outcomes, state.filled
+    # Candidates hold one to three of each: membership tests beat building a set.
+    return any(o in used for o in candidate.outcomes) or any(t in filled for t in candidate.targets)
 
 
 def add(state: Tally, candidate: Candidate) -> None:
@@ -116,49 +117,195 @@ class Assignment:
     nodes: int
 
 
-def best_assignment(
-    candidates: Sequence[Candidate], limits: Limits, fixed: Sequence[Candidate] = ()
-) -> Assignment:
-    """The set of candidates recognising the most credits within the limits.
+def _bound(state: Tally, remaining: Sequence[Candidate], limits: Limits) -> Decimal:
+    """An upper bound on the credits reachable from ``state`` with ``remaining`` candidates.
 
-    ``fixed`` candidates (registrars' forced decisions) are taken first and unconditionally.
+    Each course is filled once, so among the candidates still possible that fill the same
+    (first) course only the largest can count; catch-all credits are bounded by what the
+    elective has left; and nothing passes the total cap.
     """
-    ordered = sorted(candidates, key=lambda c: c.order)
-    state = Tally()
-    for candidate in fixed:
-        add(state, candidate)
-    # suffix[i]: credits of candidates i.. (an upper bound on what is still reachable).
-    suffix = [Decimal(0)] * (len(ordered) + 1)
-    for i in range(len(ordered) - 1, -1, -1):
-        suffix[i] = suffix[i + 1] + ordered[i].credits
+    per_target: dict[str, Decimal] = {}
+    per_outcome: dict[str, Decimal] = {}
+    catch = Decimal(0)
+    for candidate in remaining:
+        if conflict(state, candidate):
+            continue
+        if candidate.catch_all:
+            catch += candidate.credits
+            continue
+        key = candidate.targets[0] if candidate.targets else candidate.rule_id
+        if per_target.get(key, Decimal(-1)) < candidate.credits:
+            per_target[key] = candidate.credits
+        # Likewise an outcome is used once: a second bound groups by the first outcome used.
+        source = candidate.outcomes[0] if candidate.outcomes else candidate.rule_id
+        if per_outcome.get(source, Decimal(-1)) < candidate.credits:
+            per_outcome[source] = candidate.credits
+    if limits.catch_all_credits is not None:
+        catch = min(catch, limits.catch_all_credits - state.catch_all)
+    rules = min(sum(per_target.values(), Decimal(0)), sum(per_outcome.values(), Decimal(0)))
+    bound = state.total + rules + max(catch, Decimal(0))
     ceiling = limits.caps.total_credits
+    return bound if ceiling is None else min(bound, max(ceiling, state.total))
+
+
+def _signature(candidate: Candidate) -> tuple[Decimal, str, int, str]:
+    """Catch-all candidates with equal signatures are interchangeable for every cap."""
+    return (candidate.credits, candidate.institution, candidate.academic_year, candidate.kind)
+
+
+def _search(
+    ordered: Sequence[Candidate], limits: Limits, fixed: Sequence[Candidate]
+) -> tuple[list[Candidate], Decimal, int]:
+    """Depth-first branch and bound over ``ordered`` from the state ``fixed`` makes."""
+    state = tally(fixed)
     best: list[Candidate] = []
     best_credits = Decimal(-1)
     chosen: list[Candidate] = []
+    skipped: dict[tuple[Decimal, str, int, str], int] = {}
     nodes = 0
 
     def search(i: int) -> None:
         nonlocal best, best_credits, nodes
         nodes += 1
-        bound = state.total + suffix[i]
-        if ceiling is not None:
-            bound = min(bound, max(ceiling, state.total))
-        if bound <= best_credits:
-            return
         if i == len(ordered):
-            best, best_credits = list(chosen), state.total
+            if state.total > best_credits:
+                best, best_credits = list(chosen), state.total
+            return
+        if _bound(state, ordered[i:], limits) <= best_credits:
             return
         candidate = ordered[i]
-        if not conflict(state, candidate) and violation(state, candidate, limits) is None:
+        signature = _signature(candidate) if candidate.catch_all else None
+        blocked = signature is not None and skipped.get(signature, 0) > 0
+        feasible = (
+            not blocked
+            and not conflict(state, candidate)
+            and violation(state, candidate, limits) is None
+        )
+        if feasible:
             add(state, candidate)
             chosen.append(candidate)
             search(i + 1)
             chosen.pop()
             remove(state, candidate)
+        # Leaving out a catch-all candidate that could have been taken makes the later ones
+        # like it pointless to take (same credits, same caps): only an equal result, later.
+        symmetric = signature if feasible else None
+        if symmetric is not None:
+            skipped[symmetric] = skipped.get(symmetric, 0) + 1
         search(i + 1)
+        if symmetric is not None:
+            skipped[symmetric] -= 1
 
     search(0)
-    return Assignment(tuple(fixed) + tuple(best), max(best_credits, state.total), nodes)
+    return best, best_credits, nodes
+
+
+def _binding_groups(
+    candidates: Sequence[Candidate], limits: Limits, fixed: Sequence[Candidate]
+) -> list[list[int]]:
+    """Groups of candidates that a cap could couple: caps that cannot bind couple nothing.
+
+    A cap binds only if the candidates it counts (plus the fixed ones) could exceed it.
+    """
+    caps = limits.caps
+    everything = [*fixed, *candidates]
+
+    def total(selector: Any) -> Decimal:
+        return sum((c.credits for c in everything if selector(c)), Decimal(0))
+
+    groups: list[list[int]] = []
+    positions = range(len(candidates))
+    if caps.total_credits is not None and total(lambda c: True) > caps.total_credits:
+        return [list(positions)]
+    for kind, cap in caps.per_kind:
+        if total(lambda c, k=kind: c.kind is k) > cap:
+            groups.append([i for i in positions if candidates[i].kind is kind])
+    if caps.certificates is not None:
+        certificates = [c for c in everything if c.kind is OutcomeKind.CERTIFICATE]
+        if len({c.outcomes for c in certificates}) > caps.certificates:
+            groups.append([i for i in positions if candidates[i].kind is OutcomeKind.CERTIFICATE])
+    if caps.per_institution is not None:
+        for institution in {c.institution for c in everything}:
+            if total(lambda c, n=institution: c.institution == n) > caps.per_institution:
+                groups.append([i for i in positions if candidates[i].institution == institution])
+    if caps.per_academic_year is not None:
+        for year in {c.academic_year for c in everything}:
+            if total(lambda c, y=year: c.academic_year == y) > caps.per_academic_year:
+                groups.append([i for i in positions if candidates[i].academic_year == year])
+    return groups
+
+
+def components(
+    candidates: Sequence[Candidate], limits: Limits, fixed: Sequence[Candidate] = ()
+) -> list[list[Candidate]]:
+    """Split candidates into groups that can be solved apart.
+
+    Two groups are apart when they share no outcome, no course, no catch-all capacity, and
+    no cap that could bind.
+    """
+    parent = list(range(len(candidates)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def join(group: Sequence[int]) -> None:
+        for other in group[1:]:
+            parent[find(other)] = find(group[0])
+
+    by_key: dict[tuple[str, str], list[int]] = {}
+    for position, candidate in enumerate(candidates):
+        for outcome in candidate.outcomes:
+            by_key.setdefault(("outcome", outcome), []).append(position)
+        for target in candidate.targets:
+            by_key.setdefault(("target", target), []).append(position)
+        if candidate.catch_all:
+            by_key.setdefault(("catch-all", ""), []).append(position)
+    for group in by_key.values():
+        join(group)
+    for group in _binding_groups(candidates, limits, fixed):
+        if group:
+            join(group)
+    split: dict[int, list[Candidate]] = {}
+    for position, candidate in enumerate(candidates):
+        split.setdefault(find(position), []).append(candidate)
+    return list(split.values())
+
+
+def best_assignment(
+    candidates: Sequence[Candidate], limits: Limits, fixed: Sequence[Candidate] = ()
+) -> Assignment:
+    """The set of candidates recognising the most credits within the limits.
+
+    Rules come first: the search finds the assignment of rule candidates recognising the
+    most credits; the catch-all elective then takes the most it can of what the rules left
+    (excess credits, as policies mean it), within the caps still open.
+    ``fixed`` candidates (registrars' forced decisions) are taken first and unconditionally.
+
+    The search prunes with the bound of :func:`_bound`, and with symmetry among
+    interchangeable catch-all candidates (once one is left out, the later ones like it are
+    left out too: taking them instead would only give an equal assignment, found later).
+    Groups of rule candidates that cannot affect each other (see :func:`components`) are
+    solved apart; the best of each, together, is the best overall and the one a single
+    search in the same order would find first.
+    """
+    rules = [c for c in candidates if not c.catch_all]
+    catch_all = sorted((c for c in candidates if c.catch_all), key=lambda c: c.order)
+    chosen: list[Candidate] = []
+    nodes = 0
+    for group in components(rules, limits, fixed):
+        best, _, group_nodes = _search(sorted(group, key=lambda c: c.order), limits, fixed)
+        chosen += best
+        nodes += group_nodes
+    if catch_all:
+        best, _, group_nodes = _search(catch_all, limits, [*fixed, *chosen])
+        chosen += best
+        nodes += group_nodes
+    chosen.sort(key=lambda c: c.order)
+    credits = sum((c.credits for c in (*fixed, *chosen)), Decimal(0))
+    return Assignment(tuple(fixed) + tuple(chosen), credits, nodes)
 
 
 def first_match(candidates: Sequence[Candidate], limits: Limits) -> Assignment:

@@ -29,7 +29,7 @@ from creditbank.rules.policy import (
     Policy,
     TrainingRule,
 )
-from creditbank.rules.reasons import Reason
+from creditbank.rules.reasons import Reason, no_source
 
 CATCH_ALL = "catch-all"
 
@@ -122,6 +122,7 @@ class _Context:
     courses: dict[str, SourceOutcome]  # normalised title -> the outcome kept
     by_code: dict[str, SourceOutcome]
     eligible: list[SourceOutcome]
+    by_kind: dict[OutcomeKind, list[SourceOutcome]]
 
 
 def convert_grade(policy: Policy, grade: Grade) -> Decimal | None:
@@ -210,7 +211,10 @@ def screen(policy: Policy, sources: Sequence[SourceOutcome], on: date) -> Screen
         assert isinstance(source.outcome, CourseOutcome)
         by_code.setdefault(source.outcome.course_code, source)
 
-    context = _Context(policy, screening, minimum, courses, by_code, eligible)
+    by_kind: dict[OutcomeKind, list[SourceOutcome]] = defaultdict(list)
+    for source in eligible:
+        by_kind[source.kind].append(source)
+    context = _Context(policy, screening, minimum, courses, by_code, eligible, by_kind)
     for position, rule in enumerate(policy.rules):
         before = len(screening.candidates)
         match rule:
@@ -223,7 +227,7 @@ def screen(policy: Policy, sources: Sequence[SourceOutcome], on: date) -> Screen
             case AwardRule():
                 _award_candidates(context, rule, position)
         if len(screening.candidates) == before and rule.id not in screening.rule_misses:
-            screening.rule_misses[rule.id] = Reason.of("no_source", rule=rule.id)
+            screening.rule_misses[rule.id] = no_source(rule.id)
 
     if policy.catch_all is not None:
         for source in courses.values():
@@ -288,9 +292,9 @@ def _course_candidates(ctx: _Context, rule: CourseRule, position: int) -> None:
 
 
 def _certificate_candidates(ctx: _Context, rule: CertificateRule, position: int) -> None:
-    policy, screening, eligible = ctx.policy, ctx.screening, ctx.eligible
+    policy, screening = ctx.policy, ctx.screening
     wanted = normalise_title(rule.title)
-    for source in eligible:
+    for source in ctx.by_kind.get(OutcomeKind.CERTIFICATE, ()):
         outcome = source.outcome
         if not isinstance(outcome, CertificateOutcome) or normalise_title(outcome.title) != wanted:
             continue
@@ -321,8 +325,8 @@ def _certificate_candidates(ctx: _Context, rule: CertificateRule, position: int)
 
 
 def _training_candidates(ctx: _Context, rule: TrainingRule, position: int) -> None:
-    policy, screening, minimum, eligible = ctx.policy, ctx.screening, ctx.minimum, ctx.eligible
-    for source in eligible:
+    policy, screening, minimum = ctx.policy, ctx.screening, ctx.minimum
+    for source in ctx.by_kind.get(OutcomeKind.TRAINING, ()):
         outcome = source.outcome
         if not isinstance(outcome, TrainingOutcome):
             continue
@@ -360,8 +364,8 @@ def _training_candidates(ctx: _Context, rule: TrainingRule, position: int) -> No
 
 
 def _award_candidates(ctx: _Context, rule: AwardRule, position: int) -> None:
-    policy, screening, eligible = ctx.policy, ctx.screening, ctx.eligible
-    for source in eligible:
+    policy, screening = ctx.policy, ctx.screening
+    for source in ctx.by_kind.get(OutcomeKind.AWARD, ()):
         outcome = source.outcome
         if not isinstance(outcome, AwardOutcome):
             continue

@@ -18,8 +18,8 @@ from creditbank.canonical import canonical_json
 from creditbank.records.vocabulary import OutcomeKind
 from creditbank.rules.assign import Assignment, Limits, best_assignment, conflict, tally, violation
 from creditbank.rules.candidates import CATCH_ALL, Candidate, SourceOutcome, screen
-from creditbank.rules.policy import Policy
-from creditbank.rules.reasons import Reason
+from creditbank.rules.policy import Policy, Rule
+from creditbank.rules.reasons import Reason, no_source
 
 
 @dataclass(frozen=True)
@@ -227,8 +227,8 @@ def _course_results(
             reasons = [_decision_reason(filler, exceptions).to_json()]
         else:
             recognised, filled = Decimal(0), []
-            rules = [r for r in policy.rules if course.code in r.targets]
-            listed = [rule_misses.get(r.id) or Reason.of("no_source", rule=r.id) for r in rules]
+            rules = _rules_by_target(policy).get(course.code, ())
+            listed = [rule_misses.get(r.id) or no_source(r.id) for r in rules]
             if not in_effect:
                 listed = [Reason.of("not_effective", date=on.isoformat())]
             reasons = [r.to_json() for r in listed or [Reason.of("unfilled")]]
@@ -288,6 +288,26 @@ def _outcome_results(
             }
         )
     return results
+
+
+# Keyed by identity: hashing a whole policy by value on every call would cost more than this.
+_BY_TARGET: dict[int, tuple[Policy, dict[str, tuple[Rule, ...]]]] = {}
+
+
+def _rules_by_target(policy: Policy) -> dict[str, tuple[Rule, ...]]:
+    """Which rules can fill each course (computed once per loaded policy)."""
+    cached = _BY_TARGET.get(id(policy))
+    if cached is not None and cached[0] is policy:
+        return cached[1]
+    found: dict[str, list[Rule]] = {}
+    for rule in policy.rules:
+        for target in rule.targets:
+            found.setdefault(target, []).append(rule)
+    index = {code: tuple(rules) for code, rules in found.items()}
+    if len(_BY_TARGET) > 256:
+        _BY_TARGET.clear()
+    _BY_TARGET[id(policy)] = (policy, index)
+    return index
 
 
 def _unique(reasons: Sequence[Reason]) -> list[Reason]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Roman numerals (and Chinese numbering used in course titles) folded to digits.
 _NUMERALS = {
@@ -29,6 +30,7 @@ _ROMAN_SUFFIX = re.compile(r"(?<=[\u4e00-\u9fff])(IV|V|I{1,3})$")
 _DROP = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
+@lru_cache(maxsize=65536)  # titles repeat across learners and rules
 def normalise_title(title: str) -> str:
     """A key equal for titles that differ only in spacing, punctuation, width or numbering."""
     text = "".join(_NUMERALS.get(ch, ch) for ch in title)

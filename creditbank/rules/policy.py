@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 
 from creditbank.records.grades import GradeScale
 from creditbank.records.vocabulary import (
@@ -51,7 +52,11 @@ class Programme:
 
     def course(self, code: str) -> TargetCourse:
         """The course with ``code`` (the loader checked that it exists)."""
-        return next(course for course in self.courses if course.code == code)
+        return self._by_code[code]
+
+    @cached_property
+    def _by_code(self) -> dict[str, TargetCourse]:
+        return {course.code: course for course in self.courses}
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ the engine makes is explained the same way wherever it is shown.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 TEXTS: dict[str, tuple[str, str]] = {
@@ -81,9 +82,20 @@ class Reason:
 
     def to_json(self) -> dict[str, Any]:
         """Code, parameters and both sentences."""
-        return {
-            "code": self.code,
-            "params": dict(self.params),
-            "zh": self.text("zh"),
-            "en": self.text("en"),
-        }
+        return dict(_rendered(self))
+
+
+@lru_cache(maxsize=16384)  # the same reasons recur across a cohort: render each once
+def _rendered(reason: Reason) -> tuple[tuple[str, Any], ...]:
+    return (
+        ("code", reason.code),
+        ("params", dict(reason.params)),
+        ("zh", reason.text("zh")),
+        ("en", reason.text("en")),
+    )
+
+
+@lru_cache(maxsize=4096)
+def no_source(rule_id: str) -> Reason:
+    """The no_source reason of a rule (asked for every rule of every evaluation: cached)."""
+    return Reason.of("no_source", rule=rule_id)

@@ -1,0 +1,197 @@
+"""Benchmark: evaluating a cohort of synthetic learners against a large synthetic policy.
+
+Prints learner evaluations per second on one core (this process), and how the cost grows
+with the number of rules and with outcomes per learner. Learners and policy are generated
+from a seed, so runs are comparable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from creditbank.api.schemas.outcomes import load_outcome
+from creditbank.rules.candidates import SourceOutcome
+from creditbank.rules.evaluate import evaluate
+from creditbank.rules.loader import parse_policy
+from creditbank.rules.policy import Policy
+
+ON = date(2026, 9, 1)
+CERTIFICATES = [f"证书{n:02d}" for n in range(20)]
+
+
+def synthetic_policy(rules: int, seed: int = 7) -> Policy:
+    """A policy with ``rules`` rules over a programme of ``rules // 2 + 10`` courses."""
+    rng = random.Random(seed)
+    courses = rules // 2 + 10
+    lines = [
+        'id = "bench-policy"',
+        'version = "1"',
+        'title_zh = "基准"',
+        'title_en = "bench"',
+        'pathway = "3+2"',
+        'source_levels = ["zhongzhi"]',
+        'target_level = "gaozhi"',
+        'effective_from = "2020-01-01"',
+        "max_outcome_age_years = 6",
+        'catch_all = "T000"',
+        "[programme]",
+        'code = "P"',
+        'title_zh = "专业"',
+        'institution = "CQ-GZ-001"',
+        "total_credits = 400",
+        "residency_credits = 50",
+        "[grade_conversion.five_level]",
+        'words = { "优秀" = 95, "良好" = 85, "中等" = 75, "及格" = 65, "不及格" = 0 }',
+        "[min_grade]",
+        "course = 60",
+    ]
+    for n in range(courses):
+        lines += [
+            "[[programme.courses]]",
+            f'code = "T{n:03d}"',
+            f'title_zh = "目标课程{n}"',
+            f"credits = {rng.choice([2, 3, 4])}",
+            'category = "专业核心"',
+        ]
+    for n in range(rules):
+        targets = f'["T{rng.randrange(1, courses):03d}"]'
+        lines.append("[[rules]]")
+        lines.append(f'id = "R{n:03d}"')
+        if n % 10 == 9:
+            lines += [
+                'kind = "certificate"',
+                f'title = "{rng.choice(CERTIFICATES)}"',
+                f'min_level = "{rng.choice(["chuji", "zhongji"])}"',
+                f"targets = {targets}",
+            ]
+        else:
+            size = 2 if n % 5 == 0 else 1
+            sources = ", ".join(f'{{ title = "课程{rng.randrange(rules)}" }}' for _ in range(size))
+            lines += ['kind = "course"', f"sources = [{sources}]", f"targets = {targets}"]
+    lines += [
+        "[caps]",
+        "total_fraction = 0.5",
+        "certificates = 3",
+        "per_kind = { certificate = 20 }",
+        "per_academic_year = 60",
+    ]
+    return parse_policy("\n".join(lines) + "\n", "bench-policy.toml")
+
+
+def synthetic_learner(
+    rng: random.Random, outcomes: int, rules: int, number: int
+) -> list[SourceOutcome]:
+    """``outcomes`` outcomes: mostly courses whose titles some rules name, a few certificates."""
+    sources = []
+    for n in range(outcomes):
+        year = rng.randrange(2020, 2025)
+        if n % 10 == 9:
+            item: dict[str, Any] = {
+                "kind": "certificate",
+                "certificate_type": "one_plus_x",
+                "title": rng.choice(CERTIFICATES),
+                "level": rng.choice(["chuji", "zhongji", "gaoji"]),
+                "certificate_number": f"X{number}-{n}",
+                "awarding_organisation": "评价组织",
+                "issued_on": f"{year}-06-30",
+            }
+        else:
+            item = {
+                "kind": "course",
+                "course_code": f"C{n}",
+                "title_zh": f"课程{rng.randrange(rules)}",
+                "source_institution": "CQ-ZZ-001",
+                "level": "zhongzhi",
+                "programme": "机电",
+                "term": f"{year}-{year + 1}-1",
+                "hours": 64,
+                "credits": rng.choice(["2", "3", "4"]),
+                "grade": rng.choice(
+                    [
+                        {"scale": "percent", "value": str(rng.randrange(50, 100))},
+                        {"scale": "five_level", "value": rng.choice(["优秀", "良好", "及格"])},
+                    ]
+                ),
+                "completed_on": f"{year + 1}-01-10",
+            }
+        sources.append(
+            SourceOutcome(f"L{number}-{n}", "CQ-ZZ-001", "重庆", load_outcome(item, today=ON))
+        )
+    return sources
+
+
+def measure(rules: int, outcomes: int, learners: int, seed: int) -> dict[str, Any]:
+    """Evaluate ``learners`` learners; return learners/s and the mean recognised credits."""
+    policy = synthetic_policy(rules, seed)
+    rng = random.Random(seed)
+    cohort = [synthetic_learner(rng, outcomes, rules, n) for n in range(learners)]
+    started = time.perf_counter()
+    total = Decimal(0)
+    for sources in cohort:
+        total += evaluate(policy, sources, ON).recognised_credits
+    seconds = time.perf_counter() - started
+    return {
+        "rules": rules,
+        "outcomes": outcomes,
+        "learners": learners,
+        "learners_per_s": learners / seconds,
+        "mean_credits": float(total / learners),
+    }
+
+
+def main() -> None:
+    """Run the headline cohort and the growth series; print medians of the repeats."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--learners", type=int, default=10_000)
+    parser.add_argument("--rules", type=int, default=200)
+    parser.add_argument("--outcomes", type=int, default=40)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--series-learners", type=int, default=1000)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    rows = []
+
+    def median_of(rules: int, outcomes: int, learners: int) -> dict[str, Any]:
+        runs = [measure(rules, outcomes, learners, seed) for seed in range(args.repeats)]
+        best = dict(runs[0])
+        best["learners_per_s"] = statistics.median(r["learners_per_s"] for r in runs)
+        return best
+
+    headline = median_of(args.rules, args.outcomes, args.learners)
+    print(
+        f"cohort: {headline['learners']} learners x {args.outcomes} outcomes, {args.rules} rules: "
+        f"{headline['learners_per_s']:.0f} learners/s (median of {args.repeats}; one core), "
+        f"{headline['mean_credits']:.1f} credits recognised on average",
+        flush=True,
+    )
+    rows.append(headline)
+    for rules in (50, 100, 200, 400):
+        row = median_of(rules, args.outcomes, args.series_learners)
+        rows.append(row)
+        print(
+            f"  rules {rules:>4}, outcomes {args.outcomes}: "
+            f"{row['learners_per_s']:7.0f} learners/s",
+            flush=True,
+        )
+    for outcomes in (10, 20, 40, 80):
+        row = median_of(args.rules, outcomes, args.series_learners)
+        rows.append(row)
+        print(
+            f"  rules {args.rules}, outcomes {outcomes:>4}: "
+            f"{row['learners_per_s']:7.0f} learners/s",
+            flush=True,
+        )
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
