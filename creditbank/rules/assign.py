@@ -120,31 +120,71 @@ class Assignment:
 def _bound(state: Tally, remaining: Sequence[Candidate], limits: Limits) -> Decimal:
     """An upper bound on the credits reachable from ``state`` with ``remaining`` candidates.
 
-    Each course is filled once, so among the candidates still possible that fill the same
-    (first) course only the largest can count; catch-all credits are bounded by what the
-    elective has left; and nothing passes the total cap.
+    Each course is filled once and each outcome used once, so among the candidates still
+    possible that share a (first) course, or a (first) outcome, only the largest can count.
+    The same holds within each academic year and each kind, where the caps still open bound
+    the sum too; at most the open number of certificates count; catch-all credits are
+    bounded by what the elective has left; nothing passes the total cap.
     """
+    caps = limits.caps
+    zero = Decimal(0)
     per_target: dict[str, Decimal] = {}
     per_outcome: dict[str, Decimal] = {}
-    catch = Decimal(0)
+    per_year: dict[tuple[int, str], Decimal] = {}
+    per_kind: dict[tuple[OutcomeKind, str], Decimal] = {}
+    certificates: dict[str, Decimal] = {}
+    catch = zero
     for candidate in remaining:
         if conflict(state, candidate):
             continue
+        credits = candidate.credits
         if candidate.catch_all:
-            catch += candidate.credits
+            catch += credits
             continue
         key = candidate.targets[0] if candidate.targets else candidate.rule_id
-        if per_target.get(key, Decimal(-1)) < candidate.credits:
-            per_target[key] = candidate.credits
-        # Likewise an outcome is used once: a second bound groups by the first outcome used.
+        if per_target.get(key, zero) < credits:
+            per_target[key] = credits
         source = candidate.outcomes[0] if candidate.outcomes else candidate.rule_id
-        if per_outcome.get(source, Decimal(-1)) < candidate.credits:
-            per_outcome[source] = candidate.credits
+        if per_outcome.get(source, zero) < credits:
+            per_outcome[source] = credits
+        if (
+            caps.per_academic_year is not None
+            and per_year.get((candidate.academic_year, key), zero) < credits
+        ):
+            per_year[(candidate.academic_year, key)] = credits
+        if per_kind.get((candidate.kind, key), zero) < credits:
+            per_kind[(candidate.kind, key)] = credits
+        if candidate.kind is OutcomeKind.CERTIFICATE and certificates.get(source, zero) < credits:
+            certificates[source] = credits
+    options = [sum(per_target.values(), zero), sum(per_outcome.values(), zero)]
+    if caps.per_academic_year is not None:
+        years: dict[int, Decimal] = {}
+        for (year, _), credits in per_year.items():
+            years[year] = years.get(year, zero) + credits
+        options.append(
+            sum(
+                (
+                    min(total, caps.per_academic_year - state.per_year.get(year, zero))
+                    for year, total in years.items()
+                ),
+                zero,
+            )
+        )
+    kinds: dict[OutcomeKind, Decimal] = {}
+    for (kind, _), credits in per_kind.items():
+        kinds[kind] = kinds.get(kind, zero) + credits
+    if caps.certificates is not None and OutcomeKind.CERTIFICATE in kinds:
+        room = max(caps.certificates - state.certificates, 0)
+        best = sorted(certificates.values(), reverse=True)[:room]
+        kinds[OutcomeKind.CERTIFICATE] = min(kinds[OutcomeKind.CERTIFICATE], sum(best, zero))
+    for kind, cap in caps.per_kind:
+        if kind in kinds:
+            kinds[kind] = min(kinds[kind], max(cap - state.per_kind.get(kind, zero), zero))
+    options.append(sum(kinds.values(), zero))
     if limits.catch_all_credits is not None:
         catch = min(catch, limits.catch_all_credits - state.catch_all)
-    rules = min(sum(per_target.values(), Decimal(0)), sum(per_outcome.values(), Decimal(0)))
-    bound = state.total + rules + max(catch, Decimal(0))
-    ceiling = limits.caps.total_credits
+    bound = state.total + min(options) + max(catch, zero)
+    ceiling = caps.total_credits
     return bound if ceiling is None else min(bound, max(ceiling, state.total))
 
 
