@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
+from creditbank import scheduler
 from creditbank.api import init_app as init_api
 from creditbank.config import settings_from_env
 from creditbank.services import EXTENSION, LazyServices
@@ -23,6 +25,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = 32 * 1024 * 1024
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions[EXTENSION] = LazyServices(settings)
+    lazy = LazyServices(settings)
+    app.extensions[EXTENSION] = lazy
     init_api(app)
+
+    @app.before_request
+    def _start_background_jobs() -> None:
+        # On the first request a serving process handles, not in commands or tests.
+        if not app.testing and os.environ.get("CREDITBANK_SCHEDULER", "on") != "off":
+            scheduler.start(lazy)
+
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from creditbank.api import (
+    cohorts,
     evaluations,
     institutions,
     learners,
@@ -27,4 +28,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(sessions.blueprint)
     app.register_blueprint(evaluations.policies_blueprint)
     app.register_blueprint(evaluations.blueprint)
+    app.register_blueprint(cohorts.blueprint)
     app.register_blueprint(openapi.blueprint)

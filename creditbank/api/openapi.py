@@ -19,7 +19,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, Response, current_app, jsonify, send_from_directory
 from marshmallow import Schema
 
-from creditbank.api.schemas import evaluations, members, outcomes, records
+from creditbank.api.schemas import cohorts, evaluations, members, outcomes, records
 from creditbank.api.schemas.problems import ProblemOut
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -108,10 +108,11 @@ def _operation(spec: APISpec, contract: Contract, path_params: list[str]) -> dic
     responses: dict[str, Any] = {}
     if contract.response is None:
         responses[str(contract.status)] = {"description": contract.summary}
-    elif contract.response == "text":
+    elif contract.response in ("text", "csv"):
+        mimetype = "text/plain" if contract.response == "text" else "text/csv"
         responses[str(contract.status)] = {
             "description": contract.summary,
-            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "content": {mimetype: {"schema": {"type": "string"}}},
         }
     else:
         responses[str(contract.status)] = {
@@ -156,7 +157,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("ProblemOut", schema=ProblemOut)
     _record_item_components(spec)
-    for schema in members.PUBLISHED + records.PUBLISHED + evaluations.PUBLISHED:
+    for schema in members.PUBLISHED + records.PUBLISHED + evaluations.PUBLISHED + cohorts.PUBLISHED:
         spec.components.schema(schema.__name__, schema=schema)
     paths: dict[str, dict[str, Any]] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):

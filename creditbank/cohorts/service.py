@@ -1,0 +1,214 @@
+"""Submitting, running and reading cohort evaluations.
+
+A cohort is a list of learners evaluated against one policy on one date, as what-if
+evaluations (nothing enters the log; a registrar commits the ones they approve). Jobs wait in
+``cohort_job``; :func:`run_pending` claims one with a conditional UPDATE (so two processes
+never run the same job) and evaluates it in chunks, saving progress after each chunk.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import socket
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from creditbank.clock import utc_now
+from creditbank.cohorts import MAX_LEARNERS
+from creditbank.cohorts.tables import CohortJob
+from creditbank.errors import FieldProblem, Forbidden, InvalidInput, NotFound
+from creditbank.evaluations.service import current_sources, find_policy
+from creditbank.learners.service import ConsentScope, consenting_learners
+from creditbank.rules.evaluate import evaluate
+from creditbank.rules.policy import Policy
+from creditbank.storage.database import read_connection, write_transaction
+
+job_t = CohortJob.__table__  # type: ignore[attr-defined]
+
+CHUNK = 50
+HEADER = ["learner_id", "recognised_credits", "remaining_credits", "missing_courses", "result_hash"]
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A cohort job's progress."""
+
+    id: str
+    institution: str
+    policy_id: str
+    evaluated_on: date
+    status: str
+    total: int
+    done: int
+    submitted_at: datetime
+    finished_at: datetime | None
+    error: str | None
+
+
+def _view(row: Any) -> JobView:
+    return JobView(
+        row.id,
+        row.institution,
+        row.policy_id,
+        row.evaluated_on,
+        row.status,
+        row.total,
+        row.done,
+        row.submitted_at,
+        row.finished_at,
+        row.error,
+    )
+
+
+def submit(
+    engine: Engine,
+    policies: Mapping[str, Policy],
+    *,
+    institution: str,
+    submitted_by: str,
+    policy_id: str,
+    on: date,
+    learners: Sequence[str] | None,
+) -> JobView:
+    """Queue a cohort; without ``learners``, every learner who gave ``evaluate`` consent."""
+    policy = find_policy(policies, policy_id)
+    if policy.programme.institution != institution:
+        raise Forbidden(f"{policy.id} is {policy.programme.institution}'s policy")
+    now = utc_now()
+    with read_connection(engine) as connection:
+        allowed = set(consenting_learners(connection, institution, ConsentScope.EVALUATE, now=now))
+    chosen = sorted(allowed) if learners is None else list(dict.fromkeys(learners))
+    refused = [
+        FieldProblem("learners", "no evaluate consent for this institution", index)
+        for index, learner in enumerate(chosen)
+        if learner not in allowed
+    ]
+    if refused:
+        raise InvalidInput(f"{len(refused)} learners gave no evaluate consent", problems=refused)
+    if len(chosen) > MAX_LEARNERS:
+        raise InvalidInput(
+            f"a cohort holds at most {MAX_LEARNERS} learners",
+            problems=[FieldProblem("learners", f"at most {MAX_LEARNERS}")],
+        )
+    job_id = str(uuid.uuid4())
+    with write_transaction(engine) as connection:
+        connection.execute(
+            insert(job_t).values(
+                id=job_id,
+                institution=institution,
+                submitted_by=submitted_by,
+                policy_id=policy.id,
+                evaluated_on=on,
+                learners=json.dumps(chosen),
+                status="queued",
+                total=len(chosen),
+                done=0,
+                results="",
+                submitted_at=now,
+            )
+        )
+        row = connection.execute(select(job_t).where(job_t.c.id == job_id)).one()
+    return _view(row)
+
+
+def read_job(engine: Engine, job_id: str, institution: str) -> Any:
+    """A job of ``institution``, or 404 (another institution's job is not found either)."""
+    with read_connection(engine) as connection:
+        row = connection.execute(select(job_t).where(job_t.c.id == job_id)).first()
+    if row is None or row.institution != institution:
+        raise NotFound(f"no cohort job {job_id!r}")
+    return row
+
+
+def job_view(engine: Engine, job_id: str, institution: str) -> JobView:
+    """Progress of a job."""
+    return _view(read_job(engine, job_id, institution))
+
+
+def results_csv(engine: Engine, job_id: str, institution: str) -> str:
+    """The results so far, as CSV with a header."""
+    row = read_job(engine, job_id, institution)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(HEADER)
+    return out.getvalue() + str(row.results)
+
+
+def _claim(engine: Engine, worker: str) -> Any:
+    with read_connection(engine) as connection:
+        queued = connection.execute(
+            select(job_t.c.id).where(job_t.c.status == "queued").order_by(job_t.c.submitted_at)
+        ).first()
+    if queued is None:
+        return None
+    with write_transaction(engine) as connection:
+        claimed = connection.execute(
+            update(job_t)
+            .where(job_t.c.id == queued.id, job_t.c.status == "queued")
+            .values(status="running", claimed_by=worker)
+        ).rowcount
+        if claimed != 1:
+            return None  # another process took it first
+        return connection.execute(select(job_t).where(job_t.c.id == queued.id)).one()
+
+
+def _lines(policy: Policy, engine: Engine, learners: Sequence[str], on: date) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    with read_connection(engine) as connection:
+        for learner in learners:
+            sources, _ = current_sources(connection, learner)
+            result = evaluate(policy, sources, on)
+            body = result.body
+            writer.writerow(
+                [
+                    learner,
+                    body["recognised_credits"],
+                    body["remaining_credits"],
+                    " ".join(body["missing"]),
+                    result.result_hash,
+                ]
+            )
+    return out.getvalue()
+
+
+def run_pending(engine: Engine, policies: Mapping[str, Policy], *, limit: int = 1) -> int:
+    """Run up to ``limit`` queued jobs to the end; return how many ran."""
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    ran = 0
+    while ran < limit:
+        job = _claim(engine, worker)
+        if job is None:
+            break
+        ran += 1
+        learners = json.loads(job.learners)
+        try:
+            policy = find_policy(policies, job.policy_id)
+            for start in range(0, len(learners), CHUNK):
+                lines = _lines(policy, engine, learners[start : start + CHUNK], job.evaluated_on)
+                with write_transaction(engine) as connection:
+                    connection.execute(
+                        update(job_t)
+                        .where(job_t.c.id == job.id)
+                        .values(
+                            results=job_t.c.results + lines,
+                            done=job_t.c.done + min(CHUNK, len(learners) - start),
+                        )
+                    )
+            status, error = "done", None
+        except Exception as exc:  # a failed job is recorded as failed, never lost silently
+            status, error = "failed", f"{exc.__class__.__name__}: {exc}"
+        with write_transaction(engine) as connection:
+            connection.execute(
+                update(job_t)
+                .where(job_t.c.id == job.id)
+                .values(status=status, error=error, finished_at=utc_now())
+            )
+    return ran
