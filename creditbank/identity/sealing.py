@@ -48,13 +48,17 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from creditbank.errors import CreditbankError, SigningKeyError
+from creditbank.storage.private_files import (
+    FILE_MODE,
+    fsync_directory,
+    make_private_directory,
+    write_new_private,
+)
 
 KEY_SIZE = 32
 NONCE_SIZE = 12
 TAG_SIZE = 16
 SALT_SIZE = 16
-DIRECTORY_MODE = 0o700
-FILE_MODE = 0o600
 LOCK_FILE = ".lock"
 FILE_FORMAT = "creditbank-kek"
 FORMAT_VERSION = 1
@@ -180,38 +184,6 @@ def _read_private(path: Path) -> bytes:
         return b"".join(chunks)
     finally:
         os.close(fd)
-
-
-def _write_new(path: Path, data: bytes) -> None:
-    """Write a new file that is owner-only from the moment it exists."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    try:
-        # The umask may only have narrowed the mode; make it exactly 0600.
-        os.fchmod(fd, FILE_MODE)
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _make_private_directory(directory: Path) -> None:
-    missing: list[Path] = []
-    for path in (directory, *directory.parents):
-        if path.exists():
-            break
-        missing.append(path)
-    for path in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            path.mkdir(mode=DIRECTORY_MODE)
-    os.chmod(directory, DIRECTORY_MODE)
 
 
 def _encode_file(version: int, kek: bytes, passphrase: bytes | None) -> bytes:
@@ -355,7 +327,7 @@ class KeyEncryptionKeys:
         directory = Path(directory)
         if directory.is_dir() and any(_KEK_FILE.fullmatch(p.name) for p in directory.iterdir()):
             raise SigningKeyError(f"{directory} already holds key-encryption keys")
-        _make_private_directory(directory)
+        make_private_directory(directory)
         keys = cls(directory, passphrase, {})
         with keys._locked():
             keys._add()
@@ -422,13 +394,13 @@ class KeyEncryptionKeys:
         final = self.directory / _filename(version)
         temporary = self.directory / f".{final.name}.tmp"
         temporary.unlink(missing_ok=True)
-        _write_new(temporary, _encode_file(version, kek, self._passphrase))
+        write_new_private(temporary, _encode_file(version, kek, self._passphrase))
         if final.exists():
             temporary.unlink()
             raise SigningKeyError(f"{final} appeared while it was being written")
         # The rename is the commit point: readers see the whole file or none of it.
         os.replace(temporary, final)
-        _fsync_directory(self.directory)
+        fsync_directory(self.directory)
         self._keys = {**self._keys, version: kek}
         return version
 

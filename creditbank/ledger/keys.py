@@ -28,12 +28,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from creditbank.errors import NoteError, SigningKeyError
 from creditbank.ledger.note import NoteSigner, NoteVerifier, key_id
+from creditbank.storage.private_files import (
+    FILE_MODE,
+    fsync_directory,
+    make_private_directory,
+    write_new_private,
+)
 
 KEYRING_FILE = "keyring.json"
 LOCK_FILE = ".lock"
 FORMAT_VERSION = 1
-DIRECTORY_MODE = 0o700
-FILE_MODE = 0o600
 
 
 def _now() -> datetime:
@@ -140,38 +144,6 @@ def _check_private(path: Path) -> None:
         )
 
 
-def _write_new(path: Path, data: bytes) -> None:
-    """Write a new file that is owner-only from the moment it exists."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    try:
-        # The umask may only have narrowed the mode; make it exactly 0600.
-        os.fchmod(fd, FILE_MODE)
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _make_private_directory(directory: Path) -> None:
-    missing: list[Path] = []
-    for path in (directory, *directory.parents):
-        if path.exists():
-            break
-        missing.append(path)
-    for path in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            path.mkdir(mode=DIRECTORY_MODE)
-    os.chmod(directory, DIRECTORY_MODE)
-
-
 class Keyring:
     """The log's signing keys in one directory: create, open, rotate and retire."""
 
@@ -208,7 +180,7 @@ class Keyring:
             signer = NoteSigner.generate(name)
         except NoteError as exc:
             raise SigningKeyError(f"cannot name the log key {name!r}: {exc.detail}") from None
-        _make_private_directory(directory)
+        make_private_directory(directory)
         keyring = cls(directory, passphrase, [], {})
         with keyring._locked():
             keyring._add(signer)
@@ -307,7 +279,7 @@ class Keyring:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
         )
         # The key file first: keyring.json is the commit point that makes the key live.
-        _write_new(self.directory / info.filename, pem)
+        write_new_private(self.directory / info.filename, pem)
         keys = [*self._keys, info]
         self._save(keys)
         self._keys = keys
@@ -320,9 +292,9 @@ class Keyring:
         data = (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         temporary = self.directory / f".{KEYRING_FILE}.tmp"
         temporary.unlink(missing_ok=True)
-        _write_new(temporary, data)
+        write_new_private(temporary, data)
         os.replace(temporary, self.directory / KEYRING_FILE)
-        _fsync_directory(self.directory)
+        fsync_directory(self.directory)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
