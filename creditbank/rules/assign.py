@@ -17,6 +17,7 @@ from typing import Any
 
 from creditbank.records.vocabulary import OutcomeKind
 from creditbank.rules.candidates import Candidate
+from creditbank.rules.milp import best_by_milp
 from creditbank.rules.policy import Caps
 
 
@@ -193,10 +194,66 @@ def _signature(candidate: Candidate) -> tuple[Decimal, str, int, str]:
     return (candidate.credits, candidate.institution, candidate.academic_year, candidate.kind)
 
 
+NODE_BUDGET = 3_000
+"""Nodes a branch-and-bound search may visit before the group goes to the MILP solver."""
+
+
+class _OverBudget(Exception):
+    pass
+
+
+def _by_milp(
+    ordered: Sequence[Candidate], limits: Limits, fixed: Sequence[Candidate]
+) -> list[Candidate]:
+    state = tally(fixed)
+    caps = limits.caps
+    room: dict[str, Decimal] = {}
+    if caps.total_credits is not None:
+        room["total"] = caps.total_credits - state.total
+    per_kind = {k: cap - state.per_kind.get(k, Decimal(0)) for k, cap in caps.per_kind}
+    institutions = {c.institution for c in ordered}
+    years = {c.academic_year for c in ordered}
+    return best_by_milp(
+        ordered,
+        used_outcomes=set(state.used_outcomes),
+        filled=set(state.filled),
+        room=room,
+        room_per_kind=per_kind,
+        room_per_institution=None
+        if caps.per_institution is None
+        else {
+            i: caps.per_institution - state.per_institution.get(i, Decimal(0)) for i in institutions
+        },
+        room_per_year=None
+        if caps.per_academic_year is None
+        else {y: caps.per_academic_year - state.per_year.get(y, Decimal(0)) for y in years},
+        certificates_left=None
+        if caps.certificates is None
+        else caps.certificates - state.certificates,
+        catch_all_left=None
+        if limits.catch_all_credits is None
+        else limits.catch_all_credits - state.catch_all,
+    )
+
+
 def _search(
     ordered: Sequence[Candidate], limits: Limits, fixed: Sequence[Candidate]
 ) -> tuple[list[Candidate], Decimal, int]:
-    """Depth-first branch and bound over ``ordered`` from the state ``fixed`` makes."""
+    """Depth-first branch and bound over ``ordered`` from the state ``fixed`` makes.
+
+    A search that passes :data:`NODE_BUDGET` nodes hands the group to :func:`_by_milp`,
+    which returns the same assignment.
+    """
+    try:
+        return _branch_and_bound(ordered, limits, fixed)
+    except _OverBudget:
+        chosen = _by_milp(ordered, limits, fixed)
+        return chosen, tally([*fixed, *chosen]).total, NODE_BUDGET
+
+
+def _branch_and_bound(
+    ordered: Sequence[Candidate], limits: Limits, fixed: Sequence[Candidate]
+) -> tuple[list[Candidate], Decimal, int]:
     state = tally(fixed)
     best: list[Candidate] = []
     best_credits = Decimal(-1)
@@ -207,6 +264,8 @@ def _search(
     def search(i: int) -> None:
         nonlocal best, best_credits, nodes
         nodes += 1
+        if nodes > NODE_BUDGET:
+            raise _OverBudget
         if i == len(ordered):
             if state.total > best_credits:
                 best, best_credits = list(chosen), state.total

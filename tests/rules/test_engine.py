@@ -18,6 +18,8 @@ from creditbank.api.schemas.outcomes import load_outcome
 from creditbank.records.vocabulary import OutcomeKind
 from creditbank.rules.assign import (
     Limits,
+    _branch_and_bound,
+    _by_milp,
     add,
     best_assignment,
     conflict,
@@ -213,3 +215,18 @@ def test_first_match_loses_credits_that_the_search_keeps() -> None:
         "GZ-JD201": "X01",
         "GZ-SJ301": "T01",
     }
+
+
+@settings(max_examples=60, deadline=None)
+@given(learners(), st.sampled_from(["35", "8", "12"]))
+def test_the_milp_fallback_gives_the_same_assignment(
+    sources: list[SourceOutcome], total: str
+) -> None:
+    policy = _tight(POLICY, total)
+    limits = _limits(policy)
+    candidates = screen(policy, sources, ON).candidates
+    rules = sorted((c for c in candidates if not c.catch_all), key=lambda c: c.order)
+    searched, credits, _ = _branch_and_bound(rules, limits, ())
+    solved = _by_milp(rules, limits, ())
+    assert [c.order for c in solved] == [c.order for c in searched]
+    assert tally(solved).total == credits
