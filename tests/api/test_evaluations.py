@@ -160,3 +160,32 @@ def test_exceptions_are_recorded_with_who_and_why(world: World) -> None:
     assert bad.status_code == 400
     assert {p["field"] for p in bad.get_json()["errors"]} == {"target", "record"}
     assert world.size() == size + 2
+
+
+def test_reading_rerunning_and_appealing_by_role(world: World, engine_name: str) -> None:
+    world.post(f"/api/v1/policies/{POLICY}/publish", "operator", {})
+    evaluation = world.post("/api/v1/evaluations", "registrarA", _body(world)).get_json()["id"]
+    size = world.size()
+    expected = {
+        None: 401,
+        "li": 200,
+        "wang": 403,
+        "posterA": 200,
+        "registrarA": 200,
+        "adminA": 200,
+        "posterB": 403,
+        "registrarB": 403,
+        "adminB": 403,
+        "operator": 403,
+    }
+    for who, status in expected.items():
+        assert world.get(f"/api/v1/evaluations/{evaluation}", who).status_code == status, who
+        assert (
+            world.post(f"/api/v1/evaluations/{evaluation}/rerun", who, {}).status_code == status
+        ), who
+    assert world.size() == size  # reading and re-running record nothing
+    for who, status in {None: 401, "wang": 403, "registrarA": 403, "operator": 403}.items():
+        answer = world.post(f"/api/v1/evaluations/{evaluation}/appeal", who, {"why": "复核"})
+        assert answer.status_code == status, who
+    assert world.size() == size
+    assert world.get("/api/v1/evaluations/no-such-id", "registrarA").status_code == 404
