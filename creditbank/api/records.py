@@ -19,7 +19,7 @@ from creditbank.api.openapi import choice, documented
 from creditbank.api.params import choice_param
 from creditbank.api.schemas.outcomes import load_outcome
 from creditbank.api.schemas.records import BatchOut, CorrectionIn, RecordOut, RevocationIn
-from creditbank.auth.principals import ClientPrincipal, LearnerPrincipal, Role
+from creditbank.auth.principals import ClientPrincipal, Role
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, InvalidInput, PayloadTooLarge
 from creditbank.institutions.service import BatchSignature, check_batch_signature
@@ -192,8 +192,7 @@ def _readable(view: service.RecordView) -> None:
     principal = require_principal()
     if isinstance(principal, ClientPrincipal) and principal.institution == view.institution:
         return  # the posting institution may always read what it posted
-    if isinstance(principal, LearnerPrincipal | ClientPrincipal):
-        require_reader_of(view.learner)
+    require_reader_of(view.learner)  # the learner, or an institution they consented to
 
 
 @blueprint.get("/<record_id>")
