@@ -27,6 +27,7 @@ from creditbank.rules.policy import (
     CertificateRule,
     CourseRule,
     Policy,
+    Rule,
     TrainingRule,
 )
 from creditbank.rules.reasons import Reason, no_source
@@ -251,6 +252,20 @@ def screen(policy: Policy, sources: Sequence[SourceOutcome], on: date) -> Screen
     return screening
 
 
+def _single(rule: Rule, position: int, source: SourceOutcome, credits: Decimal) -> Candidate:
+    """A candidate using one outcome (certificates, training, awards)."""
+    return Candidate(
+        rule.id,
+        position,
+        (source.record_id,),
+        rule.targets,
+        credits,
+        source.kind,
+        source.institution,
+        source.academic_year,
+    )
+
+
 def _target_credits(policy: Policy, targets: Sequence[str]) -> Decimal:
     return sum((policy.programme.course(code).credits for code in targets), Decimal(0))
 
@@ -310,18 +325,7 @@ def _certificate_candidates(ctx: _Context, rule: CertificateRule, position: int)
         credits = (
             rule.credits if rule.credits is not None else _target_credits(policy, rule.targets)
         )
-        screening.candidates.append(
-            Candidate(
-                rule.id,
-                position,
-                (source.record_id,),
-                rule.targets,
-                credits,
-                OutcomeKind.CERTIFICATE,
-                source.institution,
-                source.academic_year,
-            )
-        )
+        screening.candidates.append(_single(rule, position, source, credits))
 
 
 def _training_candidates(ctx: _Context, rule: TrainingRule, position: int) -> None:
@@ -349,18 +353,7 @@ def _training_candidates(ctx: _Context, rule: TrainingRule, position: int) -> No
             reason = Reason.of("zero_credits", hours=outcome.hours)
             screening.refused[source.record_id].append(reason)
             continue
-        screening.candidates.append(
-            Candidate(
-                rule.id,
-                position,
-                (source.record_id,),
-                rule.targets,
-                credits,
-                OutcomeKind.TRAINING,
-                source.institution,
-                source.academic_year,
-            )
-        )
+        screening.candidates.append(_single(rule, position, source, credits))
 
 
 def _award_candidates(ctx: _Context, rule: AwardRule, position: int) -> None:
@@ -372,15 +365,4 @@ def _award_candidates(ctx: _Context, rule: AwardRule, position: int) -> None:
         if outcome.level.rank < rule.min_level.rank or outcome.rank not in rule.ranks:
             continue
         credits = min(rule.credits, _target_credits(policy, rule.targets))
-        screening.candidates.append(
-            Candidate(
-                rule.id,
-                position,
-                (source.record_id,),
-                rule.targets,
-                credits,
-                OutcomeKind.AWARD,
-                source.institution,
-                source.academic_year,
-            )
-        )
+        screening.candidates.append(_single(rule, position, source, credits))
