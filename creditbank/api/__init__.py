@@ -7,6 +7,7 @@ from flask import Flask
 from creditbank.api import (
     cohorts,
     evaluations,
+    health,
     institutions,
     learners,
     log,
@@ -20,6 +21,7 @@ from creditbank.api import (
 def init_app(app: Flask) -> None:
     """Register the error handlers and every blueprint."""
     problems.init_app(app)
+    app.register_blueprint(health.blueprint)
     app.register_blueprint(log.blueprint)
     app.register_blueprint(institutions.blueprint)
     app.register_blueprint(learners.blueprint)
