@@ -14,9 +14,8 @@ from typing import Any
 
 from creditbank.api.schemas.outcomes import load_outcome
 from creditbank.clock import utc_now
-from creditbank.identity.documents import check_digit
+from creditbank.identity.documents import check_digit, parse_document
 from creditbank.institutions.service import InstitutionInfo, register_institution
-from creditbank.identity.documents import parse_document
 from creditbank.learners.service import NewLearner, open_accounts
 from creditbank.records.service import BatchRequest, NewRecord, post_batch
 from creditbank.services import Services
@@ -139,7 +138,7 @@ def populate(services: Services, *, courses: int = 3) -> Bank:
         ),
         now=NOW,
     )
-    li_records = ids[:-1] + [cert.body["records"][0]["id"]]
+    li_records = [*ids[:-1], cert.body["records"][0]["id"]]
     return Bank(services, li, wang, li_records, [ids[-1]])
 
 

@@ -9,13 +9,19 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from creditbank.api.schemas.outcomes import load_outcome
 from creditbank.clock import utc_now
 from creditbank.errors import InvalidInput
+from creditbank.ledger.store import read_openings
+from creditbank.records.service import correct_record, read_record, revoke_record
 from creditbank.services import Services
 from creditbank.transcripts import service
+from creditbank.transcripts.cryptosuite import sign_document, unsecured
+from creditbank.transcripts.status import LIST_BITS, decode_bits
 from creditbank.transcripts.verify import Report
-from tests.transcripts.helpers import Bank, issue, populate
+from tests.transcripts.helpers import POSTER, Bank, course, issue, populate
 
 
 @pytest.fixture
@@ -148,9 +154,6 @@ def test_a_transcript_revoked_by_the_learner_fails_on_status(bank: Bank) -> None
 
 
 def test_correcting_a_record_revokes_the_transcripts_that_show_it(bank: Bank) -> None:
-    from creditbank.api.schemas.outcomes import load_outcome
-    from creditbank.records.service import correct_record
-    from tests.transcripts.helpers import POSTER, course
 
     first = issue(bank, records=[bank.li_records[0]])
     other = issue(bank, records=[bank.li_records[1]])
@@ -167,8 +170,6 @@ def test_correcting_a_record_revokes_the_transcripts_that_show_it(bank: Bank) ->
 
 
 def test_revoking_a_record_revokes_the_transcripts_that_show_it(bank: Bank) -> None:
-    from creditbank.records.service import revoke_record
-    from tests.transcripts.helpers import POSTER
 
     issued = issue(bank)
     revoke_record(
@@ -184,9 +185,6 @@ def test_revoking_a_record_revokes_the_transcripts_that_show_it(bank: Bank) -> N
 
 
 def test_a_wrong_issuer_fails_on_the_issuer_key(bank: Bank, tmp_path: Any) -> None:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    from creditbank.transcripts.cryptosuite import sign_document, unsecured
 
     credential = issue(bank).credential
     forged = sign_document(
@@ -216,7 +214,6 @@ def test_a_transcript_from_before_a_key_rotation_still_verifies(bank: Bank) -> N
 
 
 def test_a_retired_key_cannot_sign_later(bank: Bank) -> None:
-    from creditbank.transcripts.cryptosuite import sign_document, unsecured
 
     old_private = bank.services.issuer_keys.current()[1]
     credential = issue(bank).credential
@@ -239,9 +236,6 @@ def test_unselected_records_appear_nowhere(bank: Bank, services: Services) -> No
     text = json.dumps(credential, ensure_ascii=False)
     assert credential["partial"] is True
     with services.engine.connect() as connection:
-        from creditbank.ledger.store import read_openings
-        from creditbank.records.service import read_record
-
         for record_id in bank.li_records[2:] + bank.wang_records:
             record = read_record(connection, record_id)
             assert record_id not in text
@@ -277,7 +271,6 @@ def test_verification_by_code_finds_the_transcript(bank: Bank) -> None:
 
 
 def test_status_list_is_signed_gzip_and_at_least_16kb(bank: Bank) -> None:
-    from creditbank.transcripts.status import LIST_BITS, decode_bits
 
     issue(bank)
     document = service.status_list_document(bank.services, 1, now=utc_now())
