@@ -25,7 +25,7 @@ from creditbank.api.schemas.transcripts import (
     VerificationOut,
 )
 from creditbank.clock import utc_now
-from creditbank.errors import CreditbankError, FieldProblem, InvalidInput
+from creditbank.errors import CreditbankError, FieldProblem, InvalidInput, NotFound
 from creditbank.services import services
 from creditbank.storage.database import read_connection
 from creditbank.transcripts import service
@@ -193,11 +193,13 @@ def verify_code(code: str) -> Response:
     return jsonify({**report.to_json(), "transcript": credential})
 
 
-@verify_blueprint.get("/status-lists/<int:list_id>")
+@verify_blueprint.get("/status-lists/<list_id>")
 @documented("A signed Bitstring Status List credential", response=CredentialOut, errors=(404,))
-def status_list(list_id: int) -> Response:
+def status_list(list_id: str) -> Response:
     """Serve a status list credential (re-signed first if a revocation changed it)."""
-    document = service.status_list_document(services(), list_id, now=utc_now())
+    if not list_id.isdigit() or len(list_id) > 9:
+        raise NotFound(f"no status list {list_id!r}")
+    document = service.status_list_document(services(), int(list_id), now=utc_now())
     response = _json_ld(document)
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from creditbank.api.transcripts import pdf_renderer
 from creditbank.services import Services
 from tests.api.world import World, bearer, build_world, course
 
@@ -64,8 +65,6 @@ def test_a_learner_issues_lists_fetches_and_verifies(world: World) -> None:
 
 
 def test_pdf_is_not_faked_before_the_renderer_exists(world: World) -> None:
-    from creditbank.api.transcripts import pdf_renderer
-
     transcript_id = json.loads(issue(world).data)["id"].removeprefix("urn:uuid:")
     fetched = world.client.get(
         f"/api/v1/transcripts/{transcript_id}",
