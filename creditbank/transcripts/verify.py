@@ -105,6 +105,10 @@ class Report:
         }
 
 
+class Unverifiable(Exception):
+    """A check cannot be made with what the verifier has (reported as skipped)."""
+
+
 StatusFetcher = Callable[[str], Mapping[str, Any]]
 # Given a checkpoint from the transcript: None when consistent with the latest, else why not.
 ConsistencyCheck = Callable[[Checkpoint], str | None]
@@ -307,6 +311,9 @@ def _check_status(credential: Mapping[str, Any], trust: Trust, failures: _Failur
         return
     try:
         status_list = trust.status_list(url)
+    except Unverifiable as exc:
+        failures.skip("status", str(exc))
+        return
     except CreditbankError as exc:
         failures.fail("status", f"the status list {url} cannot be had: {exc.detail}")
         return
@@ -391,7 +398,11 @@ def verify_transcript(credential: Any, trust: Trust) -> Report:
         failures.skip("checkpoint consistency", trust.offline_note)
     else:
         for checkpoint in proven.values():
-            problem = trust.consistency(checkpoint)
+            try:
+                problem = trust.consistency(checkpoint)
+            except Unverifiable as exc:
+                failures.skip("checkpoint consistency", str(exc))
+                continue
             if problem is not None:
                 failures.fail("checkpoint consistency", problem)
     # 10-11. Dates and status.
