@@ -52,3 +52,16 @@ def test_unsafe_integer_goes_to_reference() -> None:
     with pytest.raises(rfc8785.CanonicalizationError):
         canonical_json({"i": 2**60})
     assert canonical_json(2**53 - 1) == b"9007199254740991"
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False) | st.decimals(0, 30, places=1).map(float))
+def test_floats_take_the_fast_path_only_where_it_matches_rfc8785(value: float) -> None:
+    assert canonical_json({"credits": value, "list": [value]}) == rfc8785.dumps(
+        {"credits": value, "list": [value]}
+    )
+
+
+def test_float_bounds_of_the_fast_path() -> None:
+    for value in (3.5, 0.1, 1e-4, 1.5e-4, 9.5e15, 1e16 + 2.0, 1e-5, 4.0, 1e21, 123456.789):
+        assert canonical_json(value) == rfc8785.dumps(value)

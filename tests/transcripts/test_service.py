@@ -20,7 +20,7 @@ from creditbank.services import Services
 from creditbank.transcripts import service
 from creditbank.transcripts.cryptosuite import sign_document, unsecured
 from creditbank.transcripts.status import LIST_BITS, decode_bits
-from creditbank.transcripts.verify import Report
+from creditbank.transcripts.verify import CanonicalForms, Report, canonical_without_proof
 from tests.transcripts.helpers import POSTER, Bank, course, issue, populate
 
 
@@ -278,3 +278,11 @@ def test_status_list_is_signed_gzip_and_at_least_16kb(bank: Bank) -> None:
     assert len(bits) * 8 == LIST_BITS >= 16 * 1024 * 8
     assert not any(bits)
     assert service.refresh_status_lists(bank.services) == 0
+
+
+def test_composed_canonical_forms_equal_the_encoder(bank: Bank) -> None:
+    credential = issue(bank).credential
+    nested = credential["credentialSubject"]["verifiableCredential"]
+    forms = CanonicalForms.of(credential, nested)
+    assert forms.outer == canonical_without_proof(credential)
+    assert forms.nested == tuple(canonical_without_proof(item) for item in nested)
