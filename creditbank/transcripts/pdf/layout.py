@@ -228,18 +228,24 @@ class TranscriptDocument(FPDF):
 
 def _cells(line: RecordLine, language: Language) -> tuple[str, ...]:
     """One record as the table's cells, in column order; missing values print as a dash."""
-    name = Words(fmt.text(line.name_zh), fmt.text(line.name_en))
-    institution = Words(fmt.text(line.institution_zh), fmt.text(line.institution_en))
-    values = (
-        labels.kind(line.kind).stacked(language),
-        name.stacked(language),
-        institution.stacked(language),
-        fmt.text(line.level),
-        fmt.text(line.result),
+
+    def value(text: str | None) -> str:
+        return fmt.text(None if text is None else fonts.printable(text))
+
+    def both(zh: str | None, en: str | None) -> str:
+        # Each name on its own line: line breaks inside a name were made spaces first.
+        return Words(value(zh), value(en)).stacked(language)
+
+    kind = labels.kind(line.kind)
+    return (
+        both(kind.zh, kind.en),
+        both(line.name_zh, line.name_en),
+        both(line.institution_zh, line.institution_en),
+        value(line.level),
+        value(line.result),
         fmt.number(line.credits),
         fmt.number(line.hours),
-        fmt.text(line.term),
+        value(line.term),
         fmt.day(line.awarded_on),
         str(line.ledger_index),
     )
-    return tuple(fonts.printable_lines(value) for value in values)
