@@ -28,7 +28,7 @@ STRIPE_FILL = (246, 246, 246)
 QR_SIZE = 34.0  # mm, quiet zone included
 
 # Column widths in mm, in the order of labels.COLUMNS; they add up to the 186 mm between margins.
-COLUMN_WIDTHS = (13.5, 48.5, 36.0, 11.5, 11.0, 10.0, 10.0, 16.0, 15.0, 14.5)
+COLUMN_WIDTHS = (13.5, 47.5, 36.0, 11.5, 11.0, 10.0, 10.0, 16.0, 15.0, 15.5)
 # Credits, 学时 and the ledger index align right, so their digits line up.
 RIGHT_ALIGNED = frozenset({5, 6, 9})
 TABLE_SIZE = 6.8  # pt
@@ -213,8 +213,8 @@ class TranscriptDocument(FPDF):
         return fonts.printable(issuer.lead(self.language))
 
     def _line(self, height: float, text: str, *, align: Align = Align.L) -> None:
-        """One line across the page; the next starts at the left margin below it."""
-        self.cell(0, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        """Text across the page, wrapped if too long; what follows starts below it."""
+        self.multi_cell(0, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def _font(self, family: str, size: float, color: tuple[int, int, int] = INK) -> None:
         self.set_font(family, size=size)
