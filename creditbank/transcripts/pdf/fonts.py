@@ -15,6 +15,7 @@ from functools import cache
 import pylopdf_fonts_zh_cn
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
+from fpdf.fonts import TTFFont
 
 SANS = "NotoSansSC"
 
@@ -30,7 +31,9 @@ def register(pdf: FPDF) -> None:
     # recompute bounding boxes (about a tenth of a document's time). The whole face's boxes
     # still bound the subset's, and fpdf2 builds the PDF's font descriptor from them anyway;
     # pages render pixel for pixel the same.
-    pdf.fonts[SANS.lower()].ttfont.recalcBBoxes = False
+    face = pdf.fonts[SANS.lower()]
+    if isinstance(face, TTFFont):
+        face.ttfont.recalcBBoxes = False
 
 
 @cache
