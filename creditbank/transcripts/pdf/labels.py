@@ -50,7 +50,7 @@ TREE_SIZE = Words("条目数", "size")
 ROOT = Words("根哈希", "root")
 CREDITS = Words("学分", "credits")
 HOURS = Words("学时", "hours")
-CONTINUED = Words("学习成果证明(续)", "Transcript (continued)")
+CONTINUED = Words("学习成果证明（续）", "Transcript (continued)")
 
 # Table columns, in order.
 COLUMNS = (

@@ -112,7 +112,7 @@ def test_a_long_transcript_breaks_pages_and_repeats_the_header(long_zh: bytes) -
         for label in ("类别", "名称", "机构", "学分", "学时", "账本序号", "Log index"):
             assert label in text, (number, label)
         if number > 1:
-            assert "学习成果证明(续)" in text and "李明" in text
+            assert "学习成果证明（续）" in text and "李明" in text
     # Every record is on exactly one page: none lost or repeated at a break.
     indices = re.findall(r"\b(\d{4})\b", "\n".join(pages))
     for line in samples.view(200).records:
