@@ -165,3 +165,23 @@ def test_rare_characters_print_without_crashing(caplog: pytest.LogCaptureFixture
 
 def test_the_same_view_gives_the_same_bytes(ten_zh: bytes) -> None:
     assert render_transcript_pdf(samples.view(10), language="zh") == ten_zh
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("learner_reference", "500112200403152312"),
+        ("learner_reference", "ID ５００１１２２００４０３１５２３１２"),  # full-width digits
+        ("learner_name", "李明 500112200403152312"),
+    ],
+)
+def test_an_identity_number_is_never_printed(field: str, value: str) -> None:
+    view = replace(samples.view(1), **{field: value})
+    with pytest.raises(InvalidInput, match=f"{field} holds a resident identity number"):
+        render_transcript_pdf(view)
+
+
+def test_a_reference_of_eighteen_digits_that_is_no_identity_number_prints() -> None:
+    # Same digits, wrong check character: not an identity number.
+    view = replace(samples.view(0), learner_reference="500112200403152313")
+    assert "500112200403152313" in _text(render_transcript_pdf(view))
