@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from creditbank.cosignatures.tables import cosignature_t
 from creditbank.errors import (
@@ -114,6 +115,19 @@ class Witnesses:
                 found[witness.label] = cosignature
         if not found:
             raise InvalidInput("the submitted checkpoint carries no witness cosignature")
+        for attempt in range(2):
+            try:
+                self._store(checkpoint, found, moment)
+                break
+            except IntegrityError:
+                # The same witness's row was inserted concurrently; the retry compares times.
+                if attempt:
+                    raise
+        return Accepted(checkpoint.size, checkpoint.root_hash, tuple(found.values()))
+
+    def _store(
+        self, checkpoint: Checkpoint, found: dict[str, Cosignature], moment: datetime
+    ) -> None:
         with write_transaction(self.ledger.engine) as connection:
             if _stored(connection, checkpoint.size, checkpoint.root_hash) is None:
                 raise NotFound(
@@ -121,7 +135,6 @@ class Witnesses:
                 )
             for label, cosignature in found.items():
                 _keep_newest(connection, label, checkpoint, cosignature, moment)
-        return Accepted(checkpoint.size, checkpoint.root_hash, tuple(found.values()))
 
     # --- serving ----------------------------------------------------------------------------
 
