@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from creditbank.errors import ForkDetected, NoteError
 from creditbank.ledger.note import NoteSigner
@@ -135,3 +137,33 @@ def test_witness_refuses_an_impostor_with_another_key(
     impostor.grow(4)
     with pytest.raises(NoteError):
         run_round(witness, impostor.bank)
+
+
+def test_witness_notices_a_log_rewritten_behind_its_back(
+    bank: BankInstance, witness: WitnessStore
+) -> None:
+    bank.grow(6)
+    run_round(witness, bank.bank)
+    # Someone with the database's keys drops the triggers and rebuilds the log with other
+    # entries of the same length, and the bank signs the new history with its own key.
+    with bank.services.engine.begin() as connection:
+        for table in ("ledger_entry", "ledger_node", "ledger_checkpoint", "ledger_opening"):
+            for operation in ("update", "delete"):
+                connection.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_{operation}"))
+        for table in ("ledger_opening", "ledger_node", "ledger_entry", "ledger_checkpoint"):
+            connection.execute(text(f"DELETE FROM {table}"))
+        connection.execute(
+            text("UPDATE ledger_head SET size = 0, root_hash = :root, last_leaf_hash = :zero"),
+            {"root": hashlib.sha256(b"").digest(), "zero": bytes(32)},
+        )
+    bank.grow(6, start=1000)
+    with pytest.raises(ForkDetected) as refused:
+        run_round(witness, bank.bank)
+    assert refused.value.reason == "same-size-different-root"
+    assert "the log was rewritten" in refused.value.detail
+    # And when the rewritten log grows past what was cosigned, the proof gives it away.
+    bank.grow(3, start=2000)
+    with pytest.raises(ForkDetected) as refused:
+        run_round(witness, bank.bank)
+    assert refused.value.reason == "not-an-extension"
+    assert "size 9," in refused.value.detail and "size 6," in refused.value.detail
