@@ -21,6 +21,7 @@ from creditbank.institutions.service import InstitutionInfo, issue_client, regis
 from creditbank.ledger.audit import audit_ledger
 from creditbank.services import initialise, lazy_services, services
 from creditbank.storage.database import read_connection, write_transaction
+from creditbank.witness.cli import witness_group
 
 
 class _Group(FlaskGroup):
@@ -194,3 +195,6 @@ def demo_load() -> None:
             f"and {result['records']} records; log size {result['size']}"
         )
     click.echo(demo_credentials())
+
+
+main.add_command(witness_group)

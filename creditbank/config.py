@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from creditbank.errors import InvalidInput
+from creditbank.errors import InvalidInput, NoteError
+from creditbank.ledger.cosignature import parse_cosigner_key
 
 DEFAULT_ORIGIN = "creditbank.local/log"
 # The policies shipped with the source tree (``policies/`` next to the package).
@@ -28,6 +29,8 @@ class Settings:
     entries_page_size: int = 1000
     max_batch_entries: int = 10_000
     policies_path: Path = DEFAULT_POLICIES
+    # The witnesses whose cosignatures the bank accepts: cosigner vkeys (C2SP type 0x04).
+    witness_keys: tuple[str, ...] = ()
 
     @property
     def keys_path(self) -> Path:
@@ -54,6 +57,16 @@ def _float(environ: Mapping[str, str], name: str, default: float) -> float:
         raise InvalidInput(f"environment variable {name} must be a number, got {raw!r}") from None
 
 
+def _witness_keys(environ: Mapping[str, str]) -> tuple[str, ...]:
+    keys = tuple(environ.get("CREDITBANK_WITNESSES", "").replace(",", " ").split())
+    for key in keys:
+        try:
+            parse_cosigner_key(key)
+        except NoteError as exc:
+            raise InvalidInput(f"CREDITBANK_WITNESSES: {key!r}: {exc.detail}") from None
+    return keys
+
+
 def sqlite_url(path: Path) -> str:
     """Return the SQLAlchemy URL of an SQLite file."""
     return f"sqlite:///{path}"
@@ -75,4 +88,5 @@ def settings_from_env(
         key_passphrase=passphrase.encode("utf-8") if passphrase else None,
         checkpoint_interval_seconds=_float(env, "CREDITBANK_CHECKPOINT_INTERVAL", 5.0),
         policies_path=Path(env.get("CREDITBANK_POLICIES") or DEFAULT_POLICIES),
+        witness_keys=_witness_keys(env),
     )
