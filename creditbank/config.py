@@ -28,6 +28,8 @@ class Settings:
     entries_page_size: int = 1000
     max_batch_entries: int = 10_000
     policies_path: Path = DEFAULT_POLICIES
+    backup_path: Path | None = None  # where scheduled backups go (default: instance/backups)
+    backups_kept: int = 7
 
     @property
     def keys_path(self) -> Path:
@@ -38,6 +40,11 @@ class Settings:
     def kek_path(self) -> Path:
         """Folder of the key-encryption keys that seal personal data (outside the database)."""
         return self.instance_path / "keys" / "kek"
+
+    @property
+    def backups_path(self) -> Path:
+        """Folder of the scheduled daily backups."""
+        return self.backup_path or self.instance_path / "backups"
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
         """Return a copy with some fields replaced (used by tests and the CLI)."""
@@ -75,4 +82,8 @@ def settings_from_env(
         key_passphrase=passphrase.encode("utf-8") if passphrase else None,
         checkpoint_interval_seconds=_float(env, "CREDITBANK_CHECKPOINT_INTERVAL", 5.0),
         policies_path=Path(env.get("CREDITBANK_POLICIES") or DEFAULT_POLICIES),
+        backup_path=Path(env["CREDITBANK_BACKUP_DIR"])
+        if env.get("CREDITBANK_BACKUP_DIR")
+        else None,
+        backups_kept=int(_float(env, "CREDITBANK_BACKUPS_KEPT", 7)),
     )

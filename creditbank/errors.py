@@ -194,3 +194,14 @@ class AuditFailed(LedgerError):
     def __init__(self, finding: AuditFinding) -> None:
         super().__init__(str(finding))
         self.finding = finding
+
+
+# --- operations errors ----------------------------------------------------------------------
+
+
+class BackupError(CreditbankError):
+    """A backup cannot be written or restored (a damaged file, a non-empty target, …)."""
+
+    status = 409
+    slug = "backup-error"
+    title = "Backup error"
