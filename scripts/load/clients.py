@@ -1,5 +1,8 @@
-"""The clients: posters sending record batches (retrying with the same Idempotency-Key) and a
-watcher that checks every new checkpoint is signed and consistent with the one before."""
+"""The clients of the load test.
+
+Posters send record batches, retrying with the same Idempotency-Key; a watcher checks that
+every new checkpoint is signed and consistent with the one before.
+"""
 
 from __future__ import annotations
 
@@ -55,27 +58,30 @@ def _record(learner: str, external_id: str, n: int) -> dict[str, Any]:
     }
 
 
-class Poster(threading.Thread):
-    """Posts batches until ``stop_at``; finishes (retrying) the batch in hand until ``give_up_at``."""
+@dataclass(frozen=True)
+class PosterConfig:
+    """What every poster shares: where to post, as whom, for whom, how much and how long."""
 
-    def __init__(
-        self,
-        number: int,
-        port: int,
-        secret: str,
-        learners: list[str],
-        batch_size: int,
-        stop_at: float,
-        give_up_at: float,
-    ) -> None:
+    port: int
+    secret: str
+    learners: list[str]
+    batch_size: int
+    stop_at: float  # monotonic time after which no new batch starts
+    give_up_at: float  # monotonic time after which the batch in hand is no longer retried
+
+
+class Poster(threading.Thread):
+    """Posts batches until ``stop_at``; retries the batch in hand until ``give_up_at``."""
+
+    def __init__(self, number: int, config: PosterConfig) -> None:
         super().__init__(name=f"poster-{number}", daemon=True)
         self.number = number
-        self.port = port
-        self.secret = secret
-        self.learners = learners
-        self.batch_size = batch_size
-        self.stop_at = stop_at
-        self.give_up_at = give_up_at
+        self.port = config.port
+        self.secret = config.secret
+        self.learners = config.learners
+        self.batch_size = config.batch_size
+        self.stop_at = config.stop_at
+        self.give_up_at = config.give_up_at
         self.outcomes: list[BatchOutcome] = []
         self.unexpected: list[str] = []
         self._connection: http.client.HTTPConnection | None = None

@@ -34,7 +34,7 @@ from creditbank.services import initialise
 from creditbank.storage.database import normalise_url
 from scripts.load import postgres
 from scripts.load.checks import check_records, ledger_verify
-from scripts.load.clients import BatchOutcome, CheckpointWatcher, Poster
+from scripts.load.clients import BatchOutcome, CheckpointWatcher, Poster, PosterConfig
 from scripts.load.server import ROOT, Gunicorn
 
 POSTER = DEMO_KEYS["cq-gz-poster"][2]
@@ -59,6 +59,8 @@ class Plan:
 
 def _plan(args: argparse.Namespace) -> Plan:
     duration = args.duration or (30.0 if args.short else 300.0)
+    if args.no_faults:
+        return Plan(duration)
     if args.short:
         faults = [Fault(duration * 0.3, "kill-worker"), Fault(duration * 0.6, "restart-postgres")]
     else:
@@ -172,13 +174,101 @@ def _on_signal(signum: int, _frame: FrameType | None) -> None:
     raise _Interrupted(signal.Signals(signum).name)
 
 
+@dataclass
+class Loaded:
+    """What the load phase produced."""
+
+    outcomes: list[BatchOutcome]
+    unexpected: list[str]
+    watcher: CheckpointWatcher
+    figures: dict[str, Any]
+
+
+def _load(args: argparse.Namespace, plan: Plan, server: Gunicorn, learners: list[str]) -> Loaded:
+    stop_faults = threading.Event()
+    watcher = CheckpointWatcher(server.port, DEFAULT_ORIGIN)
+    watcher.start()
+    started = time.monotonic()
+    config = PosterConfig(
+        port=server.port,
+        secret=POSTER,
+        learners=learners,
+        batch_size=args.batch,
+        stop_at=started + plan.duration,
+        give_up_at=started + plan.duration + args.grace,
+    )
+    posters = [Poster(n, config) for n in range(args.clients)]
+    for poster in posters:
+        poster.start()
+    injector = threading.Thread(target=_inject, args=(plan, started, server, stop_faults))
+    injector.start()
+    try:
+        for poster in posters:
+            poster.join()
+    finally:
+        ended = time.monotonic()
+        stop_faults.set()
+        injector.join()
+        watcher.stop()
+        watcher.join()
+    outcomes = [o for poster in posters for o in poster.outcomes]
+    return Loaded(
+        outcomes=outcomes,
+        unexpected=[v for poster in posters for v in poster.unexpected],
+        watcher=watcher,
+        figures=_figures(outcomes, ended - started, started, ended),
+    )
+
+
+def _check(
+    loaded: Loaded, plan: Plan, database: postgres.ScratchDatabase, env: dict[str, str]
+) -> tuple[list[str], str]:
+    """Every violation found, and the audit's summary line."""
+    violations = list(loaded.unexpected)
+    violations += [
+        f"batch {o.key}: never acknowledged ({', '.join(o.failures[-3:])})"
+        for o in loaded.outcomes
+        if not o.acknowledged
+    ]
+    engine = create_engine(normalise_url(database.url))
+    try:
+        violations += check_records(engine, loaded.outcomes)
+    finally:
+        engine.dispose()
+    verified, verify_line = ledger_verify(env, ROOT)
+    if not verified:
+        violations.append(f"creditbank ledger verify failed: {verify_line}")
+    violations += loaded.watcher.violations
+    if len(loaded.watcher.seen) < 2:
+        violations.append(f"the watcher saw only {len(loaded.watcher.seen)} checkpoints")
+    violations += [
+        f"fault not carried out as planned: {f.kind} at {f.at:.0f}s: {f.note or 'skipped'}"
+        for f in plan.faults
+        if "NOT" in f.note or not f.note
+    ]
+    return violations, verify_line if verified else ""
+
+
+def _set_up(
+    args: argparse.Namespace, folder: Path, database: postgres.ScratchDatabase
+) -> tuple[dict[str, str], list[str]]:
+    settings = Settings(folder / "instance", database.url)
+    learners = _prepare(settings, args.learners)
+    env = {
+        "CREDITBANK_INSTANCE": str(settings.instance_path),
+        "CREDITBANK_DATABASE_URL": database.url,
+        "CREDITBANK_LOG_ORIGIN": DEFAULT_ORIGIN,
+        "CREDITBANK_CHECKPOINT_INTERVAL": "1",
+    }
+    return env, learners
+
+
 def run(args: argparse.Namespace) -> int:
     """Set up, load, inject faults, check; return the exit status."""
     plan = _plan(args)
     folder = Path(tempfile.mkdtemp(prefix="creditbank-loadtest-"))
     database: postgres.ScratchDatabase | None = None
     server: Gunicorn | None = None
-    stop_faults = threading.Event()
     try:
         postgres.ensure_running()
         try:
@@ -186,14 +276,7 @@ def run(args: argparse.Namespace) -> int:
         except Exception as exc:  # no server: say so clearly, do not pretend to have tested
             print(f"loadtest: cannot create a database on {args.postgres_url}: {exc}")
             return 2
-        settings = Settings(folder / "instance", database.url)
-        learners = _prepare(settings, args.learners)
-        env = {
-            "CREDITBANK_INSTANCE": str(settings.instance_path),
-            "CREDITBANK_DATABASE_URL": database.url,
-            "CREDITBANK_LOG_ORIGIN": DEFAULT_ORIGIN,
-            "CREDITBANK_CHECKPOINT_INTERVAL": "1",
-        }
+        env, learners = _set_up(args, folder, database)
         server = Gunicorn(
             {**_base_env(), **env},
             workers=args.workers,
@@ -203,83 +286,28 @@ def run(args: argparse.Namespace) -> int:
         server.wait_ready()
         print(
             f"loadtest: gunicorn {args.workers} workers × {args.threads} threads on port "
-            f"{server.port}, database {database.name}; {args.clients} clients × {args.batch}-record "
-            f"batches for {plan.duration:.0f} s; faults at "
+            f"{server.port}, database {database.name}; {args.clients} clients posting "
+            f"{args.batch}-record batches for {plan.duration:.0f} s; faults at "
             + ", ".join(f"{f.at:.0f}s {f.kind}" for f in plan.faults),
             flush=True,
         )
-        watcher = CheckpointWatcher(server.port, DEFAULT_ORIGIN)
-        watcher.start()
-        started = time.monotonic()
-        posters = [
-            Poster(
-                n,
-                server.port,
-                POSTER,
-                learners,
-                args.batch,
-                started + plan.duration,
-                started + plan.duration + args.grace,
-            )
-            for n in range(args.clients)
-        ]
-        for poster in posters:
-            poster.start()
-        injector = threading.Thread(target=_inject, args=(plan, started, server, stop_faults))
-        injector.start()
-        for poster in posters:
-            poster.join()
-        ended = time.monotonic()
-        stop_faults.set()
-        injector.join()
-        watcher.stop()
-        watcher.join()
+        loaded = _load(args, plan, server, learners)
         server.stop()
         server = None
-
-        outcomes = [o for poster in posters for o in poster.outcomes]
-        figures = _figures(outcomes, ended - started, started, ended)
         print("checking …", flush=True)
-        violations = [v for poster in posters for v in poster.unexpected]
-        violations += [
-            f"batch {o.key}: never acknowledged ({', '.join(o.failures[-3:])})"
-            for o in outcomes
-            if not o.acknowledged
-        ]
-        engine = create_engine(normalise_url(database.url))
-        try:
-            violations += check_records(engine, outcomes)
-        finally:
-            engine.dispose()
-        verified, verify_line = ledger_verify(env, ROOT)
-        if not verified:
-            violations.append(f"creditbank ledger verify failed: {verify_line}")
-        violations += watcher.violations
-        if len(watcher.seen) < 2:
-            violations.append(f"the watcher saw only {len(watcher.seen)} checkpoints")
-        unreplaced = [f.note for f in plan.faults if "NOT" in f.note or not f.note]
-        violations += [f"fault not carried out as planned: {n or 'skipped'}" for n in unreplaced]
-        size = int(verify_line.split()[1]) if verified else 0
-        storage = _storage(database, size, figures["records"]) if size else {}
-        _report(figures, storage, watcher, verify_line, violations)
+        violations, verify_line = _check(loaded, plan, database, env)
+        size = int(verify_line.split()[1]) if verify_line else 0
+        storage = _storage(database, size, loaded.figures["records"]) if size else {}
+        _report(loaded, storage, verify_line, violations)
         if args.json:
-            args.json.write_text(
-                json.dumps(
-                    {
-                        "figures": figures,
-                        "storage": storage,
-                        "faults": [f.__dict__ for f in plan.faults],
-                        "violations": violations,
-                    },
-                    indent=2,
-                )
-            )
+            faults = [f.__dict__ for f in plan.faults]
+            document = {"figures": loaded.figures, "storage": storage, "faults": faults}
+            args.json.write_text(json.dumps({**document, "violations": violations}, indent=2))
         return 1 if violations else 0
     except _Interrupted as exc:
         print(f"loadtest: interrupted by {exc}; cleaning up")
         return 2
     finally:
-        stop_faults.set()
         if server is not None:
             server.stop()
         postgres.ensure_running()
@@ -296,12 +324,11 @@ def _base_env() -> dict[str, str]:
 
 
 def _report(
-    figures: dict[str, Any],
-    storage: dict[str, Any],
-    watcher: CheckpointWatcher,
-    verify_line: str,
-    violations: list[str],
+    loaded: Loaded, storage: dict[str, Any], verify_line: str, violations: list[str]
 ) -> None:
+    figures, watcher = loaded.figures, loaded.watcher
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {os.cpu_count()} cores, load average {load} (other work shares them)")
     print(
         f"throughput: {figures['records_per_s']:.0f} records/s, {figures['batches_per_s']:.1f} "
         f"batches/s ({figures['records']} records in {figures['batches']} batches, "
@@ -321,7 +348,7 @@ def _report(
         f"checkpoints: {len(watcher.seen)} seen by the watcher, {watcher.proofs_checked} "
         "consistency proofs verified"
     )
-    print(f"ledger verify: {verify_line}")
+    print(f"ledger verify: {verify_line or 'FAILED'}")
     if storage:
         print(
             f"storage: {storage['bytes_per_entry_log']:.0f} bytes/entry in the log tables, "
@@ -359,6 +386,9 @@ def main() -> None:
         "--postgres-url",
         default="postgresql://postgres@127.0.0.1:5432/test",
         help="a database on the server (the run creates and drops its own)",
+    )
+    parser.add_argument(
+        "--no-faults", action="store_true", help="load only (to measure throughput)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the instance folder and database")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
