@@ -195,3 +195,17 @@ def test_export_needs_a_new_or_empty_folder(services: Services, tmp_path: Path) 
     (tmp_path / "backup" / "old.txt").write_text("x")
     with pytest.raises(BackupError, match="not an empty folder"):
         export_backup(services.ledger, tmp_path / "backup", now=utc_now())
+
+
+def test_restore_into_a_migrated_empty_database(
+    world: World, services: Services, tmp_path: Path
+) -> None:
+    folder = tmp_path / "backup"
+    manifest = export_backup(services.ledger, folder, now=utc_now())
+    blank = empty_instance(services.settings, tmp_path / "restored")
+    blank.close()
+    target = initialise(blank.settings)  # migrated: the genesis head row is there already
+    result = restore_backup(target.ledger, folder)
+    assert result.audit.size == manifest.log.size
+    assert target.ledger.head().root_hash == manifest.log.root_hash
+    target.close()
