@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -97,24 +98,30 @@ def _prepare(settings: Settings, learners: int) -> list[str]:
         services.close()
 
 
+def _carry_out(fault: Fault, server: Gunicorn) -> str:
+    if fault.kind == "kill-worker":
+        victim = server.kill_worker()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and (
+            victim in server.worker_pids() or len(server.worker_pids()) < server.workers
+        ):
+            time.sleep(0.1)
+        back = len(server.worker_pids()) >= server.workers
+        return f"SIGKILL worker {victim}; " + (
+            "the master started a new one" if back else "NOT replaced within 20 s"
+        )
+    seconds = postgres.restart_server()
+    return f"PostgreSQL restarted in {seconds:.1f} s"
+
+
 def _inject(plan: Plan, started: float, server: Gunicorn, stop: threading.Event) -> None:
     for fault in plan.faults:
         if stop.wait(max(0.0, started + fault.at - time.monotonic())):
             return
-        if fault.kind == "kill-worker":
-            victim = server.kill_worker()
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and (
-                victim in server.worker_pids() or len(server.worker_pids()) < server.workers
-            ):
-                time.sleep(0.1)
-            back = len(server.worker_pids()) >= server.workers
-            fault.note = f"SIGKILL worker {victim}; " + (
-                "the master started a new one" if back else "NOT replaced within 20 s"
-            )
-        else:
-            seconds = postgres.restart_server()
-            fault.note = f"PostgreSQL restarted in {seconds:.1f} s"
+        try:
+            fault.note = _carry_out(fault, server)
+        except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+            fault.note = f"NOT carried out: {exc.__class__.__name__}: {exc}"
         print(f"  t={time.monotonic() - started:5.1f}s  {fault.note}", flush=True)
 
 
