@@ -71,3 +71,10 @@ def scheduled_export(
     for old in removed:
         shutil.rmtree(old)
     return ScheduledBackup(final, manifest.log.size, removed)
+
+
+def backup_job(services: Services) -> str:
+    """The scheduler's daily job: export, prune, and say what was done (for the job's record)."""
+    done = scheduled_export(services)
+    removed = f", removed {len(done.removed)} older" if done.removed else ""
+    return f"backup of log size {done.size} in {done.path}{removed}"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from creditbank.backup.manifest import read_manifest
-from creditbank.backup.schedule import complete_backups, scheduled_export
+from creditbank.backup.schedule import backup_job, complete_backups, scheduled_export
 from creditbank.errors import BackupError
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.services import Services
@@ -38,3 +38,9 @@ def test_a_failed_export_leaves_no_partial_folder(services: Services, tmp_path: 
     with pytest.raises(BackupError, match="table stray is in the database"):
         scheduled_export(elsewhere, keep=1)
     assert list((tmp_path / "b").iterdir()) == []
+
+
+def test_the_job_says_what_it_did(services: Services) -> None:
+    said = backup_job(services)
+    assert said.startswith("backup of log size 0 in ")
+    assert complete_backups(services.settings.backups_path)[0].name in said
