@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Table, inspect, select
 
 from creditbank.backup.columns import TableCodec
 from creditbank.backup.manifest import LogState, Manifest, TableFile
+from creditbank.backup.seal import write_seal
 from creditbank.errors import BackupError
 from creditbank.ledger.service import Ledger
 from creditbank.ledger.store import latest_checkpoint, read_head
@@ -100,5 +101,6 @@ def export_backup(ledger: Ledger, directory: Path, *, now: datetime) -> Manifest
         tables=files,
     )
     manifest.write(directory)
+    write_seal(directory, ledger.keyring, ledger.origin)
     fsync_directory(directory)
     return manifest

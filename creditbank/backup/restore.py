@@ -22,6 +22,7 @@ from sqlalchemy.types import Integer
 from creditbank.backup.columns import TableCodec
 from creditbank.backup.export import ALEMBIC_TABLE
 from creditbank.backup.manifest import Manifest, check_files, read_manifest
+from creditbank.backup.seal import check_seal
 from creditbank.errors import BackupError, CreditbankError
 from creditbank.ledger.audit import AuditReport, audit_ledger
 from creditbank.ledger.checkpoint import open_checkpoint
@@ -218,8 +219,10 @@ def restore_backup(ledger: Ledger, directory: Path) -> RestoreResult:
     manifest = read_manifest(directory)
     check_files(directory, manifest)
     _check_tables(manifest)
-    # 2. The keys live outside the database: the instance's must verify the backup's log.
+    # 2. The keys live outside the database: the instance's must verify the backup's log,
+    #    and the seal on the manifest (so a file altered with its hash in the manifest fails).
     _check_log_key(ledger, manifest)
+    check_seal(directory, ledger.keyring, ledger.origin)
     # 3. The database: migrated to the backup's revision if blank, and empty.
     _prepare_target(ledger.engine, manifest)
     seeded = seeded_rows()

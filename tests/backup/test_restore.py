@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from creditbank.backup.export import export_backup
 from creditbank.backup.manifest import MANIFEST, file_digest
 from creditbank.backup.restore import restore_backup
+from creditbank.backup.seal import SEAL, write_seal
 from creditbank.clock import utc_now
 from creditbank.errors import BackupError
 from creditbank.evaluations.tables import CommittedEvaluation
@@ -149,16 +150,32 @@ def _rewrite_with_matching_hash(folder: Path, name: str, old: bytes, new: bytes)
     (folder / MANIFEST).write_text(json.dumps(manifest))
 
 
-def test_an_altered_entry_with_a_forged_manifest_fails_the_audit_and_writes_nothing(
+def test_a_file_altered_with_its_hash_in_the_manifest_is_refused_by_the_seal(
+    world: World, services: Services, tmp_path: Path
+) -> None:
+    target = empty_instance(services.settings, tmp_path / "restored")
+    folder = tmp_path / "backup"
+    export_backup(services.ledger, folder, now=utc_now())
+    _rewrite_with_matching_hash(folder, "outcome_record", b'"li-1"', b'"li-9"')
+    with pytest.raises(BackupError, match=r"manifest\.json differs from the one manifest\.sig"):
+        restore_backup(target.ledger, folder)
+    (folder / SEAL).unlink()
+    with pytest.raises(BackupError, match="the manifest is not sealed"):
+        restore_backup(target.ledger, folder)
+
+
+def test_an_altered_entry_even_with_a_resealed_manifest_fails_the_audit_and_writes_nothing(
     world: World, services: Services, target: Services, tmp_path: Path
 ) -> None:
     folder = tmp_path / "backup"
     export_backup(services.ledger, folder, now=utc_now())
-    # Swap one stored leaf hash for another: the files still parse, only the audit can tell.
+    # Swap one stored leaf hash for another and re-seal with the log key itself (an insider):
+    # the files still parse and the seal verifies; only the audit can tell.
     lines = (folder / "ledger_entry.jsonl").read_bytes().splitlines()
     third = json.loads(lines[3])["leaf_hash"].encode()
     second = json.loads(lines[2])["leaf_hash"].encode()
     _rewrite_with_matching_hash(folder, "ledger_entry", third, second)
+    write_seal(folder, services.ledger.keyring, services.ledger.origin)
     with pytest.raises(BackupError, match="does not pass the audit: index 3: leaf hash"):
         restore_backup(target.ledger, folder)
     assert _table_rows(target, "ledger_entry") == 0  # the load was rolled back
