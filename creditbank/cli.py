@@ -13,6 +13,7 @@ from creditbank.api.bodies import load
 from creditbank.api.schemas import members
 from creditbank.app import create_app
 from creditbank.auth.principals import Role
+from creditbank.backup.commands import backup_group
 from creditbank.clock import utc_now
 from creditbank.demo import demo_credentials, load_demo
 from creditbank.errors import CreditbankError
@@ -198,3 +199,4 @@ def demo_load() -> None:
 
 
 main.add_command(witness_group)
+main.add_command(backup_group)

@@ -31,6 +31,8 @@ class Settings:
     policies_path: Path = DEFAULT_POLICIES
     # The witnesses whose cosignatures the bank accepts: cosigner vkeys (C2SP type 0x04).
     witness_keys: tuple[str, ...] = ()
+    backup_path: Path | None = None  # where scheduled backups go (default: instance/backups)
+    backups_kept: int = 7
 
     @property
     def keys_path(self) -> Path:
@@ -41,6 +43,11 @@ class Settings:
     def kek_path(self) -> Path:
         """Folder of the key-encryption keys that seal personal data (outside the database)."""
         return self.instance_path / "keys" / "kek"
+
+    @property
+    def backups_path(self) -> Path:
+        """Folder of the scheduled daily backups."""
+        return self.backup_path or self.instance_path / "backups"
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
         """Return a copy with some fields replaced (used by tests and the CLI)."""
@@ -89,4 +96,8 @@ def settings_from_env(
         checkpoint_interval_seconds=_float(env, "CREDITBANK_CHECKPOINT_INTERVAL", 5.0),
         policies_path=Path(env.get("CREDITBANK_POLICIES") or DEFAULT_POLICIES),
         witness_keys=_witness_keys(env),
+        backup_path=Path(env["CREDITBANK_BACKUP_DIR"])
+        if env.get("CREDITBANK_BACKUP_DIR")
+        else None,
+        backups_kept=int(_float(env, "CREDITBANK_BACKUPS_KEPT", 7)),
     )

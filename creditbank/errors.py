@@ -261,3 +261,14 @@ class BankError(WitnessError):
     status = 502
     slug = "bank-error"
     title = "Bank error"
+
+
+# --- operations errors ----------------------------------------------------------------------
+
+
+class BackupError(CreditbankError):
+    """A backup cannot be written or restored (a damaged file, a non-empty target, …)."""
+
+    status = 409
+    slug = "backup-error"
+    title = "Backup error"
