@@ -90,7 +90,7 @@ def summary_json(summary: service.TranscriptSummary) -> dict[str, Any]:
 
 
 def pdf_renderer() -> Any:
-    """The PDF renderer, once its module is part of the package; None until then."""
+    """The PDF renderer (``creditbank.transcripts.pdf``), or None where it is not installed."""
     if importlib.util.find_spec(PDF_MODULE) is None:
         return None
     return getattr(importlib.import_module(PDF_MODULE), "render_transcript_pdf", None)
@@ -150,9 +150,9 @@ def read(transcript_id: str) -> Response:
     if best is None:
         wanted = request.headers.get("Accept", "")
         raise NotAcceptable(f"cannot serve {wanted!r}; offered: {', '.join(offered)}")
-    _, credential = service.read_transcript(services(), transcript_id, learner.learner_id)
+    summary, credential = service.read_transcript(services(), transcript_id, learner.learner_id)
     if best == PDF_TYPE:
-        pdf: bytes = renderer(view_from_credential(credential))
+        pdf: bytes = renderer(view_from_credential(credential), language=summary.language)
         return Response(pdf, mimetype=PDF_TYPE)
     return _json_ld(credential, best)
 

@@ -55,6 +55,9 @@ def test_issue_rotate_and_verify_offline(tmp_path: Path) -> None:
     )
     if pdf_renderer() is None:
         assert code != 0 and "PDF renderer" in output
+    else:
+        assert code == 0, output
+        assert out.read_bytes().startswith(b"%PDF")
     code, output = run(
         "transcripts", "issue", "--learner", str(learner), "--days", "60", "--out", str(out)
     )
