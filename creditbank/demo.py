@@ -28,6 +28,7 @@ from creditbank.learners.service import ConsentScope, NewLearner, grant_consent,
 from creditbank.records.service import BatchRequest, NewRecord, post_batch
 from creditbank.services import Services
 from creditbank.storage.database import read_connection, write_transaction
+from creditbank.transcripts.service import issue_transcript
 
 INSTITUTIONS = (
     InstitutionInfo(
@@ -350,10 +351,21 @@ def load_demo(services: Services, *, now: datetime) -> dict[str, int] | None:
             now=now,
         )
     ledger.publish_checkpoint()
+    # One transcript of the first learner's records, so the demo has one to verify.
+    issue_transcript(
+        services,
+        accounts[0].learner_id,
+        record_ids=None,
+        language="zh",
+        validity_days=180,
+        now=now,
+        actor="bank",
+    )
     return {
         "institutions": len(INSTITUTIONS),
         "learners": len(accounts),
         "records": records,
+        "transcripts": 1,
         "size": ledger.head().size,
     }
 
