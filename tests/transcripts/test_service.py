@@ -286,3 +286,24 @@ def test_composed_canonical_forms_equal_the_encoder(bank: Bank) -> None:
     forms = CanonicalForms.of(credential, nested)
     assert forms.outer == canonical_without_proof(credential)
     assert forms.nested == tuple(canonical_without_proof(item) for item in nested)
+
+
+def test_revocation_paths_on_each_engine(bank: Bank, engine_name: str) -> None:
+    first = issue(bank, records=[bank.li_records[0]])
+    second = issue(bank, records=[bank.li_records[1]])
+    third = issue(bank, records=[bank.li_records[2]])
+    correct_record(
+        bank.services.ledger,
+        bank.li_records[0],
+        load_outcome(course(0, hours=66), today=utc_now().date()),
+        institution=POSTER,
+        reason="hours mistyped",
+        now=utc_now(),
+    )
+    revoke_record(
+        bank.services.ledger, bank.li_records[1], institution=POSTER, reason="error", now=utc_now()
+    )
+    service.revoke_transcript(bank.services, third.id, bank.li, reason="mine", now=utc_now())
+    for issued in (first, second, third):
+        assert verify(bank, issued.credential).failed == ("status",)
+    assert verify(bank, issue(bank).credential).valid
