@@ -43,7 +43,7 @@ def test_accepts_the_signed_vector(examples_args: list[str]) -> None:
     status, results = run_verifier([signed_vector()], args=examples_args)
     assert status == 0, describe(results)
     assert [r["path"] for r in results] == ["$[0]"]
-    assert results[0]["checks"] == {"safeMode": "ok", "proof": "ok"}
+    assert results[0]["checks"] == {"safeMode": "ok", "proof": "ok", "status": "none"}
 
 
 def test_reads_a_file_as_well_as_standard_input(examples_args: list[str]) -> None:

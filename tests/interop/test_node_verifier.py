@@ -38,7 +38,7 @@ from creditbank.transcripts.cryptosuite import sign_document, unsecured
 from creditbank.transcripts.did import did_document, did_key, did_web, method_id
 from creditbank.transcripts.evidence import build_evidence
 from creditbank.transcripts.keys import IssuerKey
-from creditbank.transcripts.status import status_entry
+from creditbank.transcripts.status import status_entry, status_list_credential
 from tests.api.world import World, build_world, course
 from tests.conftest import make_settings
 from tests.interop.node_verifier import describe, requires_node, run_verifier
@@ -49,6 +49,7 @@ pytestmark = [requires_node, requires_shared]
 
 PUBLIC_URL = "https://creditbank.cq.edu.cn"
 KINDS = ("course", "certificate", "training", "award")
+STATUS_INDEX = 17
 Credential = dict[str, Any]
 
 
@@ -226,7 +227,12 @@ class Bank:
     now: datetime
 
     def issue(
-        self, issuer: Issuer, *, language: Language = "zh", one_of_each: bool = False
+        self,
+        issuer: Issuer,
+        *,
+        language: Language = "zh",
+        one_of_each: bool = False,
+        status_list: int = 1,
     ) -> Credential:
         """A transcript of li's records (all twelve, or the first of each kind), assembled and
         signed by the project's code."""
@@ -246,7 +252,7 @@ class Bank:
             valid_until=self.now + timedelta(days=90),
             verification_code="7KQ2-M9XD",
             verification_url=f"{PUBLIC_URL}/verify/7KQ2-M9XD",
-            status_entry=status_entry(PUBLIC_URL, 1, 17),
+            status_entry=status_entry(PUBLIC_URL, status_list, STATUS_INDEX),
             partial=False,
             # Posted three of each kind in KINDS order: every third is the first of a kind.
             records=self.records[::3] if one_of_each else self.records,
@@ -426,10 +432,11 @@ def verdicts(bank: Bank, did_key_bank_issuer: Issuer) -> Verdicts:
     return verify_all(inputs)
 
 
-def _accepted(results: list[dict[str, Any]], count: int) -> None:
+def _accepted(results: list[dict[str, Any]], count: int, status: str = "not checked") -> None:
     assert len(results) == 1 + count
     assert all(r["verified"] for r in results), describe(results)
-    assert all(r["checks"] == {"safeMode": "ok", "proof": "ok"} for r in results)
+    checks = {"safeMode": "ok", "proof": "ok", "status": status}
+    assert all(r["checks"] == checks for r in results)
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
@@ -488,7 +495,7 @@ def test_safe_mode_rejects_an_undefined_term_even_under_a_valid_signature(
     # The signature is good, yet the verifier must refuse: a JCS signature says nothing about
     # what the terms mean, and a term no context defines means nothing to a relying party.
     [result] = verdicts.results["signed-undefined-term"]
-    assert result["checks"] == {"safeMode": "failed", "proof": "ok"}
+    assert result["checks"] == {"safeMode": "failed", "proof": "ok", "status": "not checked"}
     assert any("studentRank" in e for e in result["errors"])
 
 
@@ -524,3 +531,46 @@ def test_rejects_an_expired_transcript(bank: Bank, did_key_bank_issuer: Issuer) 
     assert status == 1
     assert len(results) == 13
     assert all(any("validUntil" in e for e in r["errors"]) for r in results)
+
+
+def test_checks_revocation_against_the_signed_status_lists(
+    bank: Bank, did_key_bank_issuer: Issuer, tmp_path: Path
+) -> None:
+    # Three transcripts on three lists: one live, one revoked, one whose list a forger signed.
+    issuer = did_key_bank_issuer
+    forger = did_key_issuer(bank.now)
+    lists: tuple[tuple[int, list[int], Ed25519PrivateKey], ...] = (
+        (1, [3], issuer.private_key),
+        (2, [3, STATUS_INDEX], issuer.private_key),
+        (3, [], forger.private_key),
+    )
+    args: list[str] = []
+    for list_id, bits, key in lists:
+        path = tmp_path / f"status-{list_id}.json"
+        credential = status_list_credential(
+            public_url=PUBLIC_URL,
+            list_id=list_id,
+            revoked=bits,
+            issuer=issuer.did,
+            method_id=issuer.method_id,
+            private_key=key,
+            now=bank.now,
+        )
+        path.write_text(json.dumps(credential), encoding="utf-8")
+        args += ["--status-list", str(path)]
+    verdicts = verify_all(
+        {
+            "live": bank.issue(issuer, one_of_each=True, status_list=1),
+            "revoked": bank.issue(issuer, one_of_each=True, status_list=2),
+            "forged-list": bank.issue(issuer, one_of_each=True, status_list=3),
+        },
+        args,
+    )
+    assert verdicts.status == 1
+    _accepted(verdicts.results["live"], 4, status="ok")
+    revoked = verdicts.results["revoked"]
+    assert all(r["checks"]["status"] == "revoked" for r in revoked), describe(revoked)
+    assert all(r["checks"]["proof"] == "ok" and not r["verified"] for r in revoked)
+    forged = verdicts.results["forged-list"]
+    assert all(r["checks"]["status"] == "failed" for r in forged), describe(forged)
+    assert all(any("not verified" in e for e in r["errors"]) for r in forged)
