@@ -12,6 +12,7 @@ from creditbank.errors import InvalidInput, NoteError
 from creditbank.ledger.cosignature import parse_cosigner_key
 
 DEFAULT_ORIGIN = "creditbank.local/log"
+DEFAULT_PUBLIC_URL = "https://creditbank.cq.edu.cn"
 # The policies shipped with the source tree (``policies/`` next to the package).
 DEFAULT_POLICIES = Path(__file__).resolve().parents[1] / "policies"
 
@@ -33,6 +34,10 @@ class Settings:
     witness_keys: tuple[str, ...] = ()
     backup_path: Path | None = None  # where scheduled backups go (default: instance/backups)
     backups_kept: int = 7
+    # Where the service is reached publicly (status lists, verification pages, did:web).
+    public_url: str = DEFAULT_PUBLIC_URL
+    # The transcript issuer: empty for the did:web of ``public_url``, or "did:key".
+    issuer_did: str = ""
 
     @property
     def keys_path(self) -> Path:
@@ -48,6 +53,11 @@ class Settings:
     def backups_path(self) -> Path:
         """Folder of the scheduled daily backups."""
         return self.backup_path or self.instance_path / "backups"
+
+    @property
+    def transcript_keys_path(self) -> Path:
+        """Folder of the transcript-signing keyring (outside the database)."""
+        return self.instance_path / "keys" / "transcripts"
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
         """Return a copy with some fields replaced (used by tests and the CLI)."""
@@ -100,4 +110,6 @@ def settings_from_env(
         if env.get("CREDITBANK_BACKUP_DIR")
         else None,
         backups_kept=int(_float(env, "CREDITBANK_BACKUPS_KEPT", 7)),
+        public_url=env.get("CREDITBANK_PUBLIC_URL") or DEFAULT_PUBLIC_URL,
+        issuer_did=env.get("CREDITBANK_ISSUER_DID") or "",
     )

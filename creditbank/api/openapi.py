@@ -19,7 +19,15 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, Response, current_app, jsonify, send_from_directory
 from marshmallow import Schema
 
-from creditbank.api.schemas import cohorts, evaluations, members, outcomes, records, witnesses
+from creditbank.api.schemas import (
+    cohorts,
+    evaluations,
+    members,
+    outcomes,
+    records,
+    transcripts,
+    witnesses,
+)
 from creditbank.api.schemas.problems import ProblemOut
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -163,7 +171,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
     spec.components.schema("ProblemOut", schema=ProblemOut)
     _record_item_components(spec)
     published = members.PUBLISHED + records.PUBLISHED + evaluations.PUBLISHED + cohorts.PUBLISHED
-    for schema in published + witnesses.PUBLISHED:
+    for schema in published + witnesses.PUBLISHED + transcripts.PUBLISHED:
         spec.components.schema(schema.__name__, schema=schema)
     paths: dict[str, dict[str, Any]] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):

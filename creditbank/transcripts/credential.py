@@ -1,5 +1,6 @@
-"""Assembling a transcript: a CLR 2.0 ``ClrCredential`` holding one signed OB 3.0
-``AchievementCredential`` per record, each with its ledger evidence.
+"""Assembling a transcript: a CLR 2.0 ``ClrCredential`` of signed OB 3.0 credentials.
+
+The transcript holds one ``AchievementCredential`` per record, each with its ledger evidence.
 
 The claims of a record (names, result, credits, 学时, term, dates) are a pure function of the
 payload committed in the log and the names of the institutions involved
@@ -94,7 +95,9 @@ def _pick(zh: str, en: str | None, language: Language) -> str:
     return en if language == "en" and en else zh
 
 
-def _profile(base_url: str, code: str, names: Mapping[str, InstitutionName], lang: Language) -> dict[str, Any]:
+def _profile(
+    base_url: str, code: str, names: Mapping[str, InstitutionName], lang: Language
+) -> dict[str, Any]:
     found = names.get(code)
     profile: dict[str, Any] = {"id": institution_url(base_url, code), "type": ["Profile"]}
     if found is None:
@@ -127,6 +130,85 @@ def _label(vocabulary: Any, value: str | None, lang: Language) -> str | None:
     return None if value is None else str(vocabulary(value).label(lang))
 
 
+@dataclass(frozen=True)
+class _Form:
+    """What the per-kind fillers read."""
+
+    outcome: Mapping[str, Any]
+    lang: Language
+    kind_label: str
+    base_url: str
+    names: Mapping[str, InstitutionName]
+
+
+def _course(form: _Form, achievement: dict[str, Any], subject: dict[str, Any]) -> str:
+    outcome, lang = form.outcome, form.lang
+    achievement["id"] = _achievement_id(
+        "course", outcome["source_institution"], outcome["course_code"]
+    )
+    _names(achievement, outcome["title_zh"], outcome["title_en"], lang)
+    level = _label(Level, outcome["level"], lang)
+    achievement["description"] = f"{form.kind_label} · {level} · {outcome['programme']}"
+    achievement["humanCode"] = outcome["course_code"]
+    achievement["fieldOfStudy"] = outcome["programme"]
+    achievement["educationLevel"] = outcome["level"]
+    achievement["creditsAvailable"] = credits_number(outcome["credits"])
+    subject["creditsEarned"] = credits_number(outcome["credits"])
+    subject["hours"] = outcome["hours"]
+    subject["term"] = outcome["term"]
+    subject["result"] = _grade_result(outcome["grade"])
+    subject["source"] = _profile(form.base_url, outcome["source_institution"], form.names, lang)
+    return str(outcome["completed_on"])
+
+
+def _certificate(form: _Form, achievement: dict[str, Any], subject: dict[str, Any]) -> str:
+    outcome, lang = form.outcome, form.lang
+    achievement["id"] = _achievement_id(
+        "certificate", outcome["awarding_organisation"], outcome["title"], outcome["level"] or ""
+    )
+    _names(achievement, outcome["title"], None, lang)
+    ctype = _label(CertificateType, outcome["certificate_type"], lang)
+    body = outcome["awarding_organisation"]
+    achievement["description"] = f"{form.kind_label} · {ctype} · {body}"
+    achievement["awardingBody"] = body
+    subject["licenseNumber"] = outcome["certificate_number"]
+    if outcome["level"] is not None:
+        achievement["certificateLevel"] = outcome["level"]
+        subject["result"] = [
+            {"type": ["Result"], "value": _label(CertificateLevel, outcome["level"], lang)}
+        ]
+    if outcome["expires_on"] is not None:
+        subject["expiresOn"] = day_time(outcome["expires_on"])
+    return str(outcome["issued_on"])
+
+
+def _training(form: _Form, achievement: dict[str, Any], subject: dict[str, Any]) -> str:
+    outcome = form.outcome
+    achievement["id"] = _achievement_id("training", outcome["provider"], outcome["title"])
+    _names(achievement, outcome["title"], None, form.lang)
+    achievement["description"] = f"{form.kind_label} · {outcome['provider']}"
+    achievement["awardingBody"] = outcome["provider"]
+    subject["hours"] = outcome["hours"]
+    subject["result"] = _grade_result(outcome["result"])
+    subject["startedOn"] = day_time(outcome["started_on"])
+    return str(outcome["completed_on"])
+
+
+def _award(form: _Form, achievement: dict[str, Any], subject: dict[str, Any]) -> str:
+    outcome, lang = form.outcome, form.lang
+    title = outcome["competition"] + (f"（{outcome['track']}）" if outcome["track"] else "")
+    achievement["id"] = _achievement_id("award", outcome["competition"], outcome["track"] or "")
+    _names(achievement, title, None, lang)
+    level = _label(CompetitionLevel, outcome["level"], lang)
+    achievement["description"] = f"{form.kind_label} · {level}"
+    achievement["competitionLevel"] = outcome["level"]
+    subject["result"] = [{"type": ["Result"], "value": _label(AwardRank, outcome["rank"], lang)}]
+    return str(outcome["awarded_on"])
+
+
+_FILLERS = {"course": _course, "certificate": _certificate, "training": _training, "award": _award}
+
+
 def record_subject(
     outcome: Mapping[str, Any],
     *,
@@ -140,7 +222,10 @@ def record_subject(
     """The ``AchievementSubject`` of one committed outcome and its ``awardedDate``."""
     kind = str(outcome["kind"])
     lang = language
-    achievement: dict[str, Any] = {"type": ["Achievement"], "achievementType": _ACHIEVEMENT_TYPE[kind]}
+    achievement: dict[str, Any] = {
+        "type": ["Achievement"],
+        "achievementType": _ACHIEVEMENT_TYPE[kind],
+    }
     subject: dict[str, Any] = {"id": learner, "type": ["AchievementSubject"]}
     if learner_name is not None:
         subject["identifier"] = [
@@ -151,63 +236,12 @@ def record_subject(
                 "identityHash": learner_name,
             }
         ]
-    kind_label = _KIND_LABEL[kind][0 if lang == "zh" else 1]
-    if kind == "course":
-        achievement["id"] = _achievement_id(
-            "course", outcome["source_institution"], outcome["course_code"]
-        )
-        _names(achievement, outcome["title_zh"], outcome["title_en"], lang)
-        level = _label(Level, outcome["level"], lang)
-        achievement["description"] = f"{kind_label} · {level} · {outcome['programme']}"
-        achievement["humanCode"] = outcome["course_code"]
-        achievement["fieldOfStudy"] = outcome["programme"]
-        achievement["educationLevel"] = outcome["level"]
-        achievement["creditsAvailable"] = credits_number(outcome["credits"])
-        subject["creditsEarned"] = credits_number(outcome["credits"])
-        subject["hours"] = outcome["hours"]
-        subject["term"] = outcome["term"]
-        subject["result"] = _grade_result(outcome["grade"])
-        subject["source"] = _profile(base_url, outcome["source_institution"], names, lang)
-        awarded = outcome["completed_on"]
-    elif kind == "certificate":
-        achievement["id"] = _achievement_id(
-            "certificate", outcome["awarding_organisation"], outcome["title"], outcome["level"] or ""
-        )
-        _names(achievement, outcome["title"], None, lang)
-        ctype = _label(CertificateType, outcome["certificate_type"], lang)
-        achievement["description"] = f"{kind_label} · {ctype} · {outcome['awarding_organisation']}"
-        achievement["awardingBody"] = outcome["awarding_organisation"]
-        subject["licenseNumber"] = outcome["certificate_number"]
-        if outcome["level"] is not None:
-            achievement["certificateLevel"] = outcome["level"]
-            subject["result"] = [
-                {"type": ["Result"], "value": _label(CertificateLevel, outcome["level"], lang)}
-            ]
-        if outcome["expires_on"] is not None:
-            subject["expiresOn"] = day_time(outcome["expires_on"])
-        awarded = outcome["issued_on"]
-    elif kind == "training":
-        achievement["id"] = _achievement_id("training", outcome["provider"], outcome["title"])
-        _names(achievement, outcome["title"], None, lang)
-        achievement["description"] = f"{kind_label} · {outcome['provider']}"
-        achievement["awardingBody"] = outcome["provider"]
-        subject["hours"] = outcome["hours"]
-        subject["result"] = _grade_result(outcome["result"])
-        subject["startedOn"] = day_time(outcome["started_on"])
-        awarded = outcome["completed_on"]
-    elif kind == "award":
-        title = outcome["competition"] + (f"（{outcome['track']}）" if outcome["track"] else "")
-        achievement["id"] = _achievement_id("award", outcome["competition"], outcome["track"] or "")
-        _names(achievement, title, None, lang)
-        level = _label(CompetitionLevel, outcome["level"], lang)
-        achievement["description"] = f"{kind_label} · {level}"
-        achievement["competitionLevel"] = outcome["level"]
-        subject["result"] = [
-            {"type": ["Result"], "value": _label(AwardRank, outcome["rank"], lang)}
-        ]
-        awarded = outcome["awarded_on"]
-    else:
+    form = _Form(outcome, lang, _KIND_LABEL[kind][0 if lang == "zh" else 1], base_url, names)
+    fill = _FILLERS.get(kind)
+    if fill is None:
         raise ValueError(f"no transcript form for a {kind!r} record")
+    awarded = fill(form, achievement, subject)
+    achievement["inLanguage"] = lang
     achievement["criteria"] = {"narrative": _CRITERIA[kind][0 if lang == "zh" else 1]}
     achievement["creator"] = _profile(base_url, poster, names, lang)
     subject["recordKind"] = kind

@@ -96,7 +96,9 @@ def hash_data(
     """
     canon_config = canonical_json(dict(config))
     canon_document = (
-        canonical_document if canonical_document is not None else canonical_json(unsecured(document))
+        canonical_document
+        if canonical_document is not None
+        else canonical_json(unsecured(document))
     )
     return HashData(
         canon_config,

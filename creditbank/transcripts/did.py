@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from creditbank.errors import InvalidInput
+from creditbank.errors import InvalidInput, NoteError
+from creditbank.ledger.note import NoteVerifier, parse_verifier_key
 from creditbank.transcripts.contexts import CREDITBANK_CONTEXT
 from creditbank.transcripts.cryptosuite import format_datetime, parse_datetime
 from creditbank.transcripts.keys import IssuerKey
@@ -23,6 +24,7 @@ from creditbank.transcripts.multikey import decode_public_key, encode_public_key
 DID_CONTEXT = "https://www.w3.org/ns/did/v1"
 MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
 DID_KEY = "did:key"
+_EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
 
 
 def did_web(public_url: str) -> str:
@@ -52,8 +54,14 @@ def method_id(controller: str, key: IssuerKey) -> str:
     return f"{controller}#{key.multibase}"
 
 
-def did_document(controller: str, keys: Sequence[IssuerKey]) -> dict[str, Any]:
-    """The DID document listing every key (newest first) as a Multikey."""
+def did_document(
+    controller: str, keys: Sequence[IssuerKey], log_keys: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The DID document listing every key (newest first) as a Multikey.
+
+    ``log_keys`` are the log's note verifier keys, so one file gives an offline verifier
+    both the transcript keys and the checkpoint keys.
+    """
     methods = []
     for key in reversed(keys):
         method: dict[str, Any] = {
@@ -67,12 +75,15 @@ def did_document(controller: str, keys: Sequence[IssuerKey]) -> dict[str, Any]:
             method["retiredAt"] = format_datetime(key.retired_at)
         methods.append(method)
     ids = [method["id"] for method in methods]
-    return {
+    document: dict[str, Any] = {
         "@context": [DID_CONTEXT, MULTIKEY_CONTEXT, CREDITBANK_CONTEXT],
         "id": controller,
         "verificationMethod": methods,
         "assertionMethod": ids,
     }
+    if log_keys:
+        document["logVerifierKey"] = list(log_keys)
+    return document
 
 
 @dataclass(frozen=True)
@@ -104,12 +115,21 @@ def keys_from_document(document: Mapping[str, Any]) -> dict[str, KnownKey]:
         if method.get("type") != "Multikey":
             continue
         public = decode_public_key(method.get("publicKeyMultibase"))  # type: ignore[arg-type]
-        created = _time(method, "createdAt")
-        key = IssuerKey(public, created or datetime.min.replace(tzinfo=None), _time(method, "retiredAt"))
-        if created is None:
-            key = IssuerKey(public, parse_datetime("0001-01-01T00:00:00Z"), key.retired_at)
+        created = _time(method, "createdAt") or _EARLIEST
+        key = IssuerKey(public, created, _time(method, "retiredAt"))
         known[method["id"]] = KnownKey(method["id"], str(method.get("controller")), key)
     return known
+
+
+def log_keys_from_document(document: Mapping[str, Any]) -> list[NoteVerifier]:
+    """The log's note verifier keys a DID document carries (``logVerifierKey``)."""
+    raw = document.get("logVerifierKey", [])
+    if not isinstance(raw, list):
+        raise InvalidInput("logVerifierKey must be a list of note verifier keys")
+    try:
+        return [parse_verifier_key(text) for text in raw if isinstance(text, str)]
+    except NoteError as exc:
+        raise InvalidInput(f"logVerifierKey: {exc.detail}") from None
 
 
 def keys_of(controller: str, keys: Sequence[IssuerKey]) -> dict[str, KnownKey]:

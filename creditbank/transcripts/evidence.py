@@ -40,6 +40,7 @@ class EvidenceInvalid(Exception):
 
 def build_evidence(
     entry_bytes: bytes,
+    *,
     salt: bytes,
     payload_bytes: bytes,
     proof: Sequence[bytes],
@@ -151,7 +152,9 @@ def check_evidence(evidence: Any, checkpoints: CheckpointCache) -> ProvenEntry:
     try:
         payload_bytes = canonical_json(payload)
     except (TypeError, ValueError) as exc:
-        raise EvidenceInvalid("commitment opening", f"payload is not canonical JSON: {exc}") from None
+        raise EvidenceInvalid(
+            "commitment opening", f"payload is not canonical JSON: {exc}"
+        ) from None
     envelope = _envelope(evidence)
     if commitment(salt, payload_bytes) != envelope.commitment:
         raise EvidenceInvalid(

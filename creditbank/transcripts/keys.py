@@ -39,7 +39,8 @@ class IssuerKey:
         """Why the key could not sign at ``moment``, or None when it could."""
         if moment < self.created_at:
             return f"the key was created at {self.created_at.isoformat()}, after {moment}"
-        if self.retired_at is not None and moment >= self.retired_at:
+        # Times are to the second: a proof made in the second of retirement still counts.
+        if self.retired_at is not None and moment > self.retired_at:
             return f"the key was retired at {self.retired_at.isoformat()}, before {moment}"
         return None
 
@@ -68,20 +69,24 @@ class IssuerKeys:
 
     def keys(self) -> list[IssuerKey]:
         """Every key ever used, oldest first."""
-        return [_issuer_key(info) for info in self.keyring.keys()]
+        infos = self.keyring.keys()
+        return [_issuer_key(info) for info in infos]
 
     def current(self) -> tuple[IssuerKey, Ed25519PrivateKey]:
         """The signing key and its private half."""
         signer = self.keyring.current
         public = signer.verifier.public_bytes
-        info = next(i for i in self.keyring.keys() if i.public_key == public)
+        infos = self.keyring.keys()
+        info = next(i for i in infos if i.public_key == public)
         return _issuer_key(info), signer.private_key
 
     def rotate(self) -> IssuerKey:
         """Add a fresh key and retire every older active one; return the new key."""
-        previous = [info for info in self.keyring.keys() if info.active]
+        infos = self.keyring.keys()
+        previous = [info for info in infos if info.active]
         signer = self.keyring.rotate()
         for info in previous:
             self.keyring.retire(info.key_id.hex())
         public = signer.verifier.public_bytes
-        return next(_issuer_key(i) for i in self.keyring.keys() if i.public_key == public)
+        infos = self.keyring.keys()
+        return next(_issuer_key(i) for i in infos if i.public_key == public)

@@ -51,9 +51,7 @@ class TranscriptRecord(SQLModel, table=True):
         sa_column=Column(String(36), ForeignKey("transcript.id"), primary_key=True)
     )
     record: str = Field(
-        sa_column=Column(
-            String(36), ForeignKey("outcome_record.id"), primary_key=True, index=True
-        )
+        sa_column=Column(String(36), ForeignKey("outcome_record.id"), primary_key=True, index=True)
     )
     version: int = Field(sa_column=Column(Integer, nullable=False))
 
@@ -69,6 +67,4 @@ class StatusList(SQLModel, table=True):
     # SHA-256 of the revoked indices the stored credential was signed over.
     signed_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     credential: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    signed_at: datetime | None = Field(
-        default=None, sa_column=Column(UtcDateTime(), nullable=True)
-    )
+    signed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))

@@ -53,9 +53,7 @@ def upgrade() -> None:
     op.create_table(
         "transcript_record",
         sa.Column("transcript", sa.String(36), sa.ForeignKey("transcript.id"), primary_key=True),
-        sa.Column(
-            "record", sa.String(36), sa.ForeignKey("outcome_record.id"), primary_key=True
-        ),
+        sa.Column("record", sa.String(36), sa.ForeignKey("outcome_record.id"), primary_key=True),
         sa.Column("version", sa.Integer(), nullable=False),
     )
     op.create_index("ix_transcript_record_record", "transcript_record", ["record"])
