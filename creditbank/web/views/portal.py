@@ -1,0 +1,108 @@
+"""The learner portal: the account as a timeline, consents, and transcripts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from flask import flash, redirect, render_template, url_for
+
+from creditbank.api.access import require_learner, require_reader_of
+from creditbank.clock import utc_now
+from creditbank.errors import FieldProblem, InvalidInput
+from creditbank.institutions.service import list_institutions
+from creditbank.learners import service as learners
+from creditbank.learners.service import ConsentScope
+from creditbank.records import service as records
+from creditbank.services import services
+from creditbank.storage.database import read_connection
+from creditbank.web import transcripts
+from creditbank.web.common import Reply, field, web_blueprint
+from creditbank.web.i18n import current_language, tr
+from creditbank.web.outcomes import line_of, totals
+
+blueprint = web_blueprint("web_portal", "/portal")
+
+
+def _institution_names() -> dict[str, str]:
+    with read_connection(services().engine) as connection:
+        found = list_institutions(connection)
+    english = current_language() == "en"
+    return {i.info.code: i.info.name_en if english else i.info.name_zh for i in found}
+
+
+@blueprint.get("")
+def index() -> str:
+    """The account: who, the timeline of outcomes, totals by kind and level, consents."""
+    learner = require_learner()
+    s = services()
+    with read_connection(s.engine) as connection:
+        account = learners.read_account(connection, s.sealer, learner.learner_id)
+        views = records.learner_records(connection, learner.learner_id)
+        consents = learners.list_consents(connection, learner.learner_id)
+    lines = sorted((line_of(v) for v in views), key=lambda line: line.on, reverse=True)
+    return render_template(
+        "web/portal/index.html",
+        account=account,
+        lines=lines,
+        totals=totals(lines),
+        consents=consents,
+        now=utc_now(),
+        default_until=(utc_now() + timedelta(days=365)).date(),
+        names=_institution_names(),
+        transcripts_available=transcripts.available(),
+    )
+
+
+@blueprint.get("/records/<record_id>")
+def record(record_id: str) -> str:
+    """One record with its history (only the learner's own: 403 otherwise)."""
+    require_learner()
+    with read_connection(services().engine) as connection:
+        view = records.read_record(connection, record_id, history=True)
+    require_reader_of(view.learner)
+    return render_template(
+        "web/portal/record.html", view=view, line=line_of(view), names=_institution_names()
+    )
+
+
+@blueprint.post("/consents")
+def grant() -> Reply:
+    """Grant an institution consent to read (or also evaluate) the account until a date."""
+    learner = require_learner()
+    institution = field("institution", max_length=32)
+    scope_text = field("scope", max_length=16)
+    if scope_text not in {s.value for s in ConsentScope}:
+        raise InvalidInput(
+            tr("授权范围无效", "unknown consent scope"),
+            problems=[FieldProblem("scope", "read or evaluate")],
+        )
+    until_text = field("valid_until", max_length=10)
+    try:
+        until = datetime.combine(datetime.fromisoformat(until_text).date(), time.max, UTC)
+    except ValueError:
+        raise InvalidInput(
+            tr("截止日期格式应为 YYYY-MM-DD", "valid_until must be a date YYYY-MM-DD"),
+            problems=[FieldProblem("valid_until", "YYYY-MM-DD")],
+        ) from None
+    now = utc_now()
+    learners.grant_consent(
+        services().ledger,
+        learner.learner_id,
+        institution,
+        ConsentScope(scope_text),
+        min(until, now + learners.MAX_CONSENT - timedelta(days=1)),
+        now=now,
+    )
+    flash(tr(f"已授权 {institution}。", f"Consent granted to {institution}."))
+    return redirect(url_for("web_portal.index") + "#consents")
+
+
+@blueprint.post("/consents/<consent_id>/withdraw")
+def withdraw(consent_id: str) -> Reply:
+    """Withdraw a consent; the institution loses access at once."""
+    learner = require_learner()
+    view = learners.withdraw_consent(
+        services().ledger, learner.learner_id, consent_id, now=utc_now()
+    )
+    flash(tr(f"已撤回对 {view.institution} 的授权。", f"Consent for {view.institution} withdrawn."))
+    return redirect(url_for("web_portal.index") + "#consents")
