@@ -29,7 +29,9 @@ def csrf_token(client: FlaskClient, path: str = "/signin") -> str:
     return found.group(1)
 
 
-def post_form(client: FlaskClient, path: str, data: dict[str, str], page: str = "/signin") -> object:
+def post_form(
+    client: FlaskClient, path: str, data: dict[str, str], page: str = "/signin"
+) -> object:
     """POST a form with the CSRF token of ``page``."""
     return client.post(path, data={"csrf_token": csrf_token(client, page), **data})
 
