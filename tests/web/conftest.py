@@ -39,7 +39,7 @@ def post_form(
 def staff(client: FlaskClient, label: str) -> FlaskClient:
     """Sign ``client`` in with a demo API key."""
     response = post_form(client, "/signin", {"form": "staff", "api_key": DEMO_KEYS[label][2]})
-    assert response.status_code == 302, response.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert response.status_code == 302, response.get_data(as_text=True)
     return client
 
 
@@ -55,5 +55,5 @@ def learner(client: FlaskClient, number: int = 0) -> FlaskClient:
             "password": DEMO_PASSWORD,
         },
     )
-    assert response.status_code == 302, response.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert response.status_code == 302, response.get_data(as_text=True)
     return client
