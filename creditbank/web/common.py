@@ -22,7 +22,13 @@ from flask import (
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.wrappers import Response as _BaseResponse
 
-from creditbank.errors import CreditbankError, FieldProblem, InvalidInput, Unauthenticated
+from creditbank.errors import (
+    CreditbankError,
+    FieldProblem,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+)
 from creditbank.storage.private_files import make_private_directory, write_new_private
 from creditbank.web.auth import load_principal, signed_in
 from creditbank.web.i18n import tr
@@ -55,6 +61,7 @@ def web_blueprint(name: str, url_prefix: str | None, **options: Any) -> Blueprin
 
     blueprint.register_error_handler(CreditbankError, _error_page)
     blueprint.register_error_handler(CSRFError, _csrf_page)
+    blueprint.register_error_handler(404, _missing_page)
     return blueprint
 
 
@@ -79,6 +86,11 @@ def _error_page(error: CreditbankError) -> Reply | tuple[str, int]:
     problems = getattr(error, "problems", ())
     page = render_template("web/error.html", error=error, problems=problems)
     return page, error.status
+
+
+def _missing_page(_: Exception) -> tuple[str, int]:
+    error = NotFound(tr("没有这个页面。", "There is no such page."))
+    return render_template("web/error.html", error=error, problems=()), 404
 
 
 def _csrf_page(error: CSRFError) -> tuple[str, int]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from creditbank.institutions.service import list_institutions
 from creditbank.records.service import RecordView
 from creditbank.records.vocabulary import (
     AwardRank,
@@ -16,6 +17,8 @@ from creditbank.records.vocabulary import (
     OutcomeKind,
     Vocabulary,
 )
+from creditbank.services import services
+from creditbank.storage.database import read_connection
 from creditbank.web.i18n import current_language, label
 
 _DATE_FIELDS = ("completed_on", "issued_on", "awarded_on")
@@ -121,3 +124,11 @@ def totals(lines: Sequence[OutcomeLine]) -> list[KindLevelTotal]:
             sums.items(), key=lambda item: (kinds.index(item[0][0]), str(item[0][1] or ""))
         )
     ]
+
+
+def institution_names() -> dict[str, str]:
+    """Member institutions' names in the language of this request, by code."""
+    with read_connection(services().engine) as connection:
+        found = list_institutions(connection)
+    english = current_language() == "en"
+    return {i.info.code: i.info.name_en if english else i.info.name_zh for i in found}

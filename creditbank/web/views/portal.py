@@ -9,7 +9,6 @@ from flask import flash, redirect, render_template, url_for
 from creditbank.api.access import require_learner, require_reader_of
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, InvalidInput
-from creditbank.institutions.service import list_institutions
 from creditbank.learners import service as learners
 from creditbank.learners.service import ConsentScope
 from creditbank.records import service as records
@@ -17,17 +16,10 @@ from creditbank.services import services
 from creditbank.storage.database import read_connection
 from creditbank.web import transcripts
 from creditbank.web.common import Reply, field, web_blueprint
-from creditbank.web.i18n import current_language, tr
-from creditbank.web.outcomes import line_of, totals
+from creditbank.web.i18n import tr
+from creditbank.web.outcomes import institution_names, line_of, totals
 
 blueprint = web_blueprint("web_portal", "/portal")
-
-
-def _institution_names() -> dict[str, str]:
-    with read_connection(services().engine) as connection:
-        found = list_institutions(connection)
-    english = current_language() == "en"
-    return {i.info.code: i.info.name_en if english else i.info.name_zh for i in found}
 
 
 @blueprint.get("")
@@ -48,7 +40,7 @@ def index() -> str:
         consents=consents,
         now=utc_now(),
         default_until=(utc_now() + timedelta(days=365)).date(),
-        names=_institution_names(),
+        names=institution_names(),
         transcripts_available=transcripts.available(),
     )
 
@@ -61,7 +53,7 @@ def record(record_id: str) -> str:
         view = records.read_record(connection, record_id, history=True)
     require_reader_of(view.learner)
     return render_template(
-        "web/portal/record.html", view=view, line=line_of(view), names=_institution_names()
+        "web/portal/record.html", view=view, line=line_of(view), names=institution_names()
     )
 
 

@@ -22,7 +22,7 @@ from creditbank.services import services
 from creditbank.storage.database import read_connection
 from creditbank.web.common import Reply, field, web_blueprint
 from creditbank.web.i18n import current_language, tr
-from creditbank.web.outcomes import line_of
+from creditbank.web.outcomes import institution_names, line_of
 
 blueprint = web_blueprint("web_registrar", "/registrar")
 
@@ -105,6 +105,7 @@ def learner(learner_id: str) -> str:
         today=utc_now().date(),
         result=None,
         form={},
+        names=institution_names(),
     )
 
 
@@ -161,6 +162,7 @@ def run(learner_id: str) -> str | tuple[str, int]:
         result_hash=result.result_hash,
         committed=committed,
         titles=titles,
+        names=institution_names(),
         text_key=current_language(),
         form={"policy": policy.id, "on": on.isoformat(), "exceptions": raw},
     )

@@ -50,6 +50,10 @@ def test_a_learner_signs_in_and_grants_consent(page: Page, live_server: LiveServ
     row = page.locator("#consents + .table-wrap tbody tr").first
     expect(row).to_contain_text("有效")
     screenshot(page, "learner-portal-phone")
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", name="My learning account")).to_be_visible()
+    screenshot(page, "learner-portal-phone-en")
+    page.get_by_role("link", name="中文").click()
     if not transcripts.available():
         expect(page.locator("#transcripts-unavailable")).to_be_visible()
         pytest.skip(f"{NO_TRANSCRIPTS}: requesting and downloading the PDF is not exercised")
