@@ -30,7 +30,7 @@ def _cookie(client: object) -> str | None:
 
 
 def test_the_cookie_holds_a_random_id_and_the_database_only_its_hash(
-    app: Flask, demo: Services
+    app: Flask, demo: Services, engine_name: str
 ) -> None:
     client = staff(app.test_client(), "cq-gz-poster")
     session_id = _cookie(client)

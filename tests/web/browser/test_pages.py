@@ -81,6 +81,23 @@ def test_a_registrar_runs_reads_and_commits_an_evaluation(
     screenshot(page, "registrar-committed")
 
 
+def test_a_registrar_runs_a_cohort_and_downloads_its_csv(
+    page: Page, live_server: LiveServer
+) -> None:
+    sign_in_staff(page, live_server, "cq-gz-registrar")
+    page.get_by_label("认定政策").select_option("cq-3plus2-industrial-robotics")
+    page.locator("#submit-cohort").click()
+    expect(page).to_have_url(re.compile(r"/registrar/cohorts/"))
+    # The page refreshes itself (no script) until the background job is done.
+    expect(page.locator("#job-status")).to_have_text("已完成", timeout=60_000)
+    screenshot(page, "registrar-cohort")
+    with page.expect_download() as download:
+        page.locator("#cohort-csv").click()
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("learner_id,recognised_credits")
+    assert len(lines) >= 2
+
+
 def test_an_institution_uploads_a_csv_with_a_bad_row(
     page: Page, live_server: LiveServer, tmp_path: Path
 ) -> None:
