@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -194,3 +195,155 @@ def demo_load() -> None:
             f"and {result['records']} records; log size {result['size']}"
         )
     click.echo(demo_credentials())
+
+
+# --- transcripts ------------------------------------------------------------------------------
+
+
+@main.group("transcripts")
+def transcripts_group() -> None:
+    """Signed transcripts (service counter) and their signing keys."""
+
+
+@transcripts_group.command("issue")
+@click.option("--learner", required=True, help="The learner's account id.")
+@click.option("--records", "record_ids", multiple=True, help="A record id (repeat); default all.")
+@click.option("--days", required=True, type=int, help="Validity, 30 to 180 days.")
+@click.option("--language", type=click.Choice(["zh", "en"]), default="zh")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--pdf", "as_pdf", is_flag=True, help="Write the printable PDF instead of JSON.")
+@with_appcontext
+def transcripts_issue(
+    *,
+    learner: str,
+    record_ids: tuple[str, ...],
+    days: int,
+    language: str,
+    out: Path,
+    as_pdf: bool,
+) -> None:
+    """Issue a transcript on a learner's behalf and write it to FILE."""
+    from creditbank.api.transcripts import pdf_renderer  # noqa: PLC0415 - only this command
+    from creditbank.transcripts.service import issue_transcript  # noqa: PLC0415
+    from creditbank.transcripts.view import view_from_credential  # noqa: PLC0415
+
+    renderer = pdf_renderer() if as_pdf else None
+    if as_pdf and renderer is None:
+        raise click.UsageError(
+            "--pdf: the PDF renderer (creditbank.transcripts.pdf) is not installed yet; "
+            "issue JSON and print it later"
+        )
+    issued = issue_transcript(
+        services(),
+        learner,
+        record_ids=list(record_ids) or None,
+        language=language,
+        validity_days=days,
+        now=utc_now(),
+        actor="bank",
+    )
+    if renderer is not None:
+        out.write_bytes(renderer(view_from_credential(issued.credential)))
+    else:
+        text = json.dumps(issued.credential, ensure_ascii=False, indent=2) + "\n"
+        out.write_text(text, encoding="utf-8")
+    records = len(issued.credential["credentialSubject"]["verifiableCredential"])
+    click.echo(f"transcript {issued.id}: {records} records, verification code {issued.code}")
+    click.echo(f"written to {out}")
+
+
+@transcripts_group.group("keys")
+def transcript_keys_group() -> None:
+    """The transcript-signing keys."""
+
+
+@transcript_keys_group.command("list")
+@with_appcontext
+def transcript_keys_list() -> None:
+    """Print every transcript key, newest first, with when it was retired."""
+    from creditbank.transcripts.service import did_document  # noqa: PLC0415
+
+    for method in did_document(services())["verificationMethod"]:
+        retired = method.get("retiredAt")
+        click.echo(f"{method['id']}  {'retired ' + retired if retired else 'current'}")
+
+
+@transcript_keys_group.command("rotate")
+@with_appcontext
+def transcript_keys_rotate() -> None:
+    """Add a new signing key and retire the old one (its transcripts keep verifying)."""
+    from creditbank.transcripts.service import issuer, refresh_status_lists  # noqa: PLC0415
+
+    opened = services()
+    opened.issuer_keys.rotate()
+    refreshed = refresh_status_lists(opened)
+    click.echo(f"new key {issuer(opened).method_id}; {refreshed} status lists re-signed")
+
+
+@main.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--keys",
+    "keys_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The bank's DID document (/.well-known/did.json).",
+)
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The bank's latest signed checkpoint (/api/v1/log/checkpoint).",
+)
+@click.option(
+    "--status",
+    "status_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A status list credential (repeat).",
+)
+@click.option("--fetch", "fetch_url", help="Fetch keys, checkpoint and status from this bank URL.")
+def verify_command(
+    file: Path,
+    keys_file: Path | None,
+    checkpoint_file: Path | None,
+    status_files: tuple[Path, ...],
+    fetch_url: str | None,
+) -> None:
+    """Verify a transcript offline and print each check; exit 1 if any check fails."""
+    from creditbank.transcripts.offline import trust_from_files, trust_from_url  # noqa: PLC0415
+    from creditbank.transcripts.verify import verify_transcript  # noqa: PLC0415
+
+    def read_json(path: Path) -> Any:
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise click.UsageError(f"{path} is not JSON: {exc}") from None
+
+    if (keys_file is None) == (fetch_url is None):
+        raise click.UsageError("give either --keys DID_DOC_FILE (offline) or --fetch URL")
+    now = utc_now()
+    try:
+        if fetch_url is not None:
+            trust = trust_from_url(fetch_url, now=now)
+        else:
+            assert keys_file is not None
+            lists = {}
+            for path in status_files:
+                document = read_json(path)
+                lists[str(document.get("id"))] = document
+            trust = trust_from_files(
+                read_json(keys_file),
+                now=now,
+                latest_checkpoint=None
+                if checkpoint_file is None
+                else checkpoint_file.read_text(encoding="utf-8"),
+                status_lists=lists,
+            )
+    except CreditbankError as exc:
+        click.echo(f"error: {exc.detail}", err=True)
+        sys.exit(2)
+    report = verify_transcript(read_json(file), trust)
+    for check in report.checks:
+        click.echo(f"{check.outcome:<8} {check.name}: {check.reason}")
+    click.echo(f"{'VALID' if report.valid else 'INVALID'}: {report.records} records")
+    sys.exit(0 if report.valid else 1)

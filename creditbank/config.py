@@ -11,6 +11,7 @@ from typing import Any
 from creditbank.errors import InvalidInput
 
 DEFAULT_ORIGIN = "creditbank.local/log"
+DEFAULT_PUBLIC_URL = "https://creditbank.cq.edu.cn"
 # The policies shipped with the source tree (``policies/`` next to the package).
 DEFAULT_POLICIES = Path(__file__).resolve().parents[1] / "policies"
 
@@ -28,6 +29,10 @@ class Settings:
     entries_page_size: int = 1000
     max_batch_entries: int = 10_000
     policies_path: Path = DEFAULT_POLICIES
+    # Where the service is reached publicly (status lists, verification pages, did:web).
+    public_url: str = DEFAULT_PUBLIC_URL
+    # The transcript issuer: empty for the did:web of ``public_url``, or "did:key".
+    issuer_did: str = ""
 
     @property
     def keys_path(self) -> Path:
@@ -38,6 +43,11 @@ class Settings:
     def kek_path(self) -> Path:
         """Folder of the key-encryption keys that seal personal data (outside the database)."""
         return self.instance_path / "keys" / "kek"
+
+    @property
+    def transcript_keys_path(self) -> Path:
+        """Folder of the transcript-signing keyring (outside the database)."""
+        return self.instance_path / "keys" / "transcripts"
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
         """Return a copy with some fields replaced (used by tests and the CLI)."""
@@ -75,4 +85,6 @@ def settings_from_env(
         key_passphrase=passphrase.encode("utf-8") if passphrase else None,
         checkpoint_interval_seconds=_float(env, "CREDITBANK_CHECKPOINT_INTERVAL", 5.0),
         policies_path=Path(env.get("CREDITBANK_POLICIES") or DEFAULT_POLICIES),
+        public_url=env.get("CREDITBANK_PUBLIC_URL") or DEFAULT_PUBLIC_URL,
+        issuer_did=env.get("CREDITBANK_ISSUER_DID") or "",
     )

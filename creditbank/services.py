@@ -18,6 +18,7 @@ from creditbank.rules.loader import load_policies
 from creditbank.rules.policy import Policy
 from creditbank.storage.database import create_db_engine
 from creditbank.storage.migrate import upgrade
+from creditbank.transcripts.keys import IssuerKeys
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Services:
     ledger: Ledger
     sealer: FieldSealer
     policies: Mapping[str, Policy]
+    issuer_keys: IssuerKeys
 
     def close(self) -> None:
         """Release database connections."""
@@ -58,6 +60,9 @@ def open_services(settings: Settings, engine: Engine | None = None) -> Services:
         ledger=ledger,
         sealer=FieldSealer(keks),
         policies=policies,
+        issuer_keys=IssuerKeys.open_or_create(
+            settings.transcript_keys_path, settings.key_passphrase
+        ),
     )
 
 

@@ -15,6 +15,7 @@ from creditbank.api import (
     problems,
     records,
     sessions,
+    transcripts,
 )
 
 
@@ -31,4 +32,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(evaluations.policies_blueprint)
     app.register_blueprint(evaluations.blueprint)
     app.register_blueprint(cohorts.blueprint)
+    app.register_blueprint(transcripts.blueprint)
+    app.register_blueprint(transcripts.verify_blueprint)
+    app.register_blueprint(transcripts.public_blueprint)
     app.register_blueprint(openapi.blueprint)

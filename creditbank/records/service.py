@@ -28,6 +28,7 @@ from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.service import Ledger
 from creditbank.records.outcomes import Outcome
 from creditbank.records.tables import Batch, OutcomeRecord, RecordVersion
+from creditbank.transcripts.revocation import revoke_for_record
 
 batch_t = Batch.__table__  # type: ignore[attr-defined]
 record_t = OutcomeRecord.__table__  # type: ignore[attr-defined]
@@ -378,6 +379,14 @@ def _change(
             update(record_t)
             .where(record_t.c.id == record_id)
             .values(version=version, status=status.value, updated_at=now)
+        )
+        # A transcript showing the old content must not outlive the change.
+        revoke_for_record(
+            tx,
+            record_id,
+            reason=f"record {record_id} {action.value}",
+            actor=f"institution:{institution}",
+            now=now,
         )
         return read_record(tx.connection, record_id, history=True)
 

@@ -10,6 +10,7 @@ import creditbank.institutions.tables as _institution_tables
 import creditbank.learners.tables as _learner_tables
 import creditbank.ledger.tables as _ledger_tables
 import creditbank.records.tables as _record_tables
+import creditbank.transcripts.tables as _transcript_tables
 import creditbank.web.tables as _web_tables
 
 metadata = SQLModel.metadata
@@ -20,5 +21,6 @@ MODULES = (
     _record_tables,
     _evaluation_tables,
     _cohort_tables,
+    _transcript_tables,
     _web_tables,
 )

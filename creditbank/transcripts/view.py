@@ -1,14 +1,17 @@
 """What a printed transcript shows: a plain, typed summary read off a signed credential.
 
-The PDF renderer works on this view only, never on the JSON-LD, so layout code does not know
+:func:`view_from_credential` fills it from an issued credential. The PDF renderer works on
+this view only, never on the JSON-LD, so layout code does not know
 the credential's shape and the credential's shape can change without touching the layout.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -56,3 +59,79 @@ class TranscriptView:
     def total_hours(self) -> int:
         """Sum of the 学时 of every record that states them."""
         return sum(line.hours for line in self.records if line.hours is not None)
+
+
+def _day(text: Any) -> date | None:
+    return None if not isinstance(text, str) else date.fromisoformat(text[:10])
+
+
+def _moment(text: Any) -> datetime:
+    return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+
+
+def _decimal(value: Any) -> Decimal | None:
+    # Through str: 3.5 the float prints as "3.5", the decimal it was issued from.
+    return (
+        None
+        if isinstance(value, bool) or not isinstance(value, int | float)
+        else Decimal(str(value))
+    )
+
+
+def _learner_name(subject: Mapping[str, Any]) -> str:
+    for identifier in subject.get("identifier") or []:
+        if isinstance(identifier, Mapping) and identifier.get("identityType") == "name":
+            return str(identifier.get("identityHash"))
+    return ""
+
+
+def _record_line(nested: Mapping[str, Any]) -> RecordLine:
+    subject = nested["credentialSubject"]
+    achievement = subject["achievement"]
+    creator = achievement.get("creator") or {}
+    institution = subject.get("source") or creator
+    evidence = nested["evidence"][0]
+    results = subject.get("result") or []
+    level = (
+        achievement.get("educationLevel")
+        or achievement.get("certificateLevel")
+        or achievement.get("competitionLevel")
+    )
+    return RecordLine(
+        kind=str(subject.get("recordKind")),
+        name_zh=str(achievement.get("nameZh") or achievement.get("name")),
+        name_en=achievement.get("nameEn"),
+        institution_zh=str(institution.get("nameZh") or institution.get("name") or ""),
+        institution_en=institution.get("nameEn"),
+        level=None if level is None else str(level),
+        result=str(results[0]["value"]) if results and "value" in results[0] else None,
+        credits=_decimal(subject.get("creditsEarned")),
+        hours=subject.get("hours") if isinstance(subject.get("hours"), int) else None,
+        term=subject.get("term"),
+        awarded_on=_day(nested.get("awardedDate")),
+        ledger_index=int(evidence["ledgerIndex"]),
+    )
+
+
+def view_from_credential(credential: Mapping[str, Any]) -> TranscriptView:
+    """Read the printable view off an issued transcript (a ``ClrCredential``)."""
+    subject = credential["credentialSubject"]
+    issuer = credential["issuer"]
+    nested = subject["verifiableCredential"]
+    checkpoint = nested[0]["evidence"][0]["checkpoint"].split("\n")
+    proof = credential["proof"][0] if isinstance(credential["proof"], list) else credential["proof"]
+    return TranscriptView(
+        credential_id=str(credential["id"]),
+        learner_name=_learner_name(subject),
+        learner_reference=str(subject["id"]),
+        issuer_name_zh=str(issuer.get("nameZh") or issuer.get("name")),
+        issuer_name_en=str(issuer.get("nameEn") or issuer.get("name")),
+        issued_at=_moment(proof["created"]),
+        valid_from=_moment(credential["validFrom"]),
+        valid_until=_moment(credential["validUntil"]),
+        records=tuple(_record_line(item) for item in nested),
+        verification_code=str(credential["verificationCode"]),
+        verification_url=str(credential["verificationPage"]),
+        checkpoint_size=int(checkpoint[1]),
+        checkpoint_root_b64=checkpoint[2],
+    )

@@ -1,0 +1,221 @@
+"""Transcripts over HTTP: learners issue, list, fetch and revoke; anyone verifies.
+
+Public, for verifiers: ``POST /api/v1/verify``, ``GET /api/v1/verify/{code}``, the issuer's
+``/.well-known/did.json``, the project's JSON-LD context at ``/contexts/v1`` and the signed
+status lists at ``/api/v1/status-lists/{id}``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from creditbank.api.access import require_learner
+from creditbank.api.bodies import load
+from creditbank.api.openapi import documented
+from creditbank.api.schemas.transcripts import (
+    CredentialOut,
+    TranscriptIn,
+    TranscriptListOut,
+    TranscriptRevocationIn,
+    VerificationOut,
+)
+from creditbank.clock import utc_now
+from creditbank.errors import CreditbankError, FieldProblem, InvalidInput, NotFound
+from creditbank.services import services
+from creditbank.storage.database import read_connection
+from creditbank.transcripts import service
+from creditbank.transcripts.contexts import CONTEXT_MEDIA_TYPE, creditbank_context_bytes
+from creditbank.transcripts.view import view_from_credential
+
+blueprint = Blueprint("transcripts", __name__, url_prefix="/api/v1/transcripts")
+verify_blueprint = Blueprint("verify", __name__, url_prefix="/api/v1")
+public_blueprint = Blueprint("issuer", __name__)
+
+VC_MEDIA_TYPE = "application/vc+ld+json"
+JSON_TYPES = (VC_MEDIA_TYPE, "application/ld+json", "application/json")
+PDF_TYPE = "application/pdf"
+PDF_MODULE = "creditbank.transcripts.pdf"
+
+
+class NotAcceptable(CreditbankError):
+    """No representation the client accepts."""
+
+    status = 406
+    slug = "not-acceptable"
+    title = "Not acceptable"
+
+
+def _body() -> dict[str, Any]:
+    """The body as a JSON object, for the JSON and JSON-LD media types alike."""
+    if request.mimetype not in JSON_TYPES:
+        raise InvalidInput(
+            "the body must be JSON (application/json, application/ld+json or vc+ld+json)",
+            problems=[FieldProblem("Content-Type", "must be a JSON media type")],
+        )
+    try:
+        parsed = json.loads(request.get_data(cache=True))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(
+            f"the body is not valid JSON: {exc}", problems=[FieldProblem("body", "not valid JSON")]
+        ) from None
+    if not isinstance(parsed, dict):
+        raise InvalidInput(
+            "the body must be a JSON object", problems=[FieldProblem("body", "must be an object")]
+        )
+    return parsed
+
+
+def _json_ld(document: Any, mimetype: str = VC_MEDIA_TYPE, status: int = 200) -> Response:
+    return Response(json.dumps(document, ensure_ascii=False), status=status, mimetype=mimetype)
+
+
+def summary_json(summary: service.TranscriptSummary) -> dict[str, Any]:
+    """The JSON form of a transcript in a learner's list."""
+    return {
+        "id": summary.id,
+        "verification_code": summary.code,
+        "language": summary.language,
+        "issued_at": summary.issued_at.isoformat(),
+        "valid_until": summary.valid_until.isoformat(),
+        "records": summary.records,
+        "status": "revoked" if summary.revoked_at is not None else "active",
+        "revoked_at": None if summary.revoked_at is None else summary.revoked_at.isoformat(),
+        "revoked_reason": summary.revoked_reason,
+    }
+
+
+def pdf_renderer() -> Any:
+    """The PDF renderer, once its module is part of the package; None until then."""
+    if importlib.util.find_spec(PDF_MODULE) is None:
+        return None
+    return getattr(importlib.import_module(PDF_MODULE), "render_transcript_pdf", None)
+
+
+@blueprint.post("")
+@documented(
+    "Issue a signed transcript of the learner's chosen records",
+    status=201,
+    request=TranscriptIn,
+    response=CredentialOut,
+    auth="bearer",
+)
+def issue() -> Response:
+    """Issue a transcript (selective disclosure, language, 30-180 days of validity)."""
+    learner = require_learner()
+    data = load(TranscriptIn(), _body())
+    issued = service.issue_transcript(
+        services(),
+        learner.learner_id,
+        record_ids=data.get("records"),
+        language=data["language"],
+        validity_days=data["validity_days"],
+        now=utc_now(),
+    )
+    response = _json_ld(issued.credential, status=201)
+    response.headers["Location"] = f"/api/v1/transcripts/{issued.id}"
+    response.headers["Creditbank-Verification-Code"] = issued.code
+    return response
+
+
+@blueprint.get("")
+@documented("The learner's transcripts", response=TranscriptListOut, auth="bearer", errors=())
+def list_own() -> Response:
+    """List the signed-in learner's transcripts, newest first."""
+    learner = require_learner()
+    with read_connection(services().engine) as connection:
+        found = service.list_transcripts(connection, learner.learner_id)
+    return jsonify({"transcripts": [summary_json(s) for s in found]})
+
+
+@blueprint.get("/<transcript_id>")
+@documented(
+    "One transcript as JSON-LD (or PDF, by Accept)",
+    response=CredentialOut,
+    auth="bearer",
+    errors=(404, 406),
+)
+def read(transcript_id: str) -> Response:
+    """Serve a transcript as application/vc+ld+json, application/ld+json or application/pdf."""
+    learner = require_learner()
+    renderer = pdf_renderer()
+    offered = [*JSON_TYPES, PDF_TYPE] if renderer is not None else list(JSON_TYPES)
+    best = (
+        request.accept_mimetypes.best_match(offered) if request.accept_mimetypes else VC_MEDIA_TYPE
+    )
+    if best is None:
+        wanted = request.headers.get("Accept", "")
+        raise NotAcceptable(f"cannot serve {wanted!r}; offered: {', '.join(offered)}")
+    _, credential = service.read_transcript(services(), transcript_id, learner.learner_id)
+    if best == PDF_TYPE:
+        pdf: bytes = renderer(view_from_credential(credential))
+        return Response(pdf, mimetype=PDF_TYPE)
+    return _json_ld(credential, best)
+
+
+@blueprint.post("/<transcript_id>/revocation")
+@documented(
+    "Revoke one of the learner's transcripts",
+    request=TranscriptRevocationIn,
+    response=TranscriptListOut,
+    auth="bearer",
+    errors=(404, 409),
+)
+def revoke(transcript_id: str) -> Response:
+    """Revoke a transcript: its status list bit is set and a log entry records it."""
+    learner = require_learner()
+    raw = _body() if request.get_data(cache=True) else {}
+    data = load(TranscriptRevocationIn(), raw)
+    summary = service.revoke_transcript(
+        services(), transcript_id, learner.learner_id, reason=data["reason"], now=utc_now()
+    )
+    return jsonify(summary_json(summary))
+
+
+@verify_blueprint.post("/verify")
+@documented("Verify a transcript (every check, by name)", response=VerificationOut, errors=(400,))
+def verify() -> Response:
+    """Verify a transcript sent as the body: signatures, ledger proofs, dates and status."""
+    report = service.verify_online(services(), _body(), now=utc_now())
+    return jsonify(report.to_json())
+
+
+@verify_blueprint.get("/verify/<code>")
+@documented("Verify a transcript by its online code", response=VerificationOut, errors=(404,))
+def verify_code(code: str) -> Response:
+    """Look a transcript up by its verification code and verify it."""
+    _, credential = service.find_by_code(services(), code)
+    report = service.verify_online(services(), credential, now=utc_now())
+    return jsonify({**report.to_json(), "transcript": credential})
+
+
+@verify_blueprint.get("/status-lists/<list_id>")
+@documented("A signed Bitstring Status List credential", response=CredentialOut, errors=(404,))
+def status_list(list_id: str) -> Response:
+    """Serve a status list credential (re-signed first if a revocation changed it)."""
+    if not list_id.isdigit() or len(list_id) > 9:
+        raise NotFound(f"no status list {list_id!r}")
+    document = service.status_list_document(services(), int(list_id), now=utc_now())
+    response = _json_ld(document)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@public_blueprint.get("/.well-known/did.json")
+@documented("The issuer's DID document (current and earlier keys)", errors=())
+def did_json() -> Response:
+    """Serve the bank's DID document."""
+    return _json_ld(service.did_document(services()), "application/did+json")
+
+
+@public_blueprint.get("/contexts/v1")
+@documented("The project's JSON-LD context", errors=())
+def context() -> Response:
+    """Serve the project's JSON-LD context, byte for byte as shipped."""
+    response = Response(creditbank_context_bytes(), mimetype=CONTEXT_MEDIA_TYPE)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response

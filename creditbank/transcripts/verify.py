@@ -1,0 +1,416 @@
+"""Checking a transcript: the same checks online and offline, each reported by name.
+
+Checks, in the order they are reported:
+
+1. ``credential shape``: a ``ClrCredential`` naming the required contexts, with records inside;
+2. ``issuer key``: every proof's verification method is one of the bank's keys, controlled by
+   the credential's issuer, and valid when the proof was made;
+3. ``outer signature`` and 4. ``nested signatures`` (eddsa-jcs-2022);
+5. ``record content``: each record's claims are what its committed payload says, about this
+   learner, from a record entry;
+6. ``commitment opening``, 7. ``inclusion proof``, 8. ``checkpoint signature`` (the log's keys);
+9. ``checkpoint consistency``: the checkpoint is a prefix of the bank's latest (online, or
+   offline with the latest checkpoint of the same size);
+10. ``validity dates`` and 11. ``status`` (the signed Bitstring Status List).
+
+A check that cannot be made with what the verifier was given is ``skipped`` with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from creditbank.canonical import canonical_json
+from creditbank.errors import CreditbankError, InvalidInput
+from creditbank.ledger.checkpoint import Checkpoint
+from creditbank.ledger.envelope import EntryKind
+from creditbank.ledger.note import NoteVerifier
+from creditbank.transcripts.contexts import CLR_CONTEXT, OB_CONTEXT, VC_CONTEXT
+from creditbank.transcripts.credential import InstitutionName, learner_urn, record_subject
+from creditbank.transcripts.cryptosuite import (
+    ProofInvalid,
+    parse_datetime,
+    single_proof,
+    unsecured,
+    verify_proof,
+)
+from creditbank.transcripts.did import KnownKey
+from creditbank.transcripts.evidence import CheckpointCache, EvidenceInvalid, check_evidence
+from creditbank.transcripts.status import bit_is_set, decode_bits, entry_position
+
+CHECKS = (
+    "credential shape",
+    "issuer key",
+    "outer signature",
+    "nested signatures",
+    "record content",
+    "commitment opening",
+    "inclusion proof",
+    "checkpoint signature",
+    "checkpoint consistency",
+    "validity dates",
+    "status",
+)
+Outcome = Literal["passed", "failed", "skipped"]
+_RECORD_KINDS = {EntryKind.RECORD_POSTED.value, EntryKind.RECORD_CORRECTED.value}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One named check and how it came out."""
+
+    name: str
+    outcome: Outcome
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        """The JSON form used in reports."""
+        return {"name": self.name, "outcome": self.outcome, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every check of one transcript."""
+
+    credential_id: str | None
+    records: int
+    checks: tuple[Check, ...]
+
+    @property
+    def valid(self) -> bool:
+        """True when no check failed (skipped checks are listed, not failures)."""
+        return all(check.outcome != "failed" for check in self.checks)
+
+    def check(self, name: str) -> Check:
+        """The check called ``name``."""
+        return next(check for check in self.checks if check.name == name)
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        """Names of the failed checks."""
+        return tuple(check.name for check in self.checks if check.outcome == "failed")
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form answered by the API and printed by the CLI."""
+        return {
+            "valid": self.valid,
+            "credential": self.credential_id,
+            "records": self.records,
+            "checks": [check.to_json() for check in self.checks],
+        }
+
+
+class Unverifiable(Exception):
+    """A check cannot be made with what the verifier has (reported as skipped)."""
+
+
+StatusFetcher = Callable[[str], Mapping[str, Any]]
+# Given a checkpoint from the transcript: None when consistent with the latest, else why not.
+ConsistencyCheck = Callable[[Checkpoint], str | None]
+
+
+@dataclass(frozen=True)
+class Trust:
+    """What the verifier trusts and can reach."""
+
+    keys: Mapping[str, KnownKey]
+    log_verifiers: Sequence[NoteVerifier]
+    now: datetime
+    log_origin: str | None = None
+    status_list: StatusFetcher | None = None
+    consistency: ConsistencyCheck | None = None
+    offline_note: str = field(default="offline: the verifier was given no way to check this")
+
+
+class _Failures:
+    """The first reason each check failed for, and what was skipped."""
+
+    def __init__(self) -> None:
+        self.failed: dict[str, str] = {}
+        self.skipped: dict[str, str] = {}
+
+    def fail(self, name: str, reason: str) -> None:
+        self.failed.setdefault(name, reason)
+
+    def skip(self, name: str, reason: str) -> None:
+        self.skipped.setdefault(name, reason)
+
+    def report(self, credential_id: str | None, records: int) -> Report:
+        checks = []
+        for name in CHECKS:
+            if name in self.failed:
+                checks.append(Check(name, "failed", self.failed[name]))
+            elif name in self.skipped:
+                checks.append(Check(name, "skipped", self.skipped[name]))
+            else:
+                checks.append(Check(name, "passed", "ok"))
+        return Report(credential_id, records, tuple(checks))
+
+
+def _issuer_id(document: Mapping[str, Any]) -> Any:
+    issuer = document.get("issuer")
+    return issuer.get("id") if isinstance(issuer, Mapping) else issuer
+
+
+def check_signature(
+    document: Mapping[str, Any], trust: Trust, *, canonical_document: bytes | None = None
+) -> tuple[str | None, str | None]:
+    """Check a document's proof; return (issuer-key problem, signature problem)."""
+    try:
+        proof = single_proof(document)
+    except ProofInvalid as exc:
+        return None, str(exc)
+    method = proof.get("verificationMethod")
+    known = trust.keys.get(method) if isinstance(method, str) else None
+    if known is None:
+        return f"verification method {method!r} is not one of the bank's keys", None
+    if _issuer_id(document) != known.controller:
+        return f"issuer {_issuer_id(document)!r} does not control key {method}", None
+    try:
+        created = parse_datetime(proof.get("created"))
+    except InvalidInput as exc:
+        return None, f"proof created: {exc.detail}"
+    problem = known.key.valid_at(created)
+    if problem is not None:
+        return f"key {method}: {problem}", None
+    try:
+        verify_proof(
+            document,
+            proof,
+            Ed25519PublicKey.from_public_bytes(known.key.public_key),
+            canonical_document=canonical_document,
+        )
+    except ProofInvalid as exc:
+        return None, str(exc)
+    return None, None
+
+
+def _shape(credential: Any, failures: _Failures) -> list[Mapping[str, Any]]:
+    """Check the outer shape; return the nested credentials (possibly empty)."""
+    if not isinstance(credential, Mapping):
+        failures.fail("credential shape", "the transcript is not a JSON object")
+        return []
+    context = credential.get("@context")
+    if not isinstance(context, list) or context[:1] != [VC_CONTEXT] or CLR_CONTEXT not in context:
+        failures.fail("credential shape", "the @context is not VC 2.0 followed by CLR 2.0")
+    types = credential.get("type")
+    if not isinstance(types, list) or "ClrCredential" not in types:
+        failures.fail("credential shape", "the type does not include ClrCredential")
+    subject = credential.get("credentialSubject")
+    nested = subject.get("verifiableCredential") if isinstance(subject, Mapping) else None
+    if not isinstance(nested, list) or not nested:
+        failures.fail("credential shape", "the credential holds no record credentials")
+        return []
+    good = []
+    for position, item in enumerate(nested, 1):
+        ok = isinstance(item, Mapping) and isinstance(item.get("@context"), list)
+        if ok and OB_CONTEXT not in item["@context"]:
+            ok = False
+        if not ok:
+            failures.fail("credential shape", f"record {position} is not an AchievementCredential")
+            continue
+        good.append(item)
+    return good
+
+
+def _names_in(subject: Mapping[str, Any]) -> dict[str, InstitutionName]:
+    names: dict[str, InstitutionName] = {}
+    achievement = subject.get("achievement")
+    profiles = [subject.get("source")]
+    if isinstance(achievement, Mapping):
+        profiles.append(achievement.get("creator"))
+    for profile in profiles:
+        if isinstance(profile, Mapping) and isinstance(profile.get("nameZh"), str):
+            code = str(profile.get("institutionCode"))
+            en = profile.get("nameEn")
+            names[code] = InstitutionName(
+                code, profile["nameZh"], en if isinstance(en, str) else None
+            )
+    return names
+
+
+def _first_difference(expected: Any, actual: Any, path: str) -> str:
+    if isinstance(expected, Mapping) and isinstance(actual, Mapping):
+        for key in sorted(set(expected) | set(actual)):
+            if expected.get(key) != actual.get(key):
+                return _first_difference(expected.get(key), actual.get(key), f"{path}.{key}")
+    if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
+        for index, (a, b) in enumerate(zip(expected, actual, strict=True)):
+            if a != b:
+                return _first_difference(a, b, f"{path}[{index}]")
+    return path
+
+
+def _learner_name(subject: Mapping[str, Any]) -> str | None:
+    for identifier in subject.get("identifier") or []:
+        if isinstance(identifier, Mapping) and identifier.get("identityType") == "name":
+            name = identifier.get("identityHash")
+            return name if isinstance(name, str) else None
+    return None
+
+
+def _record_content(
+    nested: Mapping[str, Any],
+    payload: Mapping[str, Any],
+    kind: str,
+    outer: Mapping[str, Any],
+    learner: str,
+) -> str | None:
+    """Why a record's claims are not its committed payload's, or None."""
+    if kind not in _RECORD_KINDS:
+        return f"ledger entry kind {kind!r} is not a posted or corrected record"
+    if learner_urn(str(payload.get("learner"))) != learner:
+        return "the committed record belongs to another learner"
+    subject = nested.get("credentialSubject")
+    if not isinstance(subject, Mapping):
+        return "the credential has no subject"
+    achievement = subject.get("achievement")
+    language = achievement.get("inLanguage") if isinstance(achievement, Mapping) else None
+    issuer = outer.get("issuer")
+    base_url = issuer.get("url") if isinstance(issuer, Mapping) else None
+    if language not in ("zh", "en") or not isinstance(base_url, str):
+        return "the credential does not say its language or the bank's URL"
+    try:
+        expected, awarded = record_subject(
+            payload["outcome"],
+            poster=str(payload["institution"]),
+            learner=learner,
+            learner_name=_learner_name(subject),
+            base_url=base_url,
+            names=_names_in(subject),
+            language=language,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        return f"the committed payload is not a record outcome: {exc}"
+    if expected != subject:
+        where = _first_difference(expected, subject, "credentialSubject")
+        return f"{where} differs from the committed record"
+    if nested.get("awardedDate") != awarded:
+        return "awardedDate differs from the committed record"
+    if nested.get("name") != expected["achievement"]["name"]:
+        return "name differs from the committed record"
+    for key in ("validFrom", "validUntil", "credentialStatus"):
+        if nested.get(key) != outer.get(key):
+            return f"{key} differs from the transcript's"
+    return None
+
+
+def _check_status(credential: Mapping[str, Any], trust: Trust, failures: _Failures) -> None:
+    if trust.status_list is None:
+        failures.skip("status", trust.offline_note)
+        return
+    try:
+        url, index = entry_position(credential.get("credentialStatus"))
+    except InvalidInput as exc:
+        failures.fail("status", exc.detail)
+        return
+    try:
+        status_list = trust.status_list(url)
+    except Unverifiable as exc:
+        failures.skip("status", str(exc))
+        return
+    except CreditbankError as exc:
+        failures.fail("status", f"the status list {url} cannot be had: {exc.detail}")
+        return
+    key_problem, signature_problem = check_signature(status_list, trust)
+    if key_problem or signature_problem:
+        failures.fail(
+            "status", f"the status list is not validly signed: {key_problem or signature_problem}"
+        )
+        return
+    if status_list.get("id") != url:
+        failures.fail("status", "the status list credential is not the one the transcript names")
+        return
+    subject = status_list.get("credentialSubject")
+    try:
+        bits = decode_bits(subject.get("encodedList") if isinstance(subject, Mapping) else None)
+        revoked = bit_is_set(bits, index)
+    except InvalidInput as exc:
+        failures.fail("status", exc.detail)
+        return
+    if revoked:
+        failures.fail("status", "the transcript has been revoked")
+
+
+def _check_dates(credential: Mapping[str, Any], now: datetime, failures: _Failures) -> None:
+    try:
+        valid_from = parse_datetime(credential.get("validFrom"))
+        valid_until = parse_datetime(credential.get("validUntil"))
+    except InvalidInput as exc:
+        failures.fail("validity dates", exc.detail)
+        return
+    if now < valid_from:
+        failures.fail("validity dates", f"not valid before {credential['validFrom']}")
+    elif now >= valid_until:
+        failures.fail("validity dates", f"expired at {credential['validUntil']}")
+
+
+def verify_transcript(credential: Any, trust: Trust) -> Report:
+    """Run every check on a transcript and report each by name."""
+    failures = _Failures()
+    nested = _shape(credential, failures)
+    if not isinstance(credential, Mapping):
+        return failures.report(None, 0)
+    credential_id = credential.get("id") if isinstance(credential.get("id"), str) else None
+    # 2-3. The outer proof.
+    key_problem, signature_problem = check_signature(credential, trust)
+    if key_problem:
+        failures.fail("issuer key", key_problem)
+        failures.fail("outer signature", "not checked: the key is not trusted")
+    elif signature_problem:
+        failures.fail("outer signature", signature_problem)
+    subject = credential.get("credentialSubject")
+    learner = subject.get("id") if isinstance(subject, Mapping) else None
+    checkpoints = CheckpointCache(trust.log_verifiers, trust.log_origin)
+    proven: dict[str, Checkpoint] = {}
+    for position, item in enumerate(nested, 1):
+        label = f"record {position} ({item.get('id')})"
+        # 4. The nested proof.
+        key_problem, signature_problem = check_signature(item, trust)
+        if key_problem:
+            failures.fail("issuer key", f"{label}: {key_problem}")
+        elif signature_problem:
+            failures.fail("nested signatures", f"{label}: {signature_problem}")
+        if _issuer_id(item) != _issuer_id(credential):
+            failures.fail("issuer key", f"{label}: issued by another issuer")
+        # 6-8. The ledger evidence.
+        evidence = item.get("evidence")
+        if not isinstance(evidence, list) or len(evidence) != 1:
+            failures.fail("commitment opening", f"{label}: carries no single ledger evidence")
+            continue
+        try:
+            entry = check_evidence(evidence[0], checkpoints)
+        except EvidenceInvalid as exc:
+            failures.fail(exc.check, f"{label}: {exc.reason}")
+            continue
+        proven[entry.checkpoint_note] = entry.checkpoint
+        # 5. The claims against the committed payload.
+        problem = _record_content(item, entry.payload, entry.kind, credential, str(learner))
+        if problem is not None:
+            failures.fail("record content", f"{label}: {problem}")
+    # 9. Consistency with the bank's latest checkpoint.
+    if trust.consistency is None:
+        failures.skip("checkpoint consistency", trust.offline_note)
+    else:
+        for checkpoint in proven.values():
+            try:
+                problem = trust.consistency(checkpoint)
+            except Unverifiable as exc:
+                failures.skip("checkpoint consistency", str(exc))
+                continue
+            if problem is not None:
+                failures.fail("checkpoint consistency", problem)
+    # 10-11. Dates and status.
+    _check_dates(credential, trust.now, failures)
+    _check_status(credential, trust, failures)
+    return failures.report(credential_id, len(nested))
+
+
+def canonical_without_proof(document: Mapping[str, Any]) -> bytes:
+    """The canonical bytes a proof over ``document`` signs (exposed for the benchmark)."""
+    return canonical_json(unsecured(document))

@@ -1,0 +1,167 @@
+"""A small bank with records, and one call that issues a transcript (also for interop tests).
+
+``issue_sample_transcript(services)`` populates an initialised instance (two institutions, two
+learners, courses, a 1+X certificate, training and an award) and issues a signed transcript;
+it returns the learner's ids and the credential, so other tests (the Node.js verifier interop
+test among them) can issue real transcripts without knowing the set-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from creditbank.api.schemas.outcomes import load_outcome
+from creditbank.clock import utc_now
+from creditbank.identity.documents import check_digit, parse_document
+from creditbank.institutions.service import InstitutionInfo, register_institution
+from creditbank.learners.service import NewLearner, open_accounts
+from creditbank.records.service import BatchRequest, NewRecord, post_batch
+from creditbank.services import Services
+from creditbank.transcripts.service import Issued, issue_transcript
+
+# The real clock: the issuer key is created now, and a proof may not predate its key.
+NOW = utc_now()
+POSTER = "CQ-GZ-001"
+OTHER = "BJ-PJ-001"
+
+
+def resident_id(sequence: str, birth: str = "20050312", area: str = "500105") -> str:
+    """A valid 居民身份证 number."""
+    first17 = area + birth + sequence
+    return first17 + check_digit(first17)
+
+
+def course(number: int, **overrides: Any) -> dict[str, Any]:
+    """The ``number``-th course outcome, distinct in code and title."""
+    item: dict[str, Any] = {
+        "kind": "course",
+        "course_code": f"JX{100 + number}",
+        "title_zh": f"机械制图{number}",
+        "title_en": f"Mechanical Drawing {number}",
+        "source_institution": POSTER,
+        "level": "gaozhi",
+        "programme": "机电一体化技术",
+        "term": "2024-2025-1",
+        "hours": 64,
+        "credits": "3.5" if number % 2 else "4",
+        "grade": {"scale": "percent", "value": str(70 + number % 30)},
+        "completed_on": "2025-01-10",
+    }
+    item.update(overrides)
+    return item
+
+
+CERTIFICATE = {
+    "kind": "certificate",
+    "certificate_type": "one_plus_x",
+    "title": "工业机器人操作与运维",
+    "level": "zhongji",
+    "certificate_number": "GYJQR-2023-00042",
+    "awarding_organisation": "工业机器人操作与运维 1+X 培训评价组织",
+    "issued_on": "2023-06-30",
+    "expires_on": "2027-06-30",
+}
+TRAINING = {
+    "kind": "training",
+    "provider": "重庆长安汽车培训中心",
+    "title": "智能网联汽车检测与运维实训",
+    "hours": 160,
+    "result": {"scale": "two_level", "value": "合格"},
+    "started_on": "2023-07-03",
+    "completed_on": "2023-08-25",
+}
+AWARD = {
+    "kind": "award",
+    "competition": "重庆市职业院校技能大赛",
+    "level": "provincial",
+    "rank": "first_prize",
+    "awarded_on": "2023-05-20",
+    "track": "工业机器人技术应用",
+}
+
+
+@dataclass
+class Bank:
+    """Who and what the populated bank holds."""
+
+    services: Services
+    li: str
+    wang: str
+    li_records: list[str]
+    wang_records: list[str]
+
+
+def populate(services: Services, *, courses: int = 3) -> Bank:
+    """Two institutions, two learners; 李明 has ``courses`` courses and three other outcomes."""
+    ledger = services.ledger
+    for code, zh, en, kind in (
+        (
+            POSTER,
+            "重庆工程职业技术学院",
+            "Chongqing Vocational Institute of Engineering",
+            "gaozhi_college",
+        ),
+        (OTHER, "工业机器人 1+X 培训评价组织", None, "evaluation_organisation"),
+    ):
+        register_institution(
+            ledger,
+            InstitutionInfo(code, zh, en or zh, kind, "gaozhi", "重庆"),
+            now=NOW,
+        )
+    people = [
+        NewLearner("李明", parse_document("resident_id", resident_id("123"), today=NOW.date())),
+        NewLearner("王芳", parse_document("resident_id", resident_id("246"), today=NOW.date())),
+    ]
+    li, wang = (
+        a.learner_id
+        for a in open_accounts(
+            ledger,
+            services.sealer,
+            people,
+            opened_by=POSTER,
+            actor=f"institution:{POSTER}",
+            now=NOW,
+        )
+    )
+    today = NOW.date()
+    mine = [course(n) for n in range(courses)] + [TRAINING, AWARD]
+    batch = [NewRecord(li, load_outcome(item, today=today)) for item in mine]
+    batch.append(NewRecord(wang, load_outcome(course(99, title_zh="王芳的课程"), today=today)))
+    answer = post_batch(ledger, BatchRequest(POSTER, "test", "k1", b"k1", batch), now=NOW)
+    ids = [item["id"] for item in answer.body["records"]]
+    cert = post_batch(
+        ledger,
+        BatchRequest(
+            OTHER, "test", "k2", b"k2", [NewRecord(li, load_outcome(CERTIFICATE, today=today))]
+        ),
+        now=NOW,
+    )
+    li_records = [*ids[:-1], cert.body["records"][0]["id"]]
+    return Bank(services, li, wang, li_records, [ids[-1]])
+
+
+def issue(
+    bank: Bank,
+    *,
+    records: list[str] | None = None,
+    days: int = 90,
+    language: str = "zh",
+    now: datetime | None = None,
+) -> Issued:
+    """Issue a transcript of 李明's records."""
+    return issue_transcript(
+        bank.services,
+        bank.li,
+        record_ids=records,
+        language=language,
+        validity_days=days,
+        now=now or utc_now(),
+    )
+
+
+def issue_sample_transcript(services: Services, *, courses: int = 3) -> tuple[Bank, Issued]:
+    """Populate ``services`` and issue a transcript of every record of 李明 (Chinese, 90 days)."""
+    bank = populate(services, courses=courses)
+    return bank, issue(bank)

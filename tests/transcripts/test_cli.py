@@ -1,0 +1,110 @@
+"""``creditbank transcripts issue``, ``transcripts keys rotate`` and ``creditbank verify``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+
+from creditbank.api.transcripts import pdf_renderer
+from creditbank.app import create_app
+from creditbank.cli import main
+from tests.conftest import ORIGIN
+
+
+def test_issue_rotate_and_verify_offline(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    runner = CliRunner(env={"CREDITBANK_INSTANCE": str(instance), "CREDITBANK_LOG_ORIGIN": ORIGIN})
+
+    def run(*args: str) -> tuple[int, str]:
+        result = runner.invoke(main, list(args), catch_exceptions=False)
+        return result.exit_code, result.output
+
+    assert run("init")[0] == 0
+    assert run("demo", "load")[0] == 0
+    engine = create_engine(f"sqlite:///{instance / 'creditbank.sqlite3'}")
+    with engine.connect() as connection:
+        learner = (
+            connection.execute(text("SELECT id FROM learner ORDER BY opened_at, id"))
+            .scalars()
+            .first()
+        )
+    engine.dispose()
+    out = tmp_path / "transcript.json"
+    code, output = run(
+        "transcripts", "issue", "--learner", str(learner), "--days", "60", "--out", str(out)
+    )
+    assert code == 0, output
+    assert "verification code" in output
+    code, output = run(
+        "transcripts", "issue", "--learner", str(learner), "--days", "20", "--out", str(out)
+    )
+    assert code == 2 and "validity_days" in output
+    code, output = run(
+        "transcripts",
+        "issue",
+        "--learner",
+        str(learner),
+        "--days",
+        "60",
+        "--out",
+        str(out),
+        "--pdf",
+    )
+    if pdf_renderer() is None:
+        assert code != 0 and "PDF renderer" in output
+    code, output = run(
+        "transcripts", "issue", "--learner", str(learner), "--days", "60", "--out", str(out)
+    )
+    assert code == 0
+    code, output = run("transcripts", "keys", "rotate")
+    assert code == 0 and output.startswith("new key did:web:")
+
+    app = create_app(
+        {
+            "instance_path": instance,
+            "database_url": f"sqlite:///{instance / 'creditbank.sqlite3'}",
+            "log_origin": ORIGIN,
+        }
+    )
+    app.config["TESTING"] = True
+    client = app.test_client()
+    keys = tmp_path / "did.json"
+    keys.write_bytes(client.get("/.well-known/did.json").data)
+    credential = json.loads(out.read_text(encoding="utf-8"))
+    status_url = credential["credentialStatus"]["statusListCredential"]
+    status = tmp_path / "status.json"
+    status.write_bytes(client.get(status_url.split("cq.edu.cn", 1)[1]).data)
+    checkpoint = tmp_path / "checkpoint.txt"
+    checkpoint.write_text(
+        credential["credentialSubject"]["verifiableCredential"][0]["evidence"][0]["checkpoint"],
+        encoding="utf-8",
+    )
+
+    code, output = run(
+        "verify",
+        str(out),
+        "--keys",
+        str(keys),
+        "--checkpoint",
+        str(checkpoint),
+        "--status",
+        str(status),
+    )
+    assert code == 0, output
+    assert "passed   outer signature" in output and "passed   status" in output
+    assert "passed   checkpoint consistency" in output
+    code, output = run("verify", str(out), "--keys", str(keys))
+    assert code == 0, output
+    assert "skipped  status" in output
+
+    credential["credentialSubject"]["verifiableCredential"][0]["credentialSubject"]["term"] = (
+        "2030-2031-1"
+    )
+    altered = tmp_path / "altered.json"
+    altered.write_text(json.dumps(credential, ensure_ascii=False), encoding="utf-8")
+    code, output = run("verify", str(altered), "--keys", str(keys))
+    assert code == 1
+    assert "failed   record content" in output and "INVALID" in output

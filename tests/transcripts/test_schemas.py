@@ -1,0 +1,89 @@
+"""Issued transcripts against the 1EdTech JSON schemas in ../shared/schemas."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+
+from creditbank.services import Services
+from creditbank.transcripts.contexts import creditbank_terms
+from tests.shared_vectors import requires_shared, shared_dir
+from tests.transcripts.helpers import issue, populate
+
+pytestmark = requires_shared
+
+
+def _schema(path: str) -> Any:
+    return json.loads((shared_dir() / "schemas" / path).read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def credential(services: Services) -> dict[str, Any]:
+    return issue(populate(services, courses=2)).credential
+
+
+# Only the VC 2.0 schema: the draft-04 conversions in ../shared (OB and CLR) are VC 1.1-shaped
+# (they require issuanceDate and know no BitstringStatusListEntry), see schemas/README.md.
+def test_every_record_is_a_valid_achievement_credential(credential: dict[str, Any]) -> None:
+    schema = _schema("ob_v3p0/achievementcredential.json")
+    validator = jsonschema.validators.validator_for(schema)(
+        schema, format_checker=jsonschema.FormatChecker()
+    )
+    nested = credential["credentialSubject"]["verifiableCredential"]
+    assert nested
+    for item in nested:
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(item)]
+        assert errors == []
+
+
+def test_an_altered_record_is_refused_by_the_schema(credential: dict[str, Any]) -> None:
+    schema = _schema("ob_v3p0/achievementcredential.json")
+    item = credential["credentialSubject"]["verifiableCredential"][0]
+    item["credentialSubject"]["creditsEarned"] = "four"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(item, schema)
+
+
+def test_every_term_of_ours_is_defined_by_the_project_context(credential: dict[str, Any]) -> None:
+    standard = _standard_terms()
+    used: set[str] = set()
+
+    def walk(value: Any, skip: bool = False) -> None:
+        if skip:
+            return
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if not key.startswith("@"):
+                    used.add(key)
+                # @json values are literals: their keys are not terms.
+                walk(inner, key in {"ledgerEntry", "ledgerPayload", "inclusionProof"})
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    walk(credential)
+    undefined = used - standard - creditbank_terms()
+    assert undefined == set()
+
+
+def _standard_terms() -> set[str]:
+    terms: set[str] = set()
+
+    def collect(context: Any) -> None:
+        if isinstance(context, dict):
+            for key, value in context.items():
+                if not key.startswith("@"):
+                    terms.add(key)
+                if isinstance(value, dict) and "@context" in value:
+                    collect(value["@context"])
+
+    for name in (
+        "credentials-v2.jsonld",
+        "ob_v3p0_context-3.0.3.json",
+        "clr_v2p0_context-2.0.1.json",
+    ):
+        collect(_schema(f"contexts/{name}")["@context"])
+    return terms
