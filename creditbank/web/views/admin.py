@@ -15,6 +15,7 @@ from creditbank.institutions import service as institutions
 from creditbank.records.vocabulary import InstitutionKind, Level, Region
 from creditbank.services import services
 from creditbank.storage.database import read_connection, write_transaction
+from creditbank.transcripts.service import did_document, issuer, refresh_status_lists
 from creditbank.web.common import Reply, field, web_blueprint
 from creditbank.web.i18n import tr
 
@@ -40,6 +41,7 @@ def _page(issued: str | None = None) -> str:
         clients=clients,
         policies=policies,
         log_keys=s.ledger.keyring.keys(),
+        issuer_keys=did_document(s)["verificationMethod"],
         issued=issued,
         kinds=list(InstitutionKind),
         levels=list(Level),
@@ -140,3 +142,20 @@ def rotate() -> Reply:
         )
     )
     return redirect(url_for("web_admin.index") + "#log-keys")
+
+
+@blueprint.post("/issuer-keys/rotate")
+def rotate_issuer() -> Reply:
+    """Add a new transcript signing key; older transcripts keep verifying with the old one."""
+    require_operator()
+    s = services()
+    s.issuer_keys.rotate()
+    refreshed = refresh_status_lists(s)
+    method = issuer(s).method_id
+    flash(
+        tr(
+            f"新的成绩单签发密钥 {method}；重新签名 {refreshed} 个状态列表。",
+            f"New transcript signing key {method}; {refreshed} status lists re-signed.",
+        )
+    )
+    return redirect(url_for("web_admin.index") + "#transcript-keys")

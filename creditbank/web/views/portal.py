@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, time, timedelta
 
-from flask import flash, redirect, render_template, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 
 from creditbank.api.access import require_learner, require_reader_of
 from creditbank.clock import utc_now
-from creditbank.errors import FieldProblem, InvalidInput
+from creditbank.errors import FieldProblem, InvalidInput, NotFound
 from creditbank.learners import service as learners
 from creditbank.learners.service import ConsentScope
 from creditbank.records import service as records
 from creditbank.services import services
 from creditbank.storage.database import read_connection
+from creditbank.transcripts import service as transcript_service
+from creditbank.transcripts.view import view_from_credential
 from creditbank.web import transcripts
-from creditbank.web.common import Reply, field, web_blueprint
+from creditbank.web.common import Reply, field, integer, web_blueprint
 from creditbank.web.i18n import tr
 from creditbank.web.outcomes import institution_names, line_of, totals
 
@@ -41,7 +44,8 @@ def index() -> str:
         now=utc_now(),
         default_until=(utc_now() + timedelta(days=365)).date(),
         names=institution_names(),
-        transcripts_available=transcripts.available(),
+        transcripts=_transcripts(learner.learner_id),
+        pdf_available=transcripts.pdf() is not None,
     )
 
 
@@ -98,3 +102,80 @@ def withdraw(consent_id: str) -> Reply:
     )
     flash(tr(f"已撤回对 {view.institution} 的授权。", f"Consent for {view.institution} withdrawn."))
     return redirect(url_for("web_portal.index") + "#consents")
+
+
+def _transcripts(learner_id: str) -> list[transcript_service.TranscriptSummary]:
+    with read_connection(services().engine) as connection:
+        return transcript_service.list_transcripts(connection, learner_id)
+
+
+@blueprint.post("/transcripts")
+def request_transcript() -> Reply:
+    """Issue a signed transcript of the chosen records, in a language, for 30-180 days."""
+    learner = require_learner()
+    chosen = request.form.getlist("records")
+    language = field("language", max_length=2)
+    issued = transcript_service.issue_transcript(
+        services(),
+        learner.learner_id,
+        record_ids=chosen or None,
+        language=language,
+        validity_days=integer("validity_days", 30, 180),
+        now=utc_now(),
+    )
+    flash(
+        tr(
+            f"成绩单已签发，在线验证码 {issued.code}。",
+            f"Transcript issued; online verification code {issued.code}.",
+        )
+    )
+    return redirect(url_for("web_portal.index") + "#transcripts")
+
+
+@blueprint.get("/transcripts/<transcript_id>.json")
+def transcript_json(transcript_id: str) -> Response:
+    """Download one of the learner's transcripts as its signed JSON-LD file."""
+    learner = require_learner()
+    _, credential = transcript_service.read_transcript(
+        services(), transcript_id, learner.learner_id
+    )
+    body = json.dumps(credential, ensure_ascii=False, indent=2)
+    response = Response(body, mimetype="application/vc+ld+json")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="transcript-{transcript_id}.json"'
+    )
+    return response
+
+
+@blueprint.get("/transcripts/<transcript_id>.pdf")
+def transcript_pdf(transcript_id: str) -> Response:
+    """Download the printable, bilingual PDF (when this build has the renderer)."""
+    learner = require_learner()
+    renderer = transcripts.pdf()
+    if renderer is None:
+        raise NotFound(
+            tr("本系统尚未提供 PDF 版成绩单", "PDF transcripts are not available here yet")
+        )
+    _, credential = transcript_service.read_transcript(
+        services(), transcript_id, learner.learner_id
+    )
+    response = Response(renderer(view_from_credential(credential)), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="transcript-{transcript_id}.pdf"'
+    )
+    return response
+
+
+@blueprint.post("/transcripts/<transcript_id>/revoke")
+def revoke_transcript(transcript_id: str) -> Reply:
+    """Revoke a transcript the learner shared: verifiers see it revoked from now on."""
+    learner = require_learner()
+    transcript_service.revoke_transcript(
+        services(),
+        transcript_id,
+        learner.learner_id,
+        reason=field("reason", required=False, max_length=200) or "revoked by the learner",
+        now=utc_now(),
+    )
+    flash(tr("成绩单已撤销。", "Transcript revoked."))
+    return redirect(url_for("web_portal.index") + "#transcripts")
