@@ -14,6 +14,7 @@ from creditbank.api.bodies import load
 from creditbank.api.schemas import members
 from creditbank.app import create_app
 from creditbank.auth.principals import Role
+from creditbank.backup.commands import backup_group
 from creditbank.clock import utc_now
 from creditbank.demo import demo_credentials, load_demo
 from creditbank.errors import CreditbankError
@@ -22,6 +23,7 @@ from creditbank.institutions.service import InstitutionInfo, issue_client, regis
 from creditbank.ledger.audit import audit_ledger
 from creditbank.services import initialise, lazy_services, services
 from creditbank.storage.database import read_connection, write_transaction
+from creditbank.witness.cli import witness_group
 
 
 class _Group(FlaskGroup):
@@ -347,3 +349,7 @@ def verify_command(
         click.echo(f"{check.outcome:<8} {check.name}: {check.reason}")
     click.echo(f"{'VALID' if report.valid else 'INVALID'}: {report.records} records")
     sys.exit(0 if report.valid else 1)
+
+
+main.add_command(witness_group)
+main.add_command(backup_group)

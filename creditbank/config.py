@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from creditbank.errors import InvalidInput
+from creditbank.errors import InvalidInput, NoteError
+from creditbank.ledger.cosignature import parse_cosigner_key
 
 DEFAULT_ORIGIN = "creditbank.local/log"
 DEFAULT_PUBLIC_URL = "https://creditbank.cq.edu.cn"
@@ -33,6 +34,10 @@ class Settings:
     public_url: str = DEFAULT_PUBLIC_URL
     # The transcript issuer: empty for the did:web of ``public_url``, or "did:key".
     issuer_did: str = ""
+    # The witnesses whose cosignatures the bank accepts: cosigner vkeys (C2SP type 0x04).
+    witness_keys: tuple[str, ...] = ()
+    backup_path: Path | None = None  # where scheduled backups go (default: instance/backups)
+    backups_kept: int = 7
 
     @property
     def keys_path(self) -> Path:
@@ -49,6 +54,11 @@ class Settings:
         """Folder of the transcript-signing keyring (outside the database)."""
         return self.instance_path / "keys" / "transcripts"
 
+    @property
+    def backups_path(self) -> Path:
+        """Folder of the scheduled daily backups."""
+        return self.backup_path or self.instance_path / "backups"
+
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
         """Return a copy with some fields replaced (used by tests and the CLI)."""
         return replace(self, **dict(overrides))
@@ -62,6 +72,16 @@ def _float(environ: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise InvalidInput(f"environment variable {name} must be a number, got {raw!r}") from None
+
+
+def _witness_keys(environ: Mapping[str, str]) -> tuple[str, ...]:
+    keys = tuple(environ.get("CREDITBANK_WITNESSES", "").replace(",", " ").split())
+    for key in keys:
+        try:
+            parse_cosigner_key(key)
+        except NoteError as exc:
+            raise InvalidInput(f"CREDITBANK_WITNESSES: {key!r}: {exc.detail}") from None
+    return keys
 
 
 def sqlite_url(path: Path) -> str:
@@ -87,4 +107,9 @@ def settings_from_env(
         policies_path=Path(env.get("CREDITBANK_POLICIES") or DEFAULT_POLICIES),
         public_url=env.get("CREDITBANK_PUBLIC_URL") or DEFAULT_PUBLIC_URL,
         issuer_did=env.get("CREDITBANK_ISSUER_DID") or "",
+        witness_keys=_witness_keys(env),
+        backup_path=Path(env["CREDITBANK_BACKUP_DIR"])
+        if env.get("CREDITBANK_BACKUP_DIR")
+        else None,
+        backups_kept=int(_float(env, "CREDITBANK_BACKUPS_KEPT", 7)),
     )

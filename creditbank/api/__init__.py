@@ -16,6 +16,7 @@ from creditbank.api import (
     records,
     sessions,
     transcripts,
+    witnesses,
 )
 
 
@@ -35,4 +36,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(transcripts.blueprint)
     app.register_blueprint(transcripts.verify_blueprint)
     app.register_blueprint(transcripts.public_blueprint)
+    app.register_blueprint(witnesses.blueprint)
     app.register_blueprint(openapi.blueprint)
