@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from flask import Response, render_template
 
+from creditbank.cosignatures.service import witnesses_of
 from creditbank.indicators.service import Indicators, compute
 from creditbank.institutions.service import list_institutions
 from creditbank.records.vocabulary import (
@@ -124,6 +125,8 @@ def _tables(figures: Indicators, names: Mapping[str, str]) -> dict[str, Table]:
 def index() -> str:
     """Figures, charts and their tables."""
     figures, names = _indicators()
+    s = services()
+    witnesses = witnesses_of(s.ledger, s.settings.witness_keys).status()
     return render_template(
         "web/dashboard.html",
         figures=figures,
@@ -131,6 +134,7 @@ def index() -> str:
         credits_total=sum(figures.credits_by_pathway.values()),
         certificates_total=sum(figures.certificates.values()),
         evaluations_total=sum(figures.evaluations_by_pathway.values()),
+        witnesses=witnesses,
     )
 
 
