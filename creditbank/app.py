@@ -13,6 +13,7 @@ from creditbank import scheduler
 from creditbank.api import init_app as init_api
 from creditbank.config import settings_from_env
 from creditbank.services import EXTENSION, LazyServices
+from creditbank.web import init_app as init_web
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -28,6 +29,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     lazy = LazyServices(settings)
     app.extensions[EXTENSION] = lazy
     init_api(app)
+    init_web(app)
 
     @app.before_request
     def _start_background_jobs() -> None:

@@ -212,3 +212,15 @@ def run_pending(engine: Engine, policies: Mapping[str, Policy], *, limit: int = 
                 .values(status=status, error=error, finished_at=utc_now())
             )
     return ran
+
+
+def list_jobs(engine: Engine, institution: str, *, limit: int = 50) -> list[JobView]:
+    """An institution's most recent cohort jobs, newest first."""
+    with read_connection(engine) as connection:
+        rows = connection.execute(
+            select(job_t)
+            .where(job_t.c.institution == institution)
+            .order_by(job_t.c.submitted_at.desc())
+            .limit(limit)
+        )
+        return [_view(row) for row in rows]

@@ -493,3 +493,51 @@ def learner_records(
         ):
             current[v.record] = _version_view(v)
     return [_view(row, [current[row.id]], False) for row in rows]
+
+
+@dataclass(frozen=True)
+class BatchView:
+    """A posted batch: when, how many records, and where its entries sit in the log."""
+
+    id: str
+    posted_at: datetime
+    posted_by: str
+    record_count: int
+    first_index: int
+    size_after: int
+    signed: bool
+
+
+def list_batches(connection: Connection, institution: str, *, limit: int = 50) -> list[BatchView]:
+    """An institution's most recent batches, newest first."""
+    rows = connection.execute(
+        select(batch_t)
+        .where(batch_t.c.institution == institution)
+        .order_by(batch_t.c.first_index.desc())
+        .limit(limit)
+    )
+    return [
+        BatchView(
+            row.id,
+            row.posted_at,
+            row.posted_by,
+            row.record_count,
+            row.first_index,
+            row.size_after,
+            row.signature is not None,
+        )
+        for row in rows
+    ]
+
+
+def recent_records(
+    connection: Connection, institution: str, *, limit: int = 50
+) -> list[RecordView]:
+    """The records an institution posted most recently, as they stand."""
+    ids = connection.execute(
+        select(record_t.c.id)
+        .where(record_t.c.institution == institution)
+        .order_by(record_t.c.updated_at.desc(), record_t.c.id)
+        .limit(limit)
+    ).scalars()
+    return [read_record(connection, record_id) for record_id in list(ids)]

@@ -12,6 +12,7 @@ import creditbank.learners.tables as _learner_tables
 import creditbank.ledger.tables as _ledger_tables
 import creditbank.records.tables as _record_tables
 import creditbank.transcripts.tables as _transcript_tables
+import creditbank.web.tables as _web_tables
 
 metadata = SQLModel.metadata
 MODULES = (
@@ -22,5 +23,6 @@ MODULES = (
     _evaluation_tables,
     _cohort_tables,
     _transcript_tables,
+    _web_tables,
     _cosignature_tables,
 )

@@ -1,0 +1,110 @@
+"""Who is signed in to the web interface, kept in the server-side session.
+
+Sign-in reuses the API's checks: learners give document and password (the same service as
+``POST /api/v1/sessions``, whose token is kept by id only), staff paste an API key once
+(checked like a bearer secret, then kept by key id). Every request re-reads the token or key
+row, so a revoked key or a signed-out token stops working at once; ``g.principal`` is then
+set, and the API's access checks (``creditbank.api.access``) apply to web views unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, session
+from sqlalchemy import Connection, select
+
+from creditbank.auth.authenticate import authenticate
+from creditbank.auth.principals import ClientPrincipal, LearnerPrincipal, Principal, Role
+from creditbank.clock import as_utc, utc_now
+from creditbank.errors import Unauthenticated
+from creditbank.identity.documents import IdentityDocument
+from creditbank.institutions.tables import ApiClient
+from creditbank.learners import service as learners
+from creditbank.learners.tables import LearnerToken
+from creditbank.services import services
+from creditbank.storage.database import read_connection, write_transaction
+from creditbank.web.sessions import ServerSession
+
+client_t = ApiClient.__table__  # type: ignore[attr-defined]
+token_t = LearnerToken.__table__  # type: ignore[attr-defined]
+
+WHO = "who"
+
+
+def _resume(connection: Connection, who: dict[str, Any]) -> Principal | None:
+    now = utc_now()
+    if who.get("kind") == "learner":
+        row = connection.execute(
+            select(token_t).where(token_t.c.key_id == str(who.get("token")))
+        ).first()
+        if row is None or row.revoked_at is not None or as_utc(row.expires_at) <= now:
+            return None
+        return LearnerPrincipal(row.learner, row.key_id)
+    if who.get("kind") == "client":
+        row = connection.execute(
+            select(client_t).where(client_t.c.key_id == str(who.get("key")))
+        ).first()
+        if row is None or row.revoked_at is not None:
+            return None
+        return ClientPrincipal(row.key_id, row.institution, Role(row.role))
+    return None
+
+
+def load_principal() -> None:
+    """Set ``g.principal`` from the session (None when nobody, or the sign-in lapsed)."""
+    who = session.get(WHO)
+    principal = None
+    if isinstance(who, dict):
+        with read_connection(services().engine) as connection:
+            principal = _resume(connection, who)
+        if principal is None:
+            session.pop(WHO, None)
+    g.principal = principal
+
+
+def signed_in() -> Principal | None:
+    """The principal of this request, if any."""
+    principal: Principal | None = g.get("principal")
+    return principal
+
+
+def _start(who: dict[str, Any]) -> None:
+    assert isinstance(session, ServerSession)
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    session[WHO] = who
+    session.regenerate()
+
+
+def sign_in_learner(document: IdentityDocument, password: str) -> LearnerPrincipal:
+    """Check document and password (the API's sign-in service) and start a session."""
+    s = services()
+    now = utc_now()
+    with write_transaction(s.engine) as connection:
+        learner_id, token, _ = learners.sign_in(connection, s.sealer, document, password, now=now)
+    _start({"kind": "learner", "token": token.key_id})
+    return LearnerPrincipal(learner_id, token.key_id)
+
+
+def sign_in_staff(secret: str) -> ClientPrincipal:
+    """Check a pasted API key and start a session that remembers only its id."""
+    with read_connection(services().engine) as connection:
+        principal = authenticate(connection, secret.strip(), now=utc_now())
+    if not isinstance(principal, ClientPrincipal):
+        raise Unauthenticated("paste an API key here; learners sign in with their document")
+    _start({"kind": "client", "key": principal.key_id})
+    return principal
+
+
+def sign_out() -> None:
+    """End the session; a learner's sign-in token is revoked too."""
+    principal = signed_in()
+    if isinstance(principal, LearnerPrincipal):
+        with write_transaction(services().engine) as connection:
+            learners.sign_out(connection, principal.token_id, now=utc_now())
+    assert isinstance(session, ServerSession)
+    session.end()
+    g.principal = None

@@ -1,0 +1,161 @@
+"""Administration for the bank's operators: institutions, API keys, policies, log keys, jobs."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+
+from creditbank.api.access import require_operator
+from creditbank.api.bodies import load
+from creditbank.api.schemas.members import InstitutionIn
+from creditbank.auth.principals import Role
+from creditbank.clock import utc_now
+from creditbank.errors import FieldProblem, InvalidInput
+from creditbank.evaluations import service as evaluations
+from creditbank.institutions import service as institutions
+from creditbank.records.vocabulary import InstitutionKind, Level, Region
+from creditbank.services import services
+from creditbank.storage.database import read_connection, write_transaction
+from creditbank.transcripts.service import did_document, issuer, refresh_status_lists
+from creditbank.web.common import Reply, field, web_blueprint
+from creditbank.web.i18n import tr
+
+blueprint = web_blueprint("web_admin", "/admin")
+BANK = "__bank__"  # the form's value for the bank's own (operator) keys
+
+
+def _page(issued: str | None = None) -> str:
+    s = services()
+    with read_connection(s.engine) as connection:
+        members = institutions.list_institutions(connection)
+        clients = institutions.list_clients(connection, None)
+        for member in members:
+            clients += institutions.list_clients(connection, member.info.code)
+        published = evaluations.publications(connection)
+    policies = [
+        (p, published.get((p.id, p.version)))
+        for p in sorted(s.policies.values(), key=lambda p: p.id)
+    ]
+    return render_template(
+        "web/admin.html",
+        members=members,
+        clients=clients,
+        policies=policies,
+        log_keys=s.ledger.keyring.keys(),
+        issuer_keys=did_document(s)["verificationMethod"],
+        issued=issued,
+        kinds=list(InstitutionKind),
+        levels=list(Level),
+        regions=list(Region),
+        roles=list(Role),
+        bank=BANK,
+    )
+
+
+@blueprint.get("")
+def index() -> str:
+    """Everything an operator administers, on one page."""
+    require_operator()
+    return _page()
+
+
+@blueprint.post("/institutions")
+def register() -> Reply:
+    """Register a member institution (a log entry)."""
+    require_operator()
+    data = load(
+        InstitutionIn(),
+        {
+            name: field(name, max_length=200)
+            for name in ("code", "name_zh", "name_en", "kind", "level", "region")
+        },
+    )
+    info = institutions.InstitutionInfo(**data)
+    registered = institutions.register_institution(services().ledger, info, now=utc_now())
+    flash(
+        tr(
+            f"已登记机构 {info.code}，账本序号 {registered.ledger_index}。",
+            f"Registered {info.code} at ledger index {registered.ledger_index}.",
+        )
+    )
+    return redirect(url_for("web_admin.index"))
+
+
+@blueprint.post("/clients")
+def issue() -> str:
+    """Issue an API key; its secret is shown on this page once and never again."""
+    require_operator()
+    owner = field("institution", max_length=32)
+    role_text = field("role", max_length=16)
+    if role_text not in {r.value for r in Role}:
+        raise InvalidInput("role", problems=[FieldProblem("role", "poster, registrar or admin")])
+    institution = None if owner == BANK else owner
+    if institution is None and role_text != Role.ADMIN.value:
+        raise InvalidInput(
+            tr("银行自身的密钥只能是管理员角色", "the bank's own keys have the admin role"),
+            problems=[FieldProblem("role", "admin for the bank")],
+        )
+    with write_transaction(services().engine) as connection:
+        _, secret = institutions.issue_client(
+            connection, institution, Role(role_text), field("label", max_length=200), now=utc_now()
+        )
+    return _page(issued=secret.text)
+
+
+@blueprint.post("/clients/<key_id>/revoke")
+def revoke(key_id: str) -> Reply:
+    """Revoke an API key: it stops working at once, web sessions included."""
+    require_operator()
+    owner = field("institution", max_length=32)
+    with write_transaction(services().engine) as connection:
+        institutions.revoke_client(
+            connection, None if owner == BANK else owner, key_id, now=utc_now()
+        )
+    flash(tr(f"已吊销密钥 {key_id}。", f"API key {key_id} revoked."))
+    return redirect(url_for("web_admin.index") + "#clients")
+
+
+@blueprint.post("/policies/<policy_id>/publish")
+def publish(policy_id: str) -> Reply:
+    """Publish the loaded version of a policy (a log entry holds its hash)."""
+    principal = require_operator()
+    s = services()
+    policy = evaluations.find_policy(s.policies, policy_id)
+    index = evaluations.publish_policy(s.ledger, policy, actor=principal.actor, now=utc_now())
+    flash(
+        tr(
+            f"已发布 {policy.id}，账本序号 {index}。",
+            f"Published {policy.id} at ledger index {index}.",
+        )
+    )
+    return redirect(url_for("web_admin.index") + "#policies")
+
+
+@blueprint.post("/log-keys/rotate")
+def rotate() -> Reply:
+    """Add a new log signing key (a log entry); checkpoints are signed by it from now on."""
+    require_operator()
+    signer = services().ledger.rotate_key()
+    flash(
+        tr(
+            f"新的账本签名密钥：{signer.verifier.verifier_key()}",
+            f"New log signing key: {signer.verifier.verifier_key()}",
+        )
+    )
+    return redirect(url_for("web_admin.index") + "#log-keys")
+
+
+@blueprint.post("/issuer-keys/rotate")
+def rotate_issuer() -> Reply:
+    """Add a new transcript signing key; older transcripts keep verifying with the old one."""
+    require_operator()
+    s = services()
+    s.issuer_keys.rotate()
+    refreshed = refresh_status_lists(s)
+    method = issuer(s).method_id
+    flash(
+        tr(
+            f"新的成绩单签发密钥 {method}；重新签名 {refreshed} 个状态列表。",
+            f"New transcript signing key {method}; {refreshed} status lists re-signed.",
+        )
+    )
+    return redirect(url_for("web_admin.index") + "#transcript-keys")

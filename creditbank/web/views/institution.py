@@ -1,0 +1,168 @@
+"""The institution workspace: CSV upload checked row by row, batches, corrections, revocations."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from flask import flash, redirect, render_template, request, session, url_for
+
+from creditbank.api.access import require_institution_member
+from creditbank.api.schemas.outcomes import load_outcome
+from creditbank.auth.principals import Role
+from creditbank.clock import utc_now
+from creditbank.errors import FieldProblem, Forbidden, InvalidInput
+from creditbank.imports.records_csv import ImportPlan, plan_import, post_plan
+from creditbank.records import service as records
+from creditbank.services import services
+from creditbank.storage.database import read_connection
+from creditbank.web.common import Reply, field, web_blueprint
+from creditbank.web.i18n import tr
+from creditbank.web.outcomes import line_of
+
+blueprint = web_blueprint("web_institution", "/institution")
+
+UPLOAD = "upload"  # the session key of a checked file waiting to be posted
+MAX_UPLOAD = 2 * 1024 * 1024
+
+
+@blueprint.get("")
+def index() -> str:
+    """Upload form, recent batches with their ledger indices, recent records."""
+    _, code = require_institution_member(Role.POSTER)
+    with read_connection(services().engine) as connection:
+        batches = records.list_batches(connection, code)
+        recent = records.recent_records(connection, code)
+    return render_template(
+        "web/institution/index.html",
+        code=code,
+        batches=batches,
+        lines=[line_of(v) for v in recent],
+    )
+
+
+def _plan(text: str, code: str) -> ImportPlan:
+    # plan_import reads a file (it is shared with the command line), so hand it one.
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "upload.csv"
+        path.write_text(text, encoding="utf-8")
+        return plan_import(services(), path, code, now=utc_now())
+
+
+@blueprint.post("/upload")
+def upload() -> str:
+    """Check every row of an uploaded CSV; nothing is posted yet."""
+    _, code = require_institution_member(Role.POSTER)
+    sent = request.files.get("file")
+    if sent is None or not sent.filename:
+        raise InvalidInput(
+            tr("请选择 CSV 文件", "choose a CSV file"), problems=[FieldProblem("file", "missing")]
+        )
+    raw = sent.read(MAX_UPLOAD + 1)
+    if len(raw) > MAX_UPLOAD:
+        raise InvalidInput(
+            tr("文件超过 2 MB，请用命令行导入", "the file is over 2 MB: use the command line"),
+            problems=[FieldProblem("file", "at most 2 MB")],
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            tr("文件不是 UTF-8 编码", "the file is not UTF-8"),
+            problems=[FieldProblem("file", "must be UTF-8 text")],
+        ) from None
+    plan = _plan(text, code)
+    session[UPLOAD] = {"name": sent.filename, "text": text}
+    return render_template("web/institution/preview.html", plan=plan, name=sent.filename, code=code)
+
+
+@blueprint.post("/upload/post")
+def post_upload() -> Reply:
+    """Post the good rows of the checked file (checked again: the file may be stale)."""
+    _, code = require_institution_member(Role.POSTER)
+    pending = session.pop(UPLOAD, None)
+    if not isinstance(pending, dict):
+        raise InvalidInput(
+            tr("没有待提交的文件，请重新上传", "no checked file is waiting: upload it again"),
+            problems=[FieldProblem("file", "upload first")],
+        )
+    plan = _plan(str(pending["text"]), code)
+    report = post_plan(services(), plan, now=utc_now(), actor_key="web")
+    flash(
+        tr(
+            f"{report.rows} 行：登记 {report.posted} 条，此前已登记 {report.skipped} 条，"
+            f"有误 {len({p.line for p in report.problems})} 行未登记。",
+            f"{report.rows} rows: {report.posted} posted, {report.skipped} posted before, "
+            f"{len({p.line for p in report.problems})} bad rows not posted.",
+        )
+    )
+    return redirect(url_for("web_institution.index"))
+
+
+def _own(record_id: str, code: str) -> records.RecordView:
+    with read_connection(services().engine) as connection:
+        view = records.read_record(connection, record_id, history=True)
+    if view.institution != code:
+        raise Forbidden(tr("只能更正或撤销本机构登记的记录", "only the posting institution may"))
+    return view
+
+
+@blueprint.get("/records/<record_id>")
+def record(record_id: str) -> str:
+    """A record this institution posted, with correction and revocation forms."""
+    _, code = require_institution_member(Role.POSTER)
+    view = _own(record_id, code)
+    content = json.dumps(dict(view.current.content), ensure_ascii=False, indent=2)
+    return render_template(
+        "web/institution/record.html", view=view, line=line_of(view), content=content
+    )
+
+
+@blueprint.post("/records/<record_id>/correct")
+def correct(record_id: str) -> Reply:
+    """Correct a record: the new content and the reason become a new ledger entry."""
+    _, code = require_institution_member(Role.POSTER)
+    _own(record_id, code)
+    reason = field("reason", max_length=500)
+    try:
+        item = json.loads(field("outcome", max_length=20_000))
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            tr(f"内容不是有效的 JSON：{exc}", f"the outcome is not valid JSON: {exc}"),
+            problems=[FieldProblem("outcome", "JSON object")],
+        ) from None
+    if not isinstance(item, dict):
+        raise InvalidInput("outcome", problems=[FieldProblem("outcome", "a JSON object")])
+    outcome = load_outcome(item, today=utc_now().date())
+    view = records.correct_record(
+        services().ledger, record_id, outcome, institution=code, reason=reason, now=utc_now()
+    )
+    flash(
+        tr(
+            f"已更正，账本序号 {view.current.ledger_index}。",
+            f"Corrected at index {view.current.ledger_index}.",
+        )
+    )
+    return redirect(url_for("web_institution.record", record_id=record_id))
+
+
+@blueprint.post("/records/<record_id>/revoke")
+def revoke(record_id: str) -> Reply:
+    """Revoke a record; it stays in the log and the history, marked revoked."""
+    _, code = require_institution_member(Role.POSTER)
+    _own(record_id, code)
+    view = records.revoke_record(
+        services().ledger,
+        record_id,
+        institution=code,
+        reason=field("reason", max_length=500),
+        now=utc_now(),
+    )
+    flash(
+        tr(
+            f"已撤销，账本序号 {view.current.ledger_index}。",
+            f"Revoked at index {view.current.ledger_index}.",
+        )
+    )
+    return redirect(url_for("web_institution.record", record_id=record_id))

@@ -1,0 +1,181 @@
+"""The learner portal: the account as a timeline, consents, and transcripts."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, time, timedelta
+
+from flask import Response, flash, redirect, render_template, request, url_for
+
+from creditbank.api.access import require_learner, require_reader_of
+from creditbank.clock import utc_now
+from creditbank.errors import FieldProblem, InvalidInput, NotFound
+from creditbank.learners import service as learners
+from creditbank.learners.service import ConsentScope
+from creditbank.records import service as records
+from creditbank.services import services
+from creditbank.storage.database import read_connection
+from creditbank.transcripts import service as transcript_service
+from creditbank.transcripts.view import view_from_credential
+from creditbank.web import transcripts
+from creditbank.web.common import Reply, field, integer, web_blueprint
+from creditbank.web.i18n import tr
+from creditbank.web.outcomes import institution_names, line_of, totals
+
+blueprint = web_blueprint("web_portal", "/portal")
+
+
+@blueprint.get("")
+def index() -> str:
+    """The account: who, the timeline of outcomes, totals by kind and level, consents."""
+    learner = require_learner()
+    s = services()
+    with read_connection(s.engine) as connection:
+        account = learners.read_account(connection, s.sealer, learner.learner_id)
+        views = records.learner_records(connection, learner.learner_id)
+        consents = learners.list_consents(connection, learner.learner_id)
+    lines = sorted((line_of(v) for v in views), key=lambda line: line.on, reverse=True)
+    return render_template(
+        "web/portal/index.html",
+        account=account,
+        lines=lines,
+        totals=totals(lines),
+        consents=consents,
+        now=utc_now(),
+        default_until=(utc_now() + timedelta(days=365)).date(),
+        names=institution_names(),
+        transcripts=_transcripts(learner.learner_id),
+        pdf_available=transcripts.pdf() is not None,
+    )
+
+
+@blueprint.get("/records/<record_id>")
+def record(record_id: str) -> str:
+    """One record with its history (only the learner's own: 403 otherwise)."""
+    require_learner()
+    with read_connection(services().engine) as connection:
+        view = records.read_record(connection, record_id, history=True)
+    require_reader_of(view.learner)
+    return render_template(
+        "web/portal/record.html", view=view, line=line_of(view), names=institution_names()
+    )
+
+
+@blueprint.post("/consents")
+def grant() -> Reply:
+    """Grant an institution consent to read (or also evaluate) the account until a date."""
+    learner = require_learner()
+    institution = field("institution", max_length=32)
+    scope_text = field("scope", max_length=16)
+    if scope_text not in {s.value for s in ConsentScope}:
+        raise InvalidInput(
+            tr("授权范围无效", "unknown consent scope"),
+            problems=[FieldProblem("scope", "read or evaluate")],
+        )
+    until_text = field("valid_until", max_length=10)
+    try:
+        until = datetime.combine(datetime.fromisoformat(until_text).date(), time.max, UTC)
+    except ValueError:
+        raise InvalidInput(
+            tr("截止日期格式应为 YYYY-MM-DD", "valid_until must be a date YYYY-MM-DD"),
+            problems=[FieldProblem("valid_until", "YYYY-MM-DD")],
+        ) from None
+    now = utc_now()
+    learners.grant_consent(
+        services().ledger,
+        learner.learner_id,
+        institution,
+        ConsentScope(scope_text),
+        min(until, now + learners.MAX_CONSENT - timedelta(days=1)),
+        now=now,
+    )
+    flash(tr(f"已授权 {institution}。", f"Consent granted to {institution}."))
+    return redirect(url_for("web_portal.index") + "#consents")
+
+
+@blueprint.post("/consents/<consent_id>/withdraw")
+def withdraw(consent_id: str) -> Reply:
+    """Withdraw a consent; the institution loses access at once."""
+    learner = require_learner()
+    view = learners.withdraw_consent(
+        services().ledger, learner.learner_id, consent_id, now=utc_now()
+    )
+    flash(tr(f"已撤回对 {view.institution} 的授权。", f"Consent for {view.institution} withdrawn."))
+    return redirect(url_for("web_portal.index") + "#consents")
+
+
+def _transcripts(learner_id: str) -> list[transcript_service.TranscriptSummary]:
+    with read_connection(services().engine) as connection:
+        return transcript_service.list_transcripts(connection, learner_id)
+
+
+@blueprint.post("/transcripts")
+def request_transcript() -> Reply:
+    """Issue a signed transcript of the chosen records, in a language, for 30-180 days."""
+    learner = require_learner()
+    chosen = request.form.getlist("records")
+    language = field("language", max_length=2)
+    issued = transcript_service.issue_transcript(
+        services(),
+        learner.learner_id,
+        record_ids=chosen or None,
+        language=language,
+        validity_days=integer("validity_days", 30, 180),
+        now=utc_now(),
+    )
+    flash(
+        tr(
+            f"成绩单已签发，在线验证码 {issued.code}。",
+            f"Transcript issued; online verification code {issued.code}.",
+        )
+    )
+    return redirect(url_for("web_portal.index") + "#transcripts")
+
+
+@blueprint.get("/transcripts/<transcript_id>.json")
+def transcript_json(transcript_id: str) -> Response:
+    """Download one of the learner's transcripts as its signed JSON-LD file."""
+    learner = require_learner()
+    _, credential = transcript_service.read_transcript(
+        services(), transcript_id, learner.learner_id
+    )
+    body = json.dumps(credential, ensure_ascii=False, indent=2)
+    response = Response(body, mimetype="application/vc+ld+json")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="transcript-{transcript_id}.json"'
+    )
+    return response
+
+
+@blueprint.get("/transcripts/<transcript_id>.pdf")
+def transcript_pdf(transcript_id: str) -> Response:
+    """Download the printable, bilingual PDF (when this build has the renderer)."""
+    learner = require_learner()
+    renderer = transcripts.pdf()
+    if renderer is None:
+        raise NotFound(
+            tr("本系统尚未提供 PDF 版成绩单", "PDF transcripts are not available here yet")
+        )
+    _, credential = transcript_service.read_transcript(
+        services(), transcript_id, learner.learner_id
+    )
+    response = Response(renderer(view_from_credential(credential)), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="transcript-{transcript_id}.pdf"'
+    )
+    return response
+
+
+@blueprint.post("/transcripts/<transcript_id>/revoke")
+def revoke_transcript(transcript_id: str) -> Reply:
+    """Revoke a transcript the learner shared: verifiers see it revoked from now on."""
+    learner = require_learner()
+    transcript_service.revoke_transcript(
+        services(),
+        transcript_id,
+        learner.learner_id,
+        reason=field("reason", required=False, max_length=200) or "revoked by the learner",
+        now=utc_now(),
+    )
+    flash(tr("成绩单已撤销。", "Transcript revoked."))
+    return redirect(url_for("web_portal.index") + "#transcripts")
