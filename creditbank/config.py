@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from creditbank.errors import InvalidInput
+from creditbank.operations.settings import OperationsSettings, operations_from_env
 
 DEFAULT_ORIGIN = "creditbank.local/log"
 # The policies shipped with the source tree (``policies/`` next to the package).
@@ -28,6 +29,7 @@ class Settings:
     entries_page_size: int = 1000
     max_batch_entries: int = 10_000
     policies_path: Path = DEFAULT_POLICIES
+    operations: OperationsSettings = field(default_factory=OperationsSettings)
 
     @property
     def keys_path(self) -> Path:
@@ -75,4 +77,5 @@ def settings_from_env(
         key_passphrase=passphrase.encode("utf-8") if passphrase else None,
         checkpoint_interval_seconds=_float(env, "CREDITBANK_CHECKPOINT_INTERVAL", 5.0),
         policies_path=Path(env.get("CREDITBANK_POLICIES") or DEFAULT_POLICIES),
+        operations=operations_from_env(env),
     )

@@ -20,6 +20,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, send_from_di
 from marshmallow import Schema
 
 from creditbank.api.schemas import cohorts, evaluations, members, outcomes, records
+from creditbank.api.schemas import operations as operation_schemas
 from creditbank.api.schemas.problems import ProblemOut
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -119,7 +120,7 @@ def _operation(spec: APISpec, contract: Contract, path_params: list[str]) -> dic
             "description": contract.summary,
             "content": {"application/json": {"schema": _ref(spec, contract.response)}},
         }
-    codes = set(contract.errors) | {413, 500}
+    codes = set(contract.errors) | {413, 429, 500}
     if contract.auth == "bearer":
         codes |= {401, 403}
     if contract.auth == "optional":
@@ -157,7 +158,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("ProblemOut", schema=ProblemOut)
     _record_item_components(spec)
-    for schema in members.PUBLISHED + records.PUBLISHED + evaluations.PUBLISHED + cohorts.PUBLISHED:
+    published = members.PUBLISHED + records.PUBLISHED + evaluations.PUBLISHED + cohorts.PUBLISHED
+    for schema in published + operation_schemas.PUBLISHED:
         spec.components.schema(schema.__name__, schema=schema)
     paths: dict[str, dict[str, Any]] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):

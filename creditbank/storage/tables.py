@@ -9,6 +9,7 @@ import creditbank.evaluations.tables as _evaluation_tables
 import creditbank.institutions.tables as _institution_tables
 import creditbank.learners.tables as _learner_tables
 import creditbank.ledger.tables as _ledger_tables
+import creditbank.operations.tables as _operation_tables
 import creditbank.records.tables as _record_tables
 
 metadata = SQLModel.metadata
@@ -19,4 +20,5 @@ MODULES = (
     _record_tables,
     _evaluation_tables,
     _cohort_tables,
+    _operation_tables,
 )
