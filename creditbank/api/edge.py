@@ -92,9 +92,10 @@ def init_app(app: Flask) -> None:
         offered = request.headers.get(REQUEST_ID)
         g.request_id = offered if offered and _GOOD_ID.match(offered) else uuid.uuid4().hex
         if buckets is not None and request.path not in UNLIMITED:
-            wait = buckets.take(_client_key())
+            key = _client_key()
+            wait = buckets.take(key)
             if wait > 0:
-                metrics.RATE_LIMITED.inc()
+                metrics.RATE_LIMITED.labels(key.partition(":")[0]).inc()
                 raise RateLimited(
                     f"more than {buckets.rate:g} requests a second (bursts of {buckets.burst})"
                     " from this API key; slow down",

@@ -81,11 +81,11 @@ os.environ.setdefault("CREDITBANK_RATE_LIMIT", "50")
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="creditbank-metrics-")
 METRICS_DIR = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+METRICS_DIR.mkdir(parents=True, mode=0o700, exist_ok=True)
 
 
 def on_starting(server: Any) -> None:
     """Empty the metrics folder: counters of an earlier run must not be added to this one's."""
-    METRICS_DIR.mkdir(parents=True, mode=0o700, exist_ok=True)
     for stale in METRICS_DIR.glob("*.db"):  # only prometheus-client's own files
         stale.unlink()
 

@@ -43,8 +43,12 @@ LATENCY = Histogram(
     ["method", "endpoint"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+# Labelled, so that no value file is created at import (before gunicorn's master empties the
+# metrics folder when the application is preloaded).
 RATE_LIMITED = Counter(
-    "creditbank_http_rate_limited_total", "Requests refused with 429 by the rate limit"
+    "creditbank_http_rate_limited_total",
+    "Requests refused with 429 by the rate limit, by what was limited",
+    ["by"],
 )
 
 
