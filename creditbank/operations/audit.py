@@ -267,18 +267,28 @@ def _sample(connection: Connection, audited: int, walk: Walk, count: int) -> int
     openings = read_openings(connection, drawn)
     reader = StoredNodes(connection)
     root = walk.tree.root()
+    # First what each entry says about itself and its successor, then the proofs: an altered
+    # entry also breaks the proofs of its neighbours, and the finding should name it.
     for idx in drawn:
-        _check_old_entry(idx, rows, openings.get(idx), reader, walk.size, root)
+        _check_old_entry(idx, rows, openings.get(idx))
+    for idx in drawn:
+        leaf = hash_leaf(rows[idx][0])
+        try:
+            verify_inclusion(idx, walk.size, leaf, inclusion_proof(reader, idx, walk.size), root)
+        except CreditbankError as exc:
+            raise AuditFailed(
+                AuditFinding(
+                    "inclusion",
+                    f"entry {idx} or a stored subtree next to it differs from the audited tree "
+                    f"of size {walk.size}: {exc.detail}",
+                    idx,
+                )
+            ) from None
     return len(drawn)
 
 
-def _check_old_entry(  # noqa: PLR0917 - one entry's facts, all positional by nature
-    idx: int,
-    rows: dict[int, tuple[bytes, bytes]],
-    opening: tuple[bytes, bytes] | None,
-    reader: StoredNodes,
-    size: int,
-    root: bytes,
+def _check_old_entry(
+    idx: int, rows: dict[int, tuple[bytes, bytes]], opening: tuple[bytes, bytes] | None
 ) -> None:
     def fail(check: str, detail: str) -> AuditFailed:
         return AuditFailed(AuditFinding(check, detail, idx))
@@ -305,9 +315,3 @@ def _check_old_entry(  # noqa: PLR0917 - one entry's facts, all positional by na
             link = b""
         if link != leaf:
             raise fail("hash chain", f"entry {idx + 1} does not link to entry {idx}'s hash")
-    try:
-        verify_inclusion(idx, size, leaf, inclusion_proof(reader, idx, size), root)
-    except CreditbankError as exc:
-        raise fail(
-            "inclusion", f"entry {idx} is not in the audited tree of size {size}: {exc.detail}"
-        ) from None
