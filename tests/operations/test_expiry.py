@@ -7,8 +7,9 @@ from datetime import date, timedelta
 from flask.testing import FlaskClient
 
 from creditbank.clock import utc_now
-from creditbank.ledger.envelope import EntryKind, decode_envelope
 from creditbank.learners.service import ConsentScope, grant_consent
+from creditbank.ledger.envelope import EntryKind, decode_envelope
+from creditbank.ledger.store import read_entries
 from creditbank.operations.expiry import (
     consent_expiry_index,
     expire_consents,
@@ -16,7 +17,6 @@ from creditbank.operations.expiry import (
 )
 from creditbank.services import Services
 from creditbank.storage.database import read_connection
-from creditbank.ledger.store import read_entries
 from tests.api.world import World, build_world
 
 
