@@ -18,6 +18,7 @@ from creditbank.api import (
     problems,
     records,
     sessions,
+    witnesses,
 )
 
 
@@ -37,4 +38,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(cohorts.blueprint)
     app.register_blueprint(operations.blueprint)
     app.register_blueprint(metrics.blueprint)
+    app.register_blueprint(witnesses.blueprint)
     app.register_blueprint(openapi.blueprint)

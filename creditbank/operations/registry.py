@@ -7,6 +7,7 @@ have their slots below), :func:`process_jobs` for jobs every scheduler process r
 
 from __future__ import annotations
 
+from creditbank.backup.schedule import backup_job
 from creditbank.cohorts.service import run_pending
 from creditbank.config import Settings
 from creditbank.operations import audit, checkpoints, expiry, runs
@@ -31,8 +32,15 @@ def status_list_jobs(settings: Settings) -> list[JobSpec]:
 
 
 def backup_jobs(settings: Settings) -> list[JobSpec]:
-    """Slot: scheduled backups (filled by the backup work)."""
-    return []
+    """Scheduled backups (creditbank.backup): a daily export into the backups folder."""
+    return [
+        JobSpec(
+            "backup",
+            f"export the log to {settings.backups_path}, keeping {settings.backups_kept}",
+            backup_job,
+            Daily(settings.operations.nightly_hour_utc),
+        )
+    ]
 
 
 def leader_jobs(settings: Settings) -> list[JobSpec]:
