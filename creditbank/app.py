@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from creditbank import scheduler
 from creditbank.api import init_app as init_api
 from creditbank.config import settings_from_env
+from creditbank.operations.process import scheduler_enabled, start_background
 from creditbank.services import EXTENSION, LazyServices
 from creditbank.web import init_app as init_web
 
@@ -23,7 +22,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config:
         settings = settings.with_overrides(test_config)
     app.instance_path = str(settings.instance_path)
-    app.config["MAX_CONTENT_LENGTH"] = 32 * 1024 * 1024
+    app.config["MAX_CONTENT_LENGTH"] = settings.operations.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     lazy = LazyServices(settings)
@@ -34,7 +33,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     @app.before_request
     def _start_background_jobs() -> None:
         # On the first request a serving process handles, not in commands or tests.
-        if not app.testing and os.environ.get("CREDITBANK_SCHEDULER", "on") != "off":
-            scheduler.start(lazy)
+        if not app.testing and scheduler_enabled():
+            start_background(lazy)
 
     return app

@@ -21,6 +21,7 @@ from creditbank.errors import CreditbankError
 from creditbank.imports.records_csv import plan_import, post_plan, write_problem_report
 from creditbank.institutions.service import InstitutionInfo, issue_client, register_institution
 from creditbank.ledger.audit import audit_ledger
+from creditbank.operations import commands as operations_commands
 from creditbank.services import initialise, lazy_services, services
 from creditbank.storage.database import read_connection, write_transaction
 from creditbank.witness.cli import witness_group
@@ -94,9 +95,13 @@ def keys_group() -> None:
 
 
 @keys_group.command("list")
+@click.option("--long", "long_", is_flag=True, help="Also show each key's id, dates and state.")
 @with_appcontext
-def keys_list() -> None:
+def keys_list(long_: bool) -> None:
     """Print the verifier keys, newest first."""
+    if long_:
+        operations_commands.keys_details()
+        return
     click.echo(services().ledger.keyring.verifier_keys_text(), nl=False)
 
 
@@ -351,5 +356,6 @@ def verify_command(
     sys.exit(0 if report.valid else 1)
 
 
+operations_commands.register(main, keys_group, institutions_group, clients_group)
 main.add_command(witness_group)
 main.add_command(backup_group)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from creditbank.errors import InvalidInput, NoteError
 from creditbank.ledger.cosignature import parse_cosigner_key
+from creditbank.operations.settings import OperationsSettings, operations_from_env
 
 DEFAULT_ORIGIN = "creditbank.local/log"
 DEFAULT_PUBLIC_URL = "https://creditbank.cq.edu.cn"
@@ -34,6 +35,7 @@ class Settings:
     public_url: str = DEFAULT_PUBLIC_URL
     # The transcript issuer: empty for the did:web of ``public_url``, or "did:key".
     issuer_did: str = ""
+    operations: OperationsSettings = field(default_factory=OperationsSettings)
     # The witnesses whose cosignatures the bank accepts: cosigner vkeys (C2SP type 0x04).
     witness_keys: tuple[str, ...] = ()
     backup_path: Path | None = None  # where scheduled backups go (default: instance/backups)
@@ -107,6 +109,7 @@ def settings_from_env(
         policies_path=Path(env.get("CREDITBANK_POLICIES") or DEFAULT_POLICIES),
         public_url=env.get("CREDITBANK_PUBLIC_URL") or DEFAULT_PUBLIC_URL,
         issuer_did=env.get("CREDITBANK_ISSUER_DID") or "",
+        operations=operations_from_env(env),
         witness_keys=_witness_keys(env),
         backup_path=Path(env["CREDITBANK_BACKUP_DIR"])
         if env.get("CREDITBANK_BACKUP_DIR")

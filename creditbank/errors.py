@@ -108,6 +108,18 @@ class PayloadTooLarge(InvalidInput):
     title = "Payload too large"
 
 
+class RateLimited(CreditbankError):
+    """The caller sent more requests than its rate limit allows; retry after a while."""
+
+    status = 429
+    slug = "rate-limited"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, extra={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
 class Conflict(CreditbankError):
     """The request conflicts with the current state."""
 

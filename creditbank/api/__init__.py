@@ -6,12 +6,15 @@ from flask import Flask
 
 from creditbank.api import (
     cohorts,
+    edge,
     evaluations,
     health,
     institutions,
     learners,
     log,
+    metrics,
     openapi,
+    operations,
     problems,
     records,
     sessions,
@@ -23,6 +26,7 @@ from creditbank.api import (
 def init_app(app: Flask) -> None:
     """Register the error handlers and every blueprint."""
     problems.init_app(app)
+    edge.init_app(app)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(log.blueprint)
     app.register_blueprint(institutions.blueprint)
@@ -36,5 +40,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(transcripts.blueprint)
     app.register_blueprint(transcripts.verify_blueprint)
     app.register_blueprint(transcripts.public_blueprint)
+    app.register_blueprint(operations.blueprint)
+    app.register_blueprint(metrics.blueprint)
     app.register_blueprint(witnesses.blueprint)
     app.register_blueprint(openapi.blueprint)

@@ -37,6 +37,7 @@ from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.identity.documents import IdentityDocument, parse_document
 from creditbank.identity.passwords import check_password_strength
 from creditbank.learners import service
+from creditbank.operations.expiry import expired_certificates
 from creditbank.records.service import learner_records
 from creditbank.services import services
 from creditbank.storage.database import read_connection, write_transaction
@@ -199,7 +200,8 @@ def records(learner_id: str) -> Response:
     require_reader_of(learner_id)
     with read_connection(services().engine) as connection:
         found = learner_records(connection, learner_id)
-    return jsonify({"records": [record_json(view) for view in found]})
+        expired = expired_certificates(connection, [v.id for v in found if v.kind == "certificate"])
+    return jsonify({"records": [record_json(view, expired) for view in found]})
 
 
 def _consent(view: service.ConsentView) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from creditbank.api.schemas import (
     transcripts,
     witnesses,
 )
+from creditbank.api.schemas import operations as operation_schemas
 from creditbank.api.schemas.problems import ProblemOut
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -127,7 +128,7 @@ def _operation(spec: APISpec, contract: Contract, path_params: list[str]) -> dic
             "description": contract.summary,
             "content": {"application/json": {"schema": _ref(spec, contract.response)}},
         }
-    codes = set(contract.errors) | {413, 500}
+    codes = set(contract.errors) | {413, 429, 500}
     if contract.auth == "bearer":
         codes |= {401, 403}
     if contract.auth == "optional":
@@ -171,7 +172,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
     spec.components.schema("ProblemOut", schema=ProblemOut)
     _record_item_components(spec)
     published = members.PUBLISHED + records.PUBLISHED + evaluations.PUBLISHED + cohorts.PUBLISHED
-    for schema in published + transcripts.PUBLISHED + witnesses.PUBLISHED:
+    extra = transcripts.PUBLISHED + witnesses.PUBLISHED + operation_schemas.PUBLISHED
+    for schema in published + extra:
         spec.components.schema(schema.__name__, schema=schema)
     paths: dict[str, dict[str, Any]] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):

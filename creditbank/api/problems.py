@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, json, request
+from flask import Flask, Response, g, has_request_context, json, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from creditbank.errors import CreditbankError, InvalidInput
+from creditbank.errors import CreditbankError, InvalidInput, RateLimited
 
 # Stable, non-dereferenceable problem types (RFC 9457 §3.1.1 allows any URI).
 PROBLEM_TYPE_BASE = "urn:creditbank:problem:"
@@ -26,6 +26,9 @@ def problem_response(status: int, slug: str, title: str, detail: str, **extra: A
         "instance": request.path,
     }
     body.update(extra)
+    if has_request_context() and g.get("request_id") is not None:
+        # The same id as the X-Request-Id header and the logs, for support requests.
+        body["request_id"] = g.request_id
     return Response(
         json.dumps(body, ensure_ascii=False),
         status=status,
@@ -37,7 +40,10 @@ def _from_error(error: CreditbankError) -> Response:
     extra = dict(error.extra)
     if isinstance(error, InvalidInput) and error.problems:
         extra["errors"] = [problem.as_dict() for problem in error.problems]
-    return problem_response(error.status, error.slug, error.title, error.detail, **extra)
+    response = problem_response(error.status, error.slug, error.title, error.detail, **extra)
+    if isinstance(error, RateLimited):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def _from_http(error: HTTPException) -> Response:

@@ -23,6 +23,7 @@ from creditbank.auth.principals import ClientPrincipal, Role
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, InvalidInput, PayloadTooLarge
 from creditbank.institutions.service import BatchSignature, check_batch_signature
+from creditbank.operations.expiry import expired_certificates
 from creditbank.records import service
 from creditbank.services import services
 from creditbank.storage.database import read_connection
@@ -34,8 +35,12 @@ _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 _SIGNATURE = re.compile(r"^keyid=([0-9a-f]{16});\s*sig=([A-Za-z0-9+/]+={0,2})$")
 
 
-def record_json(view: service.RecordView) -> dict[str, Any]:
-    """The JSON form of a record (with its history when it was read with one)."""
+def record_json(view: service.RecordView, expired: set[str] | None = None) -> dict[str, Any]:
+    """The JSON form of a record (with its history when it was read with one).
+
+    ``expired`` holds the ids of certificates the expiry sweep flagged; a certificate's JSON
+    then says ``"expired": true`` or ``false``.
+    """
 
     def version(v: service.RecordVersionView) -> dict[str, Any]:
         return {
@@ -59,6 +64,8 @@ def record_json(view: service.RecordView) -> dict[str, Any]:
         "outcome": dict(view.current.content),
         "ledger_index": view.current.ledger_index,
     }
+    if expired is not None and view.kind == "certificate":
+        body["expired"] = view.id in expired
     if view.history:
         body["history"] = [version(v) for v in view.history]
     return body
@@ -209,8 +216,9 @@ def show(record_id: str) -> Response:
     history = choice_param("history", ("true", "false"), "false")
     with read_connection(services().engine) as connection:
         view = service.read_record(connection, record_id, history=history == "true")
+        expired = expired_certificates(connection, [view.id])
     _readable(view)
-    return jsonify(record_json(view))
+    return jsonify(record_json(view, expired))
 
 
 @blueprint.post("/<record_id>/corrections")

@@ -46,6 +46,9 @@ class AuditReport:
     entries_checked: int
     nodes_checked: int
     checkpoints_checked: int
+    # Where the walk ended, so an incremental audit can continue from here.
+    frontier: tuple[bytes, ...] = ()
+    last_leaf_hash: bytes = GENESIS_PREV
 
 
 def _fail(check: str, detail: str, index: int | None = None) -> AuditFailed:
@@ -65,15 +68,24 @@ def _check_signatures(
             raise _fail("checkpoint record", f"{where}: signed text differs from stored columns")
 
 
-class _Walk:
-    """The state of one pass over the entries in index order: the tree and chain so far."""
+class Walk:
+    """The state of one pass over the entries in index order: the tree and chain so far.
 
-    def __init__(self, checkpoints: Sequence[StoredCheckpoint]) -> None:
-        self.tree = CompactRange.empty()
-        self.prev = GENESIS_PREV
-        self.size = 0
+    A pass starts at the empty tree, or (``tree`` and ``prev`` given) where an earlier pass
+    that the caller trusts ended: that is how the scheduled audit checks only new entries.
+    """
+
+    def __init__(
+        self,
+        checkpoints: Sequence[StoredCheckpoint],
+        tree: CompactRange | None = None,
+        prev: bytes = GENESIS_PREV,
+    ) -> None:
+        self.tree = tree or CompactRange.empty()
+        self.prev = prev
+        self.size = self.tree.size
         self.nodes_checked = 0
-        self.last_good = 0  # the largest size a checkpoint was found to agree with
+        self.last_good = self.size  # the largest size a checkpoint was found to agree with
         self.by_size: dict[int, list[StoredCheckpoint]] = defaultdict(list)
         for stored in checkpoints:
             self.by_size[stored.size].append(stored)
@@ -142,9 +154,49 @@ def audit_ledger(
     checkpoints = list(all_checkpoints(connection))
     # 1. Every checkpoint is signed by a known log key and says what its row says.
     _check_signatures(checkpoints, verifiers, origin)
-    walk = _Walk(checkpoints)
+    walk = Walk(checkpoints)
     walk.check_checkpoints()
-    while page := read_entries(connection, walk.size, walk.size + PAGE):
+    walk_entries(connection, walk, None, progress=progress, total=head.size)
+    _check_nothing_beyond(connection, walk, checkpoints, head)
+    _check_successive(connection, checkpoints)
+    return AuditReport(
+        walk.size,
+        walk.tree.root(),
+        walk.size,
+        walk.nodes_checked,
+        len(checkpoints),
+        walk.tree.hashes,
+        walk.prev,
+    )
+
+
+def check_signatures(
+    checkpoints: Sequence[StoredCheckpoint], verifiers: Sequence[NoteVerifier], origin: str
+) -> None:
+    """Every checkpoint is signed by a known log key and says what its row says."""
+    _check_signatures(checkpoints, verifiers, origin)
+
+
+def walk_entries(
+    connection: Connection,
+    walk: Walk,
+    end: int | None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    total: int = 0,
+) -> None:
+    """Check the entries from ``walk.size`` up to ``end`` (all stored ones when None)."""
+    while True:
+        stop = walk.size + PAGE if end is None else min(walk.size + PAGE, end)
+        if stop <= walk.size:
+            return
+        page = read_entries(connection, walk.size, stop)
+        if not page:
+            if end is not None and walk.size < end:
+                raise _fail(
+                    "missing entry", f"entry {walk.size} is absent (head says {end})", walk.size
+                )
+            return
         openings = read_openings(connection, [idx for idx, _ in page])
         stored_leaves = _stored_leaf_hashes(connection, page[0][0], page[-1][0])
         emitted: dict[int, bytes] = {}  # the complete nodes this page adds that are stored
@@ -155,14 +207,11 @@ def audit_ledger(
         _check_stored_nodes(connection, emitted)
         walk.nodes_checked += len(emitted)
         if progress is not None:
-            progress(walk.size, head.size)
-    _check_nothing_beyond(connection, walk, checkpoints, head)
-    _check_successive(connection, checkpoints)
-    return AuditReport(walk.size, walk.tree.root(), walk.size, walk.nodes_checked, len(checkpoints))
+            progress(walk.size, total)
 
 
 def _check_nothing_beyond(
-    connection: Connection, walk: _Walk, checkpoints: Sequence[StoredCheckpoint], head: Head
+    connection: Connection, walk: Walk, checkpoints: Sequence[StoredCheckpoint], head: Head
 ) -> None:
     # 8. No checkpoint, node or head claims more than the entries give.
     beyond = [stored for stored in checkpoints if stored.size > walk.size]

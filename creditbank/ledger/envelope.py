@@ -50,6 +50,7 @@ class EntryKind(StrEnum):
     RECORD_REVOKED = "record.revoked"
     CONSENT_GRANTED = "consent.granted"
     CONSENT_WITHDRAWN = "consent.withdrawn"
+    CONSENT_EXPIRED = "consent.expired"
     POLICY_PUBLISHED = "policy.published"
     EVALUATION_COMMITTED = "evaluation.committed"
     OVERRIDE_RECORDED = "override.recorded"

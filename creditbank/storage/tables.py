@@ -10,6 +10,7 @@ import creditbank.evaluations.tables as _evaluation_tables
 import creditbank.institutions.tables as _institution_tables
 import creditbank.learners.tables as _learner_tables
 import creditbank.ledger.tables as _ledger_tables
+import creditbank.operations.tables as _operation_tables
 import creditbank.records.tables as _record_tables
 import creditbank.transcripts.tables as _transcript_tables
 import creditbank.web.tables as _web_tables
@@ -24,5 +25,6 @@ MODULES = (
     _cohort_tables,
     _transcript_tables,
     _web_tables,
+    _operation_tables,
     _cosignature_tables,
 )

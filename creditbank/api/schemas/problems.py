@@ -22,3 +22,5 @@ class ProblemOut(Schema):
     detail = fields.String(required=True)
     instance = fields.String()
     errors = fields.List(fields.Nested(FieldProblemOut))
+    request_id = fields.String()  # the X-Request-Id of the request, also in the logs
+    retry_after = fields.Integer()  # 429: seconds to wait, as in the Retry-After header

@@ -49,6 +49,7 @@ class RecordOut(Schema):
     updated_at = fields.String()
     outcome = fields.Dict()
     ledger_index = fields.Integer()
+    expired = fields.Boolean()  # certificates: flagged past their expiry date
     history = fields.List(fields.Nested(RecordVersionOut))
 
 

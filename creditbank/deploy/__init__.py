@@ -1,0 +1,1 @@
+"""Production deployment: the gunicorn configuration and structured (JSON) logging."""

@@ -1,0 +1,317 @@
+"""The scheduled integrity audit: new entries and a sample of old ones, a full pass nightly.
+
+Any mismatch raises an alarm in the logs and turns ``/healthz`` unhealthy.
+
+It builds on :mod:`creditbank.ledger.audit`: an incremental run resumes the same walk from the
+tree the audit itself recomputed last time (kept in ``audit_state``, never the stored nodes),
+checks the entries appended since, the checkpoints signed since, and ``sample`` old entries
+(envelope, stored leaf hash, commitment, chain link to the next entry, and an inclusion proof
+from the stored nodes against the audited root). An old entry altered in place is found by the
+first sample that draws it and always by the nightly full pass.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select, update
+
+from creditbank.clock import utc_now
+from creditbank.errors import AuditFailed, AuditFinding, CreditbankError, LedgerError
+from creditbank.ledger.audit import Walk, audit_ledger, check_signatures, walk_entries
+from creditbank.ledger.compact import CompactRange
+from creditbank.ledger.envelope import GENESIS_PREV, commitment, decode_envelope
+from creditbank.ledger.hashing import EMPTY_ROOT, HASH_SIZE, hash_leaf
+from creditbank.ledger.proofs import consistency_proof, inclusion_proof
+from creditbank.ledger.store import (
+    StoredCheckpoint,
+    StoredNodes,
+    all_checkpoints,
+    entry_t,
+    read_head,
+    read_openings,
+)
+from creditbank.ledger.verify import verify_consistency, verify_inclusion
+from creditbank.operations.tables import AuditState
+from creditbank.services import Services
+from creditbank.storage.database import read_connection, write_transaction
+
+state_t = AuditState.__table__  # type: ignore[attr-defined]
+STATE_ID = 1
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AuditStatus:
+    """What the scheduled audit knows: how far it checked and whether all was well."""
+
+    audited_size: int
+    root_hash: bytes
+    last_leaf_hash: bytes
+    frontier: tuple[bytes, ...]
+    last_checkpoint_id: int
+    status: str  # ok | failed
+    finding_index: int | None
+    finding: str | None
+    checked_at: datetime | None
+    full_pass_at: datetime | None
+
+    @property
+    def failed(self) -> bool:
+        """True once a mismatch was found (until a clean full pass)."""
+        return self.status == "failed"
+
+
+NEVER = AuditStatus(0, EMPTY_ROOT, GENESIS_PREV, (), 0, "ok", None, None, None, None)
+
+
+def read_status(connection: Connection) -> AuditStatus:
+    """The stored audit state (the empty tree before the first run)."""
+    row = connection.execute(select(state_t).where(state_t.c.id == STATE_ID)).first()
+    if row is None:
+        return NEVER
+    frontier = bytes(row.frontier)
+    return AuditStatus(
+        row.audited_size,
+        bytes(row.root_hash),
+        bytes(row.last_leaf_hash),
+        tuple(frontier[i : i + HASH_SIZE] for i in range(0, len(frontier), HASH_SIZE)),
+        row.last_checkpoint_id,
+        row.status,
+        row.finding_index,
+        row.finding,
+        row.checked_at,
+        row.full_pass_at,
+    )
+
+
+def _save(connection: Connection, values: dict[str, object]) -> None:
+    exists = connection.execute(select(state_t.c.id).where(state_t.c.id == STATE_ID)).first()
+    if exists is None:
+        connection.execute(insert(state_t).values(id=STATE_ID, **values))
+    else:
+        connection.execute(update(state_t).where(state_t.c.id == STATE_ID).values(**values))
+
+
+def _save_good(
+    services: Services,
+    walk: Walk,
+    last_checkpoint_id: int,
+    *,
+    full: bool,
+    now: datetime,
+) -> None:
+    values: dict[str, object] = {
+        "audited_size": walk.size,
+        "root_hash": walk.tree.root(),
+        "last_leaf_hash": walk.prev,
+        "frontier": b"".join(walk.tree.hashes),
+        "last_checkpoint_id": last_checkpoint_id,
+        "status": "ok",
+        "finding_index": None,
+        "finding": None,
+        "checked_at": now,
+    }
+    if full:
+        values["full_pass_at"] = now
+    with write_transaction(services.engine) as connection:
+        _save(connection, values)
+
+
+def _alarm(services: Services, finding: AuditFinding, *, now: datetime) -> None:
+    log.critical(
+        "ALARM: ledger integrity audit failed: %s",
+        finding,
+        extra={"alarm": "ledger-audit", "index": finding.index, "check": finding.check},
+    )
+    with write_transaction(services.engine) as connection:
+        current = read_status(connection)
+        values: dict[str, object] = {
+            "status": "failed",
+            "finding_index": finding.index,
+            "finding": str(finding),
+            "checked_at": now,
+        }
+        if current is NEVER:
+            values.update(
+                audited_size=0,
+                root_hash=EMPTY_ROOT,
+                last_leaf_hash=GENESIS_PREV,
+                frontier=b"",
+                last_checkpoint_id=0,
+            )
+        _save(connection, values)
+
+
+def incremental_audit(services: Services, *, sample: int | None = None) -> str:
+    """Check what was appended since the last run and a sample of the rest."""
+    now = utc_now()
+    size = sample if sample is not None else services.settings.operations.audit_sample
+    with read_connection(services.engine) as connection:
+        status = read_status(connection)
+    if status.failed:
+        # Keep the alarm up (and in every run's log) until a clean full pass clears it.
+        finding = AuditFinding("alarm", f"unresolved since {status.checked_at}: {status.finding}")
+        log.critical(
+            "ALARM: ledger integrity audit failed: %s",
+            status.finding,
+            extra={"alarm": "ledger-audit", "index": status.finding_index},
+        )
+        raise AuditFailed(finding)
+    ledger = services.ledger
+    try:
+        with read_connection(services.engine) as connection:
+            head = read_head(connection)
+            checkpoints = list(all_checkpoints(connection))
+            fresh = [c for c in checkpoints if c.id > status.last_checkpoint_id]
+            check_signatures(fresh, ledger.keyring.verifiers(), ledger.origin)
+            tree = CompactRange(status.audited_size, status.frontier)
+            walk = Walk(
+                [c for c in fresh if c.size > status.audited_size], tree, status.last_leaf_hash
+            )
+            if head.size < status.audited_size:
+                raise AuditFailed(
+                    AuditFinding(
+                        "missing entry",
+                        f"the head says {head.size} entries, {status.audited_size} were audited",
+                        head.size,
+                    )
+                )
+            walk_entries(connection, walk, head.size)
+            _check_head(head.size, head.root_hash, walk)
+            _check_older_checkpoints(connection, fresh, status, walk)
+            drawn = _sample(connection, status.audited_size, walk, size)
+    except AuditFailed as exc:
+        _alarm(services, exc.finding, now=now)
+        raise
+    last_id = max((c.id for c in checkpoints), default=status.last_checkpoint_id)
+    _save_good(services, walk, last_id, full=False, now=now)
+    return (
+        f"{walk.size - status.audited_size} new entries, {len(fresh)} new checkpoints and "
+        f"{drawn} sampled entries ok; audited size {walk.size}"
+    )
+
+
+def full_audit(services: Services) -> str:
+    """The nightly pass: everything, with :func:`creditbank.ledger.audit.audit_ledger`."""
+    now = utc_now()
+    ledger = services.ledger
+    try:
+        with read_connection(services.engine) as connection:
+            report = audit_ledger(connection, ledger.keyring.verifiers(), ledger.origin)
+            last_id = max((c.id for c in all_checkpoints(connection)), default=0)
+    except AuditFailed as exc:
+        _alarm(services, exc.finding, now=now)
+        raise
+    walk = Walk([], CompactRange(report.size, report.frontier), report.last_leaf_hash)
+    _save_good(services, walk, last_id, full=True, now=now)
+    return (
+        f"full pass ok: {report.entries_checked} entries, {report.nodes_checked} nodes, "
+        f"{report.checkpoints_checked} checkpoints"
+    )
+
+
+def _check_head(size: int, root: bytes, walk: Walk) -> None:
+    if walk.size != size or walk.tree.root() != root:
+        raise AuditFailed(
+            AuditFinding(
+                "head",
+                f"head says size {size} root {root.hex()}, entries give size {walk.size} "
+                f"root {walk.tree.root().hex()}",
+                min(size, walk.size),
+            )
+        )
+
+
+def _check_older_checkpoints(
+    connection: Connection, fresh: list[StoredCheckpoint], status: AuditStatus, walk: Walk
+) -> None:
+    """Checkpoints signed since the last run for sizes already audited: consistent with it."""
+    for stored in fresh:
+        if stored.size > status.audited_size or stored.size == 0:
+            continue
+        try:
+            proof = consistency_proof(StoredNodes(connection), stored.size, walk.size)
+            verify_consistency(stored.size, walk.size, stored.root_hash, walk.tree.root(), proof)
+        except CreditbankError as exc:
+            raise AuditFailed(
+                AuditFinding(
+                    "checkpoint consistency", f"checkpoint #{stored.id}: {exc.detail}", None
+                )
+            ) from None
+
+
+def _sample(connection: Connection, audited: int, walk: Walk, count: int) -> int:
+    """Check ``count`` random entries of ``[0, audited)``; return how many were drawn."""
+    if audited == 0 or count <= 0:
+        return 0
+    if count >= audited:
+        drawn = list(range(audited))
+    else:
+        chosen: set[int] = set()
+        while len(chosen) < count:
+            chosen.add(secrets.randbelow(audited))
+        drawn = sorted(chosen)
+    wanted = sorted(set(drawn) | {i + 1 for i in drawn if i + 1 < walk.size})
+    rows = {
+        idx: (bytes(data), bytes(leaf))
+        for idx, data, leaf in connection.execute(
+            select(entry_t.c.idx, entry_t.c.data, entry_t.c.leaf_hash).where(
+                entry_t.c.idx.in_(wanted)
+            )
+        )
+    }
+    openings = read_openings(connection, drawn)
+    reader = StoredNodes(connection)
+    root = walk.tree.root()
+    # First what each entry says about itself and its successor, then the proofs: an altered
+    # entry also breaks the proofs of its neighbours, and the finding should name it.
+    for idx in drawn:
+        _check_old_entry(idx, rows, openings.get(idx))
+    for idx in drawn:
+        leaf = hash_leaf(rows[idx][0])
+        try:
+            verify_inclusion(idx, walk.size, leaf, inclusion_proof(reader, idx, walk.size), root)
+        except CreditbankError as exc:
+            raise AuditFailed(
+                AuditFinding(
+                    "inclusion",
+                    f"entry {idx} or a stored subtree next to it differs from the audited tree "
+                    f"of size {walk.size}: {exc.detail}",
+                    idx,
+                )
+            ) from None
+    return len(drawn)
+
+
+def _check_old_entry(
+    idx: int, rows: dict[int, tuple[bytes, bytes]], opening: tuple[bytes, bytes] | None
+) -> None:
+    def fail(check: str, detail: str) -> AuditFailed:
+        return AuditFailed(AuditFinding(check, detail, idx))
+
+    if idx not in rows:
+        raise fail("missing entry", f"entry {idx} is absent")
+    data, stored_leaf = rows[idx]
+    try:
+        envelope = decode_envelope(data)
+    except LedgerError as exc:
+        raise fail("envelope", exc.detail) from None
+    if envelope.index != idx:
+        raise fail("index", f"entry stored at {idx} says it is {envelope.index}")
+    leaf = hash_leaf(data)
+    if stored_leaf != leaf:
+        raise fail("leaf hash", "stored leaf hash differs from the entry bytes' hash")
+    if opening is not None and commitment(*opening) != envelope.commitment:
+        raise fail("commitment", "stored payload does not open the commitment")
+    following = rows.get(idx + 1)
+    if following is not None:
+        try:
+            link = decode_envelope(following[0]).prev
+        except LedgerError:
+            link = b""
+        if link != leaf:
+            raise fail("hash chain", f"entry {idx + 1} does not link to entry {idx}'s hash")

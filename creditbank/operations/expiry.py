@@ -1,0 +1,152 @@
+"""Expiry sweeps: consents past their end date enter the log; expired certificates get a flag.
+
+A consent stops working at ``valid_until`` whatever this job does (access checks compare the
+date); the job records the expiry as a ``consent.expired`` entry so the log shows the consent's
+whole life. A certificate past its ``expires_on`` is flagged in ``certificate_flag`` for the
+version that states the date, so a correction with a later date clears the flag.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+from sqlalchemy import Connection, and_, delete, insert, or_, select
+
+from creditbank.auth.principals import BANK_ACTOR
+from creditbank.clock import as_utc, utc_now
+from creditbank.learners.tables import Consent
+from creditbank.ledger.envelope import EntryKind
+from creditbank.ledger.sequencer import NewEntry
+from creditbank.operations.tables import CertificateFlag, ConsentExpiry
+from creditbank.records.tables import OutcomeRecord, RecordVersion
+from creditbank.services import Services
+from creditbank.storage.database import read_connection, write_transaction
+
+consent_t = Consent.__table__  # type: ignore[attr-defined]
+expiry_t = ConsentExpiry.__table__  # type: ignore[attr-defined]
+flag_t = CertificateFlag.__table__  # type: ignore[attr-defined]
+record_t = OutcomeRecord.__table__  # type: ignore[attr-defined]
+version_t = RecordVersion.__table__  # type: ignore[attr-defined]
+BATCH = 500
+
+
+def expire_consents(services: Services, *, now: datetime | None = None) -> str | None:
+    """Record a ``consent.expired`` entry for each consent whose end date has passed."""
+    now = now or utc_now()
+    total = 0
+    while True:
+        with services.ledger.transaction() as tx:
+            due = tx.connection.execute(
+                select(consent_t)
+                .outerjoin(expiry_t, expiry_t.c.consent == consent_t.c.id)
+                .where(
+                    consent_t.c.valid_until <= now,
+                    consent_t.c.withdrawn_at.is_(None),
+                    expiry_t.c.consent.is_(None),
+                )
+                .order_by(consent_t.c.valid_until, consent_t.c.id)
+                .limit(BATCH)
+            ).all()
+            if not due:
+                break
+            result = tx.append(
+                [
+                    NewEntry(
+                        EntryKind.CONSENT_EXPIRED,
+                        BANK_ACTOR,
+                        {
+                            "consent": row.id,
+                            "learner": row.learner,
+                            "institution": row.institution,
+                            "valid_until": as_utc(row.valid_until).isoformat(),
+                        },
+                    )
+                    for row in due
+                ],
+                now=now,
+            )
+            tx.connection.execute(
+                insert(expiry_t),
+                [
+                    {"consent": row.id, "ledger_index": entry.index, "expired_at": now}
+                    for row, entry in zip(due, result.entries, strict=True)
+                ],
+            )
+        total += len(due)
+    return f"{total} consents expired" if total else None
+
+
+def flag_certificates(services: Services, *, today: date | None = None) -> str | None:
+    """Flag the active certificates whose current version's ``expires_on`` has passed."""
+    today = today or utc_now().date()
+    flagged = cleared = 0
+    with write_transaction(services.engine) as connection:
+        stale = _stale_flags(connection)
+        if stale:
+            connection.execute(delete(flag_t).where(flag_t.c.record.in_(stale)))
+            cleared = len(stale)
+        rows = connection.execute(
+            select(record_t.c.id, record_t.c.version, version_t.c.content)
+            .join(
+                version_t,
+                and_(
+                    version_t.c.record == record_t.c.id, version_t.c.version == record_t.c.version
+                ),
+            )
+            .outerjoin(flag_t, flag_t.c.record == record_t.c.id)
+            .where(
+                record_t.c.kind == "certificate",
+                record_t.c.status == "active",
+                flag_t.c.record.is_(None),
+            )
+        ).all()
+        new_flags = []
+        for record_id, version, content in rows:
+            expires = json.loads(content).get("expires_on")
+            if expires and date.fromisoformat(expires) < today:
+                new_flags.append(
+                    {
+                        "record": record_id,
+                        "version": version,
+                        "expires_on": date.fromisoformat(expires),
+                        "flagged_at": utc_now(),
+                    }
+                )
+        if new_flags:
+            connection.execute(insert(flag_t), new_flags)
+        flagged = len(new_flags)
+    if not flagged and not cleared:
+        return None
+    return f"{flagged} certificates flagged expired, {cleared} flags cleared"
+
+
+def _stale_flags(connection: Connection) -> list[str]:
+    """Flags of records changed (corrected or revoked) since they were flagged."""
+    rows = connection.execute(
+        select(flag_t.c.record)
+        .join(record_t, record_t.c.id == flag_t.c.record)
+        .where(or_(record_t.c.version != flag_t.c.version, record_t.c.status != "active"))
+    )
+    return [record for (record,) in rows]
+
+
+def expired_certificates(connection: Connection, record_ids: list[str]) -> set[str]:
+    """Which of ``record_ids`` carry an expiry flag for their current version."""
+    if not record_ids:
+        return set()
+    rows = connection.execute(
+        select(flag_t.c.record)
+        .join(record_t, record_t.c.id == flag_t.c.record)
+        .where(flag_t.c.record.in_(record_ids), record_t.c.version == flag_t.c.version)
+    )
+    return {record for (record,) in rows}
+
+
+def consent_expiry_index(services: Services, consent_id: str) -> int | None:
+    """The log index recording a consent's expiry, if it was recorded."""
+    with read_connection(services.engine) as connection:
+        index: int | None = connection.execute(
+            select(expiry_t.c.ledger_index).where(expiry_t.c.consent == consent_id)
+        ).scalar_one_or_none()
+    return index

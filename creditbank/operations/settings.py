@@ -1,0 +1,77 @@
+"""Operations settings: background jobs, leader lease, request limits (from the environment)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from creditbank.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class OperationsSettings:
+    """How often jobs run, how the leader lease behaves, and the limits of the HTTP edge."""
+
+    # Seconds between checks whether the log grew and needs a fresh signed checkpoint.
+    checkpoint_job_seconds: float = 5.0
+    # Seconds between incremental audits, and how many old entries each one samples.
+    audit_seconds: float = 60.0
+    audit_sample: int = 64
+    # The hour (UTC) of the nightly jobs: the full audit pass and expiry sweeps.
+    nightly_hour_utc: int = 19  # 03:00 in Beijing
+    expiry_seconds: float = 3600.0
+    cohort_seconds: float = 2.0
+    # The leader lease: how long it lasts without renewal, and how often it is renewed.
+    lease_seconds: float = 15.0
+    lease_renew_seconds: float = 5.0
+    # Days of job_run history kept.
+    job_run_retention_days: int = 14
+    # Token bucket per API key (or client address) per process; 0 requests/s turns it off.
+    rate_limit_per_second: float = 0.0
+    rate_limit_burst: int = 0
+    max_body_bytes: int = 32 * 1024 * 1024
+
+
+def _number(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidInput(f"environment variable {name} must be a number, got {raw!r}") from None
+    if value < 0:
+        raise InvalidInput(f"environment variable {name} must not be negative, got {raw!r}")
+    return value
+
+
+def operations_from_env(environ: Mapping[str, str]) -> OperationsSettings:
+    """Read the ``CREDITBANK_*`` variables of the operations work."""
+    d = OperationsSettings()
+    rate = _number(environ, "CREDITBANK_RATE_LIMIT", d.rate_limit_per_second)
+    hour = int(_number(environ, "CREDITBANK_NIGHTLY_HOUR", d.nightly_hour_utc))
+    if hour > 23:
+        raise InvalidInput(f"CREDITBANK_NIGHTLY_HOUR must be 0..23, got {hour}")
+    return OperationsSettings(
+        checkpoint_job_seconds=_number(
+            environ, "CREDITBANK_CHECKPOINT_JOB_SECONDS", d.checkpoint_job_seconds
+        ),
+        audit_seconds=_number(environ, "CREDITBANK_AUDIT_SECONDS", d.audit_seconds),
+        audit_sample=int(_number(environ, "CREDITBANK_AUDIT_SAMPLE", d.audit_sample)),
+        nightly_hour_utc=hour,
+        expiry_seconds=_number(environ, "CREDITBANK_EXPIRY_SECONDS", d.expiry_seconds),
+        cohort_seconds=_number(environ, "CREDITBANK_COHORT_SECONDS", d.cohort_seconds),
+        lease_seconds=_number(environ, "CREDITBANK_LEASE_SECONDS", d.lease_seconds),
+        lease_renew_seconds=_number(
+            environ, "CREDITBANK_LEASE_RENEW_SECONDS", d.lease_renew_seconds
+        ),
+        job_run_retention_days=int(
+            _number(environ, "CREDITBANK_JOB_RUN_RETENTION_DAYS", d.job_run_retention_days)
+        ),
+        rate_limit_per_second=rate,
+        # The burst defaults to twice a second's worth of requests.
+        rate_limit_burst=int(_number(environ, "CREDITBANK_RATE_BURST", max(2 * rate, 1)))
+        if rate
+        else 0,
+        max_body_bytes=int(_number(environ, "CREDITBANK_MAX_BODY_BYTES", d.max_body_bytes)),
+    )
