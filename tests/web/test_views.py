@@ -299,7 +299,7 @@ def test_every_form_control_has_a_label(app: Flask, demo: Services) -> None:
     for client, paths in pages.values():
         for path in paths:
             page = _text(client.get(path))
-            labelled = set(re.findall(r'<label for="([^"]+)"', page))
+            labelled = set(re.findall(r'<label\b[^>]*\bfor="([^"]+)"', page))
             for control in re.findall(r"<(?:input|select|textarea)\b[^>]*>", page):
                 if 'type="hidden"' in control:
                     continue
