@@ -13,6 +13,7 @@ from creditbank.api.bodies import load
 from creditbank.api.schemas import members
 from creditbank.app import create_app
 from creditbank.auth.principals import Role
+from creditbank.backup.commands import backup_group
 from creditbank.clock import utc_now
 from creditbank.demo import demo_credentials, load_demo
 from creditbank.errors import CreditbankError
@@ -21,6 +22,7 @@ from creditbank.institutions.service import InstitutionInfo, issue_client, regis
 from creditbank.ledger.audit import audit_ledger
 from creditbank.services import initialise, lazy_services, services
 from creditbank.storage.database import read_connection, write_transaction
+from creditbank.witness.cli import witness_group
 
 
 class _Group(FlaskGroup):
@@ -194,3 +196,7 @@ def demo_load() -> None:
             f"and {result['records']} records; log size {result['size']}"
         )
     click.echo(demo_credentials())
+
+
+main.add_command(witness_group)
+main.add_command(backup_group)

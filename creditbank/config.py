@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from creditbank.errors import InvalidInput
+from creditbank.errors import InvalidInput, NoteError
+from creditbank.ledger.cosignature import parse_cosigner_key
 
 DEFAULT_ORIGIN = "creditbank.local/log"
 # The policies shipped with the source tree (``policies/`` next to the package).
@@ -28,6 +29,10 @@ class Settings:
     entries_page_size: int = 1000
     max_batch_entries: int = 10_000
     policies_path: Path = DEFAULT_POLICIES
+    # The witnesses whose cosignatures the bank accepts: cosigner vkeys (C2SP type 0x04).
+    witness_keys: tuple[str, ...] = ()
+    backup_path: Path | None = None  # where scheduled backups go (default: instance/backups)
+    backups_kept: int = 7
 
     @property
     def keys_path(self) -> Path:
@@ -38,6 +43,11 @@ class Settings:
     def kek_path(self) -> Path:
         """Folder of the key-encryption keys that seal personal data (outside the database)."""
         return self.instance_path / "keys" / "kek"
+
+    @property
+    def backups_path(self) -> Path:
+        """Folder of the scheduled daily backups."""
+        return self.backup_path or self.instance_path / "backups"
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
         """Return a copy with some fields replaced (used by tests and the CLI)."""
@@ -52,6 +62,16 @@ def _float(environ: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise InvalidInput(f"environment variable {name} must be a number, got {raw!r}") from None
+
+
+def _witness_keys(environ: Mapping[str, str]) -> tuple[str, ...]:
+    keys = tuple(environ.get("CREDITBANK_WITNESSES", "").replace(",", " ").split())
+    for key in keys:
+        try:
+            parse_cosigner_key(key)
+        except NoteError as exc:
+            raise InvalidInput(f"CREDITBANK_WITNESSES: {key!r}: {exc.detail}") from None
+    return keys
 
 
 def sqlite_url(path: Path) -> str:
@@ -75,4 +95,9 @@ def settings_from_env(
         key_passphrase=passphrase.encode("utf-8") if passphrase else None,
         checkpoint_interval_seconds=_float(env, "CREDITBANK_CHECKPOINT_INTERVAL", 5.0),
         policies_path=Path(env.get("CREDITBANK_POLICIES") or DEFAULT_POLICIES),
+        witness_keys=_witness_keys(env),
+        backup_path=Path(env["CREDITBANK_BACKUP_DIR"])
+        if env.get("CREDITBANK_BACKUP_DIR")
+        else None,
+        backups_kept=int(_float(env, "CREDITBANK_BACKUPS_KEPT", 7)),
     )

@@ -194,3 +194,81 @@ class AuditFailed(LedgerError):
     def __init__(self, finding: AuditFinding) -> None:
         super().__init__(str(finding))
         self.finding = finding
+
+
+# --- witnesses and cosignatures -----------------------------------------------------------
+
+
+class WitnessError(LedgerError):
+    """Something about witnessing the log (cosigning it, or checking cosignatures) is wrong."""
+
+    slug = "witness-error"
+    title = "Witness error"
+
+
+class CosignatureInvalid(WitnessError):
+    """A cosignature line is malformed or does not verify under its witness's key."""
+
+    status = 422
+    slug = "cosignature-invalid"
+    title = "Cosignature invalid"
+
+
+class UnknownWitness(WitnessError):
+    """A cosignature comes from a key the bank is not configured to accept."""
+
+    status = 403
+    slug = "unknown-witness"
+    title = "Unknown witness"
+
+
+class ForkDetected(WitnessError):
+    """A checkpoint is inconsistent with one the witness cosigned before: it is never cosigned.
+
+    ``reason`` is one of ``smaller-tree``, ``same-size-different-root`` and
+    ``not-an-extension``; the message names both sizes and both roots.
+    """
+
+    status = 409
+    slug = "fork-detected"
+    title = "Checkpoint inconsistent with what the witness cosigned"
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail, extra={"reason": reason})
+        self.reason = reason
+
+
+class WitnessQuorumNotMet(WitnessError):
+    """Fewer witnesses than required cosigned a checkpoint."""
+
+    status = 422
+    slug = "witness-quorum-not-met"
+    title = "Not enough witness cosignatures"
+
+    def __init__(self, required: int, verified: Sequence[str]) -> None:
+        names = ", ".join(verified) if verified else "none"
+        super().__init__(
+            f"witness cosignatures: {required} required, {len(verified)} verified ({names})",
+            extra={"check": "witness cosignatures", "required": required},
+        )
+        self.required = required
+        self.verified = tuple(verified)
+
+
+class BankError(WitnessError):
+    """The witness could not reach the bank, or the bank refused or garbled an answer."""
+
+    status = 502
+    slug = "bank-error"
+    title = "Bank error"
+
+
+# --- operations errors ----------------------------------------------------------------------
+
+
+class BackupError(CreditbankError):
+    """A backup cannot be written or restored (a damaged file, a non-empty target, …)."""
+
+    status = 409
+    slug = "backup-error"
+    title = "Backup error"

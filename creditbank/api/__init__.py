@@ -15,6 +15,7 @@ from creditbank.api import (
     problems,
     records,
     sessions,
+    witnesses,
 )
 
 
@@ -31,4 +32,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(evaluations.policies_blueprint)
     app.register_blueprint(evaluations.blueprint)
     app.register_blueprint(cohorts.blueprint)
+    app.register_blueprint(witnesses.blueprint)
     app.register_blueprint(openapi.blueprint)

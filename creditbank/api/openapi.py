@@ -19,7 +19,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, Response, current_app, jsonify, send_from_directory
 from marshmallow import Schema
 
-from creditbank.api.schemas import cohorts, evaluations, members, outcomes, records
+from creditbank.api.schemas import cohorts, evaluations, members, outcomes, records, witnesses
 from creditbank.api.schemas.problems import ProblemOut
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -131,7 +131,12 @@ def _operation(spec: APISpec, contract: Contract, path_params: list[str]) -> dic
     operation: dict[str, Any] = {"summary": contract.summary, "responses": responses}
     if parameters:
         operation["parameters"] = parameters
-    if contract.request is not None:
+    if contract.request == "text":
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    elif contract.request is not None:
         operation["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": _ref(spec, contract.request)}},
@@ -157,7 +162,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("ProblemOut", schema=ProblemOut)
     _record_item_components(spec)
-    for schema in members.PUBLISHED + records.PUBLISHED + evaluations.PUBLISHED + cohorts.PUBLISHED:
+    published = members.PUBLISHED + records.PUBLISHED + evaluations.PUBLISHED + cohorts.PUBLISHED
+    for schema in published + witnesses.PUBLISHED:
         spec.components.schema(schema.__name__, schema=schema)
     paths: dict[str, dict[str, Any]] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):

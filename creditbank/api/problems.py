@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, json, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from creditbank.errors import CreditbankError, InvalidInput
@@ -50,8 +51,24 @@ def _from_unexpected(error: Exception) -> Response:
     return problem_response(500, "internal-error", "Internal error", "an unexpected error occurred")
 
 
+def _from_database_down(error: OperationalError) -> Response:
+    # The database is restarting or unreachable: nothing was committed, so a retry is safe
+    # (with the same Idempotency-Key for batches); 503 tells clients and balancers so.
+    log.warning("database unavailable: %s", error.orig or error)
+    response = problem_response(
+        503,
+        "database-unavailable",
+        "Database unavailable",
+        "the database cannot be reached just now; retry shortly (a batch retried with the "
+        "same Idempotency-Key is never posted twice)",
+    )
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Install the handlers."""
     app.register_error_handler(CreditbankError, _from_error)
     app.register_error_handler(HTTPException, _from_http)
+    app.register_error_handler(OperationalError, _from_database_down)
     app.register_error_handler(Exception, _from_unexpected)

@@ -156,28 +156,39 @@ def _split_key(text: str, parts: int, what: str) -> list[str]:
     return fields
 
 
-def _parse_key_fields(name: str, hex_id: str, encoded: str, what: str) -> tuple[bytes, bytes]:
-    """Check the name, id and ``base64(0x01 || key)`` fields; return (key id, key bytes)."""
+def _parse_key_fields(
+    name: str, hex_id: str, encoded: str, what: str, sig_type: int = ED25519
+) -> tuple[bytes, bytes]:
+    """Check the name, id and ``base64(sig_type || key)`` fields; return (key id, key bytes)."""
     check_key_name(name)
     if not _HEX_KEY_ID.fullmatch(hex_id):
         raise NoteError(f"{what} key id {hex_id!r} is not 8 lowercase hex digits")
     raw = _b64decode(encoded, f"{what} key")
     if len(raw) != 1 + ED25519_KEY_SIZE:
         raise NoteError(f"{what} key must be 1 + {ED25519_KEY_SIZE} bytes, got {len(raw)} bytes")
-    if raw[0] != ED25519:
-        raise NoteError(f"{what} key type 0x{raw[0]:02x} is not Ed25519 (0x01)")
+    if raw[0] != sig_type:
+        raise NoteError(f"{what} key type 0x{raw[0]:02x} is not 0x{sig_type:02x}")
     return bytes.fromhex(hex_id), raw[1:]
 
 
-def parse_verifier_key(text: str) -> NoteVerifier:
-    """Parse ``<name>+<hex key id>+base64(0x01 || public key)``; the key id must match."""
+def split_verifier_key(text: str, sig_type: int = ED25519) -> tuple[str, bytes, bytes]:
+    """Parse a vkey ``<name>+<hex id>+base64(sig_type || key)``; return (name, id, key bytes).
+
+    The key id must be the one the name, ``sig_type`` and key give.
+    """
     name, hex_id, encoded = _split_key(text, 3, "verifier key")
-    claimed, raw = _parse_key_fields(name, hex_id, encoded, "verifier")
-    actual = key_id(name, raw)
+    claimed, raw = _parse_key_fields(name, hex_id, encoded, "verifier", sig_type)
+    actual = key_id(name, raw, sig_type)
     if claimed != actual:
         raise NoteError(
             f"verifier key id {hex_id} does not match the key (computed {actual.hex()})"
         )
+    return name, claimed, raw
+
+
+def parse_verifier_key(text: str) -> NoteVerifier:
+    """Parse ``<name>+<hex key id>+base64(0x01 || public key)``; the key id must match."""
+    name, claimed, raw = split_verifier_key(text)
     try:
         public_key = Ed25519PublicKey.from_public_bytes(raw)
     except ValueError:

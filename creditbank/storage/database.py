@@ -81,3 +81,22 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
     """Open a connection for reads, in one transaction so they see one snapshot."""
     with engine.connect() as connection, connection.begin():
         yield connection
+
+
+@contextmanager
+def snapshot_connection(engine: Engine) -> Iterator[Connection]:
+    """Open a read-only transaction that sees one snapshot of every table (for backups).
+
+    PostgreSQL's default READ COMMITTED takes a new snapshot per statement, so a multi-table
+    read asks for REPEATABLE READ; an SQLite read transaction keeps its WAL snapshot anyway.
+    """
+    with engine.connect() as plain:
+        connection = (
+            plain
+            if is_sqlite(engine)
+            else plain.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        )
+        with connection.begin():
+            yield connection

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import SQLModel
 
 import creditbank.cohorts.tables as _cohort_tables
+import creditbank.cosignatures.tables as _cosignature_tables
 import creditbank.evaluations.tables as _evaluation_tables
 import creditbank.institutions.tables as _institution_tables
 import creditbank.learners.tables as _learner_tables
@@ -19,4 +20,5 @@ MODULES = (
     _record_tables,
     _evaluation_tables,
     _cohort_tables,
+    _cosignature_tables,
 )

@@ -1,0 +1,106 @@
+"""A populated bank to back up, and a second, empty instance with the same keys to restore into."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from creditbank.app import create_app
+from creditbank.clock import utc_now
+from creditbank.config import Settings
+from creditbank.services import EXTENSION, Services, open_services
+from creditbank.storage.database import normalise_url
+from tests.api.world import World, build_world, course
+from tests.conftest import NO_POSTGRES, make_settings, postgres_base_url
+
+POLICY = "cq-3plus2-industrial-robotics"
+
+
+def client_for(services: Services) -> FlaskClient:
+    """A test client of an application bound to ``services``."""
+    application: Flask = create_app(
+        {
+            "instance_path": services.settings.instance_path,
+            "database_url": services.settings.database_url,
+            "log_origin": services.settings.log_origin,
+            "checkpoint_interval_seconds": 0.0,
+        }
+    )
+    application.config["TESTING"] = True
+    application.extensions[EXTENSION].set(services)
+    return application.test_client()
+
+
+@pytest.fixture
+def world(client: FlaskClient, services: Services) -> World:
+    """Institutions, every role, two learners signed in, records, a correction, an evaluation
+    and its appeal (an evaluation row pointing at another), and a checkpoint."""
+    built = build_world(client, services)
+    until = (utc_now() + timedelta(days=30)).isoformat()
+    consent = {"institution": "CQ-GZ-001", "scope": "evaluate", "valid_until": until}
+    assert built.post("/api/v1/learners/me/consents", "li", consent).status_code == 201
+    items = [
+        course(course_code="ZZ-JD102", title_zh="电工基础", level="zhongzhi", credits="3.5"),
+        course(course_code="ZZ-TY101", title_zh="体育与健康", level="zhongzhi", credits="2"),
+    ]
+    body = {
+        "records": [
+            {"learner_id": built.learners[n], "external_id": f"{n}-{i}", **item}
+            for n in ("li", "wang")
+            for i, item in enumerate(items)
+        ]
+    }
+    posted = built.post("/api/v1/records", "posterA", body, **{"Idempotency-Key": "setup"})
+    assert posted.status_code == 201, posted.get_json()
+    first = posted.get_json()["records"][0]["id"]
+    correction = {"outcome": {**items[0], "grade": {"scale": "percent", "value": "70"}}}
+    fixed = built.post(
+        f"/api/v1/records/{first}/corrections", "posterA", {**correction, "reason": "录入错误"}
+    )
+    assert fixed.status_code == 200, fixed.get_json()
+    assert built.post(f"/api/v1/policies/{POLICY}/publish", "operator", {}).status_code == 200
+    request = {"learner_id": built.learners["li"], "policy": POLICY, "on": "2026-09-01"}
+    committed = built.post("/api/v1/evaluations", "registrarA", request)
+    assert committed.status_code == 201, committed.get_json()
+    evaluation = committed.get_json()["id"]
+    appeal = built.post(f"/api/v1/evaluations/{evaluation}/appeal", "li", {"why": "请复核"})
+    assert appeal.status_code == 201, appeal.get_json()
+    services.ledger.publish_checkpoint()
+    return built
+
+
+@pytest.fixture
+def target_postgres_url() -> Iterator[str]:
+    """A second fresh PostgreSQL schema (the source may use the first)."""
+    base = postgres_base_url()
+    if base is None:
+        pytest.skip(NO_POSTGRES)
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(normalise_url(base))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(normalise_url(base)).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def empty_instance(source: Settings, folder: Path, database_url: str | None = None) -> Services:
+    """A new instance whose keys/ folder is copied from ``source`` (the key backup) and whose
+    database is empty (never migrated)."""
+    settings = make_settings(folder, database_url)
+    folder.mkdir(parents=True)
+    shutil.copytree(source.instance_path / "keys", folder / "keys")
+    return open_services(settings)
