@@ -1,7 +1,7 @@
 """Migration 0010 converts a log written in the former layout, on both engines.
 
 The former layout: BIGINT keys on SQLite and a node row for every complete subtree of level 3
-or above. The log is built at revision 0005 (the sequencer's rows, plus the node rows the
+or above. The log is built at revision 0008 (the sequencer's rows, plus the node rows the
 former code also wrote), upgraded, and then proven, appended to and audited.
 """
 
@@ -25,12 +25,12 @@ from creditbank.storage.migrate import alembic_config, current_revision, head_re
 from tests.conftest import ORIGIN
 from tests.ledger.helpers import entries
 
-BEFORE = "0005"
+BEFORE = "0008"
 SIZE = 300
 
 
 def _former_log(url: str) -> MemoryTree:
-    """Build a log at revision 0005 exactly as the former code laid it out."""
+    """Build a log at revision 0008 exactly as the former code laid it out."""
     engine = create_db_engine(url)
     try:
         upgrade(engine, BEFORE)

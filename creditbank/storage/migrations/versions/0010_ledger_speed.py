@@ -10,7 +10,7 @@ others are folded from the stored level below on read. Downgrading restores the 
 layout: BIGINT keys and every complete node from level 3 up, recomputed from the leaves.
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-02
 """
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0005"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
