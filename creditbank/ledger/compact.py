@@ -6,9 +6,10 @@ each merge creates one new complete node for the caller to store.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Collection, Iterable, Sequence
 
-from creditbank.ledger.hashing import EMPTY_ROOT, HASH_SIZE, hash_children
+from creditbank.ledger.hashing import EMPTY_ROOT, HASH_SIZE, NODE_PREFIX, hash_children
 from creditbank.ledger.nodes import node_id
 from creditbank.ledger.proofs import fold_right
 
@@ -60,6 +61,34 @@ class CompactRange:
         self._hashes.append(current)
         self._size += 1
         return created
+
+    def extend(
+        self, leaf_hashes: Iterable[bytes], keep_levels: Collection[int]
+    ) -> list[tuple[int, bytes]]:
+        """Add leaves in order; return the new complete nodes whose level is in ``keep_levels``.
+
+        The same merges as :meth:`append`, written as one loop for the sequencer's batches:
+        every interior hash is still computed (the frontier needs it), but only the nodes
+        that are stored get an id and a row.
+        """
+        sha256 = hashlib.sha256
+        hashes = self._hashes
+        size = self._size
+        kept: list[tuple[int, bytes]] = []
+        for leaf_hash in leaf_hashes:
+            if len(leaf_hash) != HASH_SIZE:
+                raise ValueError(f"a leaf hash must be {HASH_SIZE} bytes, got {len(leaf_hash)}")
+            current = leaf_hash
+            level = 0
+            while size >> level & 1:
+                current = sha256(NODE_PREFIX + hashes.pop() + current).digest()
+                level += 1
+                if level in keep_levels:
+                    kept.append((node_id(level, size >> level), current))
+            hashes.append(current)
+            size += 1
+        self._size = size
+        return kept
 
     def root(self) -> bytes:
         """Return the root hash of the covered tree (EMPTY_ROOT when empty)."""

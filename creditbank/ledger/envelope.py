@@ -34,6 +34,8 @@ _ACTOR = re.compile(r"^[a-z]+(:[A-Za-z0-9._-]{1,64})?$")
 # Printable ASCII that JSON writes verbatim (no quote, no backslash).
 _PLAIN = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*\Z")
 _MAX_SAFE_INT = 2**53 - 1
+MAX_INDEX = _MAX_SAFE_INT
+"""The largest index an envelope can carry (RFC 8785 numbers are IEEE 754 doubles)."""
 _ENVELOPE_KEYS = frozenset({"v", "index", "kind", "time", "actor", "prev", "commitment"})
 
 
@@ -135,17 +137,40 @@ class Envelope:
         if (
             type(self.index) is int
             and 0 <= self.index <= _MAX_SAFE_INT
+            and self.version == FORMAT_VERSION
             and type(self.version) is int
-            and _PLAIN.match(self.kind)
-            and _PLAIN.match(self.actor)
-            and _PLAIN.match(self.time)
+            and is_plain(self.kind)
+            and is_plain(self.actor)
+            and is_plain(self.time)
         ):
-            return (
-                f'{{"actor":"{self.actor}","commitment":"{self.commitment.hex()}",'
-                f'"index":{self.index},"kind":"{self.kind}","prev":"{self.prev.hex()}",'
-                f'"time":"{self.time}","v":{self.version}}}'
-            ).encode("ascii")
+            return encode_plain(
+                self.index,
+                kind=self.kind,
+                time=self.time,
+                actor=self.actor,
+                prev=self.prev,
+                commitment=self.commitment,
+            )
         return canonical_json(self.to_json())
+
+
+def is_plain(text: str) -> bool:
+    """Whether ``text`` is printable ASCII that JSON writes verbatim (no quote, no backslash)."""
+    return _PLAIN.match(text) is not None
+
+
+def encode_plain(
+    index: int, *, kind: str, time: str, actor: str, prev: bytes, commitment: bytes
+) -> bytes:
+    """Return the entry bytes of a version-1 envelope, its canonical JSON written directly.
+
+    Requires: ``0 <= index <= 2**53 - 1`` and :func:`is_plain` of ``kind``, ``time`` and
+    ``actor`` (the sequencer checks these once per batch); the keys are in RFC 8785 order.
+    """
+    return (
+        f'{{"actor":"{actor}","commitment":"{commitment.hex()}","index":{index},'
+        f'"kind":"{kind}","prev":"{prev.hex()}","time":"{time}","v":{FORMAT_VERSION}}}'
+    ).encode("ascii")
 
 
 def check_kind_and_actor(kind: str, actor: str) -> None:

@@ -11,8 +11,8 @@ import hashlib
 HASH_SIZE = 32
 """Length in bytes of every hash in the log."""
 
-_LEAF_PREFIX = b"\x00"
-_NODE_PREFIX = b"\x01"
+LEAF_PREFIX = b"\x00"
+NODE_PREFIX = b"\x01"
 
 EMPTY_ROOT: bytes = hashlib.sha256(b"").digest()
 """MTH({}): the root of the empty tree, SHA-256 of the empty string."""
@@ -20,9 +20,9 @@ EMPTY_ROOT: bytes = hashlib.sha256(b"").digest()
 
 def hash_leaf(data: bytes) -> bytes:
     """Return the leaf hash SHA-256(0x00 ‖ data)."""
-    return hashlib.sha256(_LEAF_PREFIX + data).digest()
+    return hashlib.sha256(LEAF_PREFIX + data).digest()
 
 
 def hash_children(left: bytes, right: bytes) -> bytes:
     """Return the interior node hash SHA-256(0x01 ‖ left ‖ right)."""
-    return hashlib.sha256(_NODE_PREFIX + left + right).digest()
+    return hashlib.sha256(NODE_PREFIX + left + right).digest()

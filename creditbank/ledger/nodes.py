@@ -13,15 +13,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Interior nodes below this level are not stored: each is the hash of at most 2**(level) leaf
-# hashes, recomputed on read. That writes a quarter of the node rows an append would
-# otherwise write, for at most a handful of extra leaf reads per proof.
-LOWEST_STORED_LEVEL = 3
+# Interior nodes are stored only at every fourth level (4, 8, 12, …): about n/15 rows for n
+# leaves. A node at any other level is the fold of at most 2**3 = 8 nodes at the stored level
+# just below it (leaves for levels 1-3), recomputed on read, so a proof still costs O(log n)
+# reads (at most eight per proof hash). Every interior hash is still computed on append, for
+# the frontier; only the rows written are fewer.
+STORED_LEVEL_STEP = 4
+MAX_LEVEL = 63
+STORED_LEVELS = frozenset(range(STORED_LEVEL_STEP, MAX_LEVEL + 1, STORED_LEVEL_STEP))
 
 
 def is_stored(node: int) -> bool:
     """Whether ``node`` is kept in ``ledger_node`` (leaves live in ``ledger_entry``)."""
-    return node_position(node)[0] >= LOWEST_STORED_LEVEL
+    return node_position(node)[0] in STORED_LEVELS
+
+
+def base_level(level: int) -> int:
+    """Return the level whose stored nodes (or leaves, for 0) a node at ``level`` is read from."""
+    return level - level % STORED_LEVEL_STEP
+
+
+def covering_nodes(node: int) -> tuple[int, ...]:
+    """Return the stored nodes (leaf ids at level 0) whose left-to-right fold is ``node``.
+
+    A stored node or a leaf covers itself; any other node is covered by the ``2**(level - b)``
+    nodes at its :func:`base_level` ``b``, at most eight.
+    """
+    level, index = node_position(node)
+    if level == 0 or level in STORED_LEVELS:
+        return (node,)
+    base = base_level(level)
+    span = level - base
+    first = index << span
+    return tuple(node_id(base, first + offset) for offset in range(1 << span))
 
 
 def node_id(level: int, index: int) -> int:

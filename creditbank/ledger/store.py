@@ -10,7 +10,7 @@ from sqlalchemy import Connection, select
 
 from creditbank.errors import LedgerError
 from creditbank.ledger.hashing import hash_children
-from creditbank.ledger.nodes import is_stored, node_position
+from creditbank.ledger.nodes import covering_nodes
 from creditbank.ledger.tables import (
     LedgerCheckpoint,
     LedgerEntry,
@@ -70,8 +70,10 @@ def _chunks(values: list[int]) -> Iterator[list[int]]:
 class StoredNodes:
     """A :class:`~creditbank.ledger.proofs.NodeReader` over the database.
 
-    Leaves (even node ids) come from ``ledger_entry.leaf_hash``; interior nodes from
-    ``ledger_node``. A request costs at most two indexed queries, whatever the tree size.
+    Leaves (even node ids) come from ``ledger_entry.leaf_hash``; interior nodes at the stored
+    levels from ``ledger_node``; any other interior node is folded from the (at most eight)
+    stored nodes or leaves just below it. A request costs at most two indexed queries per
+    500 rows, whatever the tree size.
     """
 
     def __init__(self, connection: Connection) -> None:
@@ -79,13 +81,10 @@ class StoredNodes:
 
     def read_nodes(self, ids: Collection[int]) -> Mapping[int, bytes]:
         """Return the hash of every requested node id."""
-        # Low interior nodes are not stored: fetch their leaves and hash them up.
-        low = {node: node_position(node) for node in ids if node % 2 == 1 and not is_stored(node)}
-        wanted_leaves = {node // 2 for node in ids if node % 2 == 0}
-        for level, index in low.values():
-            wanted_leaves.update(range(index << level, (index + 1) << level))
-        leaves = sorted(wanted_leaves)
-        interior = sorted(node for node in ids if node % 2 == 1 and is_stored(node))
+        cover = {node: covering_nodes(node) for node in ids}
+        wanted = {part for parts in cover.values() for part in parts}
+        leaves = sorted(part // 2 for part in wanted if part % 2 == 0)
+        interior = sorted(part for part in wanted if part % 2 == 1)
         found: dict[int, bytes] = {}
         for chunk in _chunks(leaves):
             rows = self._connection.execute(
@@ -97,18 +96,21 @@ class StoredNodes:
                 select(node_t.c.id, node_t.c.hash).where(node_t.c.id.in_(chunk))
             )
             found.update((node, digest) for node, digest in rows)
-        for node, (level, index) in low.items():
-            hashes = [found.get(2 * leaf) for leaf in range(index << level, (index + 1) << level)]
+        result: dict[int, bytes] = {}
+        missing: list[int] = []
+        for node, parts in cover.items():
+            hashes = [found.get(part) for part in parts]
             if all(hashes):
-                found[node] = _fold_perfect([h for h in hashes if h is not None])
-        missing = set(ids) - found.keys()
+                result[node] = _fold_perfect([h for h in hashes if h is not None])
+            else:
+                missing.append(node)
         if missing:
             raise LedgerError(f"stored tree is missing nodes {sorted(missing)[:5]}")
-        return found
+        return result
 
 
 def _fold_perfect(hashes: list[bytes]) -> bytes:
-    """The root of a perfect subtree from its 2**k leaf hashes."""
+    """The root of a perfect subtree from its 2**k equal, consecutive subtree hashes."""
     while len(hashes) > 1:
         hashes = [hash_children(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
     return hashes[0]

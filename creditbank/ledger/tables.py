@@ -16,6 +16,9 @@ from creditbank.storage.types import UtcDateTime
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants a 64-bit key.
 _BIG_SERIAL = BigInteger().with_variant(Integer(), "sqlite")
+# An INTEGER PRIMARY KEY is SQLite's row id itself (64-bit); a BIGINT one would be a second
+# B-tree beside it, written on every append (migration 0010).
+_BIG_KEY = BigInteger().with_variant(Integer(), "sqlite")
 
 APPEND_ONLY_TABLES = ("ledger_entry", "ledger_node", "ledger_checkpoint")
 NO_UPDATE_TABLES = ("ledger_opening",)
@@ -26,17 +29,17 @@ class LedgerEntry(SQLModel, table=True):
 
     __tablename__ = "ledger_entry"
 
-    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    idx: int = Field(sa_column=Column(_BIG_KEY, primary_key=True, autoincrement=False))
     leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class LedgerNode(SQLModel, table=True):
-    """A complete interior node (level >= 1), keyed by its flat in-order node id."""
+    """A complete interior node at a stored level (4, 8, …), keyed by its flat in-order id."""
 
     __tablename__ = "ledger_node"
 
-    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    id: int = Field(sa_column=Column(_BIG_KEY, primary_key=True, autoincrement=False))
     hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
 
 
@@ -47,7 +50,7 @@ class LedgerOpening(SQLModel, table=True):
 
     idx: int = Field(
         sa_column=Column(
-            BigInteger, ForeignKey("ledger_entry.idx"), primary_key=True, autoincrement=False
+            _BIG_KEY, ForeignKey("ledger_entry.idx"), primary_key=True, autoincrement=False
         )
     )
     salt: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))

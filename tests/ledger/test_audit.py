@@ -83,8 +83,9 @@ def test_clean_log_passes(log: Services, engine_name: str) -> None:
     report = audit(log)
     assert (report.size, report.checkpoints_checked) == (20, 4)
     assert report.root_hash == log.ledger.head().root_hash
-    # Complete subtrees of 8 leaves or more are stored: for 20 leaves, two of 8 and one of 16.
-    assert report.nodes_checked == 3
+    # Complete subtrees are stored at every fourth level (16, 256, … leaves): for 20 leaves,
+    # the one of leaves 0..15.
+    assert report.nodes_checked == 1
 
 
 def test_empty_log_passes(services: Services) -> None:
@@ -162,13 +163,13 @@ def test_altered_node(log: Services, engine_name: str) -> None:
     tamper(
         log,
         lambda c: c.execute(
-            text("UPDATE ledger_node SET hash = :h WHERE id = 7"), {"h": bytes(32)}
+            text("UPDATE ledger_node SET hash = :h WHERE id = 15"), {"h": bytes(32)}
         ),
     )
     with pytest.raises(AuditFailed) as caught:
         audit(log)
-    # Node 7 is the level-3 subtree of leaves 0..7: the finding names its last leaf.
-    assert (caught.value.finding.check, caught.value.finding.index) == ("tree node", 7)
+    # Node 15 is the level-4 subtree of leaves 0..15: the finding names its last leaf.
+    assert (caught.value.finding.check, caught.value.finding.index) == ("tree node", 15)
 
 
 def test_forged_checkpoint_signature(log: Services, engine_name: str) -> None:
