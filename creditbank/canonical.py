@@ -8,8 +8,7 @@ times faster than the standard library's encoder. Values that also hold non-inte
 moderate size (credits such as 3.5, which transcripts sign) go through the standard library's
 ``json``, whose float text agrees with ECMAScript's there; anything else (other floats,
 non-ASCII keys, huge integers, other types) goes to ``rfc8785``. ``tests/test_canonical.py``
-checks that all paths
-agree on generated values.
+checks that all paths agree on generated values.
 """
 
 from __future__ import annotations
