@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ from creditbank.errors import CreditbankError
 from creditbank.imports.records_csv import plan_import, post_plan, write_problem_report
 from creditbank.institutions.service import InstitutionInfo, issue_client, register_institution
 from creditbank.ledger.audit import audit_ledger
+from creditbank.ledger.cosignature import parse_cosigner_key
 from creditbank.operations import commands as operations_commands
 from creditbank.services import initialise, lazy_services, services
 from creditbank.storage.database import read_connection, write_transaction
@@ -309,12 +311,22 @@ def transcript_keys_rotate() -> None:
     help="A status list credential (repeat).",
 )
 @click.option("--fetch", "fetch_url", help="Fetch keys, checkpoint and status from this bank URL.")
+@click.option("--witness-key", "witness_keys", multiple=True, help="A witness vkey (repeat).")
+@click.option(
+    "--require-witnesses",
+    type=click.IntRange(min=0),
+    default=0,
+    help="How many of the --witness-key witnesses must have cosigned the checkpoint.",
+)
 def verify_command(
+    *,
     file: Path,
     keys_file: Path | None,
     checkpoint_file: Path | None,
     status_files: tuple[Path, ...],
     fetch_url: str | None,
+    witness_keys: tuple[str, ...],
+    require_witnesses: int,
 ) -> None:
     """Verify a transcript offline and print each check; exit 1 if any check fails."""
     from creditbank.transcripts.offline import trust_from_files, trust_from_url  # noqa: PLC0415
@@ -328,6 +340,15 @@ def verify_command(
 
     if (keys_file is None) == (fetch_url is None):
         raise click.UsageError("give either --keys DID_DOC_FILE (offline) or --fetch URL")
+    if require_witnesses > len(witness_keys):
+        raise click.UsageError(
+            f"--require-witnesses {require_witnesses} needs as many --witness-key options"
+        )
+    for vkey in witness_keys:
+        try:
+            parse_cosigner_key(vkey)
+        except CreditbankError as exc:
+            raise click.UsageError(f"--witness-key {vkey!r}: {exc.detail}") from None
     now = utc_now()
     try:
         if fetch_url is not None:
@@ -349,6 +370,9 @@ def verify_command(
     except CreditbankError as exc:
         click.echo(f"error: {exc.detail}", err=True)
         sys.exit(2)
+    trust = dataclasses.replace(
+        trust, witness_keys=witness_keys, require_witnesses=require_witnesses
+    )
     report = verify_transcript(read_json(file), trust)
     for check in report.checks:
         click.echo(f"{check.outcome:<8} {check.name}: {check.reason}")

@@ -23,6 +23,7 @@ from creditbank.api.schemas.transcripts import (
     TranscriptListOut,
     TranscriptRevocationIn,
     VerificationOut,
+    VerifyQueryIn,
 )
 from creditbank.clock import utc_now
 from creditbank.errors import CreditbankError, FieldProblem, InvalidInput, NotFound
@@ -179,8 +180,15 @@ def revoke(transcript_id: str) -> Response:
 @verify_blueprint.post("/verify")
 @documented("Verify a transcript (every check, by name)", response=VerificationOut, errors=(400,))
 def verify() -> Response:
-    """Verify a transcript sent as the body: signatures, ledger proofs, dates and status."""
-    report = service.verify_online(services(), _body(), now=utc_now())
+    """Verify a transcript sent as the body: signatures, ledger proofs, dates and status.
+
+    ``?require_witnesses=K`` also requires K of the bank's configured witnesses to have
+    cosigned the transcript's checkpoint.
+    """
+    query = load(VerifyQueryIn(), request.args.to_dict())
+    report = service.verify_online(
+        services(), _body(), now=utc_now(), require_witnesses=query["require_witnesses"]
+    )
     return jsonify(report.to_json())
 
 

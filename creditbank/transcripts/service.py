@@ -20,13 +20,14 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from creditbank.canonical import canonical_json
+from creditbank.cosignatures.service import witnesses_of
 from creditbank.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from creditbank.institutions.tables import Institution
 from creditbank.learners.service import read_account
 from creditbank.ledger.checkpoint import Checkpoint
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.proofs import inclusion_proof
-from creditbank.ledger.store import StoredCheckpoint, StoredNodes, read_openings
+from creditbank.ledger.store import StoredNodes, read_openings
 from creditbank.ledger.tables import LedgerEntry
 from creditbank.ledger.verify import verify_consistency
 from creditbank.records.service import RecordStatus, RecordView, learner_records
@@ -166,11 +167,30 @@ def select_records(records: Sequence[RecordView], wanted: Sequence[str] | None) 
     return chosen
 
 
-def _covering_checkpoint(services: Services, last_index: int) -> StoredCheckpoint:
+@dataclass(frozen=True)
+class CoveringCheckpoint:
+    """The checkpoint a transcript's proofs lead to: its size and the note embedded."""
+
+    size: int
+    note: str
+    witnesses: tuple[str, ...]
+
+
+def _covering_checkpoint(services: Services, last_index: int) -> CoveringCheckpoint:
+    """The cosigned checkpoint covering ``last_index`` if witnesses cosigned one, else the bank's.
+
+    A cosigned note is the bank-signed note with the witnesses' lines appended, so a verifier
+    that knows no witnesses still checks it; one that does can require k cosignatures.
+    """
+    cosigned = witnesses_of(services.ledger, services.settings.witness_keys).covering(
+        last_index + 1
+    )
+    if cosigned is not None and cosigned.witnesses:
+        return CoveringCheckpoint(cosigned.size, cosigned.note, cosigned.witnesses)
     checkpoint = services.ledger.current_checkpoint()
     if checkpoint.size <= last_index:
         checkpoint = services.ledger.publish_checkpoint()
-    return checkpoint
+    return CoveringCheckpoint(checkpoint.size, checkpoint.note, ())
 
 
 def _entry_bytes(connection: Connection, indices: Sequence[int]) -> dict[int, bytes]:
@@ -195,7 +215,7 @@ def _institution_names(connection: Connection, codes: set[str]) -> dict[str, Ins
 
 
 def _evidence(
-    connection: Connection, chosen: Sequence[RecordView], checkpoint: StoredCheckpoint
+    connection: Connection, chosen: Sequence[RecordView], checkpoint: CoveringCheckpoint
 ) -> tuple[list[RecordInput], dict[str, InstitutionName]]:
     indices = [r.current.ledger_index for r in chosen]
     entries = _entry_bytes(connection, indices)
@@ -548,8 +568,15 @@ def _status_fetcher(services: Services, now: datetime) -> Any:
     return fetch
 
 
-def online_trust(services: Services, *, now: datetime) -> Trust:
+def online_trust(services: Services, *, now: datetime, require_witnesses: int = 0) -> Trust:
     """Everything the bank itself knows, for verifying online."""
+    witness_keys = tuple(services.settings.witness_keys)
+    if require_witnesses > len(witness_keys):
+        raise InvalidInput(
+            f"cannot require {require_witnesses} witness cosignatures: "
+            f"this bank has {len(witness_keys)} witnesses",
+            problems=[FieldProblem("require_witnesses", f"at most {len(witness_keys)}")],
+        )
     return Trust(
         keys=trusted_keys(services),
         log_verifiers=services.ledger.keyring.verifiers(),
@@ -557,9 +584,17 @@ def online_trust(services: Services, *, now: datetime) -> Trust:
         now=now,
         status_list=_status_fetcher(services, now),
         consistency=_consistency(services),
+        witness_keys=witness_keys,
+        require_witnesses=require_witnesses,
     )
 
 
-def verify_online(services: Services, credential: Any, *, now: datetime) -> Report:
-    """Verify a transcript with the bank's own keys, latest checkpoint and status lists."""
-    return verify_transcript(credential, online_trust(services, now=now))
+def verify_online(
+    services: Services, credential: Any, *, now: datetime, require_witnesses: int = 0
+) -> Report:
+    """Verify a transcript with the bank's own keys, latest checkpoint and status lists.
+
+    ``require_witnesses`` of the bank's configured witnesses must have cosigned its checkpoint.
+    """
+    trust = online_trust(services, now=now, require_witnesses=require_witnesses)
+    return verify_transcript(credential, trust)

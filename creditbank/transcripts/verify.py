@@ -11,7 +11,9 @@ Checks, in the order they are reported:
 6. ``commitment opening``, 7. ``inclusion proof``, 8. ``checkpoint signature`` (the log's keys);
 9. ``checkpoint consistency``: the checkpoint is a prefix of the bank's latest (online, or
    offline with the latest checkpoint of the same size);
-10. ``validity dates`` and 11. ``status`` (the signed Bitstring Status List).
+10. ``validity dates`` and 11. ``status`` (the signed Bitstring Status List);
+12. ``witness cosignatures``: at least k of the witnesses the verifier trusts cosigned the
+    checkpoint (passes with k = 0, naming any that did).
 
 A check that cannot be made with what the verifier was given is ``skipped`` with the reason.
 """
@@ -31,6 +33,7 @@ from creditbank.errors import CreditbankError, InvalidInput
 from creditbank.ledger.checkpoint import Checkpoint
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.note import NoteVerifier
+from creditbank.ledger.witnessed import verify_cosigned_checkpoint
 from creditbank.transcripts.contexts import CLR_CONTEXT, OB_CONTEXT, VC_CONTEXT
 from creditbank.transcripts.credential import InstitutionName, learner_urn, record_subject
 from creditbank.transcripts.cryptosuite import (
@@ -56,6 +59,7 @@ CHECKS = (
     "checkpoint consistency",
     "validity dates",
     "status",
+    "witness cosignatures",
 )
 Outcome = Literal["passed", "failed", "skipped"]
 _RECORD_KINDS = {EntryKind.RECORD_POSTED.value, EntryKind.RECORD_CORRECTED.value}
@@ -126,6 +130,8 @@ class Trust:
     status_list: StatusFetcher | None = None
     consistency: ConsistencyCheck | None = None
     offline_note: str = field(default="offline: the verifier was given no way to check this")
+    witness_keys: Sequence[str] = ()
+    require_witnesses: int = 0
 
 
 class _Failures:
@@ -141,7 +147,9 @@ class _Failures:
     def skip(self, name: str, reason: str) -> None:
         self.skipped.setdefault(name, reason)
 
-    def report(self, credential_id: str | None, records: int) -> Report:
+    def report(
+        self, credential_id: str | None, records: int, passed: Mapping[str, str] | None = None
+    ) -> Report:
         checks = []
         for name in CHECKS:
             if name in self.failed:
@@ -149,7 +157,7 @@ class _Failures:
             elif name in self.skipped:
                 checks.append(Check(name, "skipped", self.skipped[name]))
             else:
-                checks.append(Check(name, "passed", "ok"))
+                checks.append(Check(name, "passed", (passed or {}).get(name, "ok")))
         return Report(credential_id, records, tuple(checks))
 
 
@@ -351,6 +359,31 @@ def _check_dates(credential: Mapping[str, Any], now: datetime, failures: _Failur
         failures.fail("validity dates", f"expired at {credential['validUntil']}")
 
 
+def _check_witnesses(proven: Mapping[str, Checkpoint], trust: Trust, failures: _Failures) -> str:
+    """Check the cosignatures on every proven checkpoint; return the reason when it passes."""
+    required = trust.require_witnesses
+    if not proven:
+        if required:
+            failures.fail("witness cosignatures", "no checkpoint was proven to check")
+        return "no checkpoint to check"
+    reasons = []
+    for note in proven:
+        try:
+            checked = verify_cosigned_checkpoint(
+                note,
+                trust.log_verifiers,
+                list(trust.witness_keys),
+                require=required,
+                origin=trust.log_origin,
+            )
+        except CreditbankError as exc:
+            failures.fail("witness cosignatures", exc.detail)
+            continue
+        names = ", ".join(c.label for c in checked.cosigners) or "none"
+        reasons.append(f"{required} required, {len(checked.cosigners)} verified ({names})")
+    return "; ".join(dict.fromkeys(reasons))
+
+
 def verify_transcript(credential: Any, trust: Trust) -> Report:
     """Run every check on a transcript and report each by name."""
     failures = _Failures()
@@ -414,7 +447,8 @@ def verify_transcript(credential: Any, trust: Trust) -> Report:
     # 10-11. Dates and status.
     _check_dates(credential, trust.now, failures)
     _check_status(credential, trust, failures)
-    return failures.report(credential_id, len(nested))
+    reason = _check_witnesses(proven, trust, failures)
+    return failures.report(credential_id, len(nested), {"witness cosignatures": reason})
 
 
 def _same_items(found: Any, nested: Sequence[Any]) -> bool:

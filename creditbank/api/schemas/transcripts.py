@@ -36,6 +36,17 @@ class TranscriptRevocationIn(Schema):
     )
 
 
+class VerifyQueryIn(Schema):
+    """Query parameters of online verification: how many of the bank's witnesses to require."""
+
+    class Meta:
+        unknown = RAISE
+
+    require_witnesses = fields.Integer(
+        load_default=0, strict=False, validate=validate.Range(min=0, max=64)
+    )
+
+
 class TranscriptSummaryOut(Schema):
     """One of a learner's transcripts."""
 
