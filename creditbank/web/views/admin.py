@@ -1,8 +1,8 @@
-"""Administration for the bank's operators: institutions, API keys, policies, log keys, jobs."""
+"""Administration for the bank's operators: institutions, API keys, policies, keys, jobs."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from creditbank.api.access import require_operator
 from creditbank.api.bodies import load
@@ -12,15 +12,19 @@ from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.evaluations import service as evaluations
 from creditbank.institutions import service as institutions
+from creditbank.operations import runs
+from creditbank.operations.overview import find_job, jobs_overview
 from creditbank.records.vocabulary import InstitutionKind, Level, Region
 from creditbank.services import services
 from creditbank.storage.database import read_connection, write_transaction
 from creditbank.transcripts.service import did_document, issuer, refresh_status_lists
+from creditbank.web import jobs as job_text
 from creditbank.web.common import Reply, field, web_blueprint
 from creditbank.web.i18n import tr
 
 blueprint = web_blueprint("web_admin", "/admin")
 BANK = "__bank__"  # the form's value for the bank's own (operator) keys
+RECENT_RUNS = 100  # runs shown on a job's page (the retention setting bounds the rest)
 
 
 def _page(issued: str | None = None) -> str:
@@ -31,6 +35,7 @@ def _page(issued: str | None = None) -> str:
         for member in members:
             clients += institutions.list_clients(connection, member.info.code)
         published = evaluations.publications(connection)
+        overview = jobs_overview(connection, s.settings, utc_now())
     policies = [
         (p, published.get((p.id, p.version)))
         for p in sorted(s.policies.values(), key=lambda p: p.id)
@@ -48,6 +53,8 @@ def _page(issued: str | None = None) -> str:
         regions=list(Region),
         roles=list(Role),
         bank=BANK,
+        overview=overview,
+        jt=job_text,
     )
 
 
@@ -159,3 +166,31 @@ def rotate_issuer() -> Reply:
         )
     )
     return redirect(url_for("web_admin.index") + "#transcript-keys")
+
+
+@blueprint.get("/jobs/<name>")
+def job_runs(name: str) -> str:
+    """One scheduled job's recent runs, newest first, optionally of one status."""
+    require_operator()
+    s = services()
+    spec = find_job(s.settings, name)
+    if spec is None:
+        abort(404)
+    status = request.args.get("status") or None
+    if status is not None and status not in job_text.STATUSES:
+        raise InvalidInput(
+            tr("没有这种运行状态", "no such run status"),
+            problems=[FieldProblem("status", ", ".join(job_text.STATUSES))],
+        )
+    with read_connection(s.engine) as connection:
+        found = runs.list_runs(connection, job=name, status=status, limit=RECENT_RUNS)
+    return render_template(
+        "web/admin_job.html",
+        spec=spec,
+        runs=found,
+        status=status,
+        statuses=job_text.STATUSES,
+        limit=RECENT_RUNS,
+        retention_days=s.settings.operations.job_run_retention_days,
+        jt=job_text,
+    )

@@ -258,3 +258,18 @@ def test_an_employer_verifies_a_valid_and_a_tampered_transcript(
 
     page.goto(live_server.url + "/verify/" + str(credential["verificationCode"]))
     expect(page.locator("#verdict")).to_contain_text("验证通过")
+
+
+def test_an_operator_reads_the_scheduled_jobs(page: Page, live_server: LiveServer) -> None:
+    sign_in_staff(page, live_server, "operator")
+    page.goto(live_server.url + "/admin#jobs")
+    jobs = page.locator("#jobs-table")
+    expect(jobs).to_contain_text("checkpoint")
+    expect(jobs).to_contain_text("仅领导者")
+    expect(page.locator("#leader")).to_be_visible()
+    page.locator("#jobs").scroll_into_view_if_needed()
+    screenshot(page, "admin-jobs")
+    page.locator("#job-checkpoint a").click()
+    expect(page.locator("h1")).to_contain_text("checkpoint")
+    expect(page.get_by_label("结果")).to_be_visible()
+    screenshot(page, "admin-job-runs")
