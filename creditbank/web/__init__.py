@@ -3,44 +3,6 @@
 One blueprint per area (``views/``): public verification, the learner portal, the registrar
 console, the institution workspace, the dashboard (驾驶舱) and administration. Pages call the
 same services as the API; no script runs in the browser, and every asset is served from here.
+``pages.init_app`` registers them. This file imports nothing, so the storage layer can load
+``web.tables`` without pulling in the views (and through them the whole API).
 """
-
-from __future__ import annotations
-
-import os
-from typing import Any
-
-from flask import Flask
-
-from creditbank.auth.principals import ClientPrincipal, LearnerPrincipal
-from creditbank.web import i18n
-from creditbank.web.auth import signed_in
-from creditbank.web.common import csrf, security_headers
-from creditbank.web.sessions import DatabaseSessionInterface
-from creditbank.web.views import admin, dashboard, home, institution, portal, registrar, verify
-
-
-def _template_globals() -> dict[str, Any]:
-    principal = signed_in()
-    return {
-        "tr": i18n.tr,
-        "label": i18n.label,
-        "when": i18n.when,
-        "lang": i18n.current_language(),
-        "principal": principal,
-        "is_learner": isinstance(principal, LearnerPrincipal),
-        "is_client": isinstance(principal, ClientPrincipal),
-    }
-
-
-def init_app(app: Flask) -> None:
-    """Register the pages, sessions, CSRF protection and security headers."""
-    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked by the web blueprints only, not the API
-    app.config["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as its session
-    app.config["SESSION_COOKIE_SECURE"] = os.environ.get("CREDITBANK_SECURE_COOKIES") == "on"
-    app.session_interface = DatabaseSessionInterface()
-    csrf.init_app(app)
-    app.context_processor(_template_globals)
-    app.after_request(security_headers)
-    for module in (home, verify, portal, registrar, institution, dashboard, admin):
-        app.register_blueprint(module.blueprint)
