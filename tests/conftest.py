@@ -31,6 +31,11 @@ def postgres_base_url() -> str | None:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A URL whose connections use a fresh schema of their own, dropped afterwards."""
+    yield from fresh_postgres_schema()
+
+
+def fresh_postgres_schema() -> Iterator[str]:
+    """Create a schema of its own on the test server, yield its URL, then drop it."""
     base = postgres_base_url()
     if base is None:
         pytest.skip(NO_POSTGRES)

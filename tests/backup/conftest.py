@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -11,16 +10,13 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from creditbank.app import create_app
 from creditbank.clock import utc_now
 from creditbank.config import Settings
 from creditbank.services import EXTENSION, Services, open_services
-from creditbank.storage.database import normalise_url
 from tests.api.world import World, build_world, course
-from tests.conftest import NO_POSTGRES, make_settings, postgres_base_url
+from tests.conftest import fresh_postgres_schema, make_settings
 
 POLICY = "cq-3plus2-industrial-robotics"
 
@@ -81,20 +77,7 @@ def world(client: FlaskClient, services: Services) -> World:
 @pytest.fixture
 def target_postgres_url() -> Iterator[str]:
     """A second fresh PostgreSQL schema (the source may use the first)."""
-    base = postgres_base_url()
-    if base is None:
-        pytest.skip(NO_POSTGRES)
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(normalise_url(base))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(normalise_url(base)).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    yield from fresh_postgres_schema()
 
 
 def empty_instance(source: Settings, folder: Path, database_url: str | None = None) -> Services:
