@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
@@ -27,6 +28,7 @@ from creditbank.auth.principals import ClientPrincipal, LearnerPrincipal, Role
 from creditbank.clock import utc_now
 from creditbank.errors import Forbidden
 from creditbank.evaluations import service
+from creditbank.evaluations.transfers import transfer_ids
 from creditbank.rules.evaluate import Evaluation, evaluate
 from creditbank.rules.policy import Policy
 from creditbank.services import services
@@ -92,6 +94,7 @@ def _answer(
     index: int | None,
     evaluation: Evaluation,
     appeal_of: str | None = None,
+    transfers: Sequence[str] = (),
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": evaluation_id,
@@ -99,6 +102,7 @@ def _answer(
         "result_hash": evaluation.result_hash,
         "appeal_of": appeal_of,
         "result": evaluation.body,
+        "transfers": list(transfers),
     }
     return dict(EvaluationOut().dump(body))
 
@@ -129,7 +133,13 @@ def _run(data: dict[str, Any], *, commit: bool) -> tuple[Response, int]:
         exceptions=exceptions,
         now=now,
     )
-    return jsonify(_answer(committed.id, committed.ledger_index, committed.evaluation)), 201
+    answer = _answer(
+        committed.id,
+        committed.ledger_index,
+        committed.evaluation,
+        transfers=committed.transfers,
+    )
+    return jsonify(answer), 201
 
 
 @blueprint.post("/what-if")
@@ -175,6 +185,7 @@ def show(evaluation_id: str) -> Response:
     require_principal()
     with read_connection(services().engine) as connection:
         row = service.read_evaluation(connection, evaluation_id)
+        transfers = transfer_ids(connection, row.id)
     _readable(row)
     body = {
         "id": row.id,
@@ -182,6 +193,7 @@ def show(evaluation_id: str) -> Response:
         "result_hash": row.result_hash,
         "appeal_of": row.appeal_of,
         "result": json.loads(row.result),
+        "transfers": transfers,
     }
     return jsonify(EvaluationOut().dump(body))
 
@@ -248,5 +260,7 @@ def appeal(evaluation_id: str) -> tuple[Response, int]:
         now=now,
         appeal_of=row.id,
     )
-    answer = _answer(committed.id, committed.ledger_index, committed.evaluation, row.id)
+    answer = _answer(
+        committed.id, committed.ledger_index, committed.evaluation, row.id, committed.transfers
+    )
     return jsonify(answer), 201

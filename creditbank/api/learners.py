@@ -17,6 +17,7 @@ from creditbank.api.bodies import json_object, load
 from creditbank.api.openapi import choice, documented
 from creditbank.api.params import choice_param
 from creditbank.api.records import record_json
+from creditbank.api.schemas.evaluations import TransferListOut, TransferOut
 from creditbank.api.schemas.members import (
     AccountOut,
     ActivatedOut,
@@ -34,6 +35,7 @@ from creditbank.api.schemas.records import RecordListOut
 from creditbank.auth.principals import Role
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, InvalidInput
+from creditbank.evaluations.transfers import TransferView, learner_transfers
 from creditbank.identity.documents import IdentityDocument, parse_document
 from creditbank.identity.passwords import check_password_strength
 from creditbank.learners import service
@@ -202,6 +204,43 @@ def records(learner_id: str) -> Response:
         found = learner_records(connection, learner_id)
         expired = expired_certificates(connection, [v.id for v in found if v.kind == "certificate"])
     return jsonify({"records": [record_json(view, expired) for view in found]})
+
+
+def transfer_json(view: TransferView) -> dict[str, Any]:
+    """A recognised transfer as the API answers it."""
+    payload = view.payload
+    return dict(
+        TransferOut().dump(
+            {
+                "id": view.id,
+                "evaluation": view.evaluation,
+                "institution": view.institution,
+                "programme": payload["programme"],
+                "pathway": payload["pathway"],
+                "policy": payload["policy"],
+                "on": payload["on"],
+                "course": payload["course"],
+                "recognised_credits": payload["recognised_credits"],
+                "basis": payload["basis"],
+                "ledger_index": view.ledger_index,
+                "status": "standing" if view.standing else "superseded",
+                "superseded_by": view.superseded_by,
+            }
+        )
+    )
+
+
+@blueprint.get("/<learner_id>/transfers")
+@documented("A learner's recognised transfers", response=TransferListOut, auth="bearer", errors=())
+def transfers(learner_id: str) -> Response:
+    """Courses committed evaluations recognised, for the learner or a consented institution.
+
+    Their ids can be chosen for a transcript like record ids.
+    """
+    require_reader_of(learner_id)
+    with read_connection(services().engine) as connection:
+        found = learner_transfers(connection, learner_id)
+    return jsonify({"transfers": [transfer_json(view) for view in found]})
 
 
 def _consent(view: service.ConsentView) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, insert, select
 from creditbank.api.schemas.outcomes import load_outcome
 from creditbank.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from creditbank.evaluations.tables import CommittedEvaluation, PolicyPublication
+from creditbank.evaluations.transfers import plan_transfers, store_transfers, supersede_transfers
 from creditbank.institutions.tables import Institution
 from creditbank.learners.service import ConsentScope, has_consent, learner_exists
 from creditbank.ledger.envelope import EntryKind
@@ -236,6 +237,7 @@ class Committed:
     id: str
     ledger_index: int
     evaluation: Evaluation
+    transfers: tuple[str, ...] = ()  # the recognised transfers' ids, in programme order
 
 
 def commit(
@@ -253,7 +255,12 @@ def commit(
     now: datetime,
     appeal_of: str | None = None,
 ) -> Committed:
-    """Evaluate and record it: the log entry holds the policy and result hashes."""
+    """Evaluate and record it: the log entry holds the policy and result hashes.
+
+    Each recognised course gets its own ``transfer.recognised`` entry (see
+    :mod:`creditbank.evaluations.transfers`), and the learner's earlier transfers under the
+    same policy are superseded.
+    """
     evaluation = evaluate(policy, sources, on, exceptions)
     evaluation_id = str(uuid.uuid4())
     with ledger.transaction() as tx:
@@ -283,8 +290,17 @@ def commit(
             NewEntry(EntryKind.OVERRIDE_RECORDED, actor, {"evaluation": evaluation_id, **item})
             for item in _exceptions_json(exceptions)
         ]
-        result = tx.append(entries, now=now)
-        index = result.entries[0].index
+        planned = plan_transfers(
+            evaluation_id=evaluation_id,
+            evaluation=evaluation,
+            learner_id=learner_id,
+            institution=institution,
+            policy=policy,
+            on=on,
+            actor=actor,
+        )
+        result = tx.append([*entries, *planned.entries], now=now)
+        index = result.first_index
         tx.connection.execute(
             insert(evaluation_t).values(
                 id=evaluation_id,
@@ -304,7 +320,24 @@ def commit(
                 appeal_of=appeal_of,
             )
         )
-    return Committed(evaluation_id, index, evaluation)
+        supersede_transfers(
+            tx,
+            learner_id=learner_id,
+            policy_id=policy.id,
+            by_evaluation=evaluation_id,
+            actor=actor,
+            now=now,
+        )
+        store_transfers(
+            tx.connection,
+            planned,
+            result.indices[len(entries) :],
+            evaluation_id=evaluation_id,
+            learner_id=learner_id,
+            institution=institution,
+            policy_id=policy.id,
+        )
+    return Committed(evaluation_id, index, evaluation, planned.ids)
 
 
 def read_evaluation(connection: Connection, evaluation_id: str) -> Any:

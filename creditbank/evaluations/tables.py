@@ -52,3 +52,33 @@ class CommittedEvaluation(SQLModel, table=True):
     appeal_of: str | None = Field(
         default=None, sa_column=Column(String(36), ForeignKey("evaluation.id"), nullable=True)
     )
+
+
+class RecognisedTransfer(SQLModel, table=True):
+    """A course a committed evaluation recognised, with its own ``transfer.recognised`` entry.
+
+    The entry's payload names the course, the credits and the policy, never the records read,
+    so a transcript can disclose one recognised course without the learner's other records.
+    A later committed evaluation of the same learner under the same policy (an appeal, or a
+    re-evaluation) supersedes the earlier one's transfers.
+    """
+
+    __tablename__ = "recognised_transfer"
+
+    id: str = Field(sa_column=Column(String(36), primary_key=True))
+    evaluation: str = Field(
+        sa_column=Column(String(36), ForeignKey("evaluation.id"), nullable=False, index=True)
+    )
+    learner: str = Field(
+        sa_column=Column(String(36), ForeignKey("learner.id"), nullable=False, index=True)
+    )
+    institution: str = Field(
+        sa_column=Column(String(32), ForeignKey("institution.code"), nullable=False)
+    )
+    policy_id: str = Field(sa_column=Column(String(80), nullable=False))
+    course_code: str = Field(sa_column=Column(String(40), nullable=False))
+    credits: str = Field(sa_column=Column(String(16), nullable=False))
+    ledger_index: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    superseded_by: str | None = Field(
+        default=None, sa_column=Column(String(36), ForeignKey("evaluation.id"), nullable=True)
+    )

@@ -56,6 +56,8 @@ class EntryKind(StrEnum):
     POLICY_PUBLISHED = "policy.published"
     EVALUATION_COMMITTED = "evaluation.committed"
     OVERRIDE_RECORDED = "override.recorded"
+    TRANSFER_RECOGNISED = "transfer.recognised"
+    TRANSFER_SUPERSEDED = "transfer.superseded"
     TRANSCRIPT_ISSUED = "transcript.issued"
     TRANSCRIPT_REVOKED = "transcript.revoked"
     LOG_KEY_ROTATED = "log.key_rotated"

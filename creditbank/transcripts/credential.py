@@ -1,11 +1,13 @@
 """Assembling a transcript: a CLR 2.0 ``ClrCredential`` of signed OB 3.0 credentials.
 
-The transcript holds one ``AchievementCredential`` per record, each with its ledger evidence.
+The transcript holds one ``AchievementCredential`` per record or recognised transfer, each with
+its ledger evidence.
 
 The claims of a record (names, result, credits, 学时, term, dates) are a pure function of the
 payload committed in the log and the names of the institutions involved
-(:func:`record_subject`), so a verifier rebuilds them from the disclosed payload and compares:
-a claim that differs from the committed record is caught even under a valid signature.
+(:func:`entry_subject`, for a record's outcome or a course a committed evaluation
+recognised), so a verifier rebuilds them from the disclosed payload and compares: a claim that
+differs from the committed entry is caught even under a valid signature.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from creditbank.ledger.envelope import EntryKind
 from creditbank.records.vocabulary import (
     AwardRank,
     CertificateLevel,
@@ -51,18 +54,24 @@ _CRITERIA: dict[str, tuple[str, str]] = {
     "certificate": ("通过考核取得证书。", "Passed the assessment and was awarded the certificate."),
     "training": ("完成培训并通过考核。", "Completed the training and its assessment."),
     "award": ("在技能大赛中获奖。", "Won a prize in a skills competition."),
+    "transfer": (
+        "依据已发布的学分转换政策，经登记的评估认定。",
+        "Recognised by a committed evaluation under a published credit-transfer policy.",
+    ),
 }
 _KIND_LABEL: dict[str, tuple[str, str]] = {
     "course": ("课程", "Course"),
     "certificate": ("证书", "Certificate"),
     "training": ("培训", "Training"),
     "award": ("竞赛获奖", "Competition award"),
+    "transfer": ("学分认定", "Recognised transfer"),
 }
 _ACHIEVEMENT_TYPE = {
     "course": "Course",
     "certificate": "Certificate",
     "training": "ext:Training",
     "award": "Award",
+    "transfer": "Course",
 }
 
 
@@ -206,11 +215,77 @@ def _award(form: _Form, achievement: dict[str, Any], subject: dict[str, Any]) ->
     return str(outcome["awarded_on"])
 
 
-_FILLERS = {"course": _course, "certificate": _certificate, "training": _training, "award": _award}
+def _transfer(form: _Form, achievement: dict[str, Any], subject: dict[str, Any]) -> str:
+    payload, lang = form.outcome, form.lang
+    course, programme, policy = payload["course"], payload["programme"], payload["policy"]
+    achievement["id"] = _achievement_id("course", payload["institution"], course["code"])
+    _names(achievement, course["title_zh"], course["title_en"], lang)
+    title = _pick(programme["title_zh"], programme["title_en"], lang)
+    achievement["description"] = f"{form.kind_label} · {payload['pathway']} · {title}"
+    achievement["humanCode"] = course["code"]
+    achievement["fieldOfStudy"] = programme["title_zh"]
+    achievement["educationLevel"] = programme["level"]
+    achievement["creditsAvailable"] = credits_number(course["credits"])
+    subject["creditsEarned"] = credits_number(payload["recognised_credits"])
+    subject["transferRecognition"] = {
+        "evaluation": f"urn:uuid:{payload['evaluation']}",
+        "evaluatedOn": day_time(payload["on"]),
+        "programme": programme["code"],
+        "pathway": payload["pathway"],
+        "policy": policy["id"],
+        "policyVersion": policy["version"],
+        "policyHash": policy["hash"],
+        "basis": payload["basis"],
+        "rules": list(payload["rules"]),
+        "sourceOutcomes": payload["sources"],
+    }
+    return str(payload["on"])
 
 
-def record_subject(
-    outcome: Mapping[str, Any],
+_FILLERS = {
+    "course": _course,
+    "certificate": _certificate,
+    "training": _training,
+    "award": _award,
+    "transfer": _transfer,
+}
+
+
+def entry_subject(
+    entry_kind: str,
+    payload: Mapping[str, Any],
+    *,
+    learner: str,
+    learner_name: str | None,
+    base_url: str,
+    names: Mapping[str, InstitutionName],
+    language: Language,
+) -> tuple[dict[str, Any], str]:
+    """The subject a committed entry's payload makes: a record's outcome, or a transfer.
+
+    A recognised transfer's achievement is the course of the receiving programme, created by
+    the recognising institution; ``transferRecognition`` says under which policy version, by
+    which evaluation, on what basis and from how many outcomes (never which).
+    """
+    if entry_kind == EntryKind.TRANSFER_RECOGNISED:
+        kind, content = "transfer", payload
+    else:
+        kind, content = str(payload["outcome"]["kind"]), payload["outcome"]
+    return _subject(
+        kind,
+        content,
+        poster=str(payload["institution"]),
+        learner=learner,
+        learner_name=learner_name,
+        base_url=base_url,
+        names=names,
+        language=language,
+    )
+
+
+def _subject(
+    kind: str,
+    content: Mapping[str, Any],
     *,
     poster: str,
     learner: str,
@@ -219,8 +294,6 @@ def record_subject(
     names: Mapping[str, InstitutionName],
     language: Language,
 ) -> tuple[dict[str, Any], str]:
-    """The ``AchievementSubject`` of one committed outcome and its ``awardedDate``."""
-    kind = str(outcome["kind"])
     lang = language
     achievement: dict[str, Any] = {
         "type": ["Achievement"],
@@ -236,10 +309,10 @@ def record_subject(
                 "identityHash": learner_name,
             }
         ]
-    form = _Form(outcome, lang, _KIND_LABEL[kind][0 if lang == "zh" else 1], base_url, names)
     fill = _FILLERS.get(kind)
     if fill is None:
         raise ValueError(f"no transcript form for a {kind!r} record")
+    form = _Form(content, lang, _KIND_LABEL[kind][0 if lang == "zh" else 1], base_url, names)
     awarded = fill(form, achievement, subject)
     achievement["inLanguage"] = lang
     achievement["criteria"] = {"narrative": _CRITERIA[kind][0 if lang == "zh" else 1]}
@@ -272,10 +345,11 @@ class Issuer:
 
 @dataclass(frozen=True)
 class RecordInput:
-    """One selected record with its committed payload and its ledger evidence."""
+    """One selected record (or recognised transfer) with its committed payload and evidence."""
 
     payload: Mapping[str, Any]
     evidence: Mapping[str, Any]
+    entry_kind: str = "record.posted"  # the ledger entry's kind: which claims the payload makes
 
 
 @dataclass(frozen=True)
@@ -305,10 +379,9 @@ def record_credential(
     request: TranscriptInput, record: RecordInput, issuer: Issuer
 ) -> dict[str, Any]:
     """One record's signed ``AchievementCredential``."""
-    payload = record.payload
-    subject, awarded = record_subject(
-        payload["outcome"],
-        poster=str(payload["institution"]),
+    subject, awarded = entry_subject(
+        record.entry_kind,
+        record.payload,
         learner=learner_urn(request.learner_id),
         learner_name=request.learner_name,
         base_url=issuer.public_url,

@@ -1,9 +1,9 @@
 """Issuing, listing, reading and revoking transcripts; status lists; online verification.
 
-Issuing gathers the selected records' committed payloads, salts, entry bytes and inclusion
-proofs against one signed checkpoint that covers them all, signs every record's credential
-and the transcript, and stores it (sealed) with a ``transcript.issued`` entry in one
-transaction.
+Issuing gathers the selected records' (and recognised transfers') committed payloads, salts,
+entry bytes and inclusion proofs against one signed checkpoint that covers them all, signs
+every record's credential and the transcript, and stores it (sealed) with a
+``transcript.issued`` entry in one transaction.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from creditbank.canonical import canonical_json
 from creditbank.cosignatures.service import witnesses_of
 from creditbank.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from creditbank.evaluations.transfers import TransferView, learner_transfers
 from creditbank.institutions.tables import Institution
 from creditbank.learners.service import read_account
 from creditbank.ledger.checkpoint import Checkpoint
@@ -44,11 +45,17 @@ from creditbank.transcripts.credential import (
 )
 from creditbank.transcripts.evidence import build_evidence
 from creditbank.transcripts.revocation import mark_revoked
-from creditbank.transcripts.tables import StatusList, Transcript, TranscriptRecord
+from creditbank.transcripts.tables import (
+    StatusList,
+    Transcript,
+    TranscriptRecord,
+    TranscriptTransfer,
+)
 from creditbank.transcripts.verify import Report, Trust, verify_transcript
 
 transcript_t = Transcript.__table__  # type: ignore[attr-defined]
 transcript_record_t = TranscriptRecord.__table__  # type: ignore[attr-defined]
+transcript_transfer_t = TranscriptTransfer.__table__  # type: ignore[attr-defined]
 status_list_t = StatusList.__table__  # type: ignore[attr-defined]
 entry_t = LedgerEntry.__table__  # type: ignore[attr-defined]
 institution_t = Institution.__table__  # type: ignore[attr-defined]
@@ -131,29 +138,64 @@ def _check_request(language: str, validity_days: int) -> None:
         raise InvalidInput("; ".join(f"{p.field}: {p.reason}" for p in problems), problems=problems)
 
 
-def select_records(records: Sequence[RecordView], wanted: Sequence[str] | None) -> list[RecordView]:
-    """The learner's records to disclose: the chosen ones in their order, or every active one."""
-    active = [r for r in records if r.status is RecordStatus.ACTIVE]
+@dataclass(frozen=True)
+class Disclosed:
+    """One thing a transcript discloses: a record's current version or a recognised transfer."""
+
+    id: str
+    ledger_index: int
+    record_version: int | None  # None for a recognised transfer
+
+    @property
+    def is_transfer(self) -> bool:
+        """True for a recognised transfer."""
+        return self.record_version is None
+
+
+def select_items(
+    records: Sequence[RecordView],
+    transfers: Sequence[TransferView],
+    wanted: Sequence[str] | None,
+) -> list[Disclosed]:
+    """What to disclose: the chosen records and transfers in their order, or every one standing.
+
+    With nothing chosen, every active record (in posting order) then every standing transfer
+    (in ledger order).
+    """
+    found: dict[str, tuple[Disclosed, str | None]] = {}
+    for record in records:
+        problem = None if record.status is RecordStatus.ACTIVE else "is revoked"
+        item = Disclosed(record.id, record.current.ledger_index, record.version)
+        found[record.id] = (item, problem)
+    for transfer in transfers:
+        problem = None if transfer.standing else "is a superseded transfer"
+        found[transfer.id] = (Disclosed(transfer.id, transfer.ledger_index, None), problem)
     if wanted is None:
-        chosen = sorted(active, key=lambda r: (r.posted_at, r.current.ledger_index))
+        active = sorted(
+            (r for r in records if r.status is RecordStatus.ACTIVE),
+            key=lambda r: (r.posted_at, r.current.ledger_index),
+        )
+        chosen = [found[r.id][0] for r in active]
+        chosen += [found[t.id][0] for t in transfers if t.standing]
     else:
-        by_id = {r.id: r for r in records}
         problems = []
         seen: set[str] = set()
-        for position, record_id in enumerate(wanted):
-            found = by_id.get(record_id)
-            if record_id in seen:
+        for position, item_id in enumerate(wanted):
+            entry = found.get(item_id)
+            if item_id in seen:
                 problems.append(FieldProblem("records", "is listed twice", position))
-            elif found is None:
-                problems.append(FieldProblem("records", "is not one of your records", position))
-            elif found.status is not RecordStatus.ACTIVE:
-                problems.append(FieldProblem("records", "is revoked", position))
-            seen.add(record_id)
+            elif entry is None:
+                problems.append(
+                    FieldProblem("records", "is not one of your records or transfers", position)
+                )
+            elif entry[1] is not None:
+                problems.append(FieldProblem("records", entry[1], position))
+            seen.add(item_id)
         if problems:
             raise InvalidInput(
                 f"{len(problems)} of the chosen records cannot be included", problems=problems
             )
-        chosen = [by_id[record_id] for record_id in wanted]
+        chosen = [found[item_id][0] for item_id in wanted]
     if not chosen:
         raise InvalidInput(
             "a transcript needs at least one active record",
@@ -215,18 +257,18 @@ def _institution_names(connection: Connection, codes: set[str]) -> dict[str, Ins
 
 
 def _evidence(
-    connection: Connection, chosen: Sequence[RecordView], checkpoint: CoveringCheckpoint
+    connection: Connection, chosen: Sequence[Disclosed], checkpoint: CoveringCheckpoint
 ) -> tuple[list[RecordInput], dict[str, InstitutionName]]:
-    indices = [r.current.ledger_index for r in chosen]
+    indices = [item.ledger_index for item in chosen]
     entries = _entry_bytes(connection, indices)
     openings = read_openings(connection, indices)
     nodes = StoredNodes(connection)
     inputs = []
     codes: set[str] = set()
-    for record in chosen:
-        index = record.current.ledger_index
+    for item in chosen:
+        index = item.ledger_index
         if index not in openings:
-            raise Conflict(f"record {record.id}: its committed payload was erased")
+            raise Conflict(f"record {item.id}: its committed payload was erased")
         salt, payload_bytes = openings[index]
         proof = inclusion_proof(nodes, index, checkpoint.size)
         evidence = build_evidence(
@@ -239,10 +281,10 @@ def _evidence(
         )
         payload = evidence["ledgerPayload"]
         codes.add(str(payload["institution"]))
-        source = payload["outcome"].get("source_institution")
+        source = payload.get("outcome", {}).get("source_institution")
         if source:
             codes.add(str(source))
-        inputs.append(RecordInput(payload, evidence))
+        inputs.append(RecordInput(payload, evidence, evidence["ledgerEntry"]["kind"]))
     return inputs, _institution_names(connection, codes)
 
 
@@ -308,16 +350,22 @@ def issue_transcript(
     now: datetime,
     actor: str = "learner",
 ) -> Issued:
-    """Issue a signed transcript of the learner's chosen records (all active ones if None)."""
+    """Issue a signed transcript of the learner's chosen records and recognised transfers.
+
+    ``record_ids`` may name records and recognised transfers; None takes every active record
+    and every standing transfer.
+    """
     _check_request(language, validity_days)
     lang: Language = "en" if language == "en" else "zh"
     issued_at = now.replace(microsecond=0)
     with read_connection(services.engine) as connection:
         records = learner_records(connection, learner_id)
-        chosen = select_records(records, record_ids)
+        transfers = learner_transfers(connection, learner_id)
+        chosen = select_items(records, transfers, record_ids)
         active = sum(1 for r in records if r.status is RecordStatus.ACTIVE)
+        active += sum(1 for t in transfers if t.standing)
         account = read_account(connection, services.sealer, learner_id)
-    checkpoint = _covering_checkpoint(services, max(r.current.ledger_index for r in chosen))
+    checkpoint = _covering_checkpoint(services, max(item.ledger_index for item in chosen))
     with read_connection(services.engine) as connection:
         inputs, names = _evidence(connection, chosen, checkpoint)
     transcript_id = str(uuid.uuid4())
@@ -348,7 +396,7 @@ def issue_transcript(
                 "transcript": transcript_id,
                 "learner": learner_id,
                 "credential_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                "records": [[r.id, r.current.ledger_index] for r in chosen],
+                "records": [[item.id, item.ledger_index] for item in chosen],
                 "valid_until": credential["validUntil"],
                 "status": [list_id, status_index],
                 "checkpoint_size": checkpoint.size,
@@ -370,10 +418,20 @@ def issue_transcript(
                 ledger_index=index,
             )
         )
-        tx.connection.execute(
-            insert(transcript_record_t),
-            [{"transcript": transcript_id, "record": r.id, "version": r.version} for r in chosen],
-        )
+        disclosed = [
+            {"transcript": transcript_id, "record": item.id, "version": item.record_version}
+            for item in chosen
+            if not item.is_transfer
+        ]
+        if disclosed:
+            tx.connection.execute(insert(transcript_record_t), disclosed)
+        transfers_held = [
+            {"transcript": transcript_id, "transfer": item.id}
+            for item in chosen
+            if item.is_transfer
+        ]
+        if transfers_held:
+            tx.connection.execute(insert(transcript_transfer_t), transfers_held)
     return Issued(transcript_id, code, index, credential)
 
 

@@ -68,3 +68,18 @@ class StatusList(SQLModel, table=True):
     signed_digest: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     credential: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     signed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+
+
+class TranscriptTransfer(SQLModel, table=True):
+    """A recognised transfer a transcript discloses."""
+
+    __tablename__ = "transcript_transfer"
+
+    transcript: str = Field(
+        sa_column=Column(String(36), ForeignKey("transcript.id"), primary_key=True)
+    )
+    transfer: str = Field(
+        sa_column=Column(
+            String(36), ForeignKey("recognised_transfer.id"), primary_key=True, index=True
+        )
+    )

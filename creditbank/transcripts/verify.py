@@ -35,7 +35,11 @@ from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.note import NoteVerifier
 from creditbank.ledger.witnessed import verify_cosigned_checkpoint
 from creditbank.transcripts.contexts import CLR_CONTEXT, OB_CONTEXT, VC_CONTEXT
-from creditbank.transcripts.credential import InstitutionName, learner_urn, record_subject
+from creditbank.transcripts.credential import (
+    InstitutionName,
+    entry_subject,
+    learner_urn,
+)
 from creditbank.transcripts.cryptosuite import (
     ProofInvalid,
     parse_datetime,
@@ -62,7 +66,11 @@ CHECKS = (
     "witness cosignatures",
 )
 Outcome = Literal["passed", "failed", "skipped"]
-_RECORD_KINDS = {EntryKind.RECORD_POSTED.value, EntryKind.RECORD_CORRECTED.value}
+_RECORD_KINDS = {
+    EntryKind.RECORD_POSTED.value,
+    EntryKind.RECORD_CORRECTED.value,
+    EntryKind.TRANSFER_RECOGNISED.value,
+}
 
 
 @dataclass(frozen=True)
@@ -272,7 +280,7 @@ def _record_content(
 ) -> str | None:
     """Why a record's claims are not its committed payload's, or None."""
     if kind not in _RECORD_KINDS:
-        return f"ledger entry kind {kind!r} is not a posted or corrected record"
+        return f"ledger entry kind {kind!r} is not a posted or corrected record or a transfer"
     if learner_urn(str(payload.get("learner"))) != learner:
         return "the committed record belongs to another learner"
     subject = nested.get("credentialSubject")
@@ -285,9 +293,9 @@ def _record_content(
     if language not in ("zh", "en") or not isinstance(base_url, str):
         return "the credential does not say its language or the bank's URL"
     try:
-        expected, awarded = record_subject(
-            payload["outcome"],
-            poster=str(payload["institution"]),
+        expected, awarded = entry_subject(
+            kind,
+            payload,
             learner=learner,
             learner_name=_learner_name(subject),
             base_url=base_url,
@@ -295,7 +303,7 @@ def _record_content(
             language=language,
         )
     except (KeyError, TypeError, ValueError) as exc:
-        return f"the committed payload is not a record outcome: {exc}"
+        return f"the committed payload is not a record outcome or a transfer: {exc}"
     if expected != subject:
         where = _first_difference(expected, subject, "credentialSubject")
         return f"{where} differs from the committed record"

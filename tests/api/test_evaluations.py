@@ -87,7 +87,20 @@ def test_what_if_commit_rerun_and_appeal(world: World, engine_name: str) -> None
     assert committed.status_code == 201
     evaluation = committed.get_json()
     assert evaluation["result_hash"] == what_if.get_json()["result_hash"]
-    assert world.size() == size + 1
+    # The evaluation's entry, then one transfer entry per recognised course.
+    assert len(evaluation["transfers"]) == 2
+    assert world.size() == size + 3
+    shown = world.get(f"/api/v1/learners/{world.learners['li']}/transfers", "li").get_json()
+    assert [t["id"] for t in shown["transfers"]] == evaluation["transfers"]
+    assert [(t["course"]["code"], t["recognised_credits"]) for t in shown["transfers"]] == [
+        ("GZ-JD102", "4"),
+        ("GZ-XX900", "2"),
+    ]
+    assert {t["status"] for t in shown["transfers"]} == {"standing"}
+    for who in ("wang", "registrarB"):  # another learner; an institution without consent
+        assert (
+            world.get(f"/api/v1/learners/{world.learners['li']}/transfers", who).status_code == 403
+        )
     assert world.get(f"/api/v1/evaluations/{evaluation['id']}", "li").status_code == 200
     assert world.get(f"/api/v1/evaluations/{evaluation['id']}", "registrarB").status_code == 403
 
@@ -116,6 +129,16 @@ def test_what_if_commit_rerun_and_appeal(world: World, engine_name: str) -> None
     assert appeal.status_code == 201 and appeal.get_json()["appeal_of"] == evaluation["id"]
     # The appeal read the corrected record: the failed grade no longer fills GZ-JD102.
     assert appeal.get_json()["result"]["recognised_credits"] == "2"
+    # The appeal's transfers stand; the appealed evaluation's are superseded by it.
+    shown = world.get(f"/api/v1/learners/{world.learners['li']}/transfers", "li").get_json()
+    status = {t["id"]: (t["status"], t["superseded_by"]) for t in shown["transfers"]}
+    for transfer_id in evaluation["transfers"]:
+        assert status[transfer_id] == ("superseded", appeal.get_json()["id"])
+    assert [status[t] for t in appeal.get_json()["transfers"]] == [("standing", None)]
+    assert (
+        world.get(f"/api/v1/evaluations/{evaluation['id']}", "li").get_json()["transfers"]
+        == evaluation["transfers"]
+    )
     assert (
         world.post(
             f"/api/v1/evaluations/{evaluation['id']}/appeal", "wang", {"why": "x"}
@@ -151,7 +174,9 @@ def test_exceptions_are_recorded_with_who_and_why(world: World) -> None:
     english = next(c for c in result["courses"] if c["code"] == "GZ-JC102")
     assert english["recognised_credits"] == "4" and english["reasons"][0]["code"] == "waived"
     assert "英语等级证书" in english["reasons"][0]["zh"]
-    assert world.size() == size + 2  # the evaluation and the override
+    # The evaluation, the override, and three recognised courses (the waived one among them).
+    assert len(committed.get_json()["transfers"]) == 3
+    assert world.size() == size + 5
     bad = world.post(
         "/api/v1/evaluations",
         "registrarA",
@@ -159,7 +184,7 @@ def test_exceptions_are_recorded_with_who_and_why(world: World) -> None:
     )
     assert bad.status_code == 400
     assert {p["field"] for p in bad.get_json()["errors"]} == {"target", "record"}
-    assert world.size() == size + 2
+    assert world.size() == size + 5
 
 
 def test_reading_rerunning_and_appealing_by_role(world: World, engine_name: str) -> None:

@@ -153,7 +153,7 @@ def test_records_of_another_learner_are_refused(world: World) -> None:
     assert answer.status_code == 400
     assert answer.get_json()["errors"][0] == {
         "field": "records",
-        "reason": "is not one of your records",
+        "reason": "is not one of your records or transfers",
         "index": 0,
     }
     assert world.size() == before

@@ -9,16 +9,24 @@ test among them) can issue real transcripts without knowing the set-up.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from creditbank.api.schemas.outcomes import load_outcome
 from creditbank.clock import utc_now
+from creditbank.evaluations.service import (
+    Committed,
+    commit,
+    current_sources,
+    find_policy,
+    publish_policy,
+)
 from creditbank.identity.documents import check_digit, parse_document
 from creditbank.institutions.service import InstitutionInfo, register_institution
-from creditbank.learners.service import NewLearner, open_accounts
+from creditbank.learners.service import ConsentScope, NewLearner, grant_consent, open_accounts
 from creditbank.records.service import BatchRequest, NewRecord, post_batch
 from creditbank.services import Services
+from creditbank.storage.database import read_connection
 from creditbank.transcripts.service import Issued, issue_transcript
 
 # The real clock: the issuer key is created now, and a proof may not predate its key.
@@ -140,6 +148,72 @@ def populate(services: Services, *, courses: int = 3) -> Bank:
     )
     li_records = [*ids[:-1], cert.body["records"][0]["id"]]
     return Bank(services, li, wang, li_records, [ids[-1]])
+
+
+# Two 中职 courses the 3+2 industrial-robotics policy recognises: 电工基础 fills GZ-JD102 (4
+# credits), 体育与健康 goes to the catch-all elective GZ-XX900 (2 credits).
+TRANSFER_POLICY = "cq-3plus2-industrial-robotics"
+ZHONGZHI_COURSES: tuple[dict[str, Any], ...] = (
+    course(
+        0,
+        course_code="ZZ-JD102",
+        title_zh="电工基础",
+        title_en="Fundamentals of Electrics",
+        level="zhongzhi",
+        programme="机电技术应用",
+        credits="3.5",
+        grade={"scale": "percent", "value": "81"},
+        completed_on="2023-07-01",
+        term="2022-2023-2",
+    ),
+    course(
+        0,
+        course_code="ZZ-TY101",
+        title_zh="体育与健康",
+        title_en="Physical Education and Health",
+        level="zhongzhi",
+        programme="机电技术应用",
+        credits="2",
+        grade={"scale": "two_level", "value": "合格"},
+        completed_on="2023-01-15",
+        term="2022-2023-1",
+    ),
+)
+
+
+def recognise_transfers(bank: Bank, *, now: datetime | None = None) -> Committed:
+    """Post 李明's 中职 courses, and commit a 3+2 evaluation that recognises two courses."""
+    services, moment = bank.services, now or utc_now()
+    batch = [
+        NewRecord(bank.li, load_outcome(item, today=moment.date())) for item in ZHONGZHI_COURSES
+    ]
+    key = f"zz-{moment.timestamp()}"
+    post_batch(services.ledger, BatchRequest(POSTER, "test", key, key.encode(), batch), now=moment)
+    grant_consent(
+        services.ledger,
+        bank.li,
+        POSTER,
+        ConsentScope.EVALUATE,
+        moment + timedelta(days=30),
+        now=moment,
+    )
+    policy = find_policy(services.policies, TRANSFER_POLICY)
+    publish_policy(services.ledger, policy, actor="operator", now=moment)
+    with read_connection(services.engine) as connection:
+        sources, inputs = current_sources(connection, bank.li)
+    return commit(
+        services.ledger,
+        learner_id=bank.li,
+        institution=POSTER,
+        actor=f"institution:{POSTER}",
+        by="registrar",
+        policy=policy,
+        on=moment.date(),
+        sources=sources,
+        inputs=inputs,
+        exceptions=[],
+        now=moment,
+    )
 
 
 def issue(

@@ -9,9 +9,9 @@ import jsonschema
 import pytest
 
 from creditbank.services import Services
-from creditbank.transcripts.contexts import creditbank_terms
+from creditbank.transcripts.contexts import creditbank_context_bytes, creditbank_terms
 from tests.shared_vectors import requires_shared, shared_dir
-from tests.transcripts.helpers import issue, populate
+from tests.transcripts.helpers import issue, populate, recognise_transfers
 
 pytestmark = requires_shared
 
@@ -22,7 +22,16 @@ def _schema(path: str) -> Any:
 
 @pytest.fixture
 def credential(services: Services) -> dict[str, Any]:
-    return issue(populate(services, courses=2)).credential
+    """A transcript with every record kind and recognised transfers."""
+    bank = populate(services, courses=2)
+    recognise_transfers(bank)
+    issued = issue(bank).credential
+    kinds = {
+        n["credentialSubject"]["recordKind"]
+        for n in issued["credentialSubject"]["verifiableCredential"]
+    }
+    assert kinds == {"course", "certificate", "training", "award", "transfer"}
+    return issued
 
 
 # Only the VC 2.0 schema: the draft-04 conversions in ../shared (OB and CLR) are VC 1.1-shaped
@@ -50,6 +59,9 @@ def test_an_altered_record_is_refused_by_the_schema(credential: dict[str, Any]) 
 def test_every_term_of_ours_is_defined_by_the_project_context(credential: dict[str, Any]) -> None:
     standard = _standard_terms()
     used: set[str] = set()
+    ours = json.loads(creditbank_context_bytes())["@context"]
+    literals = {k for k, v in ours.items() if isinstance(v, dict) and v.get("@type") == "@json"}
+    assert {"ledgerPayload", "transferRecognition"} <= literals
 
     def walk(value: Any, skip: bool = False) -> None:
         if skip:
@@ -59,7 +71,7 @@ def test_every_term_of_ours_is_defined_by_the_project_context(credential: dict[s
                 if not key.startswith("@"):
                     used.add(key)
                 # @json values are literals: their keys are not terms.
-                walk(inner, key in {"ledgerEntry", "ledgerPayload", "inclusionProof"})
+                walk(inner, key in literals)
         elif isinstance(value, list):
             for inner in value:
                 walk(inner)

@@ -59,6 +59,10 @@ class EvaluationOut(Schema):
     result_hash = fields.String()
     appeal_of = fields.String(allow_none=True)
     result = fields.Dict()
+    transfers = fields.List(
+        fields.String(),
+        metadata={"description": "ids of the recognised transfers, one per recognised course"},
+    )
 
 
 class RerunOut(Schema):
@@ -79,6 +83,30 @@ class AppealIn(Schema):
     why = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
+class TransferOut(Schema):
+    """A course a committed evaluation recognised: what a transcript can disclose of it."""
+
+    id = fields.String()
+    evaluation = fields.String()
+    institution = fields.String()
+    programme = fields.Dict()
+    pathway = fields.String()
+    policy = fields.Dict()
+    on = fields.String()
+    course = fields.Dict()
+    recognised_credits = fields.String()
+    basis = fields.String()
+    ledger_index = fields.Integer()
+    status = fields.String(metadata={"description": "standing, or superseded by a later one"})
+    superseded_by = fields.String(allow_none=True)
+
+
+class TransferListOut(Schema):
+    """A learner's recognised transfers, in ledger order."""
+
+    transfers = fields.List(fields.Nested(TransferOut))
+
+
 PUBLISHED: tuple[type[Schema], ...] = (
     PolicyOut,
     PolicyListOut,
@@ -87,4 +115,6 @@ PUBLISHED: tuple[type[Schema], ...] = (
     EvaluationOut,
     RerunOut,
     AppealIn,
+    TransferOut,
+    TransferListOut,
 )
