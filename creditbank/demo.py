@@ -16,6 +16,7 @@ from typing import Any
 
 from creditbank.api.schemas.outcomes import load_outcome
 from creditbank.auth.principals import Role
+from creditbank.evaluations.service import commit, current_sources, publish_policy
 from creditbank.identity.documents import check_digit, parse_document
 from creditbank.identity.secrets import known_secret
 from creditbank.institutions.service import (
@@ -303,6 +304,37 @@ def _outcomes(learner: DemoLearner, number: int) -> dict[str, list[dict[str, Any
     }
 
 
+DEMO_POLICY = "cq-3plus2-industrial-robotics"
+
+
+def _commit_first_evaluation(services: Services, learner_id: str, *, now: datetime) -> int:
+    """Publish the 3+2 policy and commit the 高职's evaluation of the first learner.
+
+    Returns how many courses it recognised (0 where the policy is not loaded).
+    """
+    policy = services.policies.get(DEMO_POLICY)
+    if policy is None:
+        return 0
+    publish_policy(services.ledger, policy, actor="operator", now=now)
+    with read_connection(services.engine) as connection:
+        sources, inputs = current_sources(connection, learner_id)
+    institution = policy.programme.institution
+    committed = commit(
+        services.ledger,
+        learner_id=learner_id,
+        institution=institution,
+        actor=f"institution:{institution}",
+        by="demo",
+        policy=policy,
+        on=now.date(),
+        sources=sources,
+        inputs=inputs,
+        exceptions=[],
+        now=now,
+    )
+    return len(committed.transfers)
+
+
 def load_demo(services: Services, *, now: datetime) -> dict[str, int] | None:
     """Load everything once; return counts, or None when institutions already exist."""
     with read_connection(services.engine) as connection:
@@ -350,8 +382,9 @@ def load_demo(services: Services, *, now: datetime) -> dict[str, int] | None:
             now + timedelta(days=365),
             now=now,
         )
+    transfers = _commit_first_evaluation(services, accounts[0].learner_id, now=now)
     ledger.publish_checkpoint()
-    # One transcript of the first learner's records, so the demo has one to verify.
+    # One transcript of the first learner's records and transfers, so the demo has one to verify.
     issue_transcript(
         services,
         accounts[0].learner_id,
@@ -365,6 +398,7 @@ def load_demo(services: Services, *, now: datetime) -> dict[str, int] | None:
         "institutions": len(INSTITUTIONS),
         "learners": len(accounts),
         "records": records,
+        "transfers": transfers,
         "transcripts": 1,
         "size": ledger.head().size,
     }

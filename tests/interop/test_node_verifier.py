@@ -36,12 +36,14 @@ from tests.api.world import World, build_world, course
 from tests.conftest import make_settings
 from tests.interop.node_verifier import describe, requires_node, run_verifier
 from tests.shared_vectors import requires_shared
+from tests.transcripts.helpers import commit_transfers
 
 # CLR 2.0.1 is on no npm package: the verifier reads it from ../shared, so these need both.
 pytestmark = [requires_node, requires_shared]
 
 PUBLIC_URL = "https://creditbank.cq.edu.cn"
 KINDS = ("course", "certificate", "training", "award")
+ONE_OF_EACH = len(KINDS) + 1  # the first record of each kind and one recognised transfer
 Credential = dict[str, Any]
 
 
@@ -185,15 +187,19 @@ class Bank:
     key: Services
     learner: str
     record_ids: list[str]
+    transfer_ids: list[str]  # courses a committed 3+2 evaluation recognised
     before_rotation: Credential
     now: datetime
 
     def issue(
         self, *, did: str = "web", language: Language = "zh", one_of_each: bool = False
     ) -> Credential:
-        """A transcript of li's records: all twelve, or the first of each kind."""
+        """A transcript of li's records and transfers: all, or the first of each kind."""
         # Posted three of each kind in KINDS order: every third is the first of a kind.
-        chosen = self.record_ids[::3] if one_of_each else self.record_ids
+        if one_of_each:
+            chosen = [*self.record_ids[::3], self.transfer_ids[0]]
+        else:
+            chosen = [*self.record_ids, *self.transfer_ids]
         issued = issue_transcript(
             self.web if did == "web" else self.key,
             self.learner,
@@ -234,11 +240,14 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bank]:
         app.extensions[EXTENSION].set(services)
         world = build_world(app.test_client(), services)
         record_ids = _post_records(world)
+        transfer_ids = list(commit_transfers(services, world.learners["li"]).transfers)
         now = datetime.now(UTC).replace(microsecond=0)
-        bank = Bank(services, as_did_key, world.learners["li"], record_ids, {}, now)
+        bank = Bank(services, as_did_key, world.learners["li"], record_ids, transfer_ids, {}, now)
         before = bank.issue(one_of_each=True)
         services.issuer_keys.rotate()
-        yield Bank(services, as_did_key, world.learners["li"], record_ids, before, now)
+        yield Bank(
+            services, as_did_key, world.learners["li"], record_ids, transfer_ids, before, now
+        )
     finally:
         as_did_key.close()
         services.close()
@@ -274,6 +283,14 @@ def _award_rank_changed(t: Credential) -> None:
 
 def _certificate_number_changed(t: Credential) -> None:
     _first(t, "certificate")["credentialSubject"]["licenseNumber"] = "1X-2024-999999"
+
+
+def _transfer_credits_changed(t: Credential) -> None:
+    _first(t, "transfer")["credentialSubject"]["creditsEarned"] += 1
+
+
+def _transfer_policy_changed(t: Credential) -> None:
+    _first(t, "transfer")["credentialSubject"]["transferRecognition"]["policyVersion"] = "2099.1"
 
 
 def _evidence_salt_changed(t: Credential) -> None:
@@ -324,6 +341,8 @@ ALTERATIONS: dict[str, tuple[Callable[[Credential], None], bool]] = {
     "training-hours": (_training_hours_changed, True),
     "award-rank": (_award_rank_changed, True),
     "certificate-number": (_certificate_number_changed, True),
+    "transfer-credits": (_transfer_credits_changed, True),
+    "transfer-policy": (_transfer_policy_changed, True),
     "evidence-salt": (_evidence_salt_changed, True),
     "nested-proof-value": (_nested_proof_flipped, True),
     "outer-proof-value": (_outer_proof_flipped, False),
@@ -389,7 +408,8 @@ def verdicts(bank: Bank, did_file: Path) -> Verdicts:
     for i, record in enumerate(nested(zh)):
         inputs[f"record-{i}"] = record
     small = bank.issue(one_of_each=True)
-    assert sorted(c["credentialSubject"]["recordKind"] for c in nested(small)) == sorted(KINDS)
+    kinds = sorted(c["credentialSubject"]["recordKind"] for c in nested(small))
+    assert kinds == sorted([*KINDS, "transfer"])
     for name, (alter, _) in ALTERATIONS.items():
         inputs[f"altered-{name}"] = copy.deepcopy(small)
         alter(inputs[f"altered-{name}"])
@@ -420,19 +440,22 @@ def _accepted(results: list[dict[str, Any]], count: int, status: str = "not chec
 
 @pytest.mark.parametrize("name", ["zh", "en", "did-key"])
 def test_accepts_an_issued_transcript_and_every_nested_credential(
-    verdicts: Verdicts, name: str
+    verdicts: Verdicts, bank: Bank, name: str
 ) -> None:
     transcript = verdicts.inputs[name]
     method = transcript["proof"][0]["verificationMethod"]
     assert method.startswith("did:key:" if name == "did-key" else "did:web:")
     kinds = sorted(c["credentialSubject"]["recordKind"] for c in nested(transcript))
-    assert kinds == sorted(kind for kind in KINDS for _ in range(3))
+    transfers = len(bank.transfer_ids)
+    assert transfers >= 2
+    assert kinds == sorted([*(kind for kind in KINDS for _ in range(3)), *["transfer"] * transfers])
+    count = 12 + transfers
     results = verdicts.results[name]
-    _accepted(results, 12)
+    _accepted(results, count)
     index = list(verdicts.inputs).index(name)
     assert [r["path"] for r in results] == [
         f"$[{index}]",
-        *(f"$[{index}].credentialSubject.verifiableCredential[{i}]" for i in range(12)),
+        *(f"$[{index}].credentialSubject.verifiableCredential[{i}]" for i in range(count)),
     ]
     assert [r["id"] for r in results[1:]] == [c["id"] for c in nested(transcript)]
 
@@ -440,12 +463,12 @@ def test_accepts_an_issued_transcript_and_every_nested_credential(
 def test_accepts_a_transcript_signed_before_a_key_rotation(verdicts: Verdicts, bank: Bank) -> None:
     old = verdicts.inputs["before-rotation"]["proof"][0]["verificationMethod"]
     assert old != bank.issuer().method_id
-    _accepted(verdicts.results["before-rotation"], 4)
+    _accepted(verdicts.results["before-rotation"], ONE_OF_EACH)
 
 
 def test_accepts_each_record_credential_on_its_own(verdicts: Verdicts) -> None:
     # Each record's credential names its own contexts, so it verifies outside the transcript.
-    for i in range(12):
+    for i in range(len(nested(verdicts.inputs["zh"]))):
         _accepted(verdicts.results[f"record-{i}"], 0)
 
 
@@ -488,14 +511,14 @@ def test_safe_mode_rejects_an_undefined_term_even_under_a_valid_signature(
 
 def test_rejects_a_transcript_signed_by_another_key(verdicts: Verdicts) -> None:
     results = verdicts.results["impostor"]
-    assert len(results) == 5
+    assert len(results) == ONE_OF_EACH + 1
     assert all(any("Invalid signature" in e for e in r["errors"]) for r in results)
 
 
 def test_refuses_a_did_web_transcript_without_the_did_document(bank: Bank) -> None:
     status, results = run_verifier([bank.issue(one_of_each=True)])
     assert status == 1
-    assert len(results) == 5
+    assert len(results) == ONE_OF_EACH + 1
     assert all(
         any("DID not known to this offline verifier" in e for e in r["errors"]) for r in results
     )
@@ -508,7 +531,7 @@ def test_rejects_an_expired_transcript(bank: Bank, did_file: Path) -> None:
         [transcript], args=["--now", later, "--did-document", str(did_file)]
     )
     assert status == 1
-    assert len(results) == 5
+    assert len(results) == ONE_OF_EACH + 1
     assert all(any("validUntil" in e for e in r["errors"]) for r in results)
 
 
@@ -536,7 +559,7 @@ def test_checks_revocation_against_the_bank_status_lists(
         args += ["--status-list", str(path)]
     verdicts = verify_all({"live": live, "revoked": revoked}, args)
     assert verdicts.status == 1
-    _accepted(verdicts.results["live"], 4, status="ok")
+    _accepted(verdicts.results["live"], ONE_OF_EACH, status="ok")
     results = verdicts.results["revoked"]
     assert results[0]["checks"] == {"safeMode": "ok", "proof": "ok", "status": "revoked"}
     assert not results[0]["verified"]

@@ -182,16 +182,23 @@ ZHONGZHI_COURSES: tuple[dict[str, Any], ...] = (
 
 
 def recognise_transfers(bank: Bank, *, now: datetime | None = None) -> Committed:
-    """Post 李明's 中职 courses, and commit a 3+2 evaluation that recognises two courses."""
-    services, moment = bank.services, now or utc_now()
+    """Post 李明's 中职 courses, and commit a 3+2 evaluation of all his records."""
+    return commit_transfers(bank.services, bank.li, now=now)
+
+
+def commit_transfers(
+    services: Services, learner_id: str, *, now: datetime | None = None
+) -> Committed:
+    """Post two 中职 courses for the learner (by CQ-GZ-001), and commit a 3+2 evaluation."""
+    moment = now or utc_now()
     batch = [
-        NewRecord(bank.li, load_outcome(item, today=moment.date())) for item in ZHONGZHI_COURSES
+        NewRecord(learner_id, load_outcome(item, today=moment.date())) for item in ZHONGZHI_COURSES
     ]
     key = f"zz-{moment.timestamp()}"
     post_batch(services.ledger, BatchRequest(POSTER, "test", key, key.encode(), batch), now=moment)
     grant_consent(
         services.ledger,
-        bank.li,
+        learner_id,
         POSTER,
         ConsentScope.EVALUATE,
         moment + timedelta(days=30),
@@ -200,10 +207,10 @@ def recognise_transfers(bank: Bank, *, now: datetime | None = None) -> Committed
     policy = find_policy(services.policies, TRANSFER_POLICY)
     publish_policy(services.ledger, policy, actor="operator", now=moment)
     with read_connection(services.engine) as connection:
-        sources, inputs = current_sources(connection, bank.li)
+        sources, inputs = current_sources(connection, learner_id)
     return commit(
         services.ledger,
-        learner_id=bank.li,
+        learner_id=learner_id,
         institution=POSTER,
         actor=f"institution:{POSTER}",
         by="registrar",

@@ -307,3 +307,37 @@ def test_every_form_control_has_a_label(app: Flask, demo: Services) -> None:
                 assert found is not None and found.group(1) in labelled, (path, control)
             for button in re.findall(r"<button\b[^>]*>\s*([^<]*)</button>", page):
                 assert button.strip(), (path, "a button without text")
+
+
+# --- recognised transfers -------------------------------------------------------------------
+
+
+def test_a_learner_sees_transfers_and_puts_one_alone_on_a_transcript(
+    app: Flask, demo: Services
+) -> None:
+    client = learner(app.test_client())
+    page = _text(client.get("/portal"))
+    table = page[
+        page.index('id="transfer-list"') : page.index("</table>", page.index("transfer-list"))
+    ]
+    assert "GZ-SJ301 工业机器人综合实训" in table and "工业机器人技术 · 3+2" in table
+    chosen = re.findall(r'id="tr-([0-9a-f-]+)" name="records" value="\1"', page)
+    assert len(chosen) == 2
+    size = _size(demo)
+    answer = post_form(
+        client,
+        "/portal/transcripts",
+        {"records": chosen[0], "language": "zh", "validity_days": "60"},
+        page="/portal",
+    )
+    assert answer.status_code == 302  # type: ignore[attr-defined]
+    assert _size(demo) == size + 1  # the transcript.issued entry
+    listed = re.search(
+        r'href="(/portal/transcripts/[0-9a-f-]+\.json)"', _text(client.get("/portal"))
+    )
+    assert listed is not None
+    credential = client.get(listed.group(1)).get_json()
+    nested = credential["credentialSubject"]["verifiableCredential"]
+    assert [n["credentialSubject"]["recordKind"] for n in nested] == ["transfer"]
+    report = client.post("/api/v1/verify", json=credential).get_json()
+    assert report["valid"] is True, report

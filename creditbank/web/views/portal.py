@@ -10,6 +10,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from creditbank.api.access import require_learner, require_reader_of
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, InvalidInput, NotFound
+from creditbank.evaluations.transfers import learner_transfers
 from creditbank.learners import service as learners
 from creditbank.learners.service import ConsentScope
 from creditbank.records import service as records
@@ -27,12 +28,13 @@ blueprint = web_blueprint("web_portal", "/portal")
 
 @blueprint.get("")
 def index() -> str:
-    """The account: who, the timeline of outcomes, totals by kind and level, consents."""
+    """The account: who, outcomes by time, totals, recognised transfers, consents."""
     learner = require_learner()
     s = services()
     with read_connection(s.engine) as connection:
         account = learners.read_account(connection, s.sealer, learner.learner_id)
         views = records.learner_records(connection, learner.learner_id)
+        transfers = learner_transfers(connection, learner.learner_id)
         consents = learners.list_consents(connection, learner.learner_id)
     lines = sorted((line_of(v) for v in views), key=lambda line: line.on, reverse=True)
     return render_template(
@@ -40,6 +42,7 @@ def index() -> str:
         account=account,
         lines=lines,
         totals=totals(lines),
+        transfers=transfers,
         consents=consents,
         now=utc_now(),
         default_until=(utc_now() + timedelta(days=365)).date(),
