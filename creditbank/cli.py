@@ -216,7 +216,12 @@ def transcripts_group() -> None:
 
 @transcripts_group.command("issue")
 @click.option("--learner", required=True, help="The learner's account id.")
-@click.option("--records", "record_ids", multiple=True, help="A record id (repeat); default all.")
+@click.option(
+    "--records",
+    "record_ids",
+    multiple=True,
+    help="A record or recognised transfer id (repeat); default all active ones.",
+)
 @click.option("--days", required=True, type=int, help="Validity, 30 to 180 days.")
 @click.option("--language", type=click.Choice(["zh", "en"]), default="zh")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))

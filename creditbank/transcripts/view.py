@@ -31,6 +31,11 @@ class RecordLine:
     awarded_on: date | None
     ledger_index: int
 
+    @property
+    def is_transfer(self) -> bool:
+        """True for a course recognised by a committed evaluation."""
+        return self.kind == "transfer"
+
 
 @dataclass(frozen=True)
 class TranscriptView:
@@ -52,8 +57,36 @@ class TranscriptView:
 
     @property
     def total_credits(self) -> Decimal:
-        """Sum of the credits of every record that carries credits."""
-        return sum((line.credits for line in self.records if line.credits is not None), Decimal(0))
+        """Sum of the credits earned: every record with credits, recognised transfers aside.
+
+        A transfer's credits were recognised from outcomes that may be on the transcript too,
+        so adding them in would count the same learning twice.
+        """
+        return sum(
+            (
+                line.credits
+                for line in self.records
+                if line.credits is not None and not line.is_transfer
+            ),
+            Decimal(0),
+        )
+
+    @property
+    def total_recognised(self) -> Decimal:
+        """Sum of the credits recognised by transfer into a receiving programme."""
+        return sum(
+            (
+                line.credits
+                for line in self.records
+                if line.credits is not None and line.is_transfer
+            ),
+            Decimal(0),
+        )
+
+    @property
+    def has_transfers(self) -> bool:
+        """True when a recognised transfer is on the transcript."""
+        return any(line.is_transfer for line in self.records)
 
     @property
     def total_hours(self) -> int:

@@ -8,7 +8,7 @@ from creditbank.transcripts.service import MAX_RECORDS, MAX_VALIDITY_DAYS, MIN_V
 
 
 class TranscriptIn(Schema):
-    """A learner's request: which records (all active ones when absent), language, validity."""
+    """A learner's request: which records and transfers (all when absent), language, validity."""
 
     class Meta:
         unknown = RAISE
@@ -16,6 +16,10 @@ class TranscriptIn(Schema):
     records = fields.List(
         fields.String(validate=validate.Length(min=1, max=36)),
         validate=validate.Length(min=1, max=MAX_RECORDS),
+        metadata={
+            "description": "ids of records and recognised transfers, in the order to show them; "
+            "absent: every active record, then every standing transfer"
+        },
     )
     language = fields.String(load_default="zh", validate=validate.OneOf(["zh", "en"]))
     validity_days = fields.Integer(

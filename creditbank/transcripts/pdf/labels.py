@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from creditbank.records.vocabulary import CertificateLevel, CompetitionLevel, Level, Vocabulary
+
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
 
@@ -44,6 +46,8 @@ CODE = Words("在线验证码", "Verification code")
 SCAN = Words("扫码在线验证", "Scan to verify online")
 RECORDS = Words("学习成果", "Learning outcomes")
 TOTAL = Words("合计", "Total")
+TOTAL_EARNED = Words("合计（不含认定学分）", "Total (without transfers)")
+RECOGNISED = Words("认定转换学分", "Credits recognised by transfer")
 ITEMS = Words("项", "records")
 CHECKPOINT = Words("账本检查点", "Ledger checkpoint")
 TREE_SIZE = Words("条目数", "size")
@@ -82,6 +86,36 @@ NOTE = Words(
     "code to check it online; the electronic version can also be verified offline with the "
     "issuer's published keys.",
 )
+
+
+_LEVELS: tuple[type[Vocabulary], ...] = (Level, CertificateLevel, CompetitionLevel)
+# The level column is narrow: English labels in the short forms a registry office would print.
+_SHORT_EN = {
+    "zhongzhi": "Sec. voc.",
+    "putong_gaozhong": "High school",
+    "gaozhi": "Higher voc.",
+    "benke": "Bachelor",
+    "chuji": "Elem.",
+    "zhongji": "Interm.",
+    "gaoji": "Adv.",
+    "school": "School",
+    "municipal": "City",
+    "provincial": "Prov.",
+    "national": "National",
+}
+
+
+def level(value: str | None) -> Words | None:
+    """The words for an education, certificate or competition level; unknown codes as given."""
+    if value is None:
+        return None
+    for vocabulary in _LEVELS:
+        try:
+            found = vocabulary(value)
+        except ValueError:
+            continue
+        return Words(found.label("zh"), _SHORT_EN.get(value, found.label("en")))
+    return Words(value, value)
 
 
 def kind(value: str) -> Words:

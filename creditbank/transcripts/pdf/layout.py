@@ -172,12 +172,20 @@ class TranscriptDocument(FPDF):
         table = Table(self, COLUMN_WIDTHS, heading, style, right_aligned=RIGHT_ALIGNED)
         for line in self.view.records:
             table.row(_cells(line, language))
-        total = f"{labels.TOTAL.inline(language)}  ({items.lead(language)})"
+        view = self.view
+        words = labels.TOTAL_EARNED if view.has_transfers else labels.TOTAL
+        total = f"{words.inline(language)}  ({items.lead(language)})"
         table.row(
-            (total, fmt.number(self.view.total_credits), fmt.number(self.view.total_hours), ""),
+            (total, fmt.number(view.total_credits), fmt.number(view.total_hours), ""),
             spans=(5, 1, 1, 3),
             right=frozenset({0}),
         )
+        if view.has_transfers:
+            table.row(
+                (labels.RECOGNISED.inline(language), fmt.number(view.total_recognised), "", ""),
+                spans=(5, 1, 1, 3),
+                right=frozenset({0}),
+            )
 
     def _closing(self) -> None:
         """Totals in words, how to verify, and the checkpoint the records were proven against."""
@@ -191,6 +199,11 @@ class TranscriptDocument(FPDF):
             f"{fmt.number(view.total_credits)} {labels.CREDITS.inline(language)}  ·  "
             f"{fmt.number(view.total_hours)} {labels.HOURS.inline(language)}"
         )
+        if view.has_transfers:
+            totals += (
+                f"  ·  {labels.RECOGNISED.inline(language)}:  "
+                f"{fmt.number(view.total_recognised)} {labels.CREDITS.inline(language)}"
+            )
         self._line(5, totals)
         self.ln(2)
         for text, size in ((labels.NOTE.lead(language), 8.0), (labels.NOTE.second(language), 7.5)):
@@ -241,7 +254,7 @@ def _cells(line: RecordLine, language: Language) -> tuple[str, ...]:
         both(kind.zh, kind.en),
         both(line.name_zh, line.name_en),
         both(line.institution_zh, line.institution_en),
-        value(line.level),
+        value(level.lead(language) if (level := labels.level(line.level)) else None),
         value(line.result),
         fmt.number(line.credits),
         fmt.number(line.hours),

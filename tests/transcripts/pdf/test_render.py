@@ -11,7 +11,8 @@ import pytest
 import zxingcpp
 
 from creditbank.errors import InvalidInput
-from creditbank.transcripts.pdf import render_transcript_pdf
+from creditbank.records.vocabulary import CertificateLevel, CompetitionLevel, Level
+from creditbank.transcripts.pdf import labels, render_transcript_pdf
 from creditbank.transcripts.view import RecordLine
 
 from . import reading, samples
@@ -185,3 +186,38 @@ def test_a_reference_of_eighteen_digits_that_is_no_identity_number_prints() -> N
     # Same digits, wrong check character: not an identity number.
     view = replace(samples.view(0), learner_reference="500112200403152313")
     assert "500112200403152313" in _text(render_transcript_pdf(view))
+
+
+def test_recognised_transfers_are_totalled_apart_and_levels_are_named() -> None:
+    view = samples.view(4)
+    first = view.records[0]
+    transfer = replace(
+        first,
+        kind="transfer",
+        name_zh="电工电子技术",
+        name_en="Electrical and Electronic Technology",
+        level="gaozhi",
+        result=None,
+        credits=Decimal(4),
+        hours=None,
+        term=None,
+    )
+    with_transfer = replace(view, records=(*view.records, transfer))
+    text = _squash(_text(render_transcript_pdf(with_transfer, language="zh")))
+    earned = with_transfer.total_credits
+    assert earned == view.total_credits and with_transfer.total_recognised == 4
+    assert "学分认定Transfer电工电子技术" in text and "高职/专科" in text and "gaozhi" not in text
+    assert _squash(f"合计（不含认定学分） Total (without transfers) (5 项) {earned}") in text
+    assert _squash("认定转换学分 Credits recognised by transfer 4") in text
+    assert _squash(f"合计 Total: {earned} 学分 credits") in text
+    assert _squash("认定转换学分 Credits recognised by transfer: 4 学分 credits") in text
+
+
+def test_every_level_has_words_in_both_languages() -> None:
+    for vocabulary in (Level, CertificateLevel, CompetitionLevel):
+        for value in vocabulary:
+            words = labels.level(value.value)
+            assert words is not None and words.zh == value.label("zh")
+            assert words.en and len(words.en) <= 11 and words.en != value.value
+    assert labels.level("other") == labels.Words("other", "other")
+    assert labels.level(None) is None
