@@ -14,6 +14,7 @@ from creditbank.learners.tables import Learner
 from creditbank.services import Services
 from creditbank.storage.database import read_connection
 from creditbank.transcripts.service import issue_transcript
+from creditbank.transcripts.view import view_from_credential
 from tests.web.conftest import csrf_token
 
 
@@ -40,7 +41,13 @@ def test_a_genuine_transcript_is_green_and_an_altered_one_red(app: Flask, demo: 
     issued = _credential(demo)
     good = _send(app, json.dumps(issued.credential).encode())
     assert good.status_code == 200
-    assert 'class="card good"' in good.get_data(as_text=True)
+    page = good.get_data(as_text=True)
+    assert 'class="card good"' in page
+    # The demo's first learner has recognised transfers: their credits are shown apart.
+    view = view_from_credential(issued.credential)
+    assert view.has_transfers
+    assert f'id="verified-credits">{view.total_credits}<' in page
+    assert f'id="verified-recognised">{view.total_recognised}<' in page
     altered = json.loads(json.dumps(issued.credential))
     altered["validUntil"] = "2099-12-31T00:00:00Z"
     bad = _send(app, json.dumps(altered).encode()).get_data(as_text=True)
