@@ -16,7 +16,7 @@ from typing import Any
 
 from creditbank.api.schemas.outcomes import load_outcome
 from creditbank.auth.principals import Role
-from creditbank.evaluations.service import commit, current_sources, publish_policy
+from creditbank.evaluations.service import commit_current, publish_policy
 from creditbank.identity.documents import check_digit, parse_document
 from creditbank.identity.secrets import known_secret
 from creditbank.institutions.service import (
@@ -316,10 +316,8 @@ def _commit_first_evaluation(services: Services, learner_id: str, *, now: dateti
     if policy is None:
         return 0
     publish_policy(services.ledger, policy, actor="operator", now=now)
-    with read_connection(services.engine) as connection:
-        sources, inputs = current_sources(connection, learner_id)
     institution = policy.programme.institution
-    committed = commit(
+    committed = commit_current(
         services.ledger,
         learner_id=learner_id,
         institution=institution,
@@ -327,9 +325,6 @@ def _commit_first_evaluation(services: Services, learner_id: str, *, now: dateti
         by="demo",
         policy=policy,
         on=now.date(),
-        sources=sources,
-        inputs=inputs,
-        exceptions=[],
         now=now,
     )
     return len(committed.transfers)

@@ -242,11 +242,10 @@ def appeal(evaluation_id: str) -> tuple[Response, int]:
     now = utc_now()
     with read_connection(s.engine) as connection:
         row = service.read_evaluation(connection, evaluation_id)
-        if row.learner != learner.learner_id:
-            raise Forbidden("a learner may appeal only their own evaluations")
-        sources, inputs = service.current_sources(connection, learner.learner_id)
+    if row.learner != learner.learner_id:
+        raise Forbidden("a learner may appeal only their own evaluations")
     policy = service.find_policy(s.policies, row.policy_id)
-    committed = service.commit(
+    committed = service.commit_current(
         s.ledger,
         learner_id=learner.learner_id,
         institution=row.institution,
@@ -254,9 +253,6 @@ def appeal(evaluation_id: str) -> tuple[Response, int]:
         by="learner",
         policy=policy,
         on=now.date(),
-        sources=sources,
-        inputs=inputs,
-        exceptions=[],
         now=now,
         appeal_of=row.id,
     )

@@ -31,6 +31,7 @@ from creditbank.records.tables import OutcomeRecord, RecordVersion
 from creditbank.rules.candidates import SourceOutcome
 from creditbank.rules.evaluate import Evaluation, Exception_, Force, Waive, evaluate
 from creditbank.rules.policy import Policy
+from creditbank.storage.database import read_connection
 
 publication_t = PolicyPublication.__table__  # type: ignore[attr-defined]
 evaluation_t = CommittedEvaluation.__table__  # type: ignore[attr-defined]
@@ -338,6 +339,37 @@ def commit(
             policy_id=policy.id,
         )
     return Committed(evaluation_id, index, evaluation, planned.ids)
+
+
+def commit_current(
+    ledger: Ledger,
+    *,
+    learner_id: str,
+    institution: str,
+    actor: str,
+    by: str,
+    policy: Policy,
+    on: date,
+    now: datetime,
+    appeal_of: str | None = None,
+) -> Committed:
+    """Commit an evaluation, without exceptions, of the learner's records as they stand now."""
+    with read_connection(ledger.engine) as connection:
+        sources, inputs = current_sources(connection, learner_id)
+    return commit(
+        ledger,
+        learner_id=learner_id,
+        institution=institution,
+        actor=actor,
+        by=by,
+        policy=policy,
+        on=on,
+        sources=sources,
+        inputs=inputs,
+        exceptions=[],
+        now=now,
+        appeal_of=appeal_of,
+    )
 
 
 def read_evaluation(connection: Connection, evaluation_id: str) -> Any:

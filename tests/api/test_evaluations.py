@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from creditbank.clock import utc_now
 from creditbank.services import Services
 from tests.api.world import World, build_world, course
+from tests.transcripts.helpers import ZHONGZHI_COURSES
 
 POLICY = "cq-3plus2-industrial-robotics"
 ON = "2026-09-01"
@@ -29,26 +30,7 @@ def world(client: FlaskClient, services: Services) -> World:
             ).status_code
             == 201
         )
-    items = [
-        course(
-            course_code="ZZ-JD102",
-            title_zh="电工基础",
-            level="zhongzhi",
-            credits="3.5",
-            grade={"scale": "percent", "value": "81"},
-            completed_on="2023-07-01",
-            term="2022-2023-2",
-        ),
-        course(
-            course_code="ZZ-TY101",
-            title_zh="体育与健康",
-            level="zhongzhi",
-            credits="2",
-            grade={"scale": "two_level", "value": "合格"},
-            completed_on="2023-01-15",
-            term="2022-2023-1",
-        ),
-    ]
+    items = [dict(item) for item in ZHONGZHI_COURSES]  # 电工基础 and 体育与健康
     posted = built.post(
         "/api/v1/records",
         "posterA",

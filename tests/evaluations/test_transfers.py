@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from creditbank.clock import utc_now
-from creditbank.evaluations.service import commit, current_sources, find_policy
+from creditbank.evaluations.service import commit_current, find_policy
 from creditbank.evaluations.transfers import learner_transfers, recognised_courses
 from creditbank.ledger.envelope import decode_envelope
 from creditbank.ledger.store import entry_t
@@ -71,8 +71,6 @@ def test_concurrent_commits_leave_one_evaluation_standing(
     first = recognise_transfers(bank)
     shown = issue(bank, records=list(first.transfers))
     policy = find_policy(services.policies, TRANSFER_POLICY)
-    with read_connection(services.engine) as connection:
-        sources, inputs = current_sources(connection, bank.li)
     errors: list[BaseException] = []
     committed: list[str] = []
     start = threading.Barrier(6)
@@ -81,7 +79,7 @@ def test_concurrent_commits_leave_one_evaluation_standing(
         try:
             start.wait()
             now = utc_now()
-            done = commit(
+            done = commit_current(
                 services.ledger,
                 learner_id=bank.li,
                 institution=POSTER,
@@ -89,9 +87,6 @@ def test_concurrent_commits_leave_one_evaluation_standing(
                 by="registrar",
                 policy=policy,
                 on=now.date(),
-                sources=sources,
-                inputs=inputs,
-                exceptions=[],
                 now=now,
             )
             committed.append(done.id)

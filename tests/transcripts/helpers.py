@@ -14,19 +14,12 @@ from typing import Any
 
 from creditbank.api.schemas.outcomes import load_outcome
 from creditbank.clock import utc_now
-from creditbank.evaluations.service import (
-    Committed,
-    commit,
-    current_sources,
-    find_policy,
-    publish_policy,
-)
+from creditbank.evaluations.service import Committed, commit_current, find_policy, publish_policy
 from creditbank.identity.documents import check_digit, parse_document
 from creditbank.institutions.service import InstitutionInfo, register_institution
 from creditbank.learners.service import ConsentScope, NewLearner, grant_consent, open_accounts
 from creditbank.records.service import BatchRequest, NewRecord, post_batch
 from creditbank.services import Services
-from creditbank.storage.database import read_connection
 from creditbank.transcripts.service import Issued, issue_transcript
 
 # The real clock: the issuer key is created now, and a proof may not predate its key.
@@ -206,9 +199,7 @@ def commit_transfers(
     )
     policy = find_policy(services.policies, TRANSFER_POLICY)
     publish_policy(services.ledger, policy, actor="operator", now=moment)
-    with read_connection(services.engine) as connection:
-        sources, inputs = current_sources(connection, learner_id)
-    return commit(
+    return commit_current(
         services.ledger,
         learner_id=learner_id,
         institution=POSTER,
@@ -216,9 +207,6 @@ def commit_transfers(
         by="registrar",
         policy=policy,
         on=moment.date(),
-        sources=sources,
-        inputs=inputs,
-        exceptions=[],
         now=moment,
     )
 
