@@ -141,10 +141,12 @@ def run(learner_id: str) -> str | tuple[str, int]:
             now=now,
         )
         result = committed.evaluation
+        count = len(committed.transfers)
         flash(
             tr(
-                f"评估已提交，账本序号 {committed.ledger_index}。",
-                f"Evaluation committed at ledger index {committed.ledger_index}.",
+                f"评估已提交，账本序号 {committed.ledger_index}；认定 {count} 门课程的转换学分。",
+                f"Evaluation committed at ledger index {committed.ledger_index}; "
+                f"{count} courses recognised as transfers.",
             )
         )
     else:

@@ -87,6 +87,7 @@ def test_a_registrar_runs_reads_and_commits_an_evaluation(
     page.locator("#commit-evaluation").click()
     expect(page.locator("#committed")).to_contain_text("账本序号")
     expect(page.locator(".messages")).to_contain_text("评估已提交")
+    expect(page.locator(".messages")).to_contain_text("门课程的转换学分")
     assert page.locator("#recognised").inner_text() == recognised
     screenshot(page, "registrar-committed")
 
