@@ -194,6 +194,25 @@ def test_the_dashboard_changes_after_records_are_posted(
     screenshot(page, "dashboard")
 
 
+def test_a_learner_puts_a_recognised_transfer_on_a_transcript(
+    page: Page, live_server: LiveServer
+) -> None:
+    sign_in_learner(page, live_server, 0)
+    rows = page.locator("#transfer-list tbody tr")
+    expect(rows.first).to_contain_text("工业机器人技术 · 3+2")
+    expect(rows.first).to_contain_text("有效")
+    page.locator("#transfer-list").scroll_into_view_if_needed()
+    screenshot(page, "learner-transfers")
+    page.locator("#request-transcript input[id^=tr-]").first.check()
+    page.locator("#request-submit").click()
+    expect(page.locator(".messages")).to_contain_text("成绩单已签发")
+    with page.expect_download() as saved:
+        page.locator("a.download-json").first.click()
+    credential = json.loads(Path(saved.value.path()).read_text(encoding="utf-8"))
+    nested = credential["credentialSubject"]["verifiableCredential"]
+    assert [n["credentialSubject"]["recordKind"] for n in nested] == ["transfer"]
+
+
 def test_a_learner_cannot_reach_another_learners_pages(page: Page, live_server: LiveServer) -> None:
     sign_in_learner(page, live_server, 0)
     page.locator("ol.timeline li a").first.click()
