@@ -23,12 +23,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from creditbank.canonical import canonical_json
+from creditbank.canonical import canonical_json, canonical_json_each
 from creditbank.errors import CreditbankError, InvalidInput
 from creditbank.ledger.checkpoint import Checkpoint
 from creditbank.ledger.envelope import EntryKind
@@ -459,15 +458,29 @@ def _same_items(found: Any, nested: Sequence[Any]) -> bool:
     )
 
 
-@cache
-def _key(key: str) -> bytes:
-    return canonical_json(key) + b":"
+def _ascii_keys(value: Mapping[Any, Any]) -> bool:
+    return all(isinstance(k, str) and k.isascii() for k in value)
 
 
-def _members(fragments: Mapping[str, bytes], skip: str | None = None) -> bytes:
-    # RFC 8785 sorts keys by UTF-16 code units; for ASCII keys that is Python's order.
-    parts = [_key(key) + fragments[key] for key in sorted(fragments) if key != skip]
-    return b"{" + b",".join(parts) + b"}"
+def _split(value: Mapping[str, Any], key: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The members of ``value`` whose keys sort before ``key``, and those after it."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for name, item in value.items():
+        if name < key:
+            before[name] = item
+        elif name > key:
+            after[name] = item
+    return before, after
+
+
+def _object(*members: bytes) -> bytes:
+    """An object's encoding from encoded members, or runs of them (empty ones left out).
+
+    With ASCII keys, RFC 8785's order (UTF-16 code units) is Python's, so the members of the
+    keys before a key, its own and those after, joined in that order, encode the whole object.
+    """
+    return b"{" + b",".join([member for member in members if member]) + b"}"
 
 
 @dataclass(frozen=True)
@@ -475,9 +488,10 @@ class CanonicalForms:
     """Canonical bytes of a transcript, each part encoded once.
 
     A proof over the transcript covers every record's credential, and each record's own proof
-    covers it again: encoding each record once and composing the transcript from those bytes
-    halves the canonicalisation a verification needs. Both equal ``canonical_json`` (a test
-    checks it).
+    covers it again: encoding each record once, in three pieces (the members before its
+    ``proof``, the proof, the members after), and composing the transcript from those bytes
+    halves the canonicalisation a verification needs. Both equal ``canonical_json`` (tests
+    check it).
     """
 
     outer: bytes | None
@@ -486,38 +500,52 @@ class CanonicalForms:
     @classmethod
     def of(cls, credential: Mapping[str, Any], nested: Sequence[Any]) -> CanonicalForms:
         """Compose the forms, or give None where the shortcut does not apply."""
+        # Every piece is encoded in one pass (each distinct key checked once); ``starts`` says
+        # where each record's three pieces are, None for a record the shortcut cannot take.
+        # An object's encoding without its braces is the run of its members.
+        values: list[Any] = []
+        starts: list[int | None] = []
+        for item in nested:
+            if not isinstance(item, Mapping) or not _ascii_keys(item):
+                starts.append(None)
+                continue
+            starts.append(len(values))
+            values.extend(_split(item, "proof"))
+            values.append(item.get("proof"))
+        # The transcript is composed from its records when they are all its subject's own.
+        found = credential.get("credentialSubject")
+        subject = (
+            found
+            if None not in starts
+            and isinstance(found, Mapping)
+            and _same_items(found.get("verifiableCredential"), nested)
+            and _ascii_keys(credential)
+            and _ascii_keys(found)
+            else None
+        )
+        if subject is not None:
+            values.extend(_split(subject, "verifiableCredential"))
+            unsecured = {key: value for key, value in credential.items() if key != "proof"}
+            values.extend(_split(unsecured, "credentialSubject"))
+        encoded = canonical_json_each(values)
         unsecured_nested: list[bytes | None] = []
         full_nested: list[bytes] = []
-        for item in nested:
-            if not isinstance(item, Mapping) or not all(
-                isinstance(k, str) and k.isascii() for k in item
-            ):
+        for item, start in zip(nested, starts, strict=True):
+            if start is None:
                 unsecured_nested.append(None)
                 continue
-            fragments = {key: canonical_json(value) for key, value in item.items()}
-            unsecured_nested.append(_members(fragments, "proof"))
-            full_nested.append(_members(fragments))
+            before, after = encoded[start][1:-1], encoded[start + 1][1:-1]
+            unsecured_nested.append(_object(before, after))
+            if "proof" in item:
+                full_nested.append(_object(before, b'"proof":' + encoded[start + 2], after))
+            else:
+                full_nested.append(_object(before, after))
         outer = None
-        subject = credential.get("credentialSubject")
-        if (
-            len(full_nested) == len(nested)
-            and isinstance(subject, Mapping)
-            and _same_items(subject.get("verifiableCredential"), nested)
-            and all(isinstance(k, str) and k.isascii() for k in (*credential, *subject))
-        ):
-            subject_fragments = {
-                key: canonical_json(value)
-                for key, value in subject.items()
-                if key != "verifiableCredential"
-            }
-            subject_fragments["verifiableCredential"] = b"[" + b",".join(full_nested) + b"]"
-            fragments = {
-                key: canonical_json(value)
-                for key, value in credential.items()
-                if key not in ("proof", "credentialSubject")
-            }
-            fragments["credentialSubject"] = _members(subject_fragments)
-            outer = _members(fragments)
+        if subject is not None:
+            subject_before, subject_after, before, after = (piece[1:-1] for piece in encoded[-4:])
+            records = b'"verifiableCredential":[' + b",".join(full_nested) + b"]"
+            encoded_subject = _object(subject_before, records, subject_after)
+            outer = _object(before, b'"credentialSubject":' + encoded_subject, after)
         return cls(outer, tuple(unsecured_nested))
 
 
