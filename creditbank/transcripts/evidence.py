@@ -171,7 +171,8 @@ def check_evidence(evidence: Any, checkpoints: CheckpointCache) -> ProvenEntry:
     if type(size) is not int or not isinstance(hashes, list):
         raise EvidenceInvalid("inclusion proof", "inclusionProof needs an integer size and hashes")
     try:
-        path = [base64.b64decode(h, validate=True) for h in hashes]
+        # base64.b64decode(h, validate=True) without its Python layer.
+        path = [binascii.a2b_base64(h, strict_mode=True) for h in hashes]
         root = root_from_inclusion_proof(index, size, leaf, path)
     except (binascii.Error, TypeError, ValueError):
         raise EvidenceInvalid("inclusion proof", "a proof hash is not base64") from None
