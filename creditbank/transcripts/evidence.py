@@ -82,20 +82,24 @@ class CheckpointCache:
     def __init__(self, verifiers: Sequence[NoteVerifier], origin: str | None) -> None:
         self.verifiers = tuple(verifiers)
         self.origin = origin
-        self._opened: dict[str, Checkpoint | EvidenceInvalid] = {}
+        self._opened: dict[str, tuple[Checkpoint, tuple[NoteVerifier, ...]] | EvidenceInvalid] = {}
 
-    def open(self, note: str) -> Checkpoint:
-        """The checkpoint of ``note`` if its signature verifies; EvidenceInvalid otherwise."""
+    def opened(self, note: str) -> tuple[Checkpoint, tuple[NoteVerifier, ...]]:
+        """What ``open_checkpoint`` gives for ``note``; EvidenceInvalid if it does not verify."""
         found = self._opened.get(note)
         if found is None:
             try:
-                found = open_checkpoint(note, self.verifiers, self.origin)[0]
+                found = open_checkpoint(note, self.verifiers, self.origin)
             except NoteError as exc:
                 found = EvidenceInvalid("checkpoint signature", exc.detail)
             self._opened[note] = found
         if isinstance(found, EvidenceInvalid):
             raise found
         return found
+
+    def open(self, note: str) -> Checkpoint:
+        """The checkpoint of ``note`` if its signature verifies; EvidenceInvalid otherwise."""
+        return self.opened(note)[0]
 
 
 def _field(evidence: Mapping[str, Any], name: str, kind: type, check: str) -> Any:

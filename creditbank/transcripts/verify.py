@@ -391,8 +391,16 @@ def _check_dates(credential: Mapping[str, Any], now: datetime, failures: _Failur
         failures.fail("validity dates", f"expired at {credential['validUntil']}")
 
 
-def _check_witnesses(proven: Mapping[str, Checkpoint], trust: Trust, failures: _Failures) -> str:
-    """Check the cosignatures on every proven checkpoint; return the reason when it passes."""
+def _check_witnesses(
+    proven: Mapping[str, Checkpoint],
+    trust: Trust,
+    failures: _Failures,
+    checkpoints: CheckpointCache | None = None,
+) -> str:
+    """Check the cosignatures on every proven checkpoint; return the reason when it passes.
+
+    ``checkpoints`` has the log's signatures on them already verified (with the same keys).
+    """
     required = trust.require_witnesses
     if not proven:
         if required:
@@ -407,6 +415,7 @@ def _check_witnesses(proven: Mapping[str, Checkpoint], trust: Trust, failures: _
                 list(trust.witness_keys),
                 require=required,
                 origin=trust.log_origin,
+                opened=None if checkpoints is None else checkpoints.opened(note),
             )
         except CreditbankError as exc:
             failures.fail("witness cosignatures", exc.detail)
@@ -489,7 +498,7 @@ def verify_transcript(credential: Any, trust: Trust) -> Report:
     # 10-11. Dates and status.
     _check_dates(credential, trust.now, failures)
     _check_status(credential, trust, failures)
-    reason = _check_witnesses(proven, trust, failures)
+    reason = _check_witnesses(proven, trust, failures, checkpoints)
     return failures.report(credential_id, len(nested), {"witness cosignatures": reason})
 
 
