@@ -186,12 +186,14 @@ def signed_input(
     proof: Mapping[str, Any],
     *,
     canonical_document: bytes | None = None,
+    document_hash: bytes | None = None,
     created_checked: bool = False,
 ) -> tuple[bytes, bytes]:
     """The signature ``proof`` carries and the bytes it must sign; ProofInvalid says why not.
 
-    Every check of :func:`verify_proof` but the signature's own; ``created_checked`` says the
-    caller has already parsed the proof's ``created``.
+    Every check of :func:`verify_proof` but the signature's own. ``canonical_document`` or its
+    SHA-256 ``document_hash`` is the document's canonical form without its proof when the
+    caller has it; ``created_checked`` says the caller has already parsed ``created``.
     """
     check_proof_shape(document, proof)
     config = {key: value for key, value in proof.items() if key != "proofValue"}
@@ -206,15 +208,16 @@ def signed_input(
             raise ProofInvalid(f"created: {exc.detail}") from None
     try:
         canon_config = canonical_json(config)
-        canon_document = (
-            canonical_document
-            if canonical_document is not None
-            else canonical_json(unsecured(document))
-        )
+        if document_hash is None:
+            canon_document = (
+                canonical_document
+                if canonical_document is not None
+                else canonical_json(unsecured(document))
+            )
+            document_hash = hashlib.sha256(canon_document).digest()
     except (TypeError, ValueError) as exc:
         raise ProofInvalid(f"the document cannot be canonicalised: {exc}") from None
-    config_hash = hashlib.sha256(canon_config).digest()
-    return signature, config_hash + hashlib.sha256(canon_document).digest()
+    return signature, hashlib.sha256(canon_config).digest() + document_hash
 
 
 def verify_proof(

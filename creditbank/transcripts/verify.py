@@ -20,6 +20,7 @@ A check that cannot be made with what the verifier was given is ``skipped`` with
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -179,9 +180,17 @@ class _ProofCheck:
 
 
 def _check_proof(
-    document: Mapping[str, Any], trust: Trust, *, canonical_document: bytes | None = None
+    document: Mapping[str, Any],
+    trust: Trust,
+    *,
+    canonical_document: bytes | None = None,
+    document_hash: bytes | None = None,
 ) -> _ProofCheck:
-    """Every check of a document's proof but the Ed25519 verification itself."""
+    """Every check of a document's proof but the Ed25519 verification itself.
+
+    ``canonical_document``, or its SHA-256 ``document_hash``, is the document's canonical form
+    without its proof when the caller has it.
+    """
     try:
         proof = single_proof(document)
     except ProofInvalid as exc:
@@ -201,7 +210,11 @@ def _check_proof(
         return _ProofCheck(f"key {method}: {problem}")
     try:
         signature, message = signed_input(
-            document, proof, canonical_document=canonical_document, created_checked=True
+            document,
+            proof,
+            canonical_document=canonical_document,
+            document_hash=document_hash,
+            created_checked=True,
         )
     except ProofInvalid as exc:
         return _ProofCheck(signature_problem=str(exc))
@@ -434,9 +447,9 @@ def _check_signatures(
 ) -> None:
     """2-4. The outer proof and the nested ones, their signatures verified together."""
     forms = CanonicalForms.of(credential, nested)
-    outer = _check_proof(credential, trust, canonical_document=forms.outer)
+    outer = _check_proof(credential, trust, document_hash=digest(forms.outer))
     records = [
-        _check_proof(item, trust, canonical_document=form)
+        _check_proof(item, trust, document_hash=digest(form))
         for item, form in zip(nested, forms.nested, strict=True)
     ]
     _verify_signatures([outer, *records])
@@ -526,35 +539,64 @@ def _split(value: Mapping[str, Any], key: str) -> tuple[dict[str, Any], dict[str
     return before, after
 
 
-def _object(*members: bytes) -> bytes:
-    """An object's encoding from encoded members, or runs of them (empty ones left out).
+# Canonical forms are built as chunks (bytes, or views into them) and hashed chunk by chunk:
+# a transcript's form is never copied into one buffer.
+Chunk = bytes | memoryview
 
-    With ASCII keys, RFC 8785's order (UTF-16 code units) is Python's, so the members of the
-    keys before a key, its own and those after, joined in that order, encode the whole object.
+
+def _members(encoded: bytes) -> memoryview:
+    """The run of members of an encoded object: its encoding without the braces."""
+    return memoryview(encoded)[1:-1]
+
+
+def _add_object(chunks: list[Chunk], *runs: Chunk) -> None:
+    """Add to ``chunks`` the encoding of an object from runs of its members, in key order.
+
+    Empty runs are left out. With ASCII keys, RFC 8785's order (UTF-16 code units) is
+    Python's, so the members of the keys before a key, its own and those after, joined in that
+    order, encode the whole object.
     """
-    return b"{" + b",".join([member for member in members if member]) + b"}"
+    chunks.append(b"{")
+    first = True
+    for run in runs:
+        if run:
+            if not first:
+                chunks.append(b",")
+            chunks.append(run)
+            first = False
+    chunks.append(b"}")
+
+
+def digest(chunks: Sequence[Chunk] | None) -> bytes | None:
+    """SHA-256 of the concatenated chunks (None for None)."""
+    if chunks is None:
+        return None
+    hashed = hashlib.sha256()
+    for chunk in chunks:
+        hashed.update(chunk)
+    return hashed.digest()
 
 
 @dataclass(frozen=True)
 class CanonicalForms:
-    """Canonical bytes of a transcript, each part encoded once.
+    """Canonical forms of a transcript and its records, each part encoded once.
 
     A proof over the transcript covers every record's credential, and each record's own proof
     covers it again: encoding each record once, in three pieces (the members before its
-    ``proof``, the proof, the members after), and composing the transcript from those bytes
-    halves the canonicalisation a verification needs. Both equal ``canonical_json`` (tests
-    check it).
+    ``proof``, the proof, the members after), and composing the transcript from those pieces
+    halves the canonicalisation a verification needs. Each form is a sequence of chunks whose
+    concatenation equals ``canonical_json`` of the document without its proof (tests check
+    it), or None where the shortcut does not apply.
     """
 
-    outer: bytes | None
-    nested: tuple[bytes | None, ...]
+    outer: tuple[Chunk, ...] | None
+    nested: tuple[tuple[Chunk, ...] | None, ...]
 
     @classmethod
     def of(cls, credential: Mapping[str, Any], nested: Sequence[Any]) -> CanonicalForms:
         """Compose the forms, or give None where the shortcut does not apply."""
         # Every piece is encoded in one pass (each distinct key checked once); ``starts`` says
         # where each record's three pieces are, None for a record the shortcut cannot take.
-        # An object's encoding without its braces is the run of its members.
         values: list[Any] = []
         starts: list[int | None] = []
         for item in nested:
@@ -580,24 +622,42 @@ class CanonicalForms:
             unsecured = {key: value for key, value in credential.items() if key != "proof"}
             values.extend(_split(unsecured, "credentialSubject"))
         encoded = canonical_json_each(values)
-        unsecured_nested: list[bytes | None] = []
-        full_nested: list[bytes] = []
+        unsecured_nested: list[tuple[Chunk, ...] | None] = []
+        full_nested: list[list[Chunk]] = []
         for item, start in zip(nested, starts, strict=True):
             if start is None:
                 unsecured_nested.append(None)
                 continue
-            before, after = encoded[start][1:-1], encoded[start + 1][1:-1]
-            unsecured_nested.append(_object(before, after))
-            if "proof" in item:
-                full_nested.append(_object(before, b'"proof":' + encoded[start + 2], after))
-            else:
-                full_nested.append(_object(before, after))
+            before, after = _members(encoded[start]), _members(encoded[start + 1])
+            chunks: list[Chunk] = []
+            _add_object(chunks, before, after)
+            unsecured_nested.append(tuple(chunks))
+            full: list[Chunk] = []
+            proof = b'"proof":' + encoded[start + 2] if "proof" in item else b""
+            _add_object(full, before, proof, after)
+            full_nested.append(full)
         outer = None
         if subject is not None:
-            subject_before, subject_after, before, after = (piece[1:-1] for piece in encoded[-4:])
-            records = b'"verifiableCredential":[' + b",".join(full_nested) + b"]"
-            encoded_subject = _object(subject_before, records, subject_after)
-            outer = _object(before, b'"credentialSubject":' + encoded_subject, after)
+            subject_before, subject_after, before, after = map(_members, encoded[-4:])
+            chunks = [b"{"]
+            if before:
+                chunks += (before, b",")
+            chunks.append(b'"credentialSubject":{')
+            if subject_before:
+                chunks += (subject_before, b",")
+            chunks.append(b'"verifiableCredential":[')
+            for position, record in enumerate(full_nested):
+                if position:
+                    chunks.append(b",")
+                chunks += record
+            chunks.append(b"]")
+            if subject_after:
+                chunks += (b",", subject_after)
+            chunks.append(b"}")
+            if after:
+                chunks += (b",", after)
+            chunks.append(b"}")
+            outer = tuple(chunks)
         return cls(outer, tuple(unsecured_nested))
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from creditbank.transcripts.verify import CanonicalForms, canonical_without_proof
+from creditbank.transcripts.verify import CanonicalForms, Chunk, canonical_without_proof, digest
 
 scalars = (
     st.none()
@@ -49,6 +51,18 @@ ascii_keys = near_keys | st.text(st.characters(min_codepoint=32, max_codepoint=1
 proofs = st.dictionaries(ascii_keys, values, max_size=3) | st.lists(values, max_size=2) | values
 
 
+def _joined(chunks: Sequence[Chunk] | None) -> bytes | None:
+    return None if chunks is None else b"".join(chunks)
+
+
+def _check(forms: CanonicalForms, credential: Any, nested: Sequence[Any]) -> None:
+    """Every form is the encoder's, or None where the shortcut does not apply."""
+    expected = [canonical_without_proof(item) for item in nested]
+    assert _joined(forms.outer) == canonical_without_proof(credential)
+    assert [_joined(form) for form in forms.nested] == expected
+    assert [digest(form) for form in forms.nested] == [hashlib.sha256(e).digest() for e in expected]
+
+
 @st.composite
 def records(draw: st.DrawFn, keys: st.SearchStrategy[str] = ascii_keys) -> dict[str, Any]:
     record = draw(st.dictionaries(keys, values, max_size=5))
@@ -73,9 +87,7 @@ def transcripts(draw: st.DrawFn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 @given(transcripts())
 def test_forms_equal_the_encoder(drawn: tuple[dict[str, Any], list[dict[str, Any]]]) -> None:
     credential, nested = drawn
-    forms = CanonicalForms.of(credential, nested)
-    assert forms.outer == canonical_without_proof(credential)
-    assert forms.nested == tuple(canonical_without_proof(item) for item in nested)
+    _check(CanonicalForms.of(credential, nested), credential, nested)
 
 
 @settings(max_examples=200, deadline=None)
@@ -86,8 +98,8 @@ def test_records_with_other_keys_fall_back(nested: list[dict[str, Any]]) -> None
     forms = CanonicalForms.of(credential, nested)
     plain = [all(key.isascii() for key in item) for item in nested]
     for item, form, ascii_only in zip(nested, forms.nested, plain, strict=True):
-        assert form == (canonical_without_proof(item) if ascii_only else None)
-    assert forms.outer == (canonical_without_proof(credential) if all(plain) else None)
+        assert _joined(form) == (canonical_without_proof(item) if ascii_only else None)
+    assert _joined(forms.outer) == (canonical_without_proof(credential) if all(plain) else None)
 
 
 def test_edge_cases() -> None:
@@ -102,12 +114,10 @@ def test_edge_cases() -> None:
     ]
     subject = {"id": "learner", "verifiableCredential": cases}
     credential = {"@context": ["c"], "credentialSubject": subject, "proof": {"x": 1}}
-    forms = CanonicalForms.of(credential, cases)
-    assert forms.nested == tuple(canonical_without_proof(item) for item in cases)
-    assert forms.outer == canonical_without_proof(credential)
+    _check(CanonicalForms.of(credential, cases), credential, cases)
     # Only the subject's records: nothing before or after them in the subject or transcript.
     bare = {"credentialSubject": {"verifiableCredential": cases}}
-    assert CanonicalForms.of(bare, cases).outer == canonical_without_proof(bare)
+    _check(CanonicalForms.of(bare, cases), bare, cases)
     # Records that are not the subject's own list, or not objects, are left to the encoder.
     assert CanonicalForms.of(credential, [dict(item) for item in cases]).outer is None
     assert CanonicalForms.of({"credentialSubject": {"verifiableCredential": ["x"]}}, ["x"]) == (
@@ -119,5 +129,7 @@ def test_edge_cases() -> None:
         {"credentialSubject": {**subject, "名": 1}},
     ):
         forms = CanonicalForms.of(outer, cases)
-        assert forms.outer is None
-        assert forms.nested == tuple(canonical_without_proof(item) for item in cases)
+        assert forms.outer is None and digest(forms.outer) is None
+        assert [_joined(form) for form in forms.nested] == [
+            canonical_without_proof(item) for item in cases
+        ]
