@@ -164,8 +164,9 @@ def _course(form: _Form, achievement: dict[str, Any], subject: dict[str, Any]) -
     achievement["humanCode"] = outcome["course_code"]
     achievement["fieldOfStudy"] = outcome["programme"]
     achievement["educationLevel"] = outcome["level"]
-    achievement["creditsAvailable"] = credits_number(outcome["credits"])
-    subject["creditsEarned"] = credits_number(outcome["credits"])
+    credits = credits_number(outcome["credits"])
+    achievement["creditsAvailable"] = credits
+    subject["creditsEarned"] = credits
     subject["hours"] = outcome["hours"]
     subject["term"] = outcome["term"]
     subject["result"] = _grade_result(outcome["grade"])
