@@ -135,13 +135,16 @@ def _envelope(evidence: Mapping[str, Any]) -> Envelope:
     return envelope
 
 
-def check_evidence(evidence: Any, checkpoints: CheckpointCache) -> ProvenEntry:
+def check_evidence(
+    evidence: Any, checkpoints: CheckpointCache, *, payload_bytes: bytes | None = None
+) -> ProvenEntry:
     """Check one evidence object; EvidenceInvalid names the check that failed.
 
     1. commitment opening: the salt and payload give the entry's commitment, and the envelope
        fields the entry bytes; 2. inclusion proof: the leaf hash and proof give a root;
     3. checkpoint signature: the checkpoint verifies with the log's keys, and 4. its size and
-    root are those the proof was made for.
+    root are those the proof was made for. ``payload_bytes`` is the canonical form of the
+    evidence's ``ledgerPayload`` when the caller has it.
     """
     if not isinstance(evidence, Mapping):
         raise EvidenceInvalid("commitment opening", "the evidence is not an object")
@@ -153,12 +156,13 @@ def check_evidence(evidence: Any, checkpoints: CheckpointCache) -> ProvenEntry:
     if len(salt) != 32:
         raise EvidenceInvalid("commitment opening", "commitmentSalt is not 32 bytes")
     payload = _field(evidence, "ledgerPayload", dict, "commitment opening")
-    try:
-        payload_bytes = canonical_json(payload)
-    except (TypeError, ValueError) as exc:
-        raise EvidenceInvalid(
-            "commitment opening", f"payload is not canonical JSON: {exc}"
-        ) from None
+    if payload_bytes is None:
+        try:
+            payload_bytes = canonical_json(payload)
+        except (TypeError, ValueError) as exc:
+            raise EvidenceInvalid(
+                "commitment opening", f"payload is not canonical JSON: {exc}"
+            ) from None
     envelope = _envelope(evidence)
     if commitment(salt, payload_bytes) != envelope.commitment:
         raise EvidenceInvalid(

@@ -9,6 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from creditbank.canonical import canonical_json
 from creditbank.transcripts.verify import CanonicalForms, Chunk, canonical_without_proof, digest
 
 scalars = (
@@ -43,6 +44,7 @@ near_keys = st.sampled_from(
         "verifiableCredential",
         "verifiableCredentia",
         "verifiableCredentials",
+        "evidence",
         "Z",
         "~",
     ]
@@ -55,17 +57,42 @@ def _joined(chunks: Sequence[Chunk] | None) -> bytes | None:
     return None if chunks is None else b"".join(chunks)
 
 
+def _payload(record: Any) -> Any:
+    evidence = record.get("evidence")
+    if isinstance(evidence, list) and len(evidence) == 1 and isinstance(evidence[0], dict):
+        payload = evidence[0].get("ledgerPayload")
+        return payload if isinstance(payload, dict) else None
+    return None
+
+
 def _check(forms: CanonicalForms, credential: Any, nested: Sequence[Any]) -> None:
     """Every form is the encoder's, or None where the shortcut does not apply."""
     expected = [canonical_without_proof(item) for item in nested]
     assert _joined(forms.outer) == canonical_without_proof(credential)
     assert [_joined(form) for form in forms.nested] == expected
     assert [digest(form) for form in forms.nested] == [hashlib.sha256(e).digest() for e in expected]
+    payloads = [_payload(item) for item in nested]
+    assert list(forms.payloads) == [None if p is None else canonical_json(p) for p in payloads]
+
+
+# Evidence as records carry it (one object with a payload), or shaped otherwise.
+evidence = (
+    st.builds(
+        lambda before, payload, after: [{**before, "ledgerPayload": payload, **after}],
+        st.dictionaries(ascii_keys, values, max_size=2),
+        st.dictionaries(ascii_keys, values, max_size=3),
+        st.dictionaries(ascii_keys, values, max_size=2),
+    )
+    | st.lists(st.dictionaries(st.sampled_from(["ledgerPayload", "x"]), values), max_size=2)
+    | values
+)
 
 
 @st.composite
 def records(draw: st.DrawFn, keys: st.SearchStrategy[str] = ascii_keys) -> dict[str, Any]:
     record = draw(st.dictionaries(keys, values, max_size=5))
+    if draw(st.booleans()):
+        record["evidence"] = draw(evidence)
     if draw(st.booleans()):
         record["proof"] = draw(proofs)
     return record
@@ -111,6 +138,10 @@ def test_edge_cases() -> None:
         {"id": "x", "type": "A"},  # no proof
         {"proofValue": "z1", "pro": 1, "proof": None},
         {"credits": 3.5, "hours": 4.0, "big": 2**53 - 1, "proof": {"v": -0.0}},
+        # Evidence with a payload; two evidence objects, a payload that is not an object.
+        {"evidence": [{"ledgerPayload": {"课程": "计算机", "credits": "3.5"}, "x": 1}]},
+        {"evidence": [{"ledgerPayload": {}}, {"ledgerPayload": {}}], "proof": {}},
+        {"evidence": [{"ledgerPayload": ["not", "an", "object"]}]},
     ]
     subject = {"id": "learner", "verifiableCredential": cases}
     credential = {"@context": ["c"], "credentialSubject": subject, "proof": {"x": 1}}
@@ -121,7 +152,7 @@ def test_edge_cases() -> None:
     # Records that are not the subject's own list, or not objects, are left to the encoder.
     assert CanonicalForms.of(credential, [dict(item) for item in cases]).outer is None
     assert CanonicalForms.of({"credentialSubject": {"verifiableCredential": ["x"]}}, ["x"]) == (
-        CanonicalForms(None, (None,))
+        CanonicalForms(None, (None,), (None,))
     )
     # A non-ASCII key in the transcript or its subject.
     for outer in (
