@@ -58,6 +58,7 @@ def verify_cosigned_checkpoint(
     *,
     require: int = 0,
     origin: str | None = None,
+    opened: tuple[Checkpoint, tuple[NoteVerifier, ...]] | None = None,
 ) -> CosignedCheckpoint:
     """Verify a checkpoint note and its witness cosignatures; at least ``require`` must verify.
 
@@ -66,6 +67,8 @@ def verify_cosigned_checkpoint(
     cosignature/v1 on the checkpoint body, lines by other keys are ignored;
     3. at least ``require`` distinct trusted witnesses cosigned. NoteError, CosignatureInvalid
     or WitnessQuorumNotMet (check ``witness cosignatures``) says which step failed.
+    ``opened`` is what ``open_checkpoint`` gave for this note, these log keys and this origin,
+    when the caller has already made step 1.
     """
     witnesses = [parse_cosigner_key(key) if isinstance(key, str) else key for key in witness_keys]
     if require < 0 or require > len(witnesses):
@@ -73,7 +76,11 @@ def verify_cosigned_checkpoint(
             f"cannot require {require} witness cosignatures with {len(witnesses)} witness keys"
         )
     # 1. The log's own signature: the checkpoint is the bank's.
-    checkpoint, log_verified = open_checkpoint(note_text, _log_verifiers(log_key), origin)
+    checkpoint, log_verified = (
+        opened
+        if opened is not None
+        else open_checkpoint(note_text, _log_verifiers(log_key), origin)
+    )
     # 2. Cosignatures by the witnesses we trust; a matching line that fails is an error, as in
     #    signed-note verification, since it claims to come from a key we know.
     note = parse_note(note_text)

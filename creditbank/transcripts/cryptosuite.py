@@ -178,6 +178,48 @@ def check_proof_shape(document: Mapping[str, Any], proof: Mapping[str, Any]) -> 
             raise ProofInvalid("the document's @context does not start with the proof's")
 
 
+SIGNATURE_MISMATCH = "the signature does not match the document"
+
+
+def signed_input(
+    document: Mapping[str, Any],
+    proof: Mapping[str, Any],
+    *,
+    canonical_document: bytes | None = None,
+    document_hash: bytes | None = None,
+    created_checked: bool = False,
+) -> tuple[bytes, bytes]:
+    """The signature ``proof`` carries and the bytes it must sign; ProofInvalid says why not.
+
+    Every check of :func:`verify_proof` but the signature's own. ``canonical_document`` or its
+    SHA-256 ``document_hash`` is the document's canonical form without its proof when the
+    caller has it; ``created_checked`` says the caller has already parsed ``created``.
+    """
+    check_proof_shape(document, proof)
+    config = {key: value for key, value in proof.items() if key != "proofValue"}
+    try:
+        signature = decode_base58btc(proof.get("proofValue"))  # type: ignore[arg-type]
+    except InvalidInput as exc:
+        raise ProofInvalid(f"proofValue: {exc.detail}") from None
+    if not created_checked:
+        try:
+            parse_datetime(proof.get("created"))
+        except InvalidInput as exc:
+            raise ProofInvalid(f"created: {exc.detail}") from None
+    try:
+        canon_config = canonical_json(config)
+        if document_hash is None:
+            canon_document = (
+                canonical_document
+                if canonical_document is not None
+                else canonical_json(unsecured(document))
+            )
+            document_hash = hashlib.sha256(canon_document).digest()
+    except (TypeError, ValueError) as exc:
+        raise ProofInvalid(f"the document cannot be canonicalised: {exc}") from None
+    return signature, hashlib.sha256(canon_config).digest() + document_hash
+
+
 def verify_proof(
     document: Mapping[str, Any],
     proof: Mapping[str, Any],
@@ -186,21 +228,8 @@ def verify_proof(
     canonical_document: bytes | None = None,
 ) -> None:
     """Check ``proof`` over ``document`` with ``public_key``; ProofInvalid says why not."""
-    check_proof_shape(document, proof)
-    config = {key: value for key, value in proof.items() if key != "proofValue"}
+    signature, message = signed_input(document, proof, canonical_document=canonical_document)
     try:
-        signature = decode_base58btc(proof.get("proofValue"))  # type: ignore[arg-type]
-    except InvalidInput as exc:
-        raise ProofInvalid(f"proofValue: {exc.detail}") from None
-    try:
-        parse_datetime(proof.get("created"))
-    except InvalidInput as exc:
-        raise ProofInvalid(f"created: {exc.detail}") from None
-    try:
-        data = hash_data(document, config, canonical_document=canonical_document)
-    except (TypeError, ValueError) as exc:
-        raise ProofInvalid(f"the document cannot be canonicalised: {exc}") from None
-    try:
-        public_key.verify(signature, data.combined)
+        public_key.verify(signature, message)
     except InvalidSignature:
-        raise ProofInvalid("the signature does not match the document") from None
+        raise ProofInvalid(SIGNATURE_MISMATCH) from None

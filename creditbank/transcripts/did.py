@@ -11,8 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 from urllib.parse import quote, urlsplit
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from creditbank.errors import InvalidInput, NoteError
 from creditbank.ledger.note import NoteVerifier, parse_verifier_key
@@ -93,6 +96,11 @@ class KnownKey:
     method_id: str
     controller: str
     key: IssuerKey
+
+    @cached_property
+    def verifier(self) -> Ed25519PublicKey:
+        """The public key, ready to verify with (built once per known key)."""
+        return Ed25519PublicKey.from_public_bytes(self.key.public_key)
 
 
 def _time(method: Mapping[str, Any], name: str) -> datetime | None:

@@ -82,20 +82,24 @@ class CheckpointCache:
     def __init__(self, verifiers: Sequence[NoteVerifier], origin: str | None) -> None:
         self.verifiers = tuple(verifiers)
         self.origin = origin
-        self._opened: dict[str, Checkpoint | EvidenceInvalid] = {}
+        self._opened: dict[str, tuple[Checkpoint, tuple[NoteVerifier, ...]] | EvidenceInvalid] = {}
 
-    def open(self, note: str) -> Checkpoint:
-        """The checkpoint of ``note`` if its signature verifies; EvidenceInvalid otherwise."""
+    def opened(self, note: str) -> tuple[Checkpoint, tuple[NoteVerifier, ...]]:
+        """What ``open_checkpoint`` gives for ``note``; EvidenceInvalid if it does not verify."""
         found = self._opened.get(note)
         if found is None:
             try:
-                found = open_checkpoint(note, self.verifiers, self.origin)[0]
+                found = open_checkpoint(note, self.verifiers, self.origin)
             except NoteError as exc:
                 found = EvidenceInvalid("checkpoint signature", exc.detail)
             self._opened[note] = found
         if isinstance(found, EvidenceInvalid):
             raise found
         return found
+
+    def open(self, note: str) -> Checkpoint:
+        """The checkpoint of ``note`` if its signature verifies; EvidenceInvalid otherwise."""
+        return self.opened(note)[0]
 
 
 def _field(evidence: Mapping[str, Any], name: str, kind: type, check: str) -> Any:
@@ -131,13 +135,16 @@ def _envelope(evidence: Mapping[str, Any]) -> Envelope:
     return envelope
 
 
-def check_evidence(evidence: Any, checkpoints: CheckpointCache) -> ProvenEntry:
+def check_evidence(
+    evidence: Any, checkpoints: CheckpointCache, *, payload_bytes: bytes | None = None
+) -> ProvenEntry:
     """Check one evidence object; EvidenceInvalid names the check that failed.
 
     1. commitment opening: the salt and payload give the entry's commitment, and the envelope
        fields the entry bytes; 2. inclusion proof: the leaf hash and proof give a root;
     3. checkpoint signature: the checkpoint verifies with the log's keys, and 4. its size and
-    root are those the proof was made for.
+    root are those the proof was made for. ``payload_bytes`` is the canonical form of the
+    evidence's ``ledgerPayload`` when the caller has it.
     """
     if not isinstance(evidence, Mapping):
         raise EvidenceInvalid("commitment opening", "the evidence is not an object")
@@ -149,12 +156,13 @@ def check_evidence(evidence: Any, checkpoints: CheckpointCache) -> ProvenEntry:
     if len(salt) != 32:
         raise EvidenceInvalid("commitment opening", "commitmentSalt is not 32 bytes")
     payload = _field(evidence, "ledgerPayload", dict, "commitment opening")
-    try:
-        payload_bytes = canonical_json(payload)
-    except (TypeError, ValueError) as exc:
-        raise EvidenceInvalid(
-            "commitment opening", f"payload is not canonical JSON: {exc}"
-        ) from None
+    if payload_bytes is None:
+        try:
+            payload_bytes = canonical_json(payload)
+        except (TypeError, ValueError) as exc:
+            raise EvidenceInvalid(
+                "commitment opening", f"payload is not canonical JSON: {exc}"
+            ) from None
     envelope = _envelope(evidence)
     if commitment(salt, payload_bytes) != envelope.commitment:
         raise EvidenceInvalid(
@@ -171,7 +179,8 @@ def check_evidence(evidence: Any, checkpoints: CheckpointCache) -> ProvenEntry:
     if type(size) is not int or not isinstance(hashes, list):
         raise EvidenceInvalid("inclusion proof", "inclusionProof needs an integer size and hashes")
     try:
-        path = [base64.b64decode(h, validate=True) for h in hashes]
+        # base64.b64decode(h, validate=True) without its Python layer.
+        path = [binascii.a2b_base64(h, strict_mode=True) for h in hashes]
         root = root_from_inclusion_proof(index, size, leaf, path)
     except (binascii.Error, TypeError, ValueError):
         raise EvidenceInvalid("inclusion proof", "a proof hash is not base64") from None

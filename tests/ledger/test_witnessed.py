@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from creditbank.errors import CosignatureInvalid, InvalidInput, NoteError, WitnessQuorumNotMet
-from creditbank.ledger.checkpoint import Checkpoint, sign_checkpoint
+from creditbank.ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from creditbank.ledger.cosignature import Cosigner
 from creditbank.ledger.note import NoteSignature, NoteSigner
 from creditbank.ledger.witnessed import verify_cosigned_checkpoint
@@ -60,3 +60,20 @@ def test_bad_lines_and_bad_arguments_are_errors() -> None:
         verify_cosigned_checkpoint(NOTE, LOG.verifier, [W1.key], require=2)
     with pytest.raises(NoteError, match="origin"):
         verify_cosigned_checkpoint(NOTE, LOG.verifier, [], origin="other.example/log")
+
+
+def test_a_log_signature_already_verified_is_not_verified_again() -> None:
+    note = NOTE + W1.cosign(BODY, 1_700_000_001).line()
+    opened = open_checkpoint(note, [LOG.verifier], ORIGIN)
+    checked = verify_cosigned_checkpoint(
+        note, [LOG.verifier], [W1.key], require=1, origin=ORIGIN, opened=opened
+    )
+    assert checked == verify_cosigned_checkpoint(
+        note, [LOG.verifier], [W1.key], require=1, origin=ORIGIN
+    )
+    # The cosignatures are still checked against the note.
+    forged = NOTE + W1.cosign(BODY.replace("42", "43"), 1_700_000_001).line()
+    with pytest.raises(CosignatureInvalid):
+        verify_cosigned_checkpoint(
+            forged, [LOG.verifier], [W1.key], require=1, origin=ORIGIN, opened=opened
+        )
