@@ -22,6 +22,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from creditbank.canonical import canonical_json
 from creditbank.cosignatures.service import witnesses_of
 from creditbank.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from creditbank.evaluations.tables import RecognisedTransfer
 from creditbank.evaluations.transfers import TransferView, learner_transfers
 from creditbank.institutions.tables import Institution
 from creditbank.learners.service import read_account
@@ -32,6 +33,7 @@ from creditbank.ledger.store import StoredNodes, read_openings
 from creditbank.ledger.tables import LedgerEntry
 from creditbank.ledger.verify import verify_consistency
 from creditbank.records.service import RecordStatus, RecordView, learner_records
+from creditbank.records.tables import OutcomeRecord
 from creditbank.services import Services
 from creditbank.storage.database import read_connection, write_transaction
 from creditbank.transcripts import did, status
@@ -56,6 +58,8 @@ from creditbank.transcripts.verify import Report, Trust, verify_transcript
 transcript_t = Transcript.__table__  # type: ignore[attr-defined]
 transcript_record_t = TranscriptRecord.__table__  # type: ignore[attr-defined]
 transcript_transfer_t = TranscriptTransfer.__table__  # type: ignore[attr-defined]
+record_t = OutcomeRecord.__table__  # type: ignore[attr-defined]
+transfer_t = RecognisedTransfer.__table__  # type: ignore[attr-defined]
 status_list_t = StatusList.__table__  # type: ignore[attr-defined]
 entry_t = LedgerEntry.__table__  # type: ignore[attr-defined]
 institution_t = Institution.__table__  # type: ignore[attr-defined]
@@ -288,6 +292,41 @@ def _evidence(
     return inputs, _institution_names(connection, codes)
 
 
+def _check_still_current(connection: Connection, chosen: Sequence[Disclosed]) -> None:
+    """Refuse (409) if a chosen record changed, or a transfer was superseded, since it was read."""
+    record_ids = [item.id for item in chosen if not item.is_transfer]
+    transfer_ids = [item.id for item in chosen if item.is_transfer]
+    current = {
+        row.id: (row.status, row.version)
+        for row in connection.execute(
+            select(record_t.c.id, record_t.c.status, record_t.c.version).where(
+                record_t.c.id.in_(record_ids)
+            )
+        )
+    }
+    superseded = set(
+        connection.execute(
+            select(transfer_t.c.id).where(
+                transfer_t.c.id.in_(transfer_ids), transfer_t.c.superseded_by.is_not(None)
+            )
+        ).scalars()
+    )
+    changed = [
+        item.id
+        for item in chosen
+        if item.id in superseded
+        or (
+            not item.is_transfer
+            and current.get(item.id) != (RecordStatus.ACTIVE.value, item.record_version)
+        )
+    ]
+    if changed:
+        raise Conflict(
+            f"{len(changed)} of the chosen records changed while the transcript was being "
+            "issued; nothing was issued, ask again"
+        )
+
+
 def _new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
@@ -403,6 +442,9 @@ def issue_transcript(
             },
             now=now,
         )
+        # The append holds the sequencer lock: a correction, revocation or supersession is now
+        # either committed (and seen here) or waits, and will find this transcript to revoke.
+        _check_still_current(tx.connection, chosen)
         tx.connection.execute(
             insert(transcript_t).values(
                 id=transcript_id,

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from creditbank.api.schemas.outcomes import load_outcome
 from creditbank.clock import utc_now
-from creditbank.errors import InvalidInput
+from creditbank.errors import Conflict, InvalidInput
 from creditbank.ledger.store import read_openings
 from creditbank.records.service import correct_record, read_record, revoke_record
 from creditbank.services import Services
@@ -167,6 +167,29 @@ def test_correcting_a_record_revokes_the_transcripts_that_show_it(bank: Bank) ->
     )
     assert verify(bank, first.credential).failed == ("status",)
     assert verify(bank, other.credential).valid
+
+
+def test_a_correction_while_issuing_refuses_the_transcript(
+    bank: Bank, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = service._covering_checkpoint
+
+    def correcting(*args: Any, **kwargs: Any) -> Any:
+        correct_record(
+            bank.services.ledger,
+            bank.li_records[0],
+            load_outcome(course(0, hours=66), today=utc_now().date()),
+            institution=POSTER,
+            reason="hours mistyped",
+            now=utc_now(),
+        )
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(service, "_covering_checkpoint", correcting)
+    size = bank.services.ledger.head().size
+    with pytest.raises(Conflict, match="changed while the transcript was being issued"):
+        issue(bank, records=bank.li_records[:2])
+    assert bank.services.ledger.head().size == size + 1  # the correction only
 
 
 def test_revoking_a_record_revokes_the_transcripts_that_show_it(bank: Bank) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from creditbank.clock import utc_now
-from creditbank.errors import InvalidInput
+from creditbank.errors import Conflict, InvalidInput
 from creditbank.evaluations.service import Committed
 from creditbank.evaluations.transfers import learner_transfers
 from creditbank.ledger.store import read_openings
@@ -187,3 +187,23 @@ def test_a_later_evaluation_supersedes_transfers_and_revokes_their_transcripts(
     with read_connection(bank.services.engine) as connection:
         standing = learner_transfers(connection, bank.li, standing_only=True)
     assert [t.id for t in standing] == list(later.transfers)
+
+
+def test_a_supersession_while_issuing_refuses_the_transcript(
+    bank: Bank, committed: Committed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The transfers are read, then a later evaluation supersedes them before the transcript
+    # is written: issuing must notice under the sequencer lock and write nothing.
+    original = service._covering_checkpoint
+
+    def superseding(*args: Any, **kwargs: Any) -> Any:
+        recognise_transfers(bank, now=utc_now() + timedelta(seconds=1))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(service, "_covering_checkpoint", superseding)
+    with read_connection(bank.services.engine) as connection:
+        before = service.list_transcripts(connection, bank.li)
+    with pytest.raises(Conflict, match="changed while the transcript was being issued"):
+        issue(bank, records=[committed.transfers[0]])
+    with read_connection(bank.services.engine) as connection:
+        assert service.list_transcripts(connection, bank.li) == before
