@@ -99,11 +99,12 @@ def pdf_renderer() -> Any:
 
 @blueprint.post("")
 @documented(
-    "Issue a signed transcript of the learner's chosen records",
+    "Issue a signed transcript of the learner's chosen records and recognised transfers",
     status=201,
     request=TranscriptIn,
     response=CredentialOut,
     auth="bearer",
+    errors=(400, 409),
 )
 def issue() -> Response:
     """Issue a transcript (selective disclosure, language, 30-180 days of validity)."""
