@@ -87,3 +87,35 @@ def empty_instance(source: Settings, folder: Path, database_url: str | None = No
     folder.mkdir(parents=True)
     shutil.copytree(source.instance_path / "keys", folder / "keys")
     return open_services(settings)
+
+
+# Restore tests run from one engine to another; ``engine_name`` is the source instance's
+# engine, read by the shared ``settings`` fixture (only tests here that ask for it).
+PAIRS = [
+    pytest.param(("sqlite", "sqlite"), id="sqlite-to-sqlite"),
+    pytest.param(("sqlite", "postgres"), id="sqlite-to-postgres", marks=pytest.mark.postgres),
+    pytest.param(("postgres", "postgres"), id="postgres-to-postgres", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=PAIRS)
+def pair(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """(source engine, target engine)."""
+    return tuple(request.param)  # type: ignore[return-value]
+
+
+@pytest.fixture
+def engine_name(pair: tuple[str, str]) -> str:
+    """The source instance's engine (read by the shared ``settings`` fixture)."""
+    return pair[0]
+
+
+@pytest.fixture
+def target(
+    pair: tuple[str, str], services: Services, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Services]:
+    """An empty instance on the target engine with the source's keys (transcript keys too)."""
+    url = request.getfixturevalue("target_postgres_url") if pair[1] == "postgres" else None
+    restored = empty_instance(services.settings, tmp_path / "restored", url)
+    yield restored
+    restored.close()

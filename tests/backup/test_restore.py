@@ -25,35 +25,6 @@ from tests.api.world import World, bearer
 from tests.backup.conftest import client_for, empty_instance
 from tests.conftest import make_settings
 
-PAIRS = [
-    pytest.param(("sqlite", "sqlite"), id="sqlite-to-sqlite"),
-    pytest.param(("sqlite", "postgres"), id="sqlite-to-postgres", marks=pytest.mark.postgres),
-    pytest.param(("postgres", "postgres"), id="postgres-to-postgres", marks=pytest.mark.postgres),
-]
-
-
-@pytest.fixture(params=PAIRS)
-def pair(request: pytest.FixtureRequest) -> tuple[str, str]:
-    """(source engine, target engine)."""
-    return tuple(request.param)  # type: ignore[return-value]
-
-
-@pytest.fixture
-def engine_name(pair: tuple[str, str]) -> str:
-    """The source instance's engine (read by the shared ``settings`` fixture)."""
-    return pair[0]
-
-
-@pytest.fixture
-def target(
-    pair: tuple[str, str], services: Services, tmp_path: Path, request: pytest.FixtureRequest
-) -> Services:
-    """An empty instance on the target engine with the source's keys."""
-    url = request.getfixturevalue("target_postgres_url") if pair[1] == "postgres" else None
-    restored = empty_instance(services.settings, tmp_path / "restored", url)
-    yield restored  # type: ignore[misc]
-    restored.close()
-
 
 def _ids(services: Services, column: object) -> list[str]:
     with read_connection(services.engine) as connection:

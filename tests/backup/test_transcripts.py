@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from creditbank.backup.export import export_backup
 from creditbank.backup.restore import restore_backup
@@ -16,37 +13,8 @@ from creditbank.services import Services
 from creditbank.transcripts.offline import trust_from_files
 from creditbank.transcripts.service import revoke_transcript
 from creditbank.transcripts.verify import verify_transcript
-from tests.backup.conftest import client_for, empty_instance
+from tests.backup.conftest import client_for
 from tests.transcripts.helpers import issue, populate
-
-PAIRS = [
-    pytest.param(("sqlite", "sqlite"), id="sqlite-to-sqlite"),
-    pytest.param(("sqlite", "postgres"), id="sqlite-to-postgres", marks=pytest.mark.postgres),
-    pytest.param(("postgres", "postgres"), id="postgres-to-postgres", marks=pytest.mark.postgres),
-]
-
-
-@pytest.fixture(params=PAIRS)
-def pair(request: pytest.FixtureRequest) -> tuple[str, str]:
-    """(source engine, target engine)."""
-    return tuple(request.param)  # type: ignore[return-value]
-
-
-@pytest.fixture
-def engine_name(pair: tuple[str, str]) -> str:
-    """The source instance's engine (read by the shared ``settings`` fixture)."""
-    return pair[0]
-
-
-@pytest.fixture
-def target(
-    pair: tuple[str, str], services: Services, tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[Services]:
-    """An empty instance on the target engine with the source's keys (transcript keys too)."""
-    url = request.getfixturevalue("target_postgres_url") if pair[1] == "postgres" else None
-    restored = empty_instance(services.settings, tmp_path / "restored", url)
-    yield restored
-    restored.close()
 
 
 def _outcomes(report: dict[str, Any]) -> dict[str, str]:

@@ -153,10 +153,7 @@ def test_a_transcript_revoked_by_the_learner_fails_on_status(bank: Bank) -> None
     assert "revoked" in report.check("status").reason
 
 
-def test_correcting_a_record_revokes_the_transcripts_that_show_it(bank: Bank) -> None:
-
-    first = issue(bank, records=[bank.li_records[0]])
-    other = issue(bank, records=[bank.li_records[1]])
+def _correct_first_record(bank: Bank) -> None:
     correct_record(
         bank.services.ledger,
         bank.li_records[0],
@@ -165,6 +162,13 @@ def test_correcting_a_record_revokes_the_transcripts_that_show_it(bank: Bank) ->
         reason="hours mistyped",
         now=utc_now(),
     )
+
+
+def test_correcting_a_record_revokes_the_transcripts_that_show_it(bank: Bank) -> None:
+
+    first = issue(bank, records=[bank.li_records[0]])
+    other = issue(bank, records=[bank.li_records[1]])
+    _correct_first_record(bank)
     assert verify(bank, first.credential).failed == ("status",)
     assert verify(bank, other.credential).valid
 
@@ -175,14 +179,7 @@ def test_a_correction_while_issuing_refuses_the_transcript(
     original = service._covering_checkpoint
 
     def correcting(*args: Any, **kwargs: Any) -> Any:
-        correct_record(
-            bank.services.ledger,
-            bank.li_records[0],
-            load_outcome(course(0, hours=66), today=utc_now().date()),
-            institution=POSTER,
-            reason="hours mistyped",
-            now=utc_now(),
-        )
+        _correct_first_record(bank)
         return original(*args, **kwargs)
 
     monkeypatch.setattr(service, "_covering_checkpoint", correcting)
@@ -344,14 +341,7 @@ def test_revocation_paths_on_each_engine(bank: Bank, engine_name: str) -> None:
     first = issue(bank, records=[bank.li_records[0]])
     second = issue(bank, records=[bank.li_records[1]])
     third = issue(bank, records=[bank.li_records[2]])
-    correct_record(
-        bank.services.ledger,
-        bank.li_records[0],
-        load_outcome(course(0, hours=66), today=utc_now().date()),
-        institution=POSTER,
-        reason="hours mistyped",
-        now=utc_now(),
-    )
+    _correct_first_record(bank)
     revoke_record(
         bank.services.ledger, bank.li_records[1], institution=POSTER, reason="error", now=utc_now()
     )
