@@ -484,7 +484,14 @@ def verify_transcript(credential: Any, trust: Trust) -> Report:
         return failures.report(None, 0)
     credential_id = credential.get("id") if isinstance(credential.get("id"), str) else None
     labels = [f"record {position} ({item.get('id')})" for position, item in enumerate(nested, 1)]
-    forms = CanonicalForms.of(credential, nested)
+    try:
+        forms = CanonicalForms.of(credential, nested)
+    except (TypeError, ValueError) as exc:
+        # NaN, Infinity and the like: nothing signed can hold them, so nothing else is checked.
+        failures.fail("credential shape", f"a value has no canonical JSON form: {exc}")
+        for name in CHECKS[1:]:
+            failures.skip(name, "not checked: the credential cannot be canonicalised")
+        return failures.report(credential_id, len(nested))
     _check_signatures(credential, nested, forms, trust, failures, labels=labels)
     subject = credential.get("credentialSubject")
     learner = subject.get("id") if isinstance(subject, Mapping) else None

@@ -349,3 +349,17 @@ def test_revocation_paths_on_each_engine(bank: Bank, engine_name: str) -> None:
     for issued in (first, second, third):
         assert verify(bank, issued.credential).failed == ("status",)
     assert verify(bank, issue(bank).credential).valid
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_value_json_cannot_sign_fails_the_shape_and_checks_nothing_else(
+    bank: Bank, value: float
+) -> None:
+    credential = copy.deepcopy(issue(bank).credential)
+    credential["credentialSubject"]["verifiableCredential"][0]["credentialSubject"][
+        "creditsEarned"
+    ] = value
+    report = verify(bank, credential)
+    assert report.failed == ("credential shape",)
+    assert "no canonical JSON form" in report.check("credential shape").reason
+    assert {c.outcome for c in report.checks[1:]} == {"skipped"}
