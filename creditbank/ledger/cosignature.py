@@ -8,14 +8,11 @@ so a cosigner key never collides with the same key used as a plain note key (typ
 
 from __future__ import annotations
 
-import base64
 import struct
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
     Ed25519PublicKey,
 )
 
@@ -23,9 +20,10 @@ from creditbank.errors import CosignatureInvalid, NoteError
 from creditbank.ledger.note import (
     ED25519_SIGNATURE_SIZE,
     KEY_ID_SIZE,
+    NamedKey,
+    NamedSigner,
     NoteSignature,
     check_text,
-    key_id,
     split_verifier_key,
 )
 
@@ -83,48 +81,11 @@ def parse_cosignature(signature: NoteSignature) -> Cosignature:
     return Cosignature(signature.name, signature.key_id, timestamp, raw[TIMESTAMP_SIZE:])
 
 
-def _raw_public(public_key: Ed25519PublicKey) -> bytes:
-    return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
-@dataclass(frozen=True)
-class CosignerKey:
+class CosignerKey(NamedKey):
     """A cosigner's (witness's) public key: its name, cosignature key id and Ed25519 key."""
 
-    name: str
-    key_id: bytes
-    public_key: Ed25519PublicKey
-
-    def __post_init__(self) -> None:
-        expected = key_id(self.name, self.public_bytes, COSIGNATURE_V1)
-        if self.key_id != expected:
-            raise NoteError(
-                f"cosigner key id {self.key_id.hex()} does not match key {self.name} "
-                f"(expected {expected.hex()})"
-            )
-
-    def __hash__(self) -> int:
-        return hash((self.name, self.key_id, self.public_bytes))
-
-    @classmethod
-    def for_key(cls, name: str, public_key: Ed25519PublicKey) -> CosignerKey:
-        """Return the cosigner key of ``public_key`` under ``name``, computing its key id."""
-        return cls(name, key_id(name, _raw_public(public_key), COSIGNATURE_V1), public_key)
-
-    @property
-    def public_bytes(self) -> bytes:
-        """The raw 32-byte public key."""
-        return _raw_public(self.public_key)
-
-    @property
-    def label(self) -> str:
-        """``<name>+<hex key id>``, how messages name this cosigner."""
-        return f"{self.name}+{self.key_id.hex()}"
-
-    def verifier_key(self) -> str:
-        """Return the vkey ``<name>+<hex key id>+base64(0x04 || public key)``."""
-        encoded = base64.b64encode(bytes([COSIGNATURE_V1]) + self.public_bytes).decode("ascii")
-        return f"{self.label}+{encoded}"
+    SIG_TYPE = COSIGNATURE_V1
+    WHAT = "cosigner key"
 
     def matches(self, signature: NoteSignature) -> bool:
         """Whether a signature line names this cosigner (same name and key id)."""
@@ -161,38 +122,17 @@ def parse_cosigner_key(text: str) -> CosignerKey:
     return CosignerKey(name, claimed, public_key)
 
 
-class Cosigner:
+class Cosigner(NamedSigner[CosignerKey]):
     """A witness's Ed25519 cosigning key with its name."""
 
-    def __init__(self, name: str, private_key: Ed25519PrivateKey) -> None:
-        self._private_key = private_key
-        self._key = CosignerKey.for_key(name, private_key.public_key())
-
-    def __repr__(self) -> str:
-        # Never show the private key.
-        return f"Cosigner({self._key.label})"
-
-    @classmethod
-    def generate(cls, name: str) -> Cosigner:
-        """Return a cosigner with a fresh random key."""
-        return cls(name, Ed25519PrivateKey.generate())
-
-    @property
-    def name(self) -> str:
-        """The cosigner name."""
-        return self._key.name
+    PUBLIC = CosignerKey
 
     @property
     def key(self) -> CosignerKey:
         """The matching public key."""
-        return self._key
-
-    @property
-    def private_key(self) -> Ed25519PrivateKey:
-        """The Ed25519 private key (for storing it)."""
-        return self._private_key
+        return self._public
 
     def cosign(self, body: str, timestamp: int) -> Cosignature:
         """Cosign checkpoint ``body`` as of ``timestamp`` (POSIX seconds)."""
         signature = self._private_key.sign(cosigned_message(body, timestamp))
-        return Cosignature(self._key.name, self._key.key_id, timestamp, signature)
+        return Cosignature(self._public.name, self._public.key_id, timestamp, signature)

@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar, Generic, Self, TypeVar, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -99,18 +100,25 @@ def _raw_public(public_key: Ed25519PublicKey) -> bytes:
 
 
 @dataclass(frozen=True)
-class NoteVerifier:
-    """An Ed25519 note verifier: a key name, its key id and the public key."""
+class NamedKey:
+    """An Ed25519 public key under a name, with the key id of its signature type.
+
+    Note verifiers (type 0x01) and cosigners (0x04) differ only in that type byte and in what
+    they verify; subclasses set :attr:`SIG_TYPE` and add no fields.
+    """
+
+    SIG_TYPE: ClassVar[int] = ED25519
+    WHAT: ClassVar[str] = "key"
 
     name: str
     key_id: bytes
     public_key: Ed25519PublicKey
 
     def __post_init__(self) -> None:
-        expected = key_id(self.name, self.public_bytes)
+        expected = key_id(self.name, self.public_bytes, self.SIG_TYPE)
         if self.key_id != expected:
             raise NoteError(
-                f"key id {self.key_id.hex()} does not match key {self.name} "
+                f"{self.WHAT} id {self.key_id.hex()} does not match key {self.name} "
                 f"(expected {expected.hex()})"
             )
 
@@ -119,9 +127,9 @@ class NoteVerifier:
         return hash((self.name, self.key_id, self.public_bytes))
 
     @classmethod
-    def for_key(cls, name: str, public_key: Ed25519PublicKey) -> NoteVerifier:
-        """Return the verifier of ``public_key`` under ``name``, computing its key id."""
-        return cls(name, key_id(name, _raw_public(public_key)), public_key)
+    def for_key(cls, name: str, public_key: Ed25519PublicKey) -> Self:
+        """Return the key of ``public_key`` under ``name``, computing its key id."""
+        return cls(name, key_id(name, _raw_public(public_key), cls.SIG_TYPE), public_key)
 
     @property
     def public_bytes(self) -> bytes:
@@ -134,8 +142,12 @@ class NoteVerifier:
         return f"{self.name}+{self.key_id.hex()}"
 
     def verifier_key(self) -> str:
-        """Return the verifier key text ``<name>+<hex key id>+base64(0x01 || public key)``."""
-        return f"{self.label}+{_b64encode(bytes([ED25519]) + self.public_bytes)}"
+        """Return the vkey text ``<name>+<hex key id>+base64(type byte || public key)``."""
+        return f"{self.label}+{_b64encode(bytes([self.SIG_TYPE]) + self.public_bytes)}"
+
+
+class NoteVerifier(NamedKey):
+    """An Ed25519 note verifier: a key name, its key id and the public key."""
 
     def verify(self, message: bytes, signature: bytes) -> bool:
         """Return whether ``signature`` (without key id) is this key's signature of ``message``."""
@@ -196,41 +208,52 @@ def parse_verifier_key(text: str) -> NoteVerifier:
     return NoteVerifier(name, claimed, public_key)
 
 
-class NoteSigner:
-    """An Ed25519 note signing key with its name."""
+K = TypeVar("K", bound=NamedKey)
+
+
+class NamedSigner(Generic[K]):
+    """An Ed25519 private key under a name, with the matching public :class:`NamedKey`."""
+
+    PUBLIC: ClassVar[type[NamedKey]]
 
     def __init__(self, name: str, private_key: Ed25519PrivateKey) -> None:
         self._private_key = private_key
-        self._verifier = NoteVerifier.for_key(name, private_key.public_key())
+        self._public = cast("K", self.PUBLIC.for_key(name, private_key.public_key()))
 
     def __repr__(self) -> str:
         # Never show the private key.
-        return f"NoteSigner({self._verifier.label})"
+        return f"{type(self).__name__}({self._public.label})"
 
     @classmethod
-    def generate(cls, name: str) -> NoteSigner:
+    def generate(cls, name: str) -> Self:
         """Return a signer with a fresh random key."""
         return cls(name, Ed25519PrivateKey.generate())
 
     @property
     def name(self) -> str:
         """The key name."""
-        return self._verifier.name
-
-    @property
-    def key_id(self) -> bytes:
-        """The four-byte key id."""
-        return self._verifier.key_id
-
-    @property
-    def verifier(self) -> NoteVerifier:
-        """The matching verifier."""
-        return self._verifier
+        return self._public.name
 
     @property
     def private_key(self) -> Ed25519PrivateKey:
         """The Ed25519 private key (for storing it)."""
         return self._private_key
+
+
+class NoteSigner(NamedSigner[NoteVerifier]):
+    """An Ed25519 note signing key with its name."""
+
+    PUBLIC = NoteVerifier
+
+    @property
+    def key_id(self) -> bytes:
+        """The four-byte key id."""
+        return self._public.key_id
+
+    @property
+    def verifier(self) -> NoteVerifier:
+        """The matching verifier."""
+        return self._public
 
     def sign(self, message: bytes) -> bytes:
         """Return the 64-byte Ed25519 signature of ``message`` (without the key id)."""
@@ -239,7 +262,7 @@ class NoteSigner:
     def signer_key(self) -> str:
         """Return the Go signer key text ``PRIVATE+KEY+<name>+<hex id>+base64(0x01 || seed)``."""
         seed = self._private_key.private_bytes_raw()
-        return f"{_SIGNER_KEY_PREFIX}{self._verifier.label}+{_b64encode(bytes([ED25519]) + seed)}"
+        return f"{_SIGNER_KEY_PREFIX}{self._public.label}+{_b64encode(bytes([ED25519]) + seed)}"
 
 
 def parse_signer_key(text: str) -> NoteSigner:
