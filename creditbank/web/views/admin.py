@@ -35,7 +35,7 @@ def _page(issued: str | None = None) -> str:
         for member in members:
             clients += institutions.list_clients(connection, member.info.code)
         published = evaluations.publications(connection)
-        overview = jobs_overview(connection, s.settings, utc_now())
+        overview = jobs_overview(connection, s.jobs(), utc_now())
     policies = [
         (p, published.get((p.id, p.version)))
         for p in sorted(s.policies.values(), key=lambda p: p.id)
@@ -173,7 +173,7 @@ def job_runs(name: str) -> str:
     """One scheduled job's recent runs, newest first, optionally of one status."""
     require_operator()
     s = services()
-    spec = find_job(s.settings, name)
+    spec = find_job(s.jobs(), name)
     if spec is None:
         abort(404)
     status = request.args.get("status") or None
