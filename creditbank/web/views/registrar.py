@@ -16,7 +16,6 @@ from creditbank.evaluations import service as evaluations
 from creditbank.learners import service as learners
 from creditbank.learners.service import ConsentScope
 from creditbank.records import service as records
-from creditbank.rules.evaluate import evaluate
 from creditbank.rules.policy import Policy
 from creditbank.services import services
 from creditbank.storage.database import read_connection
@@ -119,29 +118,21 @@ def run(learner_id: str) -> str | tuple[str, int]:
     on = _date("on")
     commit = request.form.get("action") == "commit"
     now = utc_now()
-    with read_connection(s.engine) as connection:
-        evaluations.check_may_evaluate(connection, code, learner_id, policy, now=now)
-        account = learners.read_account(connection, s.sealer, learner_id)
-        sources, inputs = evaluations.current_sources(connection, learner_id)
-        views = records.learner_records(connection, learner_id)
     raw = _exception_items()
-    exceptions = evaluations.parse_exceptions(raw, policy, sources, client.key_id)
-    committed = None
-    if commit:
-        committed = evaluations.commit(
-            s.ledger,
-            learner_id=learner_id,
-            institution=code,
-            actor=client.actor,
-            by=client.key_id,
-            policy=policy,
-            on=on,
-            sources=sources,
-            inputs=inputs,
-            exceptions=exceptions,
-            now=now,
-        )
-        result = committed.evaluation
+    done = evaluations.run_evaluation(
+        s.ledger,
+        learner_id=learner_id,
+        institution=code,
+        actor=client.actor,
+        by=client.key_id,
+        policy=policy,
+        on=on,
+        exceptions=raw,
+        commit_it=commit,
+        now=now,
+    )
+    result, committed = done.evaluation, done.committed
+    if committed is not None:
         count = len(committed.transfers)
         flash(
             tr(
@@ -150,8 +141,9 @@ def run(learner_id: str) -> str | tuple[str, int]:
                 f"{count} courses recognised as transfers.",
             )
         )
-    else:
-        result = evaluate(policy, sources, on, exceptions)
+    with read_connection(s.engine) as connection:
+        account = learners.read_account(connection, s.sealer, learner_id)
+        views = records.learner_records(connection, learner_id)
     lines = [line_of(v) for v in views if v.status.value == "active"]
     titles = {line.id: line.title for line in lines}
     page = render_template(
