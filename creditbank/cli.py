@@ -13,8 +13,6 @@ from typing import Any
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
-from creditbank.api.bodies import load
-from creditbank.api.schemas import members
 from creditbank.app import create_app
 from creditbank.auth.principals import Role
 from creditbank.backup.export import export_backup
@@ -24,7 +22,9 @@ from creditbank.demo import demo_credentials, load_demo
 from creditbank.errors import BackupError, CreditbankError, SigningKeyError
 from creditbank.imports.records_csv import plan_import, post_plan, write_problem_report
 from creditbank.institutions.service import (
-    InstitutionInfo,
+    INSTITUTION_KINDS,
+    LEVELS,
+    institution_info,
     issue_client,
     list_clients,
     list_institutions,
@@ -146,14 +146,14 @@ def institutions_group() -> None:
 @click.argument("code")
 @click.option("--name-zh", required=True)
 @click.option("--name-en", required=True)
-@click.option("--kind", required=True, type=click.Choice(members.INSTITUTION_KINDS))
-@click.option("--level", required=True, type=click.Choice(members.LEVELS))
+@click.option("--kind", required=True, type=click.Choice(INSTITUTION_KINDS))
+@click.option("--level", required=True, type=click.Choice(LEVELS))
 @click.option("--region", required=True)
 @with_appcontext
 def institutions_add(code: str, **options: str) -> None:
     """Register a member institution."""
-    data = load(members.InstitutionIn(), {"code": code, **options})
-    found = register_institution(services().ledger, InstitutionInfo(**data), now=utc_now())
+    info = institution_info({"code": code, **options})
+    found = register_institution(services().ledger, info, now=utc_now())
     click.echo(f"registered {found.info.code} at ledger index {found.ledger_index}")
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from creditbank.api.bodies import load
-from creditbank.api.schemas.members import InstitutionIn
 from creditbank.auth import authorise
 from creditbank.auth.principals import Role
 from creditbank.clock import utc_now
@@ -70,14 +68,12 @@ def index() -> str:
 def register() -> Reply:
     """Register a member institution (a log entry)."""
     authorise.require_operator(signed_in())
-    data = load(
-        InstitutionIn(),
+    info = institutions.institution_info(
         {
             name: field(name, max_length=200)
             for name in ("code", "name_zh", "name_en", "kind", "level", "region")
-        },
+        }
     )
-    info = institutions.InstitutionInfo(**data)
     registered = institutions.register_institution(services().ledger, info, now=utc_now())
     flash(
         tr(
