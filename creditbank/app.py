@@ -34,6 +34,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     def _start_background_jobs() -> None:
         # On the first request a serving process handles, not in commands or tests.
         if not app.testing and scheduler_enabled():
-            start_background(lazy)
+            start_background(lazy, lazy.scheduler)
 
     return app

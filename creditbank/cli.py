@@ -1,31 +1,44 @@
-"""The ``creditbank`` command: set-up, ledger audit and key management."""
+"""The ``creditbank`` command: set-up, ledger audit, keys, scheduler, database and backups."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
-from creditbank.api.bodies import load
-from creditbank.api.schemas import members
 from creditbank.app import create_app
 from creditbank.auth.principals import Role
-from creditbank.backup.commands import backup_group
+from creditbank.backup.export import export_backup
+from creditbank.backup.restore import restore_backup
 from creditbank.clock import utc_now
 from creditbank.demo import demo_credentials, load_demo
-from creditbank.errors import CreditbankError
+from creditbank.errors import BackupError, CreditbankError, SigningKeyError
 from creditbank.imports.records_csv import plan_import, post_plan, write_problem_report
-from creditbank.institutions.service import InstitutionInfo, issue_client, register_institution
+from creditbank.institutions.service import (
+    INSTITUTION_KINDS,
+    LEVELS,
+    institution_info,
+    issue_client,
+    list_clients,
+    list_institutions,
+    register_institution,
+    revoke_client,
+)
 from creditbank.ledger.audit import audit_ledger
 from creditbank.ledger.cosignature import parse_cosigner_key
-from creditbank.operations import commands as operations_commands
+from creditbank.ledger.keys import Keyring
+from creditbank.operations import runs
+from creditbank.operations.lease import current_lease
 from creditbank.services import initialise, lazy_services, services
-from creditbank.storage.database import read_connection, write_transaction
+from creditbank.storage.database import create_db_engine, read_connection, write_transaction
+from creditbank.storage.migrate import current_revision, head_revision, upgrade
 from creditbank.witness.cli import witness_group
 
 
@@ -38,6 +51,10 @@ class _Group(FlaskGroup):
         except CreditbankError as exc:
             click.echo(f"error: {exc.detail}", err=True)
             sys.exit(2)
+
+
+def _when(moment: object) -> str:
+    return "-" if moment is None else str(moment)[:19]
 
 
 @click.group(cls=_Group, create_app=create_app, add_version_option=False)
@@ -102,7 +119,12 @@ def keys_group() -> None:
 def keys_list(long_: bool) -> None:
     """Print the verifier keys, newest first."""
     if long_:
-        operations_commands.keys_details()
+        for info in reversed(services().ledger.keyring.keys()):
+            state = "active" if info.active else f"retired {_when(info.retired_at)}"
+            click.echo(
+                f"{info.seq:>3} {info.key_id.hex()} created {_when(info.created_at)} {state} "
+                f"{info.verifier.verifier_key()}"
+            )
         return
     click.echo(services().ledger.keyring.verifier_keys_text(), nl=False)
 
@@ -124,14 +146,14 @@ def institutions_group() -> None:
 @click.argument("code")
 @click.option("--name-zh", required=True)
 @click.option("--name-en", required=True)
-@click.option("--kind", required=True, type=click.Choice(members.INSTITUTION_KINDS))
-@click.option("--level", required=True, type=click.Choice(members.LEVELS))
+@click.option("--kind", required=True, type=click.Choice(INSTITUTION_KINDS))
+@click.option("--level", required=True, type=click.Choice(LEVELS))
 @click.option("--region", required=True)
 @with_appcontext
 def institutions_add(code: str, **options: str) -> None:
     """Register a member institution."""
-    data = load(members.InstitutionIn(), {"code": code, **options})
-    found = register_institution(services().ledger, InstitutionInfo(**data), now=utc_now())
+    info = institution_info({"code": code, **options})
+    found = register_institution(services().ledger, info, now=utc_now())
     click.echo(f"registered {found.info.code} at ledger index {found.ledger_index}")
 
 
@@ -385,6 +407,217 @@ def verify_command(
     sys.exit(0 if report.valid else 1)
 
 
-operations_commands.register(main, keys_group, institutions_group, clients_group)
+# --- scheduler ------------------------------------------------------------------------------
+
+
+@main.group("scheduler")
+def scheduler_group() -> None:
+    """Scheduled jobs: run a scheduler process, list jobs and their runs."""
+
+
+@scheduler_group.command("run")
+@with_appcontext
+def scheduler_run() -> None:
+    """Run a scheduler in this process until stopped (SIGTERM or Ctrl-C).
+
+    Leader jobs run here only while this process holds the lease; run one of these on each
+    of two hosts for a stand-by, with CREDITBANK_SCHEDULER=off for the web workers.
+    """
+    scheduler = lazy_services().scheduler(blocking=True)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        click.echo(f"scheduler {scheduler.holder.id}: signal {signum}, stopping", err=True)
+        scheduler.shutdown()
+
+    signal.signal(signal.SIGTERM, stop)
+    click.echo(f"scheduler {scheduler.holder.id}: {len(scheduler.jobs)} jobs", err=True)
+    try:
+        scheduler.start()
+    except KeyboardInterrupt:
+        scheduler.shutdown()
+
+
+@scheduler_group.command("jobs")
+@with_appcontext
+def scheduler_jobs() -> None:
+    """List the registered jobs with their schedules and latest runs, and the leader."""
+    opened = services()
+    with read_connection(opened.engine) as connection:
+        latest = runs.last_runs(connection)
+    lease = current_lease(opened.engine)
+    if lease is None:
+        click.echo("leader: none yet")
+    else:
+        state = "valid" if lease.valid(utc_now()) else "expired"
+        click.echo(f"leader: {lease.holder} ({state}, renewed {_when(lease.renewed_at)})")
+    for spec in opened.jobs():
+        last = latest.get(spec.name)
+        where = "leader" if spec.leader_only else "every process"
+        outcome = "never run" if last is None else f"{last.status} at {_when(last.started_at)}"
+        click.echo(f"{spec.name:<20} {spec.trigger.describe():<22} {where:<14} {outcome}")
+        click.echo(f"{'':<20} {spec.description}")
+
+
+@scheduler_group.command("runs")
+@click.option("--job", help="Only this job's runs.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@with_appcontext
+def scheduler_runs(job: str | None, limit: int) -> None:
+    """List recent job runs, newest first."""
+    with read_connection(services().engine) as connection:
+        found = runs.list_runs(connection, job=job, limit=limit)
+    for run in found:
+        click.echo(
+            f"{run.id:>6} {run.job:<18} {run.status:<9} {_when(run.started_at)} "
+            f"{run.host}:{run.pid} {run.detail or ''}"
+        )
+
+
+@scheduler_group.command("run-once")
+@click.argument("job")
+@with_appcontext
+def scheduler_run_once(job: str) -> None:
+    """Run one job now in this process (leader jobs too, in a slot of their own)."""
+    scheduler = lazy_services().scheduler()
+    if job not in scheduler.jobs:
+        raise click.UsageError(f"no job {job!r}; see 'creditbank scheduler jobs'")
+    run = scheduler.run_job(job, force=True)
+    if run is None:
+        click.echo(f"{job}: nothing to do")
+        return
+    click.echo(f"{job}: {run.status}: {run.detail or 'nothing to do'}")
+    if run.status != "ok":
+        sys.exit(1)
+
+
+# --- database -------------------------------------------------------------------------------
+
+
+@main.group("db")
+def db_group() -> None:
+    """The database schema."""
+
+
+@db_group.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Apply pending migrations (run once, before starting upgraded servers)."""
+    engine = create_db_engine(lazy_services().settings.database_url)
+    try:
+        before = current_revision(engine)
+        upgrade(engine)
+        click.echo(f"schema: {before or 'empty'} -> {current_revision(engine)}")
+    finally:
+        engine.dispose()
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Print the schema revision and the newest one this code knows."""
+    engine = create_db_engine(lazy_services().settings.database_url)
+    try:
+        click.echo(f"schema: {current_revision(engine) or 'empty'} (code: {head_revision(engine)})")
+    finally:
+        engine.dispose()
+
+
+# --- keys, institutions and API clients (continued) -----------------------------------------
+
+
+@keys_group.command("generate")
+@with_appcontext
+def keys_generate() -> None:
+    """Create the log signing keyring of a new instance (``rotate`` adds keys later)."""
+    settings = lazy_services().settings
+    if (settings.keys_path / "keyring.json").exists():
+        raise SigningKeyError(
+            f"a keyring exists in {settings.keys_path}: use 'creditbank keys rotate' to add a key"
+        )
+    keyring = Keyring.create(settings.keys_path, settings.log_origin, settings.key_passphrase)
+    click.echo(f"created {settings.keys_path}")
+    click.echo(keyring.verifier_keys_text(), nl=False)
+
+
+@institutions_group.command("list")
+@with_appcontext
+def institutions_list() -> None:
+    """List the member institutions."""
+    with read_connection(services().engine) as connection:
+        found = list_institutions(connection)
+    for item in found:
+        info = item.info
+        click.echo(
+            f"{info.code:<14} {info.kind:<12} {info.level:<16} {info.region:<10} "
+            f"{info.name_zh} / {info.name_en}"
+        )
+
+
+@clients_group.command("list")
+@click.option("--institution", help="Institution code; omit for the bank's operator keys.")
+@with_appcontext
+def clients_list(institution: str | None) -> None:
+    """List the API keys of an institution or of the bank (never their secrets)."""
+    with read_connection(services().engine) as connection:
+        found = list_clients(connection, institution)
+    for info in found:
+        state = "active" if info.revoked_at is None else f"revoked {_when(info.revoked_at)}"
+        click.echo(f"{info.key_id} {info.role.value:<10} {state:<28} {info.label}")
+
+
+@clients_group.command("revoke")
+@click.argument("key_id")
+@click.option("--institution", help="Institution code; omit for a bank operator key.")
+@with_appcontext
+def clients_revoke(key_id: str, institution: str | None) -> None:
+    """Revoke an API key; it stops working at once."""
+    with write_transaction(services().engine) as connection:
+        info = revoke_client(connection, institution, key_id, now=utc_now())
+    click.echo(f"revoked {info.key_id} ({info.role.value} of {info.institution or 'the bank'})")
+
+
+# --- backups ---------------------------------------------------------------------------------
+
+
+@main.group("backup")
+def backup_group() -> None:
+    """Export the database to files, and restore them into an empty database."""
+
+
+@backup_group.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def backup_export(directory: Path) -> None:
+    """Write every table, in one snapshot, to DIRECTORY (new or empty), with a manifest."""
+    manifest = export_backup(services().ledger, directory, now=utc_now())
+    rows = sum(table.rows for table in manifest.tables.values())
+    click.echo(
+        f"exported {rows} rows of {len(manifest.tables)} tables to {directory}: log size "
+        f"{manifest.log.size}, root {manifest.log.root_hash.hex()}"
+    )
+    click.echo(
+        "the log's signing keys and the key-encryption keys are not in it: back up the "
+        "instance's keys/ folder separately"
+    )
+
+
+@backup_group.command("restore")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_appcontext
+def backup_restore(directory: Path) -> None:
+    """Check the backup in DIRECTORY and load it into this instance's empty database."""
+    settings = lazy_services().settings
+    if not (settings.keys_path / "keyring.json").exists():
+        raise BackupError(
+            f"no log keys in {settings.keys_path}: copy the instance's keys/ folder from the key "
+            "backup first (restore never makes new keys)"
+        )
+    result = restore_backup(services().ledger, directory)
+    click.echo(
+        f"restored {result.rows} rows; audit ok: {result.audit.entries_checked} entries, "
+        f"{result.audit.checkpoints_checked} checkpoints; root {result.audit.root_hash.hex()} "
+        "(as in the manifest)"
+    )
+
+
 main.add_command(witness_group)
-main.add_command(backup_group)

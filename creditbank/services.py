@@ -1,19 +1,28 @@
-"""The service's long-lived parts (engine, keyring, ledger), opened once per process."""
+"""The service's long-lived parts (engine, keyring, ledger), opened once per process.
+
+This is where the parts are wired together: the scheduled jobs are bound here to the
+collaborators each one works on, so the jobs themselves never reach for the container.
+"""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import Engine
 
+from creditbank.backup.schedule import backup_job
+from creditbank.cohorts.service import run_pending
 from creditbank.config import Settings
 from creditbank.errors import SigningKeyError
 from creditbank.identity.sealing import FieldSealer, KeyEncryptionKeys
 from creditbank.ledger.keys import Keyring
 from creditbank.ledger.service import Ledger
+from creditbank.operations import audit, checkpoints, expiry, runs
+from creditbank.operations.jobs import Daily, Every, JobSpec
+from creditbank.operations.scheduler import Scheduler
 from creditbank.rules.loader import load_policies
 from creditbank.rules.policy import Policy
 from creditbank.storage.database import create_db_engine
@@ -35,6 +44,10 @@ class Services:
     def close(self) -> None:
         """Release database connections."""
         self.engine.dispose()
+
+    def jobs(self) -> list[JobSpec]:
+        """Every scheduled job, bound to these services."""
+        return scheduled_jobs(self.settings, lambda: self)
 
 
 def open_services(settings: Settings, engine: Engine | None = None) -> Services:
@@ -98,6 +111,15 @@ class LazyServices:
         with self._lock:
             self._services = services
 
+    def scheduler(self, *, blocking: bool = False) -> Scheduler:
+        """A scheduler of every job, opening the services when it first needs them."""
+        return Scheduler(
+            lambda: self.get().engine,
+            scheduled_jobs(self.settings, self.get),
+            self.settings.operations,
+            blocking=blocking,
+        )
+
 
 EXTENSION = "creditbank"  # the key of the application's LazyServices in ``app.extensions``
 
@@ -111,3 +133,100 @@ def lazy_services() -> LazyServices:
 def services() -> Services:
     """Return the services of the current Flask application, opening them on first use."""
     return lazy_services().get()
+
+
+def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[JobSpec]:
+    """Every job a scheduler process schedules: the leader's first, then every process's.
+
+    Each job is bound to what it works on; ``opened`` is asked for the services only when a
+    job runs, so a serving process schedules its jobs before anything is opened.
+    """
+    ops = settings.operations
+
+    def checkpoint() -> str | None:
+        return checkpoints.publish_if_grown(opened().ledger)
+
+    def audit_new() -> str:
+        return audit.incremental_audit(opened().ledger, sample=ops.audit_sample)
+
+    def audit_all() -> str:
+        return audit.full_audit(opened().ledger)
+
+    def expire_consents() -> str | None:
+        return expiry.expire_consents(opened().ledger)
+
+    def flag_certificates() -> str | None:
+        return expiry.flag_certificates(opened().engine)
+
+    def prune() -> str | None:
+        days = ops.job_run_retention_days
+        deleted = runs.prune(opened().engine, days)
+        return f"deleted {deleted} job runs older than {days} days" if deleted else None
+
+    def status_lists() -> str | None:
+        # Imported here: the transcripts service still imports this module.
+        from creditbank.transcripts.service import refresh_status_lists  # noqa: PLC0415
+
+        refreshed = refresh_status_lists(opened())
+        return f"re-signed {refreshed} status lists" if refreshed else None
+
+    def backup() -> str:
+        return backup_job(opened().ledger, settings.backups_path, keep=settings.backups_kept)
+
+    def cohorts() -> str | None:
+        services = opened()
+        ran = run_pending(services.engine, services.policies, limit=5)
+        return f"ran {ran} cohort jobs" if ran else None
+
+    nightly = Daily(ops.nightly_hour_utc)
+    return [
+        JobSpec(
+            "checkpoint",
+            "sign a checkpoint when the log has grown",
+            checkpoint,
+            Every(ops.checkpoint_job_seconds),
+        ),
+        JobSpec(
+            "audit",
+            "audit new log entries and a random sample of old ones",
+            audit_new,
+            Every(ops.audit_seconds),
+        ),
+        JobSpec(
+            "audit-full", "recompute the whole log and check every checkpoint", audit_all, nightly
+        ),
+        JobSpec(
+            "expire-consents",
+            "record consents past their end date in the log",
+            expire_consents,
+            Every(ops.expiry_seconds),
+        ),
+        JobSpec(
+            "flag-certificates",
+            "flag certificates past their expiry date",
+            flag_certificates,
+            nightly,
+        ),
+        JobSpec(
+            "prune-job-runs",
+            f"delete job runs older than {ops.job_run_retention_days} days",
+            prune,
+            nightly,
+        ),
+        JobSpec(
+            "status-lists", "re-sign changed transcript status lists", status_lists, Every(60.0)
+        ),
+        JobSpec(
+            "backup",
+            f"export the log to {settings.backups_path}, keeping {settings.backups_kept}",
+            backup,
+            nightly,
+        ),
+        JobSpec(
+            "cohorts",
+            "run queued cohort evaluations (each claimed by one process)",
+            cohorts,
+            Every(ops.cohort_seconds),
+            leader_only=False,
+        ),
+    ]

@@ -29,7 +29,7 @@ from creditbank.clock import utc_now
 from creditbank.errors import Forbidden
 from creditbank.evaluations import service
 from creditbank.evaluations.transfers import transfer_ids
-from creditbank.rules.evaluate import Evaluation, evaluate
+from creditbank.rules.evaluate import Evaluation
 from creditbank.rules.policy import Policy
 from creditbank.services import services
 from creditbank.storage.database import read_connection
@@ -113,14 +113,7 @@ def _run(data: dict[str, Any], *, commit: bool) -> tuple[Response, int]:
     policy = service.find_policy(s.policies, data["policy"])
     now = utc_now()
     on = data["on"] or now.date()
-    with read_connection(s.engine) as connection:
-        service.check_may_evaluate(connection, code, data["learner_id"], policy, now=now)
-        sources, inputs = service.current_sources(connection, data["learner_id"])
-    exceptions = service.parse_exceptions(data["exceptions"], policy, sources, client.key_id)
-    if not commit:
-        evaluation = evaluate(policy, sources, on, exceptions)
-        return jsonify(_answer(None, None, evaluation)), 200
-    committed = service.commit(
+    done = service.run_evaluation(
         s.ledger,
         learner_id=data["learner_id"],
         institution=code,
@@ -128,11 +121,13 @@ def _run(data: dict[str, Any], *, commit: bool) -> tuple[Response, int]:
         by=client.key_id,
         policy=policy,
         on=on,
-        sources=sources,
-        inputs=inputs,
-        exceptions=exceptions,
+        exceptions=data["exceptions"],
+        commit_it=commit,
         now=now,
     )
+    if done.committed is None:
+        return jsonify(_answer(None, None, done.evaluation)), 200
+    committed = done.committed
     answer = _answer(
         committed.id,
         committed.ledger_index,

@@ -13,5 +13,5 @@ blueprint = Blueprint("metrics", __name__)
 @blueprint.get("/metrics")
 def metrics() -> Response:
     """Serve every metric in the Prometheus text format."""
-    body, content_type = exposition(services())
+    body, content_type = exposition(services().engine)
     return Response(body, content_type=content_type)

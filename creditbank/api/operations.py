@@ -15,7 +15,6 @@ from creditbank.clock import utc_now
 from creditbank.errors import InvalidParameter
 from creditbank.operations import runs
 from creditbank.operations.lease import read_lease
-from creditbank.operations.registry import all_jobs
 from creditbank.services import services
 from creditbank.storage.database import read_connection
 
@@ -43,7 +42,7 @@ def jobs() -> Response:
                 "leader_only": spec.leader_only,
                 "last_run": None if spec.name not in latest else asdict(latest[spec.name]),
             }
-            for spec in all_jobs(s.settings)
+            for spec in s.jobs()
         ],
     }
     return jsonify(JobsOut().dump(body))

@@ -11,7 +11,7 @@ from pathlib import Path
 from creditbank.backup.export import export_backup
 from creditbank.backup.manifest import MANIFEST
 from creditbank.clock import utc_now
-from creditbank.services import Services
+from creditbank.ledger.service import Ledger
 from creditbank.storage.private_files import fsync_directory, make_private_directory
 
 PREFIX = "creditbank-backup-"
@@ -43,38 +43,36 @@ def complete_backups(folder: Path) -> list[Path]:
 
 
 def scheduled_export(
-    services: Services, *, keep: int | None = None, now: datetime | None = None
+    ledger: Ledger, folder: Path, *, keep: int, now: datetime | None = None
 ) -> ScheduledBackup:
-    """Export a backup into the backups folder and keep only the newest ``keep`` of them.
+    """Export a backup into ``folder`` and keep only the newest ``keep`` backups there.
 
     The export is written under a hidden name and renamed when complete, so a crash never
     leaves a half-written backup that looks finished, and never removes a good one.
     """
     moment = now or utc_now()
-    kept = services.settings.backups_kept if keep is None else keep
-    if kept < 1:
+    if keep < 1:
         raise ValueError("keep at least one backup")
-    folder = services.settings.backups_path
     make_private_directory(folder)  # the backup holds sealed personal data and password hashes
     final = folder / _name(moment)
     partial = folder / (_PARTIAL + final.name)
     shutil.rmtree(partial, ignore_errors=True)
     try:
-        manifest = export_backup(services.ledger, partial, now=moment)
+        manifest = export_backup(ledger, partial, now=moment)
         os.replace(partial, final)
         fsync_directory(folder)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
     backups = complete_backups(folder)
-    removed = tuple(backups[: max(0, len(backups) - kept)])
+    removed = tuple(backups[: max(0, len(backups) - keep)])
     for old in removed:
         shutil.rmtree(old)
     return ScheduledBackup(final, manifest.log.size, removed)
 
 
-def backup_job(services: Services) -> str:
+def backup_job(ledger: Ledger, folder: Path, *, keep: int) -> str:
     """The scheduler's daily job: export, prune, and say what was done (for the job's record)."""
-    done = scheduled_export(services)
+    done = scheduled_export(ledger, folder, keep=keep)
     removed = f", removed {len(done.removed)} older" if done.removed else ""
     return f"backup of log size {done.size} in {done.path}{removed}"

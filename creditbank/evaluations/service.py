@@ -372,6 +372,55 @@ def commit_current(
     )
 
 
+@dataclass(frozen=True)
+class EvaluationRun:
+    """A registrar's evaluation: its result, and what was recorded when it was committed."""
+
+    evaluation: Evaluation
+    committed: Committed | None  # None for a what-if, which records nothing
+
+
+def run_evaluation(
+    ledger: Ledger,
+    *,
+    learner_id: str,
+    institution: str,
+    actor: str,
+    by: str,
+    policy: Policy,
+    on: date,
+    exceptions: Sequence[Mapping[str, Any]],
+    commit_it: bool,
+    now: datetime,
+) -> EvaluationRun:
+    """Evaluate a consenting learner's current records for ``institution``; commit if asked.
+
+    The one step behind the API's what-if and commit and the registrar console's form:
+    consent is checked, then the ``exceptions`` (as given by the registrar ``by``) are parsed
+    against the policy and the learner's records.
+    """
+    with read_connection(ledger.engine) as connection:
+        check_may_evaluate(connection, institution, learner_id, policy, now=now)
+        sources, inputs = current_sources(connection, learner_id)
+    parsed = parse_exceptions(exceptions, policy, sources, by)
+    if not commit_it:
+        return EvaluationRun(evaluate(policy, sources, on, parsed), None)
+    committed = commit(
+        ledger,
+        learner_id=learner_id,
+        institution=institution,
+        actor=actor,
+        by=by,
+        policy=policy,
+        on=on,
+        sources=sources,
+        inputs=inputs,
+        exceptions=parsed,
+        now=now,
+    )
+    return EvaluationRun(committed.evaluation, committed)
+
+
 def read_evaluation(connection: Connection, evaluation_id: str) -> Any:
     """The stored row of a committed evaluation, or 404."""
     row = connection.execute(select(evaluation_t).where(evaluation_t.c.id == evaluation_id)).first()

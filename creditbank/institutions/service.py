@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -23,6 +25,18 @@ institution_t = Institution.__table__  # type: ignore[attr-defined]
 client_t = ApiClient.__table__  # type: ignore[attr-defined]
 key_t = InstitutionKey.__table__  # type: ignore[attr-defined]
 
+CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
+CODE_RULE = "2-32 of A-Z, 0-9 and '-', starting alphanumeric"
+INSTITUTION_KINDS = (
+    "zhongzhi_school",
+    "gaozhi_college",
+    "university",
+    "enterprise",
+    "training_organisation",
+    "evaluation_organisation",
+)
+LEVELS = ("zhongzhi", "putong_gaozhong", "gaozhi", "benke")
+
 
 @dataclass(frozen=True)
 class InstitutionInfo:
@@ -35,6 +49,52 @@ class InstitutionInfo:
     level: str
     region: str
     require_signed_batches: bool = False
+
+
+def institution_info(values: Mapping[str, str]) -> InstitutionInfo:
+    """Check the fields of a new institution, with the reasons the API's schema gives.
+
+    The web form and the ``creditbank institutions add`` command register through this; the
+    API's schema states the same rules for its body and the OpenAPI document.
+    """
+    problems: list[FieldProblem] = []
+
+    def text(name: str, max_length: int) -> str:
+        value = values.get(name)
+        if value is None:
+            problems.append(FieldProblem(name, "Missing data for required field."))
+            return ""
+        if not 1 <= len(value) <= max_length:
+            problems.append(FieldProblem(name, f"Length must be between 1 and {max_length}."))
+        return value
+
+    def choice(name: str, choices: tuple[str, ...]) -> str:
+        value = values.get(name)
+        if value is None:
+            problems.append(FieldProblem(name, "Missing data for required field."))
+            return ""
+        if value not in choices:
+            problems.append(FieldProblem(name, f"Must be one of: {', '.join(choices)}."))
+        return value
+
+    code = values.get("code")
+    if code is None:
+        problems.append(FieldProblem("code", "Missing data for required field."))
+    elif not CODE_PATTERN.match(code):
+        problems.append(FieldProblem("code", CODE_RULE))
+    info = InstitutionInfo(
+        code=code or "",
+        name_zh=text("name_zh", 200),
+        name_en=text("name_en", 200),
+        kind=choice("kind", INSTITUTION_KINDS),
+        level=choice("level", LEVELS),
+        region=text("region", 32),
+    )
+    if problems:
+        raise InvalidInput(
+            "; ".join(f"{p.field}: {p.reason}" for p in problems[:5]), problems=problems
+        )
+    return info
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from creditbank.clock import utc_now
 from creditbank.errors import AuditFailed, AuditFinding, CreditbankError, LedgerError
@@ -26,6 +26,7 @@ from creditbank.ledger.compact import CompactRange
 from creditbank.ledger.envelope import GENESIS_PREV, commitment, decode_envelope
 from creditbank.ledger.hashing import EMPTY_ROOT, HASH_SIZE, hash_leaf
 from creditbank.ledger.proofs import consistency_proof, inclusion_proof
+from creditbank.ledger.service import Ledger
 from creditbank.ledger.store import (
     StoredCheckpoint,
     StoredNodes,
@@ -36,7 +37,6 @@ from creditbank.ledger.store import (
 )
 from creditbank.ledger.verify import verify_consistency, verify_inclusion
 from creditbank.operations.tables import AuditState
-from creditbank.services import Services
 from creditbank.storage.database import read_connection, write_transaction
 
 state_t = AuditState.__table__  # type: ignore[attr-defined]
@@ -97,7 +97,7 @@ def _save(connection: Connection, values: dict[str, object]) -> None:
 
 
 def _save_good(
-    services: Services,
+    engine: Engine,
     walk: Walk,
     last_checkpoint_id: int,
     *,
@@ -117,17 +117,17 @@ def _save_good(
     }
     if full:
         values["full_pass_at"] = now
-    with write_transaction(services.engine) as connection:
+    with write_transaction(engine) as connection:
         _save(connection, values)
 
 
-def _alarm(services: Services, finding: AuditFinding, *, now: datetime) -> None:
+def _alarm(engine: Engine, finding: AuditFinding, *, now: datetime) -> None:
     log.critical(
         "ALARM: ledger integrity audit failed: %s",
         finding,
         extra={"alarm": "ledger-audit", "index": finding.index, "check": finding.check},
     )
-    with write_transaction(services.engine) as connection:
+    with write_transaction(engine) as connection:
         current = read_status(connection)
         values: dict[str, object] = {
             "status": "failed",
@@ -146,11 +146,10 @@ def _alarm(services: Services, finding: AuditFinding, *, now: datetime) -> None:
         _save(connection, values)
 
 
-def incremental_audit(services: Services, *, sample: int | None = None) -> str:
-    """Check what was appended since the last run and a sample of the rest."""
+def incremental_audit(ledger: Ledger, *, sample: int) -> str:
+    """Check what was appended since the last run and ``sample`` of the older entries."""
     now = utc_now()
-    size = sample if sample is not None else services.settings.operations.audit_sample
-    with read_connection(services.engine) as connection:
+    with read_connection(ledger.engine) as connection:
         status = read_status(connection)
     if status.failed:
         # Keep the alarm up (and in every run's log) until a clean full pass clears it.
@@ -161,9 +160,8 @@ def incremental_audit(services: Services, *, sample: int | None = None) -> str:
             extra={"alarm": "ledger-audit", "index": status.finding_index},
         )
         raise AuditFailed(finding)
-    ledger = services.ledger
     try:
-        with read_connection(services.engine) as connection:
+        with read_connection(ledger.engine) as connection:
             head = read_head(connection)
             checkpoints = list(all_checkpoints(connection))
             fresh = [c for c in checkpoints if c.id > status.last_checkpoint_id]
@@ -183,31 +181,30 @@ def incremental_audit(services: Services, *, sample: int | None = None) -> str:
             walk_entries(connection, walk, head.size)
             _check_head(head.size, head.root_hash, walk)
             _check_older_checkpoints(connection, fresh, status, walk)
-            drawn = _sample(connection, status.audited_size, walk, size)
+            drawn = _sample(connection, status.audited_size, walk, sample)
     except AuditFailed as exc:
-        _alarm(services, exc.finding, now=now)
+        _alarm(ledger.engine, exc.finding, now=now)
         raise
     last_id = max((c.id for c in checkpoints), default=status.last_checkpoint_id)
-    _save_good(services, walk, last_id, full=False, now=now)
+    _save_good(ledger.engine, walk, last_id, full=False, now=now)
     return (
         f"{walk.size - status.audited_size} new entries, {len(fresh)} new checkpoints and "
         f"{drawn} sampled entries ok; audited size {walk.size}"
     )
 
 
-def full_audit(services: Services) -> str:
+def full_audit(ledger: Ledger) -> str:
     """The nightly pass: everything, with :func:`creditbank.ledger.audit.audit_ledger`."""
     now = utc_now()
-    ledger = services.ledger
     try:
-        with read_connection(services.engine) as connection:
+        with read_connection(ledger.engine) as connection:
             report = audit_ledger(connection, ledger.keyring.verifiers(), ledger.origin)
             last_id = max((c.id for c in all_checkpoints(connection)), default=0)
     except AuditFailed as exc:
-        _alarm(services, exc.finding, now=now)
+        _alarm(ledger.engine, exc.finding, now=now)
         raise
     walk = Walk([], CompactRange(report.size, report.frontier), report.last_leaf_hash)
-    _save_good(services, walk, last_id, full=True, now=now)
+    _save_good(ledger.engine, walk, last_id, full=True, now=now)
     return (
         f"full pass ok: {report.entries_checked} entries, {report.nodes_checked} nodes, "
         f"{report.checkpoints_checked} checkpoints"

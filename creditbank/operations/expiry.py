@@ -11,16 +11,16 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from sqlalchemy import Connection, and_, delete, insert, or_, select
+from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select
 
 from creditbank.auth.principals import BANK_ACTOR
 from creditbank.clock import as_utc, utc_now
 from creditbank.learners.tables import Consent
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
+from creditbank.ledger.service import Ledger
 from creditbank.operations.tables import CertificateFlag, ConsentExpiry
 from creditbank.records.tables import OutcomeRecord, RecordVersion
-from creditbank.services import Services
 from creditbank.storage.database import read_connection, write_transaction
 
 consent_t = Consent.__table__  # type: ignore[attr-defined]
@@ -31,12 +31,12 @@ version_t = RecordVersion.__table__  # type: ignore[attr-defined]
 BATCH = 500
 
 
-def expire_consents(services: Services, *, now: datetime | None = None) -> str | None:
+def expire_consents(ledger: Ledger, *, now: datetime | None = None) -> str | None:
     """Record a ``consent.expired`` entry for each consent whose end date has passed."""
     now = now or utc_now()
     total = 0
     while True:
-        with services.ledger.transaction() as tx:
+        with ledger.transaction() as tx:
             due = tx.connection.execute(
                 select(consent_t)
                 .outerjoin(expiry_t, expiry_t.c.consent == consent_t.c.id)
@@ -77,11 +77,11 @@ def expire_consents(services: Services, *, now: datetime | None = None) -> str |
     return f"{total} consents expired" if total else None
 
 
-def flag_certificates(services: Services, *, today: date | None = None) -> str | None:
+def flag_certificates(engine: Engine, *, today: date | None = None) -> str | None:
     """Flag the active certificates whose current version's ``expires_on`` has passed."""
     today = today or utc_now().date()
     flagged = cleared = 0
-    with write_transaction(services.engine) as connection:
+    with write_transaction(engine) as connection:
         stale = _stale_flags(connection)
         if stale:
             connection.execute(delete(flag_t).where(flag_t.c.record.in_(stale)))
@@ -143,9 +143,9 @@ def expired_certificates(connection: Connection, record_ids: list[str]) -> set[s
     return {record for (record,) in rows}
 
 
-def consent_expiry_index(services: Services, consent_id: str) -> int | None:
+def consent_expiry_index(engine: Engine, consent_id: str) -> int | None:
     """The log index recording a consent's expiry, if it was recorded."""
-    with read_connection(services.engine) as connection:
+    with read_connection(engine) as connection:
         index: int | None = connection.execute(
             select(expiry_t.c.ledger_index).where(expiry_t.c.consent == consent_id)
         ).scalar_one_or_none()

@@ -6,10 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from creditbank.services import Services
-
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-JobCallable = Callable[[Services], "str | None"]
+# A job bound to what it works on when it is scheduled (see ``creditbank.services``).
+JobCallable = Callable[[], "str | None"]
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,13 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
+from sqlalchemy import Engine
 
 from creditbank.clock import as_utc, utc_now
 from creditbank.ledger.store import latest_checkpoint, read_head
 from creditbank.operations import runs
 from creditbank.operations.audit import read_status
 from creditbank.operations.lease import read_lease
-from creditbank.services import Services
 from creditbank.storage.database import read_connection
 
 REQUESTS = Counter(
@@ -61,13 +61,13 @@ def observe(method: str, endpoint: str, status: int, seconds: float) -> None:
 class DatabaseCollector(Collector):
     """Gauges read from the database when scraped."""
 
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
 
     def collect(self) -> Iterator[Metric]:
         """Yield the log, checkpoint, lease, audit and job-run metrics."""
         now = utc_now()
-        with read_connection(self._services.engine) as connection:
+        with read_connection(self._engine) as connection:
             head = read_head(connection)
             checkpoint = latest_checkpoint(connection)
             lease = read_lease(connection)
@@ -125,7 +125,7 @@ class DatabaseCollector(Collector):
         yield last
 
 
-def exposition(services: Services) -> tuple[bytes, str]:
+def exposition(engine: Engine) -> tuple[bytes, str]:
     """The text exposition of every metric (merged across workers in multiprocess mode)."""
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -133,6 +133,6 @@ def exposition(services: Services) -> tuple[bytes, str]:
         local: list[Collector] = []
     else:
         local = [REGISTRY]
-    registry.register(DatabaseCollector(services))
+    registry.register(DatabaseCollector(engine))
     body = generate_latest(registry) + b"".join(generate_latest(r) for r in local)
     return body, CONTENT_TYPE_LATEST

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection
 
-from creditbank.config import Settings
 from creditbank.operations import runs
 from creditbank.operations.jobs import JobSpec
 from creditbank.operations.lease import LeaseView, read_lease
@@ -38,16 +38,8 @@ class JobsOverview:
     leader: LeaderStatus | None
 
 
-def _registered(settings: Settings) -> list[JobSpec]:
-    # Imported when used: the registry reaches the backup work, whose tables import the web
-    # package, whose pages import this module.
-    from creditbank.operations.registry import all_jobs  # noqa: PLC0415 - import cycle
-
-    return all_jobs(settings)
-
-
-def jobs_overview(connection: Connection, settings: Settings, now: datetime) -> JobsOverview:
-    """Read the registry, each job's latest run and the lease in one connection."""
+def jobs_overview(connection: Connection, jobs: Sequence[JobSpec], now: datetime) -> JobsOverview:
+    """Read each registered job's latest run and the lease in one connection."""
     latest = runs.last_runs(connection)
     lease = read_lease(connection)
     leader = (
@@ -57,11 +49,9 @@ def jobs_overview(connection: Connection, settings: Settings, now: datetime) -> 
             lease, lease.valid(now), max(0.0, (now - lease.renewed_at).total_seconds())
         )
     )
-    return JobsOverview(
-        [JobStatus(spec, latest.get(spec.name)) for spec in _registered(settings)], leader
-    )
+    return JobsOverview([JobStatus(spec, latest.get(spec.name)) for spec in jobs], leader)
 
 
-def find_job(settings: Settings, name: str) -> JobSpec | None:
+def find_job(jobs: Sequence[JobSpec], name: str) -> JobSpec | None:
     """The registered job called ``name``, if there is one."""
-    return next((spec for spec in _registered(settings) if spec.name == name), None)
+    return next((spec for spec in jobs if spec.name == name), None)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+from collections.abc import Callable
 
-from creditbank.operations.registry import all_jobs
 from creditbank.operations.scheduler import Scheduler
-from creditbank.services import LazyServices
 
 _started: dict[int, Scheduler] = {}
 _lock = threading.Lock()
@@ -19,13 +18,13 @@ def scheduler_enabled() -> bool:
     return os.environ.get("CREDITBANK_SCHEDULER", "on").lower() not in {"off", "0", "false", "no"}
 
 
-def start_background(lazy: LazyServices) -> Scheduler | None:
-    """Start this process's background scheduler once; later calls return None."""
+def start_background(owner: object, build: Callable[[], Scheduler]) -> Scheduler | None:
+    """Start ``owner``'s background scheduler (built by ``build``) once; later calls return None."""
     with _lock:
-        if id(lazy) in _started:
+        if id(owner) in _started:
             return None
-        scheduler = Scheduler(lazy.get, all_jobs(lazy.settings), lazy.settings.operations)
-        _started[id(lazy)] = scheduler
+        scheduler = build()
+        _started[id(owner)] = scheduler
     scheduler.start()
     atexit.register(scheduler.shutdown)
     return scheduler

@@ -18,30 +18,34 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine
 
 from creditbank.clock import utc_now
 from creditbank.operations import runs
 from creditbank.operations.jobs import EPOCH, Daily, Every, JobSpec
 from creditbank.operations.lease import Holder, release, try_acquire
 from creditbank.operations.settings import OperationsSettings
-from creditbank.services import Services
 from creditbank.storage.database import read_connection
 
 log = logging.getLogger(__name__)
 
 
 class Scheduler:
-    """Runs ``jobs`` for one process; leader jobs only while it holds the lease."""
+    """Runs ``jobs`` for one process; leader jobs only while it holds the lease.
+
+    ``engine`` opens the database on first use, so a serving process starts its scheduler
+    before anything is opened.
+    """
 
     def __init__(
         self,
-        open_services: Callable[[], Services],
+        engine: Callable[[], Engine],
         jobs: Sequence[JobSpec],
         settings: OperationsSettings,
         *,
         blocking: bool = False,
     ) -> None:
-        self._open = open_services
+        self._engine = engine
         self.jobs = {spec.name: spec for spec in jobs}
         self.settings = settings
         self.holder = Holder.this_process()
@@ -63,7 +67,7 @@ class Scheduler:
         started = utc_now()
         try:
             leading, acquired = try_acquire(
-                self._open().engine, self.holder, self.settings.lease_seconds, now=started
+                self._engine(), self.holder, self.settings.lease_seconds, now=started
             )
         except Exception:
             log.exception("scheduler lease: renewal failed")
@@ -80,7 +84,7 @@ class Scheduler:
             )
         if acquired:
             log.info("scheduler: %s now leads", self.holder.id, extra={"holder": self.holder.id})
-            abandoned = runs.abandon_others(self._open().engine, self.holder)
+            abandoned = runs.abandon_others(self._engine(), self.holder)
             if abandoned:
                 log.warning(
                     "scheduler: %d runs of an earlier leader were left unfinished", abandoned
@@ -94,7 +98,7 @@ class Scheduler:
     def run_job(self, name: str, *, force: bool = False) -> runs.RunView | None:
         """Run one job now as the schedule would (``force``: as leader, in its own slot)."""
         spec = self.jobs[name]
-        services = self._open()
+        engine = self._engine()
         if spec.leader_only:
             if not force and not self.leading:
                 return None
@@ -104,20 +108,18 @@ class Scheduler:
                 if force
                 else spec.trigger.slot(now)
             )
-            run_id = runs.claim_slot(services.engine, spec.name, slot, self.holder)
+            run_id = runs.claim_slot(engine, spec.name, slot, self.holder)
             if run_id is None:
                 return None  # another leader ran this slot
-            status, detail = _call(spec, services)
-            runs.finish(services.engine, run_id, status, detail)
+            status, detail = _call(spec)
+            runs.finish(engine, run_id, status, detail)
         else:
             started = utc_now()
-            status, detail = _call(spec, services)
+            status, detail = _call(spec)
             if detail is None and status == "ok":
                 return None
-            runs.record(
-                services.engine, spec.name, self.holder, started, status=status, detail=detail
-            )
-        with read_connection(services.engine) as connection:
+            runs.record(engine, spec.name, self.holder, started, status=status, detail=detail)
+        with read_connection(engine) as connection:
             found = runs.list_runs(connection, job=spec.name, limit=1)
         return found[0] if found else None
 
@@ -169,7 +171,7 @@ class Scheduler:
             self._aps.shutdown(wait=True)
         if self.leading:
             try:
-                release(self._open().engine, self.holder)
+                release(self._engine(), self.holder)
             except Exception:
                 log.exception("scheduler: could not release the lease")
         with self._state:
@@ -183,9 +185,9 @@ def _trigger(spec: JobSpec) -> IntervalTrigger | CronTrigger:
     return CronTrigger(hour=spec.trigger.hour, minute=0, timezone="UTC")
 
 
-def _call(spec: JobSpec, services: Services) -> tuple[str, str | None]:
+def _call(spec: JobSpec) -> tuple[str, str | None]:
     try:
-        return "ok", spec.run(services)
+        return "ok", spec.run()
     except Exception as exc:
         log.exception("job %s failed", spec.name, extra={"job": spec.name})
         detail = getattr(exc, "detail", None) or f"{exc.__class__.__name__}: {exc}"

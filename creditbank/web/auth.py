@@ -3,8 +3,8 @@
 Sign-in reuses the API's checks: learners give document and password (the same service as
 ``POST /api/v1/sessions``, whose token is kept by id only), staff paste an API key once
 (checked like a bearer secret, then kept by key id). Every request re-reads the token or key
-row, so a revoked key or a signed-out token stops working at once; ``g.principal`` is then
-set, and the API's access checks (``creditbank.api.access``) apply to web views unchanged.
+row, so a revoked key or a signed-out token stops working at once. Views pass
+:func:`signed_in` to the same checks the API makes (``creditbank.auth.authorise``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from creditbank.operations.registry import all_jobs
 from creditbank.operations.scheduler import Scheduler
 from creditbank.services import Services
 from tests.api.world import build_world
@@ -13,9 +12,7 @@ from tests.ledger.helpers import entries
 
 def test_operators_see_jobs_and_runs(client: FlaskClient, services: Services) -> None:
     world = build_world(client, services)
-    scheduler = Scheduler(
-        lambda: services, all_jobs(services.settings), services.settings.operations
-    )
+    scheduler = Scheduler(lambda: services.engine, services.jobs(), services.settings.operations)
     assert scheduler.heartbeat()
     services.ledger.append(entries(2))
     assert scheduler.run_job("checkpoint") is not None

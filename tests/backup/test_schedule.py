@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +19,14 @@ def test_keeps_the_newest_n_and_each_is_complete(services: Services) -> None:
     made = []
     for day in range(4):
         services.ledger.append([NewEntry("record.posted", "bank", {"day": day})])
-        made.append(scheduled_export(services, keep=2, now=start + timedelta(days=day)))
+        made.append(
+            scheduled_export(
+                services.ledger,
+                services.settings.backups_path,
+                keep=2,
+                now=start + timedelta(days=day),
+            )
+        )
     folder = services.settings.backups_path
     assert complete_backups(folder) == [made[2].path, made[3].path]
     assert made[3].removed == (made[1].path,)
@@ -30,17 +36,16 @@ def test_keeps_the_newest_n_and_each_is_complete(services: Services) -> None:
 
 
 def test_a_failed_export_leaves_no_partial_folder(services: Services, tmp_path: Path) -> None:
-    elsewhere = replace(
-        services, settings=services.settings.with_overrides({"backup_path": tmp_path / "b"})
-    )
     with services.engine.begin() as connection:
         connection.exec_driver_sql("CREATE TABLE stray (id INTEGER PRIMARY KEY)")
     with pytest.raises(BackupError, match="table stray is in the database"):
-        scheduled_export(elsewhere, keep=1)
+        scheduled_export(services.ledger, tmp_path / "b", keep=1)
     assert list((tmp_path / "b").iterdir()) == []
 
 
 def test_the_job_says_what_it_did(services: Services) -> None:
-    said = backup_job(services)
+    said = backup_job(
+        services.ledger, services.settings.backups_path, keep=services.settings.backups_kept
+    )
     assert said.startswith("backup of log size 0 in ")
     assert complete_backups(services.settings.backups_path)[0].name in said

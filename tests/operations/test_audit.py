@@ -27,16 +27,18 @@ def _status(services: Services):  # type: ignore[no-untyped-def]
 
 def test_incremental_runs_check_only_new_entries(services: Services, engine_name: str) -> None:
     _grow(services, 20, 0)
-    assert "20 new entries" in incremental_audit(services, sample=0)
+    assert "20 new entries" in incremental_audit(services.ledger, sample=0)
     _grow(services, 13, 20)
-    detail = incremental_audit(services, sample=5)
+    detail = incremental_audit(services.ledger, sample=5)
     assert "13 new entries" in detail and "5 sampled" in detail
     status = _status(services)
     assert status.audited_size == 33 and status.root_hash == services.ledger.head().root_hash
     assert not status.failed
     # The nightly pass agrees, and so does an incremental run after it.
-    assert "33 entries" in full_audit(services)
-    assert "0 new entries" in incremental_audit(services)
+    assert "33 entries" in full_audit(services.ledger)
+    assert "0 new entries" in incremental_audit(
+        services.ledger, sample=services.settings.operations.audit_sample
+    )
 
 
 @pytest.mark.parametrize("fix_leaf_hash", [False, True], ids=["data-only", "with-leaf-hash"])
@@ -44,11 +46,11 @@ def test_an_entry_altered_before_it_was_audited(
     services: Services, engine_name: str, fix_leaf_hash: bool
 ) -> None:
     _grow(services, 10, 0)
-    incremental_audit(services, sample=0)
+    incremental_audit(services.ledger, sample=0)
     _grow(services, 10, 10)
     tamper(services, lambda c: _set_entry(c, 14, _altered(_entry(c, 14)), leaf=fix_leaf_hash))
     with pytest.raises(AuditFailed) as caught:
-        incremental_audit(services, sample=0)
+        incremental_audit(services.ledger, sample=0)
     assert caught.value.finding.index == 14
     status = _status(services)
     assert status.failed and status.finding_index == 14 and status.audited_size == 10
@@ -58,18 +60,18 @@ def test_an_old_entry_altered_is_found_by_the_sample(
     services: Services, engine_name: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     _grow(services, 24, 0)
-    incremental_audit(services, sample=0)
+    incremental_audit(services.ledger, sample=0)
     tamper(services, lambda c: _set_entry(c, 5, _altered(_entry(c, 5)), leaf=True))
     # Nothing new to walk: only the sample (here of every old entry) can see it.
     with caplog.at_level(logging.CRITICAL), pytest.raises(AuditFailed) as caught:
-        incremental_audit(services, sample=1000)
+        incremental_audit(services.ledger, sample=1000)
     assert caught.value.finding.index == 5
     assert any("ALARM" in r.getMessage() for r in caplog.records)
     # The alarm stays up on later runs until a clean full pass.
     with pytest.raises(AuditFailed):
-        incremental_audit(services, sample=0)
+        incremental_audit(services.ledger, sample=0)
     with pytest.raises(AuditFailed):
-        full_audit(services)
+        full_audit(services.ledger)
     assert _status(services).failed
 
 
@@ -77,7 +79,7 @@ def test_healthz_reports_the_alarm_with_the_first_bad_index(
     client: FlaskClient, services: Services, engine_name: str
 ) -> None:
     _grow(services, 12, 0)
-    incremental_audit(services)
+    incremental_audit(services.ledger, sample=services.settings.operations.audit_sample)
     healthy = client.get("/healthz")
     assert healthy.status_code == 200
     assert healthy.get_json()["audit"] == {
@@ -89,7 +91,7 @@ def test_healthz_reports_the_alarm_with_the_first_bad_index(
     _grow(services, 4, 12)
     tamper(services, lambda c: _set_entry(c, 13, _altered(_entry(c, 13)), leaf=False))
     with pytest.raises(AuditFailed):
-        incremental_audit(services)
+        incremental_audit(services.ledger, sample=services.settings.operations.audit_sample)
     answer = client.get("/healthz")
     assert answer.status_code == 503
     body = answer.get_json()

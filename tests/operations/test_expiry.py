@@ -45,18 +45,18 @@ def test_expired_consents_are_recorded_once(
         t0 + timedelta(days=30),
         now=t0,
     )
-    assert expire_consents(services, now=t0 + timedelta(minutes=30)) is None
+    assert expire_consents(services.ledger, now=t0 + timedelta(minutes=30)) is None
     size = services.ledger.head().size
-    assert expire_consents(services, now=t0 + timedelta(hours=2)) == "1 consents expired"
+    assert expire_consents(services.ledger, now=t0 + timedelta(hours=2)) == "1 consents expired"
     assert services.ledger.head().size == size + 1
-    index = consent_expiry_index(services, short.id)
-    assert index == size and consent_expiry_index(services, long.id) is None
+    index = consent_expiry_index(services.engine, short.id)
+    assert index == size and consent_expiry_index(services.engine, long.id) is None
     with read_connection(services.engine) as connection:
         [(_, data)] = read_entries(connection, index, index + 1)
     envelope = decode_envelope(data)
     assert envelope.kind == EntryKind.CONSENT_EXPIRED and envelope.actor == "bank"
     # A second sweep finds nothing new.
-    assert expire_consents(services, now=t0 + timedelta(hours=3)) is None
+    assert expire_consents(services.ledger, now=t0 + timedelta(hours=3)) is None
     assert services.ledger.head().size == size + 1
 
 
@@ -92,10 +92,10 @@ def test_expired_certificates_are_flagged_in_the_records_api(
     assert posted.status_code == 201, posted.get_json()
     old, current = (item["id"] for item in posted.get_json()["records"])
     assert world.get(f"/api/v1/records/{old}", "posterA").get_json()["expired"] is False
-    assert flag_certificates(services, today=date(2026, 1, 1)) == (
+    assert flag_certificates(services.engine, today=date(2026, 1, 1)) == (
         "1 certificates flagged expired, 0 flags cleared"
     )
-    assert flag_certificates(services, today=date(2026, 1, 1)) is None
+    assert flag_certificates(services.engine, today=date(2026, 1, 1)) is None
     assert world.get(f"/api/v1/records/{old}", "posterA").get_json()["expired"] is True
     assert world.get(f"/api/v1/records/{current}", "posterA").get_json()["expired"] is False
     listed = world.get(f"/api/v1/learners/{learner}/records", "li").get_json()["records"]

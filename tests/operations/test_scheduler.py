@@ -7,10 +7,9 @@ from dataclasses import replace
 
 from creditbank.operations import runs
 from creditbank.operations.jobs import Daily, Every, JobSpec
-from creditbank.operations.registry import all_jobs, leader_jobs
 from creditbank.operations.scheduler import Scheduler
 from creditbank.operations.settings import OperationsSettings
-from creditbank.services import Services
+from creditbank.services import Services, scheduled_jobs
 from tests.ledger.helpers import entries
 
 FAST = OperationsSettings(
@@ -19,22 +18,22 @@ FAST = OperationsSettings(
 
 
 def _counting(calls: list[str]) -> JobSpec:
-    def run(_: Services) -> str:
+    def run() -> str:
         calls.append("ran")
         return f"call {len(calls)}"
 
     return JobSpec("count", "counts its calls", run, Every(3600))
 
 
-def _failing(_: Services) -> str:
+def _failing() -> str:
     raise RuntimeError("disk on fire")
 
 
 def test_only_the_leader_runs_and_a_slot_runs_once(services: Services) -> None:
     calls: list[str] = []
     jobs = [_counting(calls)]
-    one = Scheduler(lambda: services, jobs, FAST)
-    two = Scheduler(lambda: services, jobs, FAST)
+    one = Scheduler(lambda: services.engine, jobs, FAST)
+    two = Scheduler(lambda: services.engine, jobs, FAST)
     assert one.heartbeat() and not two.heartbeat()
     assert two.run_job("count") is None  # not the leader: does nothing
     first = one.run_job("count")
@@ -52,19 +51,19 @@ def test_only_the_leader_runs_and_a_slot_runs_once(services: Services) -> None:
 
 def test_a_failing_job_is_recorded_as_an_error(services: Services) -> None:
     spec = JobSpec("fails", "always fails", _failing, Daily(3))
-    scheduler = Scheduler(lambda: services, [spec], FAST)
+    scheduler = Scheduler(lambda: services.engine, [spec], FAST)
     assert scheduler.heartbeat()
     run = scheduler.run_job("fails")
     assert run is not None and run.status == "error" and "disk on fire" in (run.detail or "")
 
 
 def test_runs_left_by_a_dead_leader_are_marked_abandoned(services: Services) -> None:
-    dead = Scheduler(lambda: services, [], FAST)
+    dead = Scheduler(lambda: services.engine, [], FAST)
     assert dead.heartbeat()
     assert runs.claim_slot(services.engine, "checkpoint", "slot-1", dead.holder) is not None
     with services.engine.begin() as connection:  # its lease runs out
         connection.exec_driver_sql("UPDATE scheduler_lease SET expires_at = '2000-01-01'")
-    successor = Scheduler(lambda: services, [], FAST)
+    successor = Scheduler(lambda: services.engine, [], FAST)
     assert successor.heartbeat()
     [run] = runs.runs_of(services.engine, "checkpoint")
     assert run.status == "abandoned"
@@ -72,7 +71,8 @@ def test_runs_left_by_a_dead_leader_are_marked_abandoned(services: Services) -> 
 
 def test_the_background_scheduler_publishes_checkpoints(services: Services) -> None:
     settings = replace(services.settings, operations=FAST)
-    scheduler = Scheduler(lambda: services, leader_jobs(settings), FAST)
+    leader_jobs = [s for s in scheduled_jobs(settings, lambda: services) if s.leader_only]
+    scheduler = Scheduler(lambda: services.engine, leader_jobs, FAST)
     services.ledger.append(entries(3))
     scheduler.start()
     try:
@@ -92,9 +92,9 @@ def test_the_background_scheduler_publishes_checkpoints(services: Services) -> N
 
 
 def test_the_registry_names_every_job_once(services: Services) -> None:
-    names = [spec.name for spec in all_jobs(services.settings)]
+    names = [spec.name for spec in services.jobs()]
     assert len(names) == len(set(names))
     assert {"checkpoint", "audit", "audit-full", "expire-consents", "flag-certificates"} <= set(
         names
     )
-    assert not next(s for s in all_jobs(services.settings) if s.name == "cohorts").leader_only
+    assert not next(s for s in services.jobs() if s.name == "cohorts").leader_only

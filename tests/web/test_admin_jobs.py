@@ -10,7 +10,6 @@ from flask import Flask
 
 from creditbank.operations import runs
 from creditbank.operations.jobs import Every, JobSpec
-from creditbank.operations.registry import all_jobs
 from creditbank.operations.scheduler import Scheduler
 from creditbank.services import Services
 from tests.ledger.helpers import entries
@@ -29,15 +28,15 @@ def _row(page: str, job: str) -> str:
 
 def _scheduler(services: Services, jobs: list[JobSpec] | None = None) -> Scheduler:
     scheduler = Scheduler(
-        lambda: services,
-        all_jobs(services.settings) if jobs is None else jobs,
+        lambda: services.engine,
+        services.jobs() if jobs is None else jobs,
         services.settings.operations,
     )
     assert scheduler.heartbeat()
     return scheduler
 
 
-def _fails(_: Services) -> str:
+def _fails() -> str:
     raise RuntimeError("disk <b>on fire</b>")
 
 
@@ -50,7 +49,7 @@ def test_the_page_lists_every_job_and_shows_a_run_once_it_ran(
     operator = staff(app.test_client(), "operator")
     before = _text(operator.get("/admin"))
     assert "jobs-unavailable" not in before
-    for spec in all_jobs(demo.settings):
+    for spec in demo.jobs():
         assert "尚未运行" in _row(before, spec.name)
     assert "还没有调度进程运行过" in before
     assert "每 5 秒" in _row(before, "checkpoint")

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 
-_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
+from creditbank.institutions.service import CODE_PATTERN, CODE_RULE, INSTITUTION_KINDS, LEVELS
 
-INSTITUTION_KINDS = (
-    "zhongzhi_school",
-    "gaozhi_college",
-    "university",
-    "enterprise",
-    "training_organisation",
-    "evaluation_organisation",
-)
-LEVELS = ("zhongzhi", "putong_gaozhong", "gaozhi", "benke")
 ROLES = ("poster", "registrar", "admin")
 DOCUMENT_KINDS = (
     "resident_id",
@@ -44,7 +34,7 @@ class InstitutionIn(Strict):
 
     code = fields.String(
         required=True,
-        validate=validate.Regexp(_CODE, error="2-32 of A-Z, 0-9 and '-', starting alphanumeric"),
+        validate=validate.Regexp(CODE_PATTERN, error=CODE_RULE),
     )
     name_zh = _text(200, required=True)
     name_en = _text(200, required=True)
@@ -217,7 +207,7 @@ class TokenOut(Schema):
 class ConsentIn(Strict):
     """Grant an institution access for a scope until a time."""
 
-    institution = fields.String(required=True, validate=validate.Regexp(_CODE))
+    institution = fields.String(required=True, validate=validate.Regexp(CODE_PATTERN))
     scope = fields.String(required=True, validate=validate.OneOf(("read", "evaluate")))
     valid_until = fields.AwareDateTime(required=True)
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from creditbank.api.access import require_operator
-from creditbank.api.bodies import load
-from creditbank.api.schemas.members import InstitutionIn
+from creditbank.auth import authorise
 from creditbank.auth.principals import Role
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, InvalidInput
@@ -19,6 +17,7 @@ from creditbank.services import services
 from creditbank.storage.database import read_connection, write_transaction
 from creditbank.transcripts.service import did_document, issuer, refresh_status_lists
 from creditbank.web import jobs as job_text
+from creditbank.web.auth import signed_in
 from creditbank.web.common import Reply, field, web_blueprint
 from creditbank.web.i18n import tr
 
@@ -35,7 +34,7 @@ def _page(issued: str | None = None) -> str:
         for member in members:
             clients += institutions.list_clients(connection, member.info.code)
         published = evaluations.publications(connection)
-        overview = jobs_overview(connection, s.settings, utc_now())
+        overview = jobs_overview(connection, s.jobs(), utc_now())
     policies = [
         (p, published.get((p.id, p.version)))
         for p in sorted(s.policies.values(), key=lambda p: p.id)
@@ -61,22 +60,20 @@ def _page(issued: str | None = None) -> str:
 @blueprint.get("")
 def index() -> str:
     """Everything an operator administers, on one page."""
-    require_operator()
+    authorise.require_operator(signed_in())
     return _page()
 
 
 @blueprint.post("/institutions")
 def register() -> Reply:
     """Register a member institution (a log entry)."""
-    require_operator()
-    data = load(
-        InstitutionIn(),
+    authorise.require_operator(signed_in())
+    info = institutions.institution_info(
         {
             name: field(name, max_length=200)
             for name in ("code", "name_zh", "name_en", "kind", "level", "region")
-        },
+        }
     )
-    info = institutions.InstitutionInfo(**data)
     registered = institutions.register_institution(services().ledger, info, now=utc_now())
     flash(
         tr(
@@ -90,7 +87,7 @@ def register() -> Reply:
 @blueprint.post("/clients")
 def issue() -> str:
     """Issue an API key; its secret is shown on this page once and never again."""
-    require_operator()
+    authorise.require_operator(signed_in())
     owner = field("institution", max_length=32)
     role_text = field("role", max_length=16)
     if role_text not in {r.value for r in Role}:
@@ -111,7 +108,7 @@ def issue() -> str:
 @blueprint.post("/clients/<key_id>/revoke")
 def revoke(key_id: str) -> Reply:
     """Revoke an API key: it stops working at once, web sessions included."""
-    require_operator()
+    authorise.require_operator(signed_in())
     owner = field("institution", max_length=32)
     with write_transaction(services().engine) as connection:
         institutions.revoke_client(
@@ -124,7 +121,7 @@ def revoke(key_id: str) -> Reply:
 @blueprint.post("/policies/<policy_id>/publish")
 def publish(policy_id: str) -> Reply:
     """Publish the loaded version of a policy (a log entry holds its hash)."""
-    principal = require_operator()
+    principal = authorise.require_operator(signed_in())
     s = services()
     policy = evaluations.find_policy(s.policies, policy_id)
     index = evaluations.publish_policy(s.ledger, policy, actor=principal.actor, now=utc_now())
@@ -140,7 +137,7 @@ def publish(policy_id: str) -> Reply:
 @blueprint.post("/log-keys/rotate")
 def rotate() -> Reply:
     """Add a new log signing key (a log entry); checkpoints are signed by it from now on."""
-    require_operator()
+    authorise.require_operator(signed_in())
     signer = services().ledger.rotate_key()
     flash(
         tr(
@@ -154,7 +151,7 @@ def rotate() -> Reply:
 @blueprint.post("/issuer-keys/rotate")
 def rotate_issuer() -> Reply:
     """Add a new transcript signing key; older transcripts keep verifying with the old one."""
-    require_operator()
+    authorise.require_operator(signed_in())
     s = services()
     s.issuer_keys.rotate()
     refreshed = refresh_status_lists(s)
@@ -171,9 +168,9 @@ def rotate_issuer() -> Reply:
 @blueprint.get("/jobs/<name>")
 def job_runs(name: str) -> str:
     """One scheduled job's recent runs, newest first, optionally of one status."""
-    require_operator()
+    authorise.require_operator(signed_in())
     s = services()
-    spec = find_job(s.settings, name)
+    spec = find_job(s.jobs(), name)
     if spec is None:
         abort(404)
     status = request.args.get("status") or None

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from flask import flash, redirect, render_template, request, session, url_for
 
-from creditbank.api.access import require_institution_member
 from creditbank.api.schemas.outcomes import load_outcome
+from creditbank.auth import authorise
 from creditbank.auth.principals import Role
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, Forbidden, InvalidInput
@@ -17,6 +17,7 @@ from creditbank.imports.records_csv import ImportPlan, plan_import, post_plan
 from creditbank.records import service as records
 from creditbank.services import services
 from creditbank.storage.database import read_connection
+from creditbank.web.auth import signed_in
 from creditbank.web.common import Reply, field, web_blueprint
 from creditbank.web.i18n import tr
 from creditbank.web.outcomes import line_of
@@ -30,7 +31,7 @@ MAX_UPLOAD = 2 * 1024 * 1024
 @blueprint.get("")
 def index() -> str:
     """Upload form, recent batches with their ledger indices, recent records."""
-    _, code = require_institution_member(Role.POSTER)
+    _, code = authorise.require_institution_member(signed_in(), Role.POSTER)
     with read_connection(services().engine) as connection:
         batches = records.list_batches(connection, code)
         recent = records.recent_records(connection, code)
@@ -53,7 +54,7 @@ def _plan(text: str, code: str) -> ImportPlan:
 @blueprint.post("/upload")
 def upload() -> str:
     """Check every row of an uploaded CSV; nothing is posted yet."""
-    _, code = require_institution_member(Role.POSTER)
+    _, code = authorise.require_institution_member(signed_in(), Role.POSTER)
     sent = request.files.get("file")
     if sent is None or not sent.filename:
         raise InvalidInput(
@@ -80,7 +81,7 @@ def upload() -> str:
 @blueprint.post("/upload/post")
 def post_upload() -> Reply:
     """Post the good rows of the checked file (checked again: the file may be stale)."""
-    _, code = require_institution_member(Role.POSTER)
+    _, code = authorise.require_institution_member(signed_in(), Role.POSTER)
     pending = session.pop(UPLOAD, None)
     if not isinstance(pending, dict):
         raise InvalidInput(
@@ -111,7 +112,7 @@ def _own(record_id: str, code: str) -> records.RecordView:
 @blueprint.get("/records/<record_id>")
 def record(record_id: str) -> str:
     """A record this institution posted, with correction and revocation forms."""
-    _, code = require_institution_member(Role.POSTER)
+    _, code = authorise.require_institution_member(signed_in(), Role.POSTER)
     view = _own(record_id, code)
     content = json.dumps(dict(view.current.content), ensure_ascii=False, indent=2)
     return render_template(
@@ -122,7 +123,7 @@ def record(record_id: str) -> str:
 @blueprint.post("/records/<record_id>/correct")
 def correct(record_id: str) -> Reply:
     """Correct a record: the new content and the reason become a new ledger entry."""
-    _, code = require_institution_member(Role.POSTER)
+    _, code = authorise.require_institution_member(signed_in(), Role.POSTER)
     _own(record_id, code)
     reason = field("reason", max_length=500)
     try:
@@ -150,7 +151,7 @@ def correct(record_id: str) -> Reply:
 @blueprint.post("/records/<record_id>/revoke")
 def revoke(record_id: str) -> Reply:
     """Revoke a record; it stays in the log and the history, marked revoked."""
-    _, code = require_institution_member(Role.POSTER)
+    _, code = authorise.require_institution_member(signed_in(), Role.POSTER)
     _own(record_id, code)
     view = records.revoke_record(
         services().ledger,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from creditbank.api.access import require_learner, require_reader_of
+from creditbank.auth import authorise
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, InvalidInput, NotFound
 from creditbank.evaluations.transfers import learner_transfers
@@ -19,6 +19,7 @@ from creditbank.storage.database import read_connection
 from creditbank.transcripts import service as transcript_service
 from creditbank.transcripts.view import view_from_credential
 from creditbank.web import transcripts
+from creditbank.web.auth import signed_in
 from creditbank.web.common import Reply, field, integer, web_blueprint
 from creditbank.web.i18n import tr
 from creditbank.web.outcomes import institution_names, line_of, totals
@@ -29,7 +30,7 @@ blueprint = web_blueprint("web_portal", "/portal")
 @blueprint.get("")
 def index() -> str:
     """The account: who, outcomes by time, totals, recognised transfers, consents."""
-    learner = require_learner()
+    learner = authorise.require_learner(signed_in())
     s = services()
     with read_connection(s.engine) as connection:
         account = learners.read_account(connection, s.sealer, learner.learner_id)
@@ -55,10 +56,10 @@ def index() -> str:
 @blueprint.get("/records/<record_id>")
 def record(record_id: str) -> str:
     """One record with its history (only the learner's own: 403 otherwise)."""
-    require_learner()
+    authorise.require_learner(signed_in())
     with read_connection(services().engine) as connection:
         view = records.read_record(connection, record_id, history=True)
-    require_reader_of(view.learner)
+        authorise.require_reader_of(signed_in(), connection, view.learner, now=utc_now())
     return render_template(
         "web/portal/record.html", view=view, line=line_of(view), names=institution_names()
     )
@@ -67,7 +68,7 @@ def record(record_id: str) -> str:
 @blueprint.post("/consents")
 def grant() -> Reply:
     """Grant an institution consent to read (or also evaluate) the account until a date."""
-    learner = require_learner()
+    learner = authorise.require_learner(signed_in())
     institution = field("institution", max_length=32)
     scope_text = field("scope", max_length=16)
     if scope_text not in {s.value for s in ConsentScope}:
@@ -99,7 +100,7 @@ def grant() -> Reply:
 @blueprint.post("/consents/<consent_id>/withdraw")
 def withdraw(consent_id: str) -> Reply:
     """Withdraw a consent; the institution loses access at once."""
-    learner = require_learner()
+    learner = authorise.require_learner(signed_in())
     view = learners.withdraw_consent(
         services().ledger, learner.learner_id, consent_id, now=utc_now()
     )
@@ -115,7 +116,7 @@ def _transcripts(learner_id: str) -> list[transcript_service.TranscriptSummary]:
 @blueprint.post("/transcripts")
 def request_transcript() -> Reply:
     """Issue a signed transcript of the chosen records, in a language, for 30-180 days."""
-    learner = require_learner()
+    learner = authorise.require_learner(signed_in())
     chosen = request.form.getlist("records")
     language = field("language", max_length=2)
     issued = transcript_service.issue_transcript(
@@ -138,7 +139,7 @@ def request_transcript() -> Reply:
 @blueprint.get("/transcripts/<transcript_id>.json")
 def transcript_json(transcript_id: str) -> Response:
     """Download one of the learner's transcripts as its signed JSON-LD file."""
-    learner = require_learner()
+    learner = authorise.require_learner(signed_in())
     _, credential = transcript_service.read_transcript(
         services(), transcript_id, learner.learner_id
     )
@@ -153,7 +154,7 @@ def transcript_json(transcript_id: str) -> Response:
 @blueprint.get("/transcripts/<transcript_id>.pdf")
 def transcript_pdf(transcript_id: str) -> Response:
     """Download the printable, bilingual PDF (when this build has the renderer)."""
-    learner = require_learner()
+    learner = authorise.require_learner(signed_in())
     renderer = transcripts.pdf()
     if renderer is None:
         raise NotFound(
@@ -172,7 +173,7 @@ def transcript_pdf(transcript_id: str) -> Response:
 @blueprint.post("/transcripts/<transcript_id>/revoke")
 def revoke_transcript(transcript_id: str) -> Reply:
     """Revoke a transcript the learner shared: verifiers see it revoked from now on."""
-    learner = require_learner()
+    learner = authorise.require_learner(signed_in())
     transcript_service.revoke_transcript(
         services(),
         transcript_id,

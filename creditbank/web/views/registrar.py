@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from creditbank.api.access import require_institution_member, require_reader_of
+from creditbank.auth import authorise
 from creditbank.auth.principals import Role
 from creditbank.clock import utc_now
 from creditbank.cohorts import service as cohorts
@@ -16,10 +16,10 @@ from creditbank.evaluations import service as evaluations
 from creditbank.learners import service as learners
 from creditbank.learners.service import ConsentScope
 from creditbank.records import service as records
-from creditbank.rules.evaluate import evaluate
 from creditbank.rules.policy import Policy
 from creditbank.services import services
 from creditbank.storage.database import read_connection
+from creditbank.web.auth import signed_in
 from creditbank.web.common import Reply, field, web_blueprint
 from creditbank.web.i18n import current_language, tr
 from creditbank.web.outcomes import institution_names, line_of
@@ -37,7 +37,7 @@ def _policies(institution: str) -> list[Policy]:
 @blueprint.get("")
 def index() -> str:
     """Learners who consented to this institution, and the cohort form and jobs."""
-    _, code = require_institution_member(Role.REGISTRAR)
+    _, code = authorise.require_institution_member(signed_in(), Role.REGISTRAR)
     s = services()
     now = utc_now()
     with read_connection(s.engine) as connection:
@@ -90,10 +90,10 @@ def _exception_items() -> list[dict[str, Any]]:
 @blueprint.get("/learners/<learner_id>")
 def learner(learner_id: str) -> str:
     """A consenting learner's records and the evaluation form."""
-    _, code = require_institution_member(Role.REGISTRAR)
-    require_reader_of(learner_id)
+    _, code = authorise.require_institution_member(signed_in(), Role.REGISTRAR)
     s = services()
     with read_connection(s.engine) as connection:
+        authorise.require_reader_of(signed_in(), connection, learner_id, now=utc_now())
         account = learners.read_account(connection, s.sealer, learner_id)
         views = records.learner_records(connection, learner_id)
     lines = [line_of(v) for v in views if v.status.value == "active"]
@@ -112,35 +112,27 @@ def learner(learner_id: str) -> str:
 @blueprint.post("/learners/<learner_id>/evaluate")
 def run(learner_id: str) -> str | tuple[str, int]:
     """Run a what-if (records nothing) or commit an evaluation, with an optional exception."""
-    client, code = require_institution_member(Role.REGISTRAR)
+    client, code = authorise.require_institution_member(signed_in(), Role.REGISTRAR)
     s = services()
     policy = evaluations.find_policy(s.policies, field("policy", max_length=80))
     on = _date("on")
     commit = request.form.get("action") == "commit"
     now = utc_now()
-    with read_connection(s.engine) as connection:
-        evaluations.check_may_evaluate(connection, code, learner_id, policy, now=now)
-        account = learners.read_account(connection, s.sealer, learner_id)
-        sources, inputs = evaluations.current_sources(connection, learner_id)
-        views = records.learner_records(connection, learner_id)
     raw = _exception_items()
-    exceptions = evaluations.parse_exceptions(raw, policy, sources, client.key_id)
-    committed = None
-    if commit:
-        committed = evaluations.commit(
-            s.ledger,
-            learner_id=learner_id,
-            institution=code,
-            actor=client.actor,
-            by=client.key_id,
-            policy=policy,
-            on=on,
-            sources=sources,
-            inputs=inputs,
-            exceptions=exceptions,
-            now=now,
-        )
-        result = committed.evaluation
+    done = evaluations.run_evaluation(
+        s.ledger,
+        learner_id=learner_id,
+        institution=code,
+        actor=client.actor,
+        by=client.key_id,
+        policy=policy,
+        on=on,
+        exceptions=raw,
+        commit_it=commit,
+        now=now,
+    )
+    result, committed = done.evaluation, done.committed
+    if committed is not None:
         count = len(committed.transfers)
         flash(
             tr(
@@ -149,8 +141,9 @@ def run(learner_id: str) -> str | tuple[str, int]:
                 f"{count} courses recognised as transfers.",
             )
         )
-    else:
-        result = evaluate(policy, sources, on, exceptions)
+    with read_connection(s.engine) as connection:
+        account = learners.read_account(connection, s.sealer, learner_id)
+        views = records.learner_records(connection, learner_id)
     lines = [line_of(v) for v in views if v.status.value == "active"]
     titles = {line.id: line.title for line in lines}
     page = render_template(
@@ -174,7 +167,7 @@ def run(learner_id: str) -> str | tuple[str, int]:
 @blueprint.post("/cohorts")
 def submit_cohort() -> Reply:
     """Queue a cohort evaluation of every learner who gave evaluate consent."""
-    client, code = require_institution_member(Role.REGISTRAR)
+    client, code = authorise.require_institution_member(signed_in(), Role.REGISTRAR)
     s = services()
     job = cohorts.submit(
         s.engine,
@@ -191,7 +184,7 @@ def submit_cohort() -> Reply:
 @blueprint.get("/cohorts/<job_id>")
 def cohort(job_id: str) -> str:
     """A cohort's progress (the page refreshes itself while it runs)."""
-    _, code = require_institution_member(Role.REGISTRAR)
+    _, code = authorise.require_institution_member(signed_in(), Role.REGISTRAR)
     job = cohorts.job_view(services().engine, job_id, code)
     return render_template("web/registrar/cohort.html", job=job)
 
@@ -199,7 +192,7 @@ def cohort(job_id: str) -> str:
 @blueprint.get("/cohorts/<job_id>/results.csv")
 def cohort_csv(job_id: str) -> Reply:
     """The cohort's results so far, as CSV."""
-    _, code = require_institution_member(Role.REGISTRAR)
+    _, code = authorise.require_institution_member(signed_in(), Role.REGISTRAR)
     body = cohorts.results_csv(services().engine, job_id, code)
     response = Response(body, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="cohort-{job_id}.csv"'
