@@ -21,12 +21,12 @@ from creditbank.demo import demo_credentials, load_demo
 from creditbank.errors import CreditbankError
 from creditbank.imports.records_csv import plan_import, post_plan, write_problem_report
 from creditbank.institutions.service import InstitutionInfo, issue_client, register_institution
-from creditbank.ledger.audit import audit_ledger
-from creditbank.ledger.cosignature import parse_cosigner_key
+from creditbank.ledger.full_audit import audit_ledger
 from creditbank.operations import commands as operations_commands
 from creditbank.services import initialise, lazy_services, services
 from creditbank.storage.database import read_connection, write_transaction
-from creditbank.witness.cli import witness_group
+from creditbank.witness.cosignature import parse_cosigner_key
+from creditbank.witness.independent.cli import witness_group
 
 
 class _Group(FlaskGroup):
