@@ -31,15 +31,15 @@ from creditbank.institutions.service import (
     register_institution,
     revoke_client,
 )
-from creditbank.ledger.audit import audit_ledger
-from creditbank.ledger.cosignature import parse_cosigner_key
+from creditbank.ledger.full_audit import audit_ledger
 from creditbank.ledger.keys import Keyring
 from creditbank.operations import runs
 from creditbank.operations.lease import current_lease
 from creditbank.services import initialise, lazy_services, services
 from creditbank.storage.database import create_db_engine, read_connection, write_transaction
 from creditbank.storage.migrate import current_revision, head_revision, upgrade
-from creditbank.witness.cli import witness_group
+from creditbank.witness.cosignature import parse_cosigner_key
+from creditbank.witness.independent.cli import witness_group
 
 
 class _Group(FlaskGroup):

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from creditbank.errors import InvalidInput, NoteError
-from creditbank.ledger.cosignature import parse_cosigner_key
 from creditbank.operations.settings import OperationsSettings, operations_from_env
+from creditbank.witness.cosignature import parse_cosigner_key
 
 DEFAULT_ORIGIN = "creditbank.local/log"
 DEFAULT_PUBLIC_URL = "https://creditbank.cq.edu.cn"

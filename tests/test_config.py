@@ -8,8 +8,8 @@ import pytest
 
 from creditbank.config import settings_from_env
 from creditbank.errors import InvalidInput
-from creditbank.ledger.cosignature import Cosigner
 from creditbank.ledger.note import NoteSigner
+from creditbank.witness.cosignature import Cosigner
 
 
 def test_witness_keys_are_read_and_checked(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from flask.testing import FlaskClient
 
 from creditbank.clock import utc_now
 from creditbank.demo import DEMO_KEYS, DEMO_PASSWORD, LEARNERS, load_demo
-from creditbank.ledger.audit import audit_ledger
+from creditbank.ledger.full_audit import audit_ledger
 from creditbank.services import Services
 from creditbank.storage.database import read_connection
 

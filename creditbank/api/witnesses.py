@@ -14,7 +14,6 @@ from flask import Blueprint, Response, jsonify, request
 
 from creditbank.api.openapi import COUNT, documented
 from creditbank.api.params import int_param
-from creditbank.cosignatures.service import Witnesses, witnesses_of
 from creditbank.errors import (
     FieldProblem,
     InvalidInput,
@@ -23,6 +22,7 @@ from creditbank.errors import (
     PayloadTooLarge,
 )
 from creditbank.services import services
+from creditbank.witness.collector.service import Witnesses, witnesses_of
 
 blueprint = Blueprint("witnesses", __name__, url_prefix="/api/v1/log")
 # A checkpoint with a hundred signature lines is about 12 KiB.

@@ -24,8 +24,8 @@ from creditbank.backup.export import ALEMBIC_TABLE
 from creditbank.backup.manifest import Manifest, check_files, read_manifest
 from creditbank.backup.seal import check_seal
 from creditbank.errors import BackupError, CreditbankError
-from creditbank.ledger.audit import AuditReport, audit_ledger
 from creditbank.ledger.checkpoint import open_checkpoint
+from creditbank.ledger.full_audit import AuditReport, audit_ledger
 from creditbank.ledger.service import Ledger
 from creditbank.ledger.store import latest_checkpoint
 from creditbank.storage.database import create_db_engine, is_sqlite, write_transaction

@@ -13,11 +13,9 @@ import binascii
 import hmac
 import os
 import unicodedata
-from dataclasses import dataclass
-
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from creditbank.errors import CreditbankError, FieldProblem, InvalidInput
+from creditbank.identity.scrypt import ScryptParameters
 
 SCHEME = "scrypt"
 SALT_SIZE = 16
@@ -26,22 +24,6 @@ MIN_LENGTH = 10
 MAX_LENGTH = 1024
 MIN_DISTINCT = 4
 PASSWORD_FIELD = "password"  # noqa: S105 - the name of an input field, not a password
-
-
-@dataclass(frozen=True)
-class ScryptParameters:
-    """scrypt costs: CPU/memory cost ``n`` (a power of two), block size ``r``, parallelism ``p``."""
-
-    n: int = 2**15
-    r: int = 8
-    p: int = 1
-
-    def acceptable(self) -> bool:
-        """Whether the costs are sane (the bounds keep a damaged hash from exhausting memory)."""
-        power_of_two = self.n > 1 and self.n & (self.n - 1) == 0
-        # scrypt needs 128 * n * r bytes of memory: at most 256 MiB (the default takes 32).
-        small_enough = self.r >= 1 and 128 * self.n * self.r <= 2**28
-        return power_of_two and small_enough and 1 <= self.p <= 16
 
 
 DEFAULT = ScryptParameters()
@@ -53,8 +35,7 @@ def _encode(password: str) -> bytes:
 
 
 def _derive(password: str, salt: bytes, params: ScryptParameters) -> bytes:
-    kdf = Scrypt(salt=salt, length=HASH_SIZE, n=params.n, r=params.r, p=params.p)
-    return kdf.derive(_encode(password))
+    return params.derive(_encode(password), salt, HASH_SIZE)
 
 
 def _b64decode(text: str) -> bytes:

@@ -36,7 +36,6 @@ import re
 import stat
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,9 +44,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from creditbank.errors import CreditbankError, SigningKeyError
+from creditbank.identity.scrypt import ScryptParameters
 from creditbank.storage.private_files import (
     FILE_MODE,
     fsync_directory,
@@ -81,22 +80,6 @@ class SealError(CreditbankError):
     status = 500
     slug = "seal-error"
     title = "Sealed data does not open"
-
-
-@dataclass(frozen=True)
-class WrapParameters:
-    """scrypt costs of the passphrase that wraps a KEK; each file records its own."""
-
-    n: int = 2**15
-    r: int = 8
-    p: int = 1
-
-    def acceptable(self) -> bool:
-        """Whether the costs are sane (bounds keep a damaged file from exhausting memory)."""
-        power_of_two = self.n > 1 and self.n & (self.n - 1) == 0
-        # scrypt needs 128 * n * r bytes of memory: at most 256 MiB (the default takes 32).
-        small_enough = self.r >= 1 and 128 * self.n * self.r <= 2**28
-        return power_of_two and small_enough and 1 <= self.p <= 16
 
 
 # --- encoding helpers --------------------------------------------------------------------------
@@ -135,8 +118,8 @@ def _derive(kek: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=KEY_SIZE, salt=None, info=purpose).derive(kek)
 
 
-def _wrapping_key(passphrase: bytes, salt: bytes, params: WrapParameters) -> bytes:
-    return Scrypt(salt=salt, length=KEY_SIZE, n=params.n, r=params.r, p=params.p).derive(passphrase)
+def _wrapping_key(passphrase: bytes, salt: bytes, params: ScryptParameters) -> bytes:
+    return params.derive(passphrase, salt, KEY_SIZE)
 
 
 def _wrap_context(version: int) -> bytes:
@@ -196,7 +179,7 @@ def _encode_file(version: int, kek: bytes, passphrase: bytes | None) -> bytes:
     if passphrase is None:
         document |= {"protection": "none", "key": _b64(kek)}
     else:
-        params = WrapParameters()
+        params = ScryptParameters()
         salt, nonce = os.urandom(SALT_SIZE), os.urandom(NONCE_SIZE)
         wrapped = AESGCM(_wrapping_key(passphrase, salt, params)).encrypt(
             nonce, kek, _wrap_context(version)
@@ -252,7 +235,7 @@ def _decode_file(path: Path, version: int, data: bytes, passphrase: bytes | None
     kdf = _field(document, "kdf", dict, path)
     if kdf.get("name") != "scrypt":
         raise SigningKeyError(f"{path}: unknown key derivation {kdf.get('name')!r}")
-    params = WrapParameters(
+    params = ScryptParameters(
         _field(kdf, "n", int, path), _field(kdf, "r", int, path), _field(kdf, "p", int, path)
     )
     if not params.acceptable():

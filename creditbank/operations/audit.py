@@ -2,7 +2,7 @@
 
 Any mismatch raises an alarm in the logs and turns ``/healthz`` unhealthy.
 
-It builds on :mod:`creditbank.ledger.audit`: an incremental run resumes the same walk from the
+It builds on :mod:`creditbank.ledger.full_audit`: an incremental run resumes the same walk from the
 tree the audit itself recomputed last time (kept in ``audit_state``, never the stored nodes),
 checks the entries appended since, the checkpoints signed since, and ``sample`` old entries
 (envelope, stored leaf hash, commitment, chain link to the next entry, and an inclusion proof
@@ -21,10 +21,11 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from creditbank.clock import utc_now
 from creditbank.errors import AuditFailed, AuditFinding, CreditbankError, LedgerError
-from creditbank.ledger.audit import Walk, audit_ledger, check_signatures, walk_entries
 from creditbank.ledger.compact import CompactRange
 from creditbank.ledger.envelope import GENESIS_PREV, commitment, decode_envelope
+from creditbank.ledger.full_audit import Walk, audit_ledger, check_signatures, walk_entries
 from creditbank.ledger.hashing import EMPTY_ROOT, HASH_SIZE, hash_leaf
+from creditbank.ledger.proof_checks import verify_consistency, verify_inclusion
 from creditbank.ledger.proofs import consistency_proof, inclusion_proof
 from creditbank.ledger.service import Ledger
 from creditbank.ledger.store import (
@@ -35,7 +36,6 @@ from creditbank.ledger.store import (
     read_head,
     read_openings,
 )
-from creditbank.ledger.verify import verify_consistency, verify_inclusion
 from creditbank.operations.tables import AuditState
 from creditbank.storage.database import read_connection, write_transaction
 
@@ -194,7 +194,7 @@ def incremental_audit(ledger: Ledger, *, sample: int) -> str:
 
 
 def full_audit(ledger: Ledger) -> str:
-    """The nightly pass: everything, with :func:`creditbank.ledger.audit.audit_ledger`."""
+    """The nightly pass: everything, with :func:`creditbank.ledger.full_audit.audit_ledger`."""
     now = utc_now()
     try:
         with read_connection(ledger.engine) as connection:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlmodel import SQLModel
 
 import creditbank.cohorts.tables as _cohort_tables
-import creditbank.cosignatures.tables as _cosignature_tables
 import creditbank.evaluations.tables as _evaluation_tables
 import creditbank.institutions.tables as _institution_tables
 import creditbank.learners.tables as _learner_tables
@@ -14,6 +13,7 @@ import creditbank.operations.tables as _operation_tables
 import creditbank.records.tables as _record_tables
 import creditbank.transcripts.tables as _transcript_tables
 import creditbank.web.tables as _web_tables
+import creditbank.witness.collector.tables as _cosignature_tables
 
 metadata = SQLModel.metadata
 MODULES = (

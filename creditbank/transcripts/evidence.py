@@ -23,7 +23,7 @@ from creditbank.ledger.checkpoint import Checkpoint, open_checkpoint
 from creditbank.ledger.envelope import Envelope, commitment, decode_envelope
 from creditbank.ledger.hashing import hash_leaf
 from creditbank.ledger.note import NoteVerifier
-from creditbank.ledger.verify import root_from_inclusion_proof
+from creditbank.ledger.proof_checks import root_from_inclusion_proof
 
 EVIDENCE_TYPE = ["Evidence", "LedgerEvidence"]
 EVIDENCE_NAME = "账本收录证明 Ledger inclusion proof"

@@ -20,7 +20,7 @@ from typing import Any
 
 from creditbank.errors import CreditbankError, InvalidInput, NoteError
 from creditbank.ledger.checkpoint import Checkpoint, open_checkpoint
-from creditbank.ledger.verify import verify_consistency
+from creditbank.ledger.proof_checks import verify_consistency
 from creditbank.transcripts.did import keys_from_document, log_keys_from_document
 from creditbank.transcripts.verify import Trust, Unverifiable
 

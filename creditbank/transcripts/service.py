@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from creditbank.canonical import canonical_json
-from creditbank.cosignatures.service import witnesses_of
 from creditbank.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from creditbank.evaluations.tables import RecognisedTransfer
 from creditbank.evaluations.transfers import TransferView, learner_transfers
@@ -28,10 +27,10 @@ from creditbank.institutions.tables import Institution
 from creditbank.learners.service import read_account
 from creditbank.ledger.checkpoint import Checkpoint
 from creditbank.ledger.envelope import EntryKind
+from creditbank.ledger.proof_checks import verify_consistency
 from creditbank.ledger.proofs import inclusion_proof
 from creditbank.ledger.store import StoredNodes, read_openings
 from creditbank.ledger.tables import LedgerEntry
-from creditbank.ledger.verify import verify_consistency
 from creditbank.records.service import RecordStatus, RecordView, learner_records
 from creditbank.records.tables import OutcomeRecord
 from creditbank.services import Services
@@ -54,6 +53,7 @@ from creditbank.transcripts.tables import (
     TranscriptTransfer,
 )
 from creditbank.transcripts.verify import Report, Trust, verify_transcript
+from creditbank.witness.collector.service import witnesses_of
 
 transcript_t = Transcript.__table__  # type: ignore[attr-defined]
 transcript_record_t = TranscriptRecord.__table__  # type: ignore[attr-defined]

@@ -34,7 +34,6 @@ from creditbank.errors import CreditbankError, InvalidInput
 from creditbank.ledger.checkpoint import Checkpoint
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.note import NoteVerifier
-from creditbank.ledger.witnessed import verify_cosigned_checkpoint
 from creditbank.transcripts.contexts import CLR_CONTEXT, OB_CONTEXT, VC_CONTEXT
 from creditbank.transcripts.credential import (
     InstitutionName,
@@ -52,6 +51,7 @@ from creditbank.transcripts.cryptosuite import (
 from creditbank.transcripts.did import KnownKey
 from creditbank.transcripts.evidence import CheckpointCache, EvidenceInvalid, check_evidence
 from creditbank.transcripts.status import bit_is_set, decode_bits, entry_position
+from creditbank.witness.verifier import verify_cosigned_checkpoint
 
 CHECKS = (
     "credential shape",

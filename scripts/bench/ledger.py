@@ -55,10 +55,10 @@ from sqlalchemy.engine import make_url
 from creditbank.config import Settings, sqlite_url
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.hashing import hash_leaf
+from creditbank.ledger.proof_checks import verify_consistency, verify_inclusion
 from creditbank.ledger.proofs import consistency_proof, inclusion_proof, root_hash
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.store import StoredNodes, read_entries
-from creditbank.ledger.verify import verify_consistency, verify_inclusion
 from creditbank.services import Services, initialise
 from creditbank.storage.database import normalise_url, read_connection, write_transaction
 
@@ -640,7 +640,7 @@ def print_engine(result: dict[str, Any], plan: Plan) -> None:
     print(
         f"\nProof latency, ms (median over {proofs[0]['samples']} random indices / prior sizes;"
         " 'call' = Ledger.*_proof incl. connection and head read,\n'nodes' = proof from"
-        " StoredNodes on an open connection, 'verify' = creditbank.ledger.verify);"
+        " StoredNodes on an open connection, 'verify' = creditbank.ledger.proof_checks);"
         " build = append rate growing the log, 1,000/batch."
     )
     rows = [

@@ -17,7 +17,7 @@ from typing import Any
 from creditbank.errors import CreditbankError
 from creditbank.ledger.checkpoint import Checkpoint, open_checkpoint
 from creditbank.ledger.note import NoteVerifier, parse_verifier_key
-from creditbank.ledger.verify import verify_consistency
+from creditbank.ledger.proof_checks import verify_consistency
 
 _RETRYABLE_STATUSES = {500, 502, 503, 504}
 # A retry racing the attempt it repeats may see that attempt's records committed before its

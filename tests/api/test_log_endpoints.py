@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from creditbank.ledger.checkpoint import open_checkpoint
 from creditbank.ledger.hashing import hash_leaf
 from creditbank.ledger.note import parse_verifier_key
-from creditbank.ledger.verify import verify_consistency, verify_inclusion
+from creditbank.ledger.proof_checks import verify_consistency, verify_inclusion
 from creditbank.services import Services
 from tests.conftest import ORIGIN
 from tests.ledger.helpers import entries

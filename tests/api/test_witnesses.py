@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from creditbank.cosignatures.service import witnesses_of
-from creditbank.ledger.cosignature import Cosigner
 from creditbank.ledger.note import NoteSignature
-from creditbank.ledger.witnessed import verify_cosigned_checkpoint
-from tests.witness.helpers import BankInstance, Banks
+from creditbank.witness.collector.service import witnesses_of
+from creditbank.witness.cosignature import Cosigner
+from creditbank.witness.verifier import verify_cosigned_checkpoint
+from tests.witness.independent.helpers import BankInstance, Banks
 
 NOW = 1_700_000_000
 

@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 from creditbank.errors import CreditbankError, InvalidInput
 from creditbank.identity.passwords import (
     DEFAULT,
-    ScryptParameters,
     check_password_strength,
     hash_password,
     needs_rehash,
     verify_password,
 )
+from creditbank.identity.scrypt import ScryptParameters
 
 # Tests pass cheap parameters explicitly; the service always uses DEFAULT.
 FAST = ScryptParameters(n=2**10, r=8, p=1)

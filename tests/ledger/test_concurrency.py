@@ -7,7 +7,7 @@ import multiprocessing
 
 from sqlalchemy import select
 
-from creditbank.ledger.audit import audit_ledger
+from creditbank.ledger.full_audit import audit_ledger
 from creditbank.ledger.store import entry_t, opening_t
 from creditbank.services import Services
 from creditbank.storage.database import read_connection

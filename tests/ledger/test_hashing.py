@@ -12,8 +12,8 @@ import pytest
 from creditbank.ledger.compact import CompactRange
 from creditbank.ledger.hashing import EMPTY_ROOT, HASH_SIZE, hash_children, hash_leaf
 from creditbank.ledger.nodes import node_id
+from creditbank.ledger.proof_checks import verify_consistency, verify_inclusion
 from creditbank.ledger.proofs import MemoryTree, consistency_proof, inclusion_proof, root_hash
-from creditbank.ledger.verify import verify_consistency, verify_inclusion
 from tests.shared_vectors import requires_shared, shared_dir
 
 

@@ -19,17 +19,17 @@ from creditbank.ledger.nodes import (
     range_nodes,
     root_plan,
 )
+from creditbank.ledger.proof_checks import (
+    root_from_inclusion_proof,
+    verify_consistency,
+    verify_inclusion,
+)
 from creditbank.ledger.proofs import (
     MemoryTree,
     consistency_proof,
     fold_right,
     inclusion_proof,
     root_hash,
-)
-from creditbank.ledger.verify import (
-    root_from_inclusion_proof,
-    verify_consistency,
-    verify_inclusion,
 )
 
 MAX_SIZE = 300

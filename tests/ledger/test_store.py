@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from creditbank.ledger.nodes import STORED_LEVELS, covering_nodes, is_stored, node_id
+from creditbank.ledger.proof_checks import verify_consistency, verify_inclusion
 from creditbank.ledger.proofs import MemoryTree, consistency_proof, inclusion_proof, root_hash
 from creditbank.ledger.store import StoredNodes, node_t
-from creditbank.ledger.verify import verify_consistency, verify_inclusion
 from creditbank.services import Services, initialise
 from creditbank.storage.database import read_connection
 from tests.conftest import make_settings

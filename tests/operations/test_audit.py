@@ -12,7 +12,7 @@ from creditbank.operations.audit import full_audit, incremental_audit, read_stat
 from creditbank.services import Services
 from creditbank.storage.database import read_connection
 from tests.ledger.helpers import entries
-from tests.ledger.test_audit import _altered, _entry, _set_entry, tamper
+from tests.ledger.test_full_audit import _altered, _entry, _set_entry, tamper
 
 
 def _grow(services: Services, count: int, start: int) -> None:

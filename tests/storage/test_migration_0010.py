@@ -13,12 +13,12 @@ from sqlalchemy import func, insert, select, text
 
 from creditbank.cli import main
 from creditbank.config import Settings
-from creditbank.ledger.audit import audit_ledger
+from creditbank.ledger.full_audit import audit_ledger
 from creditbank.ledger.nodes import node_position
+from creditbank.ledger.proof_checks import verify_consistency, verify_inclusion
 from creditbank.ledger.proofs import MemoryTree, consistency_proof, inclusion_proof, root_hash
 from creditbank.ledger.sequencer import append_entries
 from creditbank.ledger.store import StoredNodes, node_t
-from creditbank.ledger.verify import verify_consistency, verify_inclusion
 from creditbank.services import initialise
 from creditbank.storage.database import create_db_engine, read_connection, write_transaction
 from creditbank.storage.migrate import alembic_config, current_revision, head_revision, upgrade

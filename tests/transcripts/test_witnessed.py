@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from creditbank.cli import main
-from creditbank.witness.run import run_round
-from creditbank.witness.store import WitnessStore
+from creditbank.witness.independent.run import run_round
+from creditbank.witness.independent.store import WitnessStore
 from tests.conftest import ORIGIN
 from tests.transcripts.helpers import issue, populate
-from tests.witness.helpers import BankInstance, Banks, make_witness
+from tests.witness.independent.helpers import BankInstance, Banks, make_witness
 
 
 @pytest.fixture

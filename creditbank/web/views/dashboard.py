@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from flask import Response, render_template
 
-from creditbank.cosignatures.service import witnesses_of
 from creditbank.indicators.service import Indicators, compute
 from creditbank.institutions.service import list_institutions
 from creditbank.records.vocabulary import (
@@ -27,6 +26,7 @@ from creditbank.storage.database import read_connection
 from creditbank.web import charts
 from creditbank.web.common import not_found, web_blueprint
 from creditbank.web.i18n import current_language, label, tr
+from creditbank.witness.collector.service import witnesses_of
 
 blueprint = web_blueprint("web_dashboard", "/dashboard")
 

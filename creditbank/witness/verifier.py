@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 from creditbank.errors import InvalidInput, WitnessQuorumNotMet
 from creditbank.ledger.checkpoint import Checkpoint, open_checkpoint
-from creditbank.ledger.cosignature import CosignerKey, parse_cosigner_key
 from creditbank.ledger.note import NoteVerifier, parse_note, parse_verifier_key
+from creditbank.witness.cosignature import CosignerKey, parse_cosigner_key
 
 
 @dataclass(frozen=True)

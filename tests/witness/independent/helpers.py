@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 
 from creditbank.app import create_app
 from creditbank.services import EXTENSION, Services, initialise
-from creditbank.witness.bank import Answer, Bank
-from creditbank.witness.store import WitnessStore
+from creditbank.witness.independent.bank_client import Answer, Bank
+from creditbank.witness.independent.store import WitnessStore
 from tests.conftest import make_settings
 from tests.ledger.helpers import entries
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from creditbank.errors import ProofError
-from creditbank.ledger.verify import verify_consistency, verify_inclusion
+from creditbank.ledger.proof_checks import verify_consistency, verify_inclusion
 from tests.shared_vectors import requires_shared, shared_dir, vector_params
 
 TESTDATA = "vectors/merkle/testdata"

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from creditbank.cosignatures.tables import cosignature_t
 from creditbank.errors import (
     CosignatureInvalid,
     InvalidInput,
@@ -25,11 +24,12 @@ from creditbank.errors import (
     UnknownWitness,
 )
 from creditbank.ledger.checkpoint import Checkpoint, parse_checkpoint
-from creditbank.ledger.cosignature import Cosignature, CosignerKey, parse_cosigner_key
 from creditbank.ledger.note import MAX_SIGNATURES, parse_note
 from creditbank.ledger.service import Ledger
 from creditbank.ledger.store import StoredCheckpoint, checkpoint_t
 from creditbank.storage.database import read_connection, write_transaction
+from creditbank.witness.collector.tables import cosignature_t
+from creditbank.witness.cosignature import Cosignature, CosignerKey, parse_cosigner_key
 
 # How far ahead of the bank's clock a cosignature's time may be (clocks drift).
 MAX_CLOCK_SKEW_SECONDS = 300

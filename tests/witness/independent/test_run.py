@@ -12,10 +12,10 @@ from sqlalchemy import text
 
 from creditbank.errors import ForkDetected, NoteError
 from creditbank.ledger.note import NoteSigner
-from creditbank.ledger.witnessed import verify_cosigned_checkpoint
-from creditbank.witness.run import run_round
-from creditbank.witness.store import WitnessStore
-from tests.witness.helpers import BankInstance, Banks, make_witness
+from creditbank.witness.independent.run import run_round
+from creditbank.witness.independent.store import WitnessStore
+from creditbank.witness.verifier import verify_cosigned_checkpoint
+from tests.witness.independent.helpers import BankInstance, Banks, make_witness
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from creditbank.ledger.envelope import GENESIS_PREV, commitment, decode_envelope
 from creditbank.ledger.hashing import hash_leaf
 from creditbank.ledger.nodes import is_stored, node_position
 from creditbank.ledger.note import NoteVerifier
+from creditbank.ledger.proof_checks import verify_consistency
 from creditbank.ledger.proofs import consistency_proof
 from creditbank.ledger.store import (
     Head,
@@ -32,7 +33,6 @@ from creditbank.ledger.store import (
     read_head,
     read_openings,
 )
-from creditbank.ledger.verify import verify_consistency
 
 PAGE = 5000
 

@@ -6,9 +6,9 @@ import pytest
 
 from creditbank.errors import CosignatureInvalid, InvalidInput, NoteError, WitnessQuorumNotMet
 from creditbank.ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
-from creditbank.ledger.cosignature import Cosigner
 from creditbank.ledger.note import NoteSignature, NoteSigner
-from creditbank.ledger.witnessed import verify_cosigned_checkpoint
+from creditbank.witness.cosignature import Cosigner
+from creditbank.witness.verifier import verify_cosigned_checkpoint
 
 ORIGIN = "bank.example/log"
 LOG = NoteSigner.generate(ORIGIN)

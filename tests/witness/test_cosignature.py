@@ -11,14 +11,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from creditbank.errors import CosignatureInvalid, NoteError
-from creditbank.ledger.cosignature import (
+from creditbank.ledger.note import NoteSigner, key_id, parse_note, parse_verifier_key
+from creditbank.witness.cosignature import (
     Cosigner,
     CosignerKey,
     cosigned_message,
     parse_cosignature,
     parse_cosigner_key,
 )
-from creditbank.ledger.note import NoteSigner, key_id, parse_note, parse_verifier_key
 from tests.shared_vectors import requires_shared, shared_dir
 
 BODY = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"

@@ -2,8 +2,8 @@
 
 It follows C2SP tlog-witness ``add-checkpoint`` (https://c2sp.org/tlog-witness): a request
 names the old size the client believes the witness is at, a consistency proof from there, and
-the new signed checkpoint. The pull runner (:mod:`creditbank.witness.run`) builds the same
-request from the bank's public endpoints, so one function decides for either transport.
+the new signed checkpoint. The pull runner (:mod:`creditbank.witness.independent.run`) builds
+the same request from the bank's public endpoints, so one function decides for either transport.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 
 from creditbank.errors import Conflict, ForkDetected, InvalidInput, NotFound, ProofError
 from creditbank.ledger.checkpoint import Checkpoint, open_checkpoint
-from creditbank.ledger.cosignature import Cosignature
 from creditbank.ledger.hashing import HASH_SIZE
 from creditbank.ledger.note import parse_note
-from creditbank.ledger.verify import verify_consistency
-from creditbank.witness.store import Cosigned, LogState, WitnessStore
+from creditbank.ledger.proof_checks import verify_consistency
+from creditbank.witness.cosignature import Cosignature
+from creditbank.witness.independent.store import Cosigned, LogState, WitnessStore
 
 MAX_PROOF_LINES = 63
 _OLD_LINE = re.compile(r"old (0|[1-9][0-9]*)")

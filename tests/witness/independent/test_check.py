@@ -10,8 +10,8 @@ from creditbank.errors import Conflict, ForkDetected, InvalidInput, NotFound, Pr
 from creditbank.ledger.checkpoint import Checkpoint, sign_checkpoint
 from creditbank.ledger.hashing import hash_children, hash_leaf
 from creditbank.ledger.note import NoteSigner
-from creditbank.witness.check import AddCheckpoint, add_checkpoint, parse_add_checkpoint
-from creditbank.witness.store import LogState, WitnessStore
+from creditbank.witness.independent.check import AddCheckpoint, add_checkpoint, parse_add_checkpoint
+from creditbank.witness.independent.store import LogState, WitnessStore
 from tests.shared_vectors import requires_shared, shared_dir
 
 ORIGIN = "bank.example/log"

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Connection, text
 
 from creditbank.errors import AuditFailed
-from creditbank.ledger.audit import AuditReport, audit_ledger
 from creditbank.ledger.checkpoint import Checkpoint, sign_checkpoint
+from creditbank.ledger.full_audit import AuditReport, audit_ledger
 from creditbank.ledger.hashing import hash_leaf
 from creditbank.ledger.note import NoteSigner
 from creditbank.services import Services

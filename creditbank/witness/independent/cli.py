@@ -15,9 +15,9 @@ from pathlib import Path
 import click
 
 from creditbank.errors import ForkDetected
-from creditbank.witness.bank import Bank, HttpTransport
-from creditbank.witness.run import RoundResult, run_forever, run_round
-from creditbank.witness.store import WitnessStore
+from creditbank.witness.independent.bank_client import Bank, HttpTransport
+from creditbank.witness.independent.run import RoundResult, run_forever, run_round
+from creditbank.witness.independent.store import WitnessStore
 
 FORK_EXIT_STATUS = 3
 PASSPHRASE_ENV = "CREDITBANK_WITNESS_PASSPHRASE"  # noqa: S105 (a variable name)

@@ -30,7 +30,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from creditbank.errors import NoteError, SigningKeyError, WitnessError
-from creditbank.ledger.cosignature import Cosigner
 from creditbank.ledger.note import NoteVerifier, check_key_name, parse_verifier_key
 from creditbank.storage.private_files import (
     FILE_MODE,
@@ -38,6 +37,7 @@ from creditbank.storage.private_files import (
     make_private_directory,
     write_new_private,
 )
+from creditbank.witness.cosignature import Cosigner
 
 WITNESS_FILE = "witness.json"
 KEY_FILE = "cosigner.pem"

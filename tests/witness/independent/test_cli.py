@@ -12,9 +12,9 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from creditbank.cli import main
 from creditbank.errors import BankError, ForkDetected
-from creditbank.witness.cli import FORK_EXIT_STATUS
-from creditbank.witness.run import RoundResult, run_forever
-from tests.witness.helpers import BankInstance, Banks
+from creditbank.witness.independent.cli import FORK_EXIT_STATUS
+from creditbank.witness.independent.run import RoundResult, run_forever
+from tests.witness.independent.helpers import BankInstance, Banks
 
 
 @pytest.fixture

@@ -2,9 +2,9 @@
 
 One round: 1. GET the bank-signed checkpoint; 2. find (or, the first time, pin) the log's
 keys; 3. GET a consistency proof from the last cosigned size; 4. decide with
-:func:`creditbank.witness.check.add_checkpoint` (the state is written before the cosignature
-leaves); 5. POST the checkpoint with the cosignature line to the bank. A refusal keeps the
-evidence and never updates the state, so every later round refuses the fork too.
+:func:`creditbank.witness.independent.check.add_checkpoint` (the state is written before the
+cosignature leaves); 5. POST the checkpoint with the cosignature line to the bank. A refusal
+keeps the evidence and never updates the state, so every later round refuses the fork too.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from creditbank.errors import CreditbankError, ForkDetected, NoteError, WitnessError
 from creditbank.ledger.checkpoint import open_checkpoint, parse_checkpoint
 from creditbank.ledger.note import NoteVerifier, parse_note, parse_verifier_key
-from creditbank.witness.bank import Bank
-from creditbank.witness.check import AddCheckpoint, add_checkpoint
-from creditbank.witness.store import LogState, WitnessStore
+from creditbank.witness.independent.bank_client import Bank
+from creditbank.witness.independent.check import AddCheckpoint, add_checkpoint
+from creditbank.witness.independent.store import LogState, WitnessStore
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,0 @@
-"""The bank's side of witnessing: its configured witnesses and the cosignatures they sent."""

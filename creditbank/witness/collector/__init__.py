@@ -1,0 +1,1 @@
+"""The bank's side of witnessing: accepting, storing and serving its witnesses' cosignatures."""
