@@ -17,7 +17,6 @@ from creditbank.api.access import (
 from creditbank.api.bodies import json_object, load, raw_body
 from creditbank.api.openapi import choice, documented
 from creditbank.api.params import choice_param
-from creditbank.api.schemas.outcomes import load_outcome
 from creditbank.api.schemas.records import BatchOut, CorrectionIn, RecordOut, RevocationIn
 from creditbank.auth.principals import ClientPrincipal, Role
 from creditbank.clock import utc_now
@@ -25,6 +24,7 @@ from creditbank.errors import FieldProblem, InvalidInput, PayloadTooLarge
 from creditbank.institutions.service import BatchSignature, check_batch_signature
 from creditbank.operations.expiry import expired_certificates
 from creditbank.records import service
+from creditbank.records.parsing import parse_outcome
 from creditbank.services import services
 from creditbank.storage.database import read_connection
 
@@ -156,7 +156,7 @@ def _record(item: Any, index: int, today: Any) -> service.NewRecord:
     if not isinstance(learner_id, str) or not 1 <= len(learner_id) <= 36:
         problems.append(FieldProblem("learner_id", "is required: the learner's account id", index))
     try:
-        outcome = load_outcome(fields, today=today, index=index)
+        outcome = parse_outcome(fields, today=today, index=index)
     except InvalidInput as exc:
         problems.extend(exc.problems)
     if problems:
@@ -235,7 +235,7 @@ def correct(record_id: str) -> Response:
     body = load(CorrectionIn(), json_object())
     reason = body["reason"].strip()
     try:
-        outcome = load_outcome(body["outcome"], today=utc_now().date())
+        outcome = parse_outcome(body["outcome"], today=utc_now().date())
     except InvalidInput as exc:
         problems = [FieldProblem(f"outcome.{p.field}", p.reason) for p in exc.problems]
         raise InvalidInput(exc.detail, problems=problems) from None
