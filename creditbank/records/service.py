@@ -36,6 +36,8 @@ version_t = RecordVersion.__table__  # type: ignore[attr-defined]
 learner_t = Learner.__table__  # type: ignore[attr-defined]
 
 _IN_CHUNK = 500  # stays under SQLite's bound-parameter limit
+# The most records one posted batch may hold; a larger one is refused whole, unread.
+MAX_BATCH_RECORDS = 10_000
 
 
 class RecordStatus(StrEnum):
