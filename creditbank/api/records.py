@@ -27,7 +27,7 @@ from creditbank.api.schemas.records import (
 from creditbank.auth.principals import ClientPrincipal, Role
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, InvalidInput
-from creditbank.institutions.service import BatchSignature, check_batch_signature
+from creditbank.institutions.service import BatchSignature
 from creditbank.operations.expiry import expired_certificates
 from creditbank.records import service
 from creditbank.records.parsing import parse_outcome
@@ -127,11 +127,8 @@ def post_batch() -> tuple[Response, int]:
     key = _idempotency_key()
     signature = _signature()
     records = RecordBatchIn(today=utc_now().date()).load(json_object())
-    s = services()
-    with read_connection(s.engine) as connection:
-        check_batch_signature(connection, code, raw_body(), signature)
     answer = service.post_batch(
-        s.ledger,
+        services().ledger,
         service.BatchRequest(code, client.key_id, key, raw_body(), records, signature),
         now=utc_now(),
     )
