@@ -29,7 +29,6 @@ class Settings:
     # How old the latest checkpoint may grow before a read of it publishes a fresh one.
     checkpoint_interval_seconds: float = 5.0
     entries_page_size: int = 1000
-    max_batch_entries: int = 10_000
     policies_path: Path = DEFAULT_POLICIES
     # Where the service is reached publicly (status lists, verification pages, did:web).
     public_url: str = DEFAULT_PUBLIC_URL

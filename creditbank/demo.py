@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from creditbank.api.schemas.outcomes import load_outcome
 from creditbank.auth.principals import Role
 from creditbank.evaluations.service import commit_current, publish_policy
 from creditbank.identity.documents import check_digit, parse_document
@@ -26,6 +25,7 @@ from creditbank.institutions.service import (
     register_institution,
 )
 from creditbank.learners.service import ConsentScope, NewLearner, grant_consent, open_accounts
+from creditbank.records.parsing import parse_outcome
 from creditbank.records.service import BatchRequest, NewRecord, post_batch
 from creditbank.services import Services
 from creditbank.storage.database import read_connection, write_transaction
@@ -356,7 +356,7 @@ def load_demo(services: Services, *, now: datetime) -> dict[str, int] | None:
     for number, (learner, account) in enumerate(zip(LEARNERS, accounts, strict=True)):
         for institution, items in _outcomes(learner, number).items():
             for item in items:
-                outcome = load_outcome(item, today=today)
+                outcome = parse_outcome(item, today=today)
                 by_institution.setdefault(institution, []).append(
                     NewRecord(account.learner_id, outcome)
                 )

@@ -74,7 +74,7 @@ def _ref(spec: APISpec, schema: type[Schema] | str) -> dict[str, Any]:
 
 
 def _record_item_components(spec: APISpec) -> None:
-    """One item of a batch: ``learner_id`` plus one of the four outcome kinds."""
+    """``RecordItem``, which ``RecordBatchIn`` lists: ``learner_id`` and one outcome kind."""
     for kind, schema in outcomes.SCHEMAS.items():
         spec.components.schema(f"{kind.capitalize()}Outcome", schema=schema)
     variants = []
@@ -82,22 +82,6 @@ def _record_item_components(spec: APISpec) -> None:
         spec.components.schema(f"{kind.capitalize()}Item", schema=item)
         variants.append({"$ref": f"#/components/schemas/{kind.capitalize()}Item"})
     spec.components.schema("RecordItem", {"oneOf": variants})
-    spec.components.schema(
-        "RecordBatchIn",
-        {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["records"],
-            "properties": {
-                "records": {
-                    "type": "array",
-                    "minItems": 1,
-                    "maxItems": 10_000,
-                    "items": {"$ref": "#/components/schemas/RecordItem"},
-                }
-            },
-        },
-    )
 
 
 def _operation(spec: APISpec, contract: Contract, path_params: list[str]) -> dict[str, Any]:

@@ -17,14 +17,20 @@ from creditbank.api.access import (
 from creditbank.api.bodies import json_object, load, raw_body
 from creditbank.api.openapi import choice, documented
 from creditbank.api.params import choice_param
-from creditbank.api.schemas.outcomes import load_outcome
-from creditbank.api.schemas.records import BatchOut, CorrectionIn, RecordOut, RevocationIn
+from creditbank.api.schemas.records import (
+    BatchOut,
+    CorrectionIn,
+    RecordBatchIn,
+    RecordOut,
+    RevocationIn,
+)
 from creditbank.auth.principals import ClientPrincipal, Role
 from creditbank.clock import utc_now
-from creditbank.errors import FieldProblem, InvalidInput, PayloadTooLarge
-from creditbank.institutions.service import BatchSignature, check_batch_signature
+from creditbank.errors import FieldProblem, InvalidInput
+from creditbank.institutions.service import BatchSignature
 from creditbank.operations.expiry import expired_certificates
 from creditbank.records import service
+from creditbank.records.parsing import parse_outcome
 from creditbank.services import services
 from creditbank.storage.database import read_connection
 
@@ -105,87 +111,24 @@ def _signature() -> BatchSignature | None:
     return BatchSignature(match.group(1), signature)
 
 
-def _records(body: dict[str, Any]) -> list[service.NewRecord]:
-    unknown = sorted(set(body) - {"records"})
-    if unknown:
-        raise InvalidInput(
-            f"unknown field {unknown[0]!r}",
-            problems=[FieldProblem(u, "unknown field") for u in unknown],
-        )
-    items = body.get("records")
-    if not isinstance(items, list) or not items:
-        raise InvalidInput(
-            "records must be a non-empty list",
-            problems=[FieldProblem("records", "must be a non-empty list")],
-        )
-    limit = services().settings.max_batch_entries
-    if len(items) > limit:
-        raise PayloadTooLarge(
-            f"a batch holds at most {limit} records, this one has {len(items)}",
-            problems=[FieldProblem("records", f"at most {limit} items")],
-        )
-    today = utc_now().date()
-    loaded: list[service.NewRecord] = []
-    problems: list[FieldProblem] = []
-    for index, item in enumerate(items):
-        try:
-            loaded.append(_record(item, index, today))
-        except InvalidInput as exc:
-            problems.extend(exc.problems)
-    if problems:
-        bad = len({p.index for p in problems})
-        raise InvalidInput(
-            f"{bad} of {len(items)} records are invalid; nothing was posted", problems=problems
-        )
-    return loaded
-
-
-def _record(item: Any, index: int, today: Any) -> service.NewRecord:
-    if not isinstance(item, dict):
-        raise InvalidInput(
-            "not an object", problems=[FieldProblem("records", "must be an object", index)]
-        )
-    fields = dict(item)
-    learner_id = fields.pop("learner_id", None)
-    external_id = fields.pop("external_id", None)
-    problems = []
-    if external_id is not None and (
-        not isinstance(external_id, str) or not 1 <= len(external_id) <= 100
-    ):
-        problems.append(FieldProblem("external_id", "1-100 characters when given", index))
-    if not isinstance(learner_id, str) or not 1 <= len(learner_id) <= 36:
-        problems.append(FieldProblem("learner_id", "is required: the learner's account id", index))
-    try:
-        outcome = load_outcome(fields, today=today, index=index)
-    except InvalidInput as exc:
-        problems.extend(exc.problems)
-    if problems:
-        raise InvalidInput("invalid record", problems=problems)
-    return service.NewRecord(str(learner_id), outcome, external_id)
-
-
 @blueprint.post("")
 @documented(
     "Post a batch of records, all or nothing",
     status=201,
-    request="RecordBatchIn",
+    request=RecordBatchIn,
     response=BatchOut,
     auth="bearer",
     headers=(("Idempotency-Key", True), ("Creditbank-Signature", False)),
     errors=(400, 409, 413),
 )
 def post_batch() -> tuple[Response, int]:
-    """Post a batch of up to 10,000 records, all or nothing, idempotently."""
+    """Post a batch of records (``RecordBatchIn``), all or nothing, idempotently."""
     client, code = require_institution_member(Role.POSTER)
     key = _idempotency_key()
     signature = _signature()
-    body = json_object()
-    records = _records(body)
-    s = services()
-    with read_connection(s.engine) as connection:
-        check_batch_signature(connection, code, raw_body(), signature)
+    records = RecordBatchIn(today=utc_now().date()).load(json_object())
     answer = service.post_batch(
-        s.ledger,
+        services().ledger,
         service.BatchRequest(code, client.key_id, key, raw_body(), records, signature),
         now=utc_now(),
     )
@@ -235,7 +178,7 @@ def correct(record_id: str) -> Response:
     body = load(CorrectionIn(), json_object())
     reason = body["reason"].strip()
     try:
-        outcome = load_outcome(body["outcome"], today=utc_now().date())
+        outcome = parse_outcome(body["outcome"], today=utc_now().date())
     except InvalidInput as exc:
         problems = [FieldProblem(f"outcome.{p.field}", p.reason) for p in exc.problems]
         raise InvalidInput(exc.detail, problems=problems) from None

@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from creditbank.api.schemas.outcomes import load_outcome
 from creditbank.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from creditbank.evaluations.tables import CommittedEvaluation, PolicyPublication
 from creditbank.evaluations.transfers import plan_transfers, store_transfers, supersede_transfers
@@ -27,6 +26,7 @@ from creditbank.learners.service import ConsentScope, has_consent, learner_exist
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.service import Ledger
+from creditbank.records.parsing import parse_outcome
 from creditbank.records.tables import OutcomeRecord, RecordVersion
 from creditbank.rules.candidates import SourceOutcome
 from creditbank.rules.evaluate import Evaluation, Exception_, Force, Waive, evaluate
@@ -95,7 +95,7 @@ def _sources(rows: Sequence[Any]) -> list[SourceOutcome]:
             row.record,
             row.institution,
             row.region,
-            load_outcome(json.loads(row.content), today=date.max),
+            parse_outcome(json.loads(row.content), today=date.max),
         )
         for row in rows
     ]

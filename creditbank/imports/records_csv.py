@@ -16,13 +16,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from creditbank.api.schemas.outcomes import load_outcome
 from creditbank.canonical import canonical_json
 from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.identity.documents import parse_document
 from creditbank.institutions.service import get_institution
 from creditbank.learners.service import NewLearner, open_accounts
 from creditbank.records.outcomes import Outcome
+from creditbank.records.parsing import parse_outcome
 from creditbank.records.service import (
     BatchRequest,
     NewRecord,
@@ -118,7 +118,7 @@ def validate_rows(
         except InvalidInput as exc:
             found.extend(exc.problems)
         try:
-            outcome = load_outcome(_outcome_item(row), today=today)
+            outcome = parse_outcome(_outcome_item(row), today=today)
         except InvalidInput as exc:
             found.extend(exc.problems)
         if found or person is None or outcome is None:

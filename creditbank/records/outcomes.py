@@ -3,9 +3,9 @@
 Constructing an outcome checks every field that can be checked without knowing the date
 (text lengths, 学时 and credit bounds, date order, a 1+X level) and raises InvalidInput
 listing every bad field; :func:`check_dates` adds the one check that needs ``today``,
-which is always a parameter (the core never reads the clock). The marshmallow schemas in
-``creditbank.api.schemas.outcomes`` use the same reasons, so a field is refused with the
-same words whichever door it came through.
+which is always a parameter (the core never reads the clock). The parser that reads an
+outcome from JSON (:mod:`creditbank.records.parsing`) uses the same reasons, so a field is
+refused with the same words whether it was read or constructed.
 
 ``to_payload`` gives the plain-JSON form committed in the log and disclosed in transcripts:
 stable key names, every key always present (``null`` when absent), ISO dates, decimals as

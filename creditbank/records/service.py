@@ -21,13 +21,14 @@ from sqlalchemy.exc import IntegrityError
 
 from creditbank.canonical import canonical_json
 from creditbank.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
-from creditbank.institutions.service import BatchSignature
+from creditbank.institutions.service import BatchSignature, check_batch_signature
 from creditbank.learners.tables import Learner
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.service import Ledger
 from creditbank.records.outcomes import Outcome
 from creditbank.records.tables import Batch, OutcomeRecord, RecordVersion
+from creditbank.storage.database import read_connection
 from creditbank.transcripts.revocation import revoke_for_record
 
 batch_t = Batch.__table__  # type: ignore[attr-defined]
@@ -36,6 +37,8 @@ version_t = RecordVersion.__table__  # type: ignore[attr-defined]
 learner_t = Learner.__table__  # type: ignore[attr-defined]
 
 _IN_CHUNK = 500  # stays under SQLite's bound-parameter limit
+# The most records one posted batch may hold; a larger one is refused whole, unread.
+MAX_BATCH_RECORDS = 10_000
 
 
 class RecordStatus(StrEnum):
@@ -158,8 +161,13 @@ def existing_external_ids(
 
 
 def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> BatchAnswer:
-    """Post every record of the batch, or none; repeat the first answer for a retried key."""
-    with ledger.engine.connect() as connection:
+    """Post every record of the batch, or none; repeat the first answer for a retried key.
+
+    The batch's signature is checked first, whichever door the batch came through: an
+    institution that requires signed batches gets none posted unsigned (403).
+    """
+    with read_connection(ledger.engine) as connection:
+        check_batch_signature(connection, request.institution, request.body, request.signature)
         replay = _replay(connection, request)
     if replay is not None:
         return replay

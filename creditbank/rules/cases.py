@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from creditbank.api.schemas.outcomes import load_outcome
+from creditbank.records.parsing import parse_outcome
 from creditbank.rules.candidates import SourceOutcome
 
 
@@ -35,7 +35,7 @@ class PolicyCase:
 def _source(raw: dict[str, Any], on: date) -> SourceOutcome:
     item = dict(raw)
     record_id, institution, region = item.pop("id"), item.pop("institution"), item.pop("region")
-    return SourceOutcome(record_id, institution, region, load_outcome(item, today=on))
+    return SourceOutcome(record_id, institution, region, parse_outcome(item, today=on))
 
 
 def load_cases(path: Path) -> list[PolicyCase]:

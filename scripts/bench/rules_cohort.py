@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from creditbank.api.schemas.outcomes import load_outcome
+from creditbank.records.parsing import parse_outcome
 from creditbank.rules.candidates import SourceOutcome
 from creditbank.rules.evaluate import evaluate
 from creditbank.rules.loader import parse_policy
@@ -123,7 +123,7 @@ def synthetic_learner(
                 "completed_on": f"{year + 1}-01-10",
             }
         sources.append(
-            SourceOutcome(f"L{number}-{n}", "CQ-ZZ-001", "重庆", load_outcome(item, today=ON))
+            SourceOutcome(f"L{number}-{n}", "CQ-ZZ-001", "重庆", parse_outcome(item, today=ON))
         )
     return sources
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from creditbank.api.schemas.outcomes import load_outcome
+from creditbank.records.parsing import parse_outcome
 from creditbank.rules.candidates import SourceOutcome
 from creditbank.rules.evaluate import evaluate
 from creditbank.rules.loader import load_policy
@@ -49,7 +49,7 @@ def _award(level: str, rank: str) -> dict[str, Any]:
 
 def _sources(*items: dict[str, Any]) -> list[SourceOutcome]:
     return [
-        SourceOutcome(f"r{n}", "CQ-ZZ-001", "重庆", load_outcome(item, today=ON))
+        SourceOutcome(f"r{n}", "CQ-ZZ-001", "重庆", parse_outcome(item, today=ON))
         for n, item in enumerate(items)
     ]
 

@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from creditbank.api.schemas.outcomes import load_outcome
+from creditbank.records.parsing import parse_outcome
 from creditbank.records.vocabulary import OutcomeKind
 from creditbank.rules.assign import (
     Limits,
@@ -120,7 +120,7 @@ def learners(draw: st.DrawFn) -> list[SourceOutcome]:
             _award(draw(st.sampled_from(["first_prize", "third_prize", "honourable_mention"])))
         )
     return [
-        SourceOutcome(f"r{n:02d}", "CQ-ZZ-001", "重庆", load_outcome(item, today=ON))
+        SourceOutcome(f"r{n:02d}", "CQ-ZZ-001", "重庆", parse_outcome(item, today=ON))
         for n, item in enumerate(items)
     ]
 
@@ -199,9 +199,9 @@ def test_the_search_finds_the_optimum(sources: list[SourceOutcome], total: str) 
 def test_first_match_loses_credits_that_the_search_keeps() -> None:
     sources = [
         SourceOutcome(
-            "cert", "BJ-PJ-001", "北京", load_outcome(_certificate("zhongji", 1), today=ON)
+            "cert", "BJ-PJ-001", "北京", parse_outcome(_certificate("zhongji", 1), today=ON)
         ),
-        SourceOutcome("train", "CQ-QY-001", "重庆", load_outcome(_training(64), today=ON)),
+        SourceOutcome("train", "CQ-QY-001", "重庆", parse_outcome(_training(64), today=ON)),
     ]
     limits = _limits(POLICY)
     candidates = screen(POLICY, sources, ON).candidates

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from creditbank.api.schemas.outcomes import load_outcome
 from creditbank.clock import utc_now
 from creditbank.evaluations.service import Committed, commit_current, find_policy, publish_policy
 from creditbank.identity.documents import check_digit, parse_document
 from creditbank.institutions.service import InstitutionInfo, register_institution
 from creditbank.learners.service import ConsentScope, NewLearner, grant_consent, open_accounts
+from creditbank.records.parsing import parse_outcome
 from creditbank.records.service import BatchRequest, NewRecord, post_batch
 from creditbank.services import Services
 from creditbank.transcripts.service import Issued, issue_transcript
@@ -128,14 +128,14 @@ def populate(services: Services, *, courses: int = 3) -> Bank:
     )
     today = NOW.date()
     mine = [course(n) for n in range(courses)] + [TRAINING, AWARD]
-    batch = [NewRecord(li, load_outcome(item, today=today)) for item in mine]
-    batch.append(NewRecord(wang, load_outcome(course(99, title_zh="王芳的课程"), today=today)))
+    batch = [NewRecord(li, parse_outcome(item, today=today)) for item in mine]
+    batch.append(NewRecord(wang, parse_outcome(course(99, title_zh="王芳的课程"), today=today)))
     answer = post_batch(ledger, BatchRequest(POSTER, "test", "k1", b"k1", batch), now=NOW)
     ids = [item["id"] for item in answer.body["records"]]
     cert = post_batch(
         ledger,
         BatchRequest(
-            OTHER, "test", "k2", b"k2", [NewRecord(li, load_outcome(CERTIFICATE, today=today))]
+            OTHER, "test", "k2", b"k2", [NewRecord(li, parse_outcome(CERTIFICATE, today=today))]
         ),
         now=NOW,
     )
@@ -185,7 +185,7 @@ def commit_transfers(
     """Post two 中职 courses for the learner (by CQ-GZ-001), and commit a 3+2 evaluation."""
     moment = now or utc_now()
     batch = [
-        NewRecord(learner_id, load_outcome(item, today=moment.date())) for item in ZHONGZHI_COURSES
+        NewRecord(learner_id, parse_outcome(item, today=moment.date())) for item in ZHONGZHI_COURSES
     ]
     key = f"zz-{moment.timestamp()}"
     post_batch(services.ledger, BatchRequest(POSTER, "test", key, key.encode(), batch), now=moment)

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from creditbank.api.schemas.outcomes import load_outcome
 from creditbank.clock import utc_now
 from creditbank.errors import Conflict, InvalidInput
 from creditbank.ledger.store import read_openings
+from creditbank.records.parsing import parse_outcome
 from creditbank.records.service import correct_record, read_record, revoke_record
 from creditbank.services import Services
 from creditbank.transcripts import service
@@ -157,7 +157,7 @@ def _correct_first_record(bank: Bank) -> None:
     correct_record(
         bank.services.ledger,
         bank.li_records[0],
-        load_outcome(course(0, hours=66), today=utc_now().date()),
+        parse_outcome(course(0, hours=66), today=utc_now().date()),
         institution=POSTER,
         reason="hours mistyped",
         now=utc_now(),

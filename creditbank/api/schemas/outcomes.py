@@ -1,36 +1,26 @@
-"""The four outcome kinds at the edge: JSON in (checked field by field), JSON out.
+"""The four outcome kinds as marshmallow schemas: the OpenAPI document's shapes, and dumping.
 
-Loading turns a JSON object into one of the typed values of ``creditbank.records.outcomes``;
-dumping turns such a value back into the same JSON shape (it equals ``to_payload()``).
-The reasons for refusing a field come from the core's checks, so the API, the CSV import and
-direct construction refuse a value in the same words.
+Reading an outcome is the core's job (:func:`creditbank.records.parsing.parse_outcome`);
+these schemas describe the same fields, with the core's limits, for the OpenAPI document,
+and dump a typed outcome back to its JSON shape (equal to ``to_payload()``). Loading through
+one of them delegates to the core's parser, so there is one reading of an outcome.
 
-marshmallow 4 has no schema ``context``; the date an outcome may not lie beyond is given to
-the schema's constructor (``CourseSchema(today=...)``) and read by the date fields through
-``self.root``. A schema built without ``today`` can dump and document, but refuses to load.
+marshmallow 4 has no schema ``context``: the date an outcome may not lie beyond is given to
+the schema's constructor (``CourseSchema(today=...)``). A schema built without ``today`` can
+dump and document, but refuses to load.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import (
-    RAISE,
-    Schema,
-    ValidationError,
-    fields,
-    post_load,
-    validate,
-    validates_schema,
-)
+from marshmallow import RAISE, Schema, ValidationError, fields, types, validate
 
-from creditbank.api.bodies import problems_of
-from creditbank.errors import FieldProblem, InvalidInput
-from creditbank.records.grades import Grade, GradeScale, canonical_decimal, parse_grade
+from creditbank.errors import InvalidInput
+from creditbank.records.grades import GradeScale, canonical_decimal
 from creditbank.records.outcomes import (
     MAX_COURSE_CREDITS,
     MAX_COURSE_HOURS,
@@ -42,12 +32,8 @@ from creditbank.records.outcomes import (
     CourseOutcome,
     Outcome,
     TrainingOutcome,
-    credits_problem,
-    future_problem,
-    hours_problem,
-    institution_code_problem,
-    text_problem,
 )
+from creditbank.records.parsing import parse_outcome
 from creditbank.records.vocabulary import (
     AwardRank,
     CertificateLevel,
@@ -57,48 +43,31 @@ from creditbank.records.vocabulary import (
     OutcomeKind,
     Term,
     Vocabulary,
-    parse_term,
 )
+
+# The batch-item fields beside the outcome's own, as (shortest, longest) lengths.
+LEARNER_ID_LENGTH = (1, 36)
+EXTERNAL_ID_LENGTH = (1, 100)
 
 # --- fields ---------------------------------------------------------------------------------
 
 
-def _core(check: Callable[[Any], str | None]) -> Callable[[Any], None]:
-    """A marshmallow validator that refuses with the core's reason."""
-
-    def validator(value: Any) -> None:
-        reason = check(value)
-        if reason is not None:
-            raise ValidationError(reason)
-
-    return validator
-
-
 def _text(name: str, *, required: bool = True) -> fields.String:
-    limit = TEXT_LIMITS[name]
-    # The limits go in the metadata for the OpenAPI document; the check itself is the core's.
-    described = {"minLength": 1, "maxLength": limit}
-    check = _core(lambda value: text_problem(value, limit))
+    described = {"minLength": 1, "maxLength": TEXT_LIMITS[name]}
     if required:
-        return fields.String(required=True, validate=check, metadata=described)
-    return fields.String(load_default=None, allow_none=True, validate=check, metadata=described)
+        return fields.String(required=True, metadata=described)
+    return fields.String(load_default=None, allow_none=True, metadata=described)
 
 
 def _choice(vocabulary: type[Vocabulary], *, required: bool = True) -> fields.Enum[Any]:
-    # By value, through String: codes in, codes out as plain str (never the enum member).
+    # By value, through String: codes out as plain str (never the enum member).
     if required:
         return fields.Enum(vocabulary, by_value=fields.String, required=True)
     return fields.Enum(vocabulary, by_value=fields.String, load_default=None, allow_none=True)
 
 
 def _hours(low: int, high: int) -> fields.Integer:
-    # strict: 64.0 and "64" are refused; marshmallow refuses booleans in number fields.
-    return fields.Integer(
-        required=True,
-        strict=True,
-        validate=_core(lambda hours: hours_problem(hours, low, high)),
-        metadata={"minimum": low, "maximum": high},
-    )
+    return fields.Integer(required=True, strict=True, metadata={"minimum": low, "maximum": high})
 
 
 class CreditsField(fields.Field[Decimal]):
@@ -113,24 +82,6 @@ class CreditsField(fields.Field[Decimal]):
             "example": "3.5",
         }
         super().__init__(metadata=described, **kwargs)
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
-        # bool is an int subclass: true credits are a bug upstream, never 1 credit.
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise ValidationError("must be a number or a decimal string")
-        # A float goes through repr, its shortest round-tripping text: 3.5 stays "3.5", and
-        # 0.1 + 0.2 becomes "0.30000000000000004", which the one-place rule then refuses.
-        text = value.strip() if isinstance(value, str) else repr(value)
-        if "_" in text:  # Decimal() reads "1_0" as 10; JSON and people do not write that
-            raise ValidationError("must be a decimal number")
-        try:
-            number = Decimal(text)
-        except ArithmeticError:
-            raise ValidationError("must be a decimal number") from None
-        reason = credits_problem(number)
-        if reason is not None:
-            raise ValidationError(reason)
-        return Decimal(canonical_decimal(number))
 
     def _serialize(self, value: Decimal | None, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         return None if value is None else canonical_decimal(value)
@@ -147,47 +98,8 @@ class TermField(fields.Field[Term]):
         }
         super().__init__(metadata=described, **kwargs)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Term:
-        if not isinstance(value, str):
-            raise ValidationError("must be a string like 2024-2025-1")
-        try:
-            return parse_term(value)
-        except InvalidInput as exc:
-            raise ValidationError(exc.problems[0].reason) from None
-
     def _serialize(self, value: Term | None, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         return None if value is None else str(value)
-
-
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-class IsoDate(fields.Date):
-    """A calendar date written ``YYYY-MM-DD`` and nothing else.
-
-    ``fields.Date`` on Python 3.11+ also reads ``20240520`` and ``2024-W21-1``; a payload
-    that is committed and hashed should have one spelling per date.
-    """
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
-        if not isinstance(value, str) or not value.isascii() or not _ISO_DATE.fullmatch(value):
-            raise ValidationError("must be a date written YYYY-MM-DD")
-        day: date = super()._deserialize(value, attr, data, **kwargs)
-        return day
-
-
-class PastDate(IsoDate):
-    """A date that is not after the loading schema's ``today``."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
-        day = super()._deserialize(value, attr, data, **kwargs)
-        today = getattr(self.root, "today", None)
-        if not isinstance(today, date):
-            raise TypeError("an outcome schema loads only when built with today=")
-        reason = future_problem(day, today)
-        if reason is not None:
-            raise ValidationError(reason)
-        return day
 
 
 # --- schemas --------------------------------------------------------------------------------
@@ -199,24 +111,8 @@ class GradeSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    # marshmallow's own "Invalid input type." would not say what a grade looks like. The
-    # class attribute is marshmallow's documented way to set it (hence no ClassVar).
-    error_messages = {"type": 'must be an object {"scale": ..., "value": ...}'}  # noqa: RUF012
-
     scale = fields.String(required=True, metadata={"enum": [s.value for s in GradeScale]})
     value = fields.String(required=True, metadata={"minLength": 1, "maxLength": 10})
-
-    @validates_schema
-    def _check(self, data: dict[str, Any], **_: Any) -> None:
-        try:
-            parse_grade(data["scale"], data["value"], "")
-        except InvalidInput as exc:
-            # parse_grade names ".scale" or ".value" under the empty prefix given to it.
-            raise ValidationError({p.field.lstrip("."): [p.reason] for p in exc.problems}) from None
-
-    @post_load
-    def _make(self, data: dict[str, Any], **_: Any) -> Grade:
-        return parse_grade(data["scale"], data["value"])
 
 
 class _OutcomeSchema(Schema):
@@ -231,14 +127,27 @@ class _OutcomeSchema(Schema):
         super().__init__(**kwargs)
         self.today = today
 
-    @post_load
-    def _make(self, data: dict[str, Any], **_: Any) -> Outcome:
-        data.pop("kind")
+    def load(
+        self,
+        data: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+        *,
+        many: bool | None = None,
+        partial: bool | types.StrSequenceOrSet | None = None,
+        unknown: types.UnknownOption | None = None,
+    ) -> Outcome:
+        """Read one outcome of this kind with the core's parser (the options do not apply)."""
+        if self.today is None:
+            raise TypeError("an outcome schema loads only when built with today=")
+        kind = self.made.kind.value
+        if isinstance(data, dict) and data.get("kind") != kind:
+            raise ValidationError({"kind": [f"Must be equal to {kind}."]})
         try:
-            return self.made(**data)
+            return parse_outcome(data, today=self.today)
         except InvalidInput as exc:
-            # The core's cross-field checks (expiry after issue, a 1+X level, ...).
-            raise ValidationError({p.field: [p.reason] for p in exc.problems}) from None
+            messages: dict[str, list[str]] = {}
+            for problem in exc.problems:
+                messages.setdefault(problem.field, []).append(problem.reason)
+            raise ValidationError(messages) from None
 
 
 def _kind(kind: OutcomeKind) -> fields.String:
@@ -256,9 +165,7 @@ class CourseSchema(_OutcomeSchema):
     title_zh = _text("title_zh")
     title_en = _text("title_en", required=False)
     source_institution = fields.String(
-        required=True,
-        validate=_core(institution_code_problem),
-        metadata={"pattern": r"^[A-Z0-9][A-Z0-9-]{1,31}$"},
+        required=True, metadata={"pattern": r"^[A-Z0-9][A-Z0-9-]{1,31}$"}
     )
     level = _choice(Level)
     programme = _text("programme")
@@ -266,7 +173,7 @@ class CourseSchema(_OutcomeSchema):
     hours = _hours(0, MAX_COURSE_HOURS)
     credits = CreditsField(required=True)
     grade = fields.Nested(GradeSchema, required=True)
-    completed_on = PastDate(required=True)
+    completed_on = fields.Date(required=True)
 
 
 class CertificateSchema(_OutcomeSchema):
@@ -279,8 +186,8 @@ class CertificateSchema(_OutcomeSchema):
     level = _choice(CertificateLevel, required=False)
     certificate_number = _text("certificate_number")
     awarding_organisation = _text("awarding_organisation")
-    issued_on = PastDate(required=True)
-    expires_on = IsoDate(load_default=None, allow_none=True)  # rightly in the future
+    issued_on = fields.Date(required=True)
+    expires_on = fields.Date(load_default=None, allow_none=True)  # rightly in the future
 
 
 class TrainingSchema(_OutcomeSchema):
@@ -292,8 +199,8 @@ class TrainingSchema(_OutcomeSchema):
     title = _text("title")
     hours = _hours(MIN_TRAINING_HOURS, MAX_TRAINING_HOURS)
     result = fields.Nested(GradeSchema, required=True)
-    started_on = PastDate(required=True)
-    completed_on = PastDate(required=True)
+    started_on = fields.Date(required=True)
+    completed_on = fields.Date(required=True)
 
 
 class AwardSchema(_OutcomeSchema):
@@ -304,20 +211,23 @@ class AwardSchema(_OutcomeSchema):
     competition = _text("competition")
     level = _choice(CompetitionLevel)
     rank = _choice(AwardRank)
-    awarded_on = PastDate(required=True)
+    awarded_on = fields.Date(required=True)
     track = _text("track", required=False)
 
 
 def _item(schema: type[_OutcomeSchema]) -> type[Schema]:
     """The batch-item form of an outcome schema: the same fields plus ``learner_id``.
 
-    Only the OpenAPI document uses these; the API pops ``learner_id`` and ``external_id``
-    (the institution's own id for the record) and loads the rest.
+    Only the OpenAPI document uses these; a batch item is read by ``RecordBatchIn``.
     """
     name = schema.__name__.removesuffix("Schema") + "Item"
+    shortest, longest = LEARNER_ID_LENGTH
+    fewest, most = EXTERNAL_ID_LENGTH
     attributes = {
-        "learner_id": fields.String(required=True, validate=validate.Length(min=1, max=36)),
-        "external_id": fields.String(validate=validate.Length(min=1, max=100)),
+        "learner_id": fields.String(
+            required=True, validate=validate.Length(min=shortest, max=longest)
+        ),
+        "external_id": fields.String(validate=validate.Length(min=fewest, max=most)),
         "__doc__": f"A batch item: {name}.",
     }
     return type(name, (schema,), attributes)
@@ -331,71 +241,10 @@ SCHEMAS: dict[str, type[_OutcomeSchema]] = {
 }
 ITEM_SCHEMAS: dict[str, type[Schema]] = {kind: _item(schema) for kind, schema in SCHEMAS.items()}
 
-_LOADERS: dict[tuple[str, date], _OutcomeSchema] = {}
 _DUMPERS: dict[str, _OutcomeSchema] = {kind: schema() for kind, schema in SCHEMAS.items()}
 
 
-def outcome_schema(kind: str, *, today: date) -> _OutcomeSchema:
-    """The loading schema for ``kind`` (one of ``SCHEMAS``) with ``today`` as the latest date."""
-    # Building a marshmallow schema is costly; batches of 10,000 reuse one per kind and day.
-    # Loading does not change a schema, so threads may share one.
-    cached = _LOADERS.get((kind, today))
-    if cached is None:
-        if len(_LOADERS) > 64:
-            _LOADERS.clear()
-        cached = _LOADERS[(kind, today)] = SCHEMAS[kind](today=today)
-    return cached
-
-
-def _named(problem: FieldProblem) -> FieldProblem:
-    """Name the field itself where marshmallow says ``_schema`` (a nested value of wrong type)."""
-    parts = [part for part in problem.field.split(".") if part != "_schema"]
-    return FieldProblem(".".join(parts) or "body", problem.reason, problem.index)
-
-
-def load_outcome(item: Any, *, today: date, index: int | None = None) -> Outcome:
-    """Load one outcome; InvalidInput lists every bad field (with ``index`` in a batch)."""
-    if not isinstance(item, dict):
-        raise InvalidInput(
-            "an outcome must be an object",
-            problems=[FieldProblem("body", "must be an object", index)],
-        )
-    kind = item.get("kind")
-    if not isinstance(kind, str) or kind not in SCHEMAS:
-        reason = f"must be one of {', '.join(SCHEMAS)}"
-        raise InvalidInput(f"kind {reason}", problems=[FieldProblem("kind", reason, index)])
-    try:
-        outcome: Outcome = outcome_schema(kind, today=today).load(item)
-    except ValidationError as exc:
-        problems = [_named(p) for p in problems_of(exc, index=index)]
-        where = "" if index is None else f"item {index}: "
-        raise InvalidInput(
-            where + "; ".join(f"{p.field}: {p.reason}" for p in problems[:5]), problems=problems
-        ) from None
-    return outcome
-
-
-def load_outcomes(items: Sequence[Any], *, today: date) -> list[Outcome]:
-    """Load a batch; one InvalidInput lists every bad field of every bad item, by index."""
-    if not isinstance(items, list | tuple):
-        raise InvalidInput(
-            "outcomes must come as a list", problems=[FieldProblem("body", "must be a list")]
-        )
-    loaded: list[Outcome] = []
-    problems: list[FieldProblem] = []
-    bad_items = 0
-    for index, item in enumerate(items):
-        try:
-            loaded.append(load_outcome(item, today=today, index=index))
-        except InvalidInput as exc:
-            bad_items += 1
-            problems.extend(exc.problems)
-    if problems:
-        raise InvalidInput(f"{bad_items} of {len(items)} outcomes are invalid", problems=problems)
-    return loaded
-
-
 def dump_outcome(outcome: Outcome) -> dict[str, Any]:
-    """The JSON form of ``outcome``, the shape :func:`load_outcome` reads (equal to its payload)."""
+    """The JSON form of ``outcome``, the shape the core's parser reads (equal to its payload)."""
     dumped: dict[str, Any] = _DUMPERS[outcome.kind.value].dump(outcome)
     return dumped

@@ -8,13 +8,13 @@ from pathlib import Path
 
 from flask import flash, redirect, render_template, request, session, url_for
 
-from creditbank.api.schemas.outcomes import load_outcome
 from creditbank.auth import authorise
 from creditbank.auth.principals import Role
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, Forbidden, InvalidInput
 from creditbank.imports.records_csv import ImportPlan, plan_import, post_plan
 from creditbank.records import service as records
+from creditbank.records.parsing import parse_outcome
 from creditbank.services import services
 from creditbank.storage.database import read_connection
 from creditbank.web.auth import signed_in
@@ -135,7 +135,7 @@ def correct(record_id: str) -> Reply:
         ) from None
     if not isinstance(item, dict):
         raise InvalidInput("outcome", problems=[FieldProblem("outcome", "a JSON object")])
-    outcome = load_outcome(item, today=utc_now().date())
+    outcome = parse_outcome(item, today=utc_now().date())
     view = records.correct_record(
         services().ledger, record_id, outcome, institution=code, reason=reason, now=utc_now()
     )
