@@ -30,7 +30,13 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from creditbank.canonical import canonical_json, canonical_json_each
-from creditbank.errors import CreditbankError, InvalidInput
+from creditbank.errors import (
+    CreditbankError,
+    EvidenceInvalid,
+    InvalidInput,
+    ProofInvalid,
+    Unverifiable,
+)
 from creditbank.ledger.checkpoint import Checkpoint
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.note import NoteVerifier
@@ -43,14 +49,13 @@ from creditbank.transcripts.credential import (
 )
 from creditbank.transcripts.cryptosuite import (
     SIGNATURE_MISMATCH,
-    ProofInvalid,
     parse_datetime,
     signed_input,
     single_proof,
     unsecured,
 )
 from creditbank.transcripts.did import KnownKey
-from creditbank.transcripts.evidence import CheckpointCache, EvidenceInvalid, check_evidence
+from creditbank.transcripts.evidence import CheckpointCache, check_evidence
 from creditbank.transcripts.status import bit_is_set, decode_bits, entry_position
 
 CHECKS = (
@@ -118,10 +123,6 @@ class Report:
             "records": self.records,
             "checks": [check.to_json() for check in self.checks],
         }
-
-
-class Unverifiable(Exception):
-    """A check cannot be made with what the verifier has (reported as skipped)."""
 
 
 StatusFetcher = Callable[[str], Mapping[str, Any]]
