@@ -18,9 +18,10 @@ from creditbank.ledger.store import read_openings
 from creditbank.records.service import correct_record, read_record, revoke_record
 from creditbank.services import Services
 from creditbank.transcripts import service
+from creditbank.transcripts.canonical_forms import CanonicalForms, canonical_without_proof
 from creditbank.transcripts.cryptosuite import sign_document, unsecured
 from creditbank.transcripts.status import LIST_BITS, decode_bits
-from creditbank.transcripts.verify import CanonicalForms, Report, canonical_without_proof
+from creditbank.transcripts.verify import Report
 from tests.transcripts.helpers import POSTER, Bank, course, issue, populate
 
 
