@@ -18,6 +18,7 @@ from creditbank.rules.loader import load_policies
 from creditbank.rules.policy import Policy
 from creditbank.storage.database import create_db_engine
 from creditbank.storage.migrate import upgrade
+from creditbank.transcripts.issuer import IssuerIdentity
 from creditbank.transcripts.keys import IssuerKeys
 
 
@@ -35,6 +36,10 @@ class Services:
     def close(self) -> None:
         """Release database connections."""
         self.engine.dispose()
+
+    def issuer_identity(self) -> IssuerIdentity:
+        """The transcript issuer, as its keys and the settings name it."""
+        return IssuerIdentity(self.issuer_keys, self.settings.public_url, self.settings.issuer_did)
 
 
 def open_services(settings: Settings, engine: Engine | None = None) -> Services:

@@ -33,6 +33,7 @@ from creditbank.rules.evaluate import Evaluation, evaluate
 from creditbank.rules.policy import Policy
 from creditbank.services import services
 from creditbank.storage.database import read_connection
+from creditbank.transcripts.revocation import DependentTranscripts
 
 policies_blueprint = Blueprint("policies", __name__, url_prefix="/api/v1/policies")
 blueprint = Blueprint("evaluations", __name__, url_prefix="/api/v1/evaluations")
@@ -132,6 +133,7 @@ def _run(data: dict[str, Any], *, commit: bool) -> tuple[Response, int]:
         inputs=inputs,
         exceptions=exceptions,
         now=now,
+        revoke_dependents=DependentTranscripts(s.issuer_identity()).of_transfer,
     )
     answer = _answer(
         committed.id,
@@ -254,6 +256,7 @@ def appeal(evaluation_id: str) -> tuple[Response, int]:
         policy=policy,
         on=now.date(),
         now=now,
+        revoke_dependents=DependentTranscripts(s.issuer_identity()).of_transfer,
         appeal_of=row.id,
     )
     answer = _answer(

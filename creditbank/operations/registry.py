@@ -8,12 +8,13 @@ have their slots below), :func:`process_jobs` for jobs every scheduler process r
 from __future__ import annotations
 
 from creditbank.backup.schedule import backup_job
+from creditbank.clock import utc_now
 from creditbank.cohorts.service import run_pending
 from creditbank.config import Settings
 from creditbank.operations import audit, checkpoints, expiry, runs
 from creditbank.operations.jobs import Daily, Every, JobSpec
 from creditbank.services import Services
-from creditbank.transcripts.service import refresh_status_lists
+from creditbank.transcripts.status_lists import refresh_status_lists
 
 
 def _cohorts(services: Services) -> str | None:
@@ -28,12 +29,16 @@ def _prune(services: Services) -> str | None:
 
 
 def _status_lists(services: Services) -> str | None:
-    refreshed = refresh_status_lists(services)
+    refreshed = refresh_status_lists(services.engine, services.issuer_identity(), now=utc_now())
     return f"re-signed {refreshed} status lists" if refreshed else None
 
 
 def status_list_jobs(settings: Settings) -> list[JobSpec]:
-    """Re-sign the transcripts' status lists whose bits or signing key changed."""
+    """Re-sign the transcripts' status lists whose bits or signing key changed.
+
+    Revocations sign their lists as they commit, so this catches key rotations and lists
+    nothing signed yet; verification only reads them.
+    """
     return [
         JobSpec(
             "status-lists",

@@ -17,6 +17,7 @@ from creditbank.imports.records_csv import ImportPlan, plan_import, post_plan
 from creditbank.records import service as records
 from creditbank.services import services
 from creditbank.storage.database import read_connection
+from creditbank.transcripts.revocation import DependentTranscripts
 from creditbank.web.common import Reply, field, web_blueprint
 from creditbank.web.i18n import tr
 from creditbank.web.outcomes import line_of
@@ -135,8 +136,15 @@ def correct(record_id: str) -> Reply:
     if not isinstance(item, dict):
         raise InvalidInput("outcome", problems=[FieldProblem("outcome", "a JSON object")])
     outcome = load_outcome(item, today=utc_now().date())
+    s = services()
     view = records.correct_record(
-        services().ledger, record_id, outcome, institution=code, reason=reason, now=utc_now()
+        s.ledger,
+        record_id,
+        outcome,
+        institution=code,
+        reason=reason,
+        now=utc_now(),
+        revoke_dependents=DependentTranscripts(s.issuer_identity()).of_record,
     )
     flash(
         tr(
@@ -152,12 +160,14 @@ def revoke(record_id: str) -> Reply:
     """Revoke a record; it stays in the log and the history, marked revoked."""
     _, code = require_institution_member(Role.POSTER)
     _own(record_id, code)
+    s = services()
     view = records.revoke_record(
-        services().ledger,
+        s.ledger,
         record_id,
         institution=code,
         reason=field("reason", max_length=500),
         now=utc_now(),
+        revoke_dependents=DependentTranscripts(s.issuer_identity()).of_record,
     )
     flash(
         tr(

@@ -20,6 +20,7 @@ from creditbank.rules.evaluate import evaluate
 from creditbank.rules.policy import Policy
 from creditbank.services import services
 from creditbank.storage.database import read_connection
+from creditbank.transcripts.revocation import DependentTranscripts
 from creditbank.web.common import Reply, field, web_blueprint
 from creditbank.web.i18n import current_language, tr
 from creditbank.web.outcomes import institution_names, line_of
@@ -139,6 +140,7 @@ def run(learner_id: str) -> str | tuple[str, int]:
             inputs=inputs,
             exceptions=exceptions,
             now=now,
+            revoke_dependents=DependentTranscripts(s.issuer_identity()).of_transfer,
         )
         result = committed.evaluation
         count = len(committed.transfers)
