@@ -259,8 +259,8 @@ def transcripts_issue(
     as_pdf: bool,
 ) -> None:
     """Issue a transcript on a learner's behalf and write it to FILE."""
-    from creditbank.api.transcripts import pdf_renderer  # noqa: PLC0415 - only this command
-    from creditbank.transcripts.service import issue_transcript  # noqa: PLC0415
+    from creditbank.transcripts.issuing import issue_transcript  # noqa: PLC0415
+    from creditbank.transcripts.printing import pdf_renderer  # noqa: PLC0415 - only this command
     from creditbank.transcripts.view import view_from_credential  # noqa: PLC0415
 
     renderer = pdf_renderer() if as_pdf else None
@@ -269,9 +269,13 @@ def transcripts_issue(
             "--pdf: the PDF renderer (creditbank.transcripts.pdf) is not installed yet; "
             "issue JSON and print it later"
         )
+    opened = services()
     issued = issue_transcript(
-        services(),
+        opened.ledger,
+        opened.sealer,
+        opened.issuer_identity(),
         learner,
+        witness_keys=opened.settings.witness_keys,
         record_ids=list(record_ids) or None,
         language=language,
         validity_days=days,
@@ -297,9 +301,11 @@ def transcript_keys_group() -> None:
 @with_appcontext
 def transcript_keys_list() -> None:
     """Print every transcript key, newest first, with when it was retired."""
-    from creditbank.transcripts.service import did_document  # noqa: PLC0415
+    from creditbank.transcripts.issuer import did_document  # noqa: PLC0415
 
-    for method in did_document(services())["verificationMethod"]:
+    opened = services()
+    document = did_document(opened.issuer_identity(), opened.ledger.keyring.verifiers())
+    for method in document["verificationMethod"]:
         retired = method.get("retiredAt")
         click.echo(f"{method['id']}  {'retired ' + retired if retired else 'current'}")
 
@@ -308,12 +314,13 @@ def transcript_keys_list() -> None:
 @with_appcontext
 def transcript_keys_rotate() -> None:
     """Add a new signing key and retire the old one (its transcripts keep verifying)."""
-    from creditbank.transcripts.service import issuer, refresh_status_lists  # noqa: PLC0415
+    from creditbank.transcripts.status_lists import refresh_status_lists  # noqa: PLC0415
 
     opened = services()
     opened.issuer_keys.rotate()
-    refreshed = refresh_status_lists(opened)
-    click.echo(f"new key {issuer(opened).method_id}; {refreshed} status lists re-signed")
+    identity = opened.issuer_identity()
+    refreshed = refresh_status_lists(opened.engine, identity, now=utc_now())
+    click.echo(f"new key {identity.current().method_id}; {refreshed} status lists re-signed")
 
 
 @main.command("verify")

@@ -29,7 +29,8 @@ from creditbank.records.parsing import parse_outcome
 from creditbank.records.service import BatchRequest, NewRecord, post_batch
 from creditbank.services import Services
 from creditbank.storage.database import read_connection, write_transaction
-from creditbank.transcripts.service import issue_transcript
+from creditbank.transcripts.issuing import issue_transcript
+from creditbank.transcripts.revocation import DependentTranscripts
 
 INSTITUTIONS = (
     InstitutionInfo(
@@ -326,6 +327,7 @@ def _commit_first_evaluation(services: Services, learner_id: str, *, now: dateti
         policy=policy,
         on=now.date(),
         now=now,
+        revoke_dependents=DependentTranscripts(services.issuer_identity()).of_transfer,
     )
     return len(committed.transfers)
 
@@ -381,8 +383,11 @@ def load_demo(services: Services, *, now: datetime) -> dict[str, int] | None:
     ledger.publish_checkpoint()
     # One transcript of the first learner's records and transfers, so the demo has one to verify.
     issue_transcript(
-        services,
+        ledger,
+        services.sealer,
+        services.issuer_identity(),
         accounts[0].learner_id,
+        witness_keys=services.settings.witness_keys,
         record_ids=None,
         language="zh",
         validity_days=180,

@@ -275,6 +275,43 @@ class BankError(WitnessError):
     title = "Bank error"
 
 
+# --- transcript verification ------------------------------------------------------------
+
+
+class TranscriptCheckError(CreditbankError):
+    """A check of a transcript cannot pass; verification reports it under the check's name."""
+
+    status = 422
+    slug = "transcript-check-failed"
+    title = "Transcript check failed"
+
+
+class ProofInvalid(TranscriptCheckError):
+    """A credential's Data Integrity proof does not verify (the message says why)."""
+
+    slug = "credential-proof-invalid"
+    title = "Credential proof invalid"
+
+
+class EvidenceInvalid(TranscriptCheckError):
+    """One ledger-evidence check of a record failed: which check, and why."""
+
+    slug = "evidence-invalid"
+    title = "Ledger evidence invalid"
+
+    def __init__(self, check: str, reason: str) -> None:
+        super().__init__(f"{check}: {reason}", extra={"check": check})
+        self.check = check
+        self.reason = reason
+
+
+class Unverifiable(TranscriptCheckError):
+    """A check cannot be made with what the verifier was given (reported as skipped)."""
+
+    slug = "unverifiable"
+    title = "Cannot be verified"
+
+
 # --- operations errors ----------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import Engine
 
 from creditbank.backup.schedule import backup_job
+from creditbank.clock import utc_now
 from creditbank.cohorts.service import run_pending
 from creditbank.config import Settings
 from creditbank.errors import SigningKeyError
@@ -27,7 +28,9 @@ from creditbank.rules.loader import load_policies
 from creditbank.rules.policy import Policy
 from creditbank.storage.database import create_db_engine
 from creditbank.storage.migrate import upgrade
+from creditbank.transcripts.issuer import IssuerIdentity
 from creditbank.transcripts.keys import IssuerKeys
+from creditbank.transcripts.status_lists import refresh_status_lists
 
 
 @dataclass
@@ -48,6 +51,10 @@ class Services:
     def jobs(self) -> list[JobSpec]:
         """Every scheduled job, bound to these services."""
         return scheduled_jobs(self.settings, lambda: self)
+
+    def issuer_identity(self) -> IssuerIdentity:
+        """The transcript issuer, as its keys and the settings name it."""
+        return IssuerIdentity(self.issuer_keys, self.settings.public_url, self.settings.issuer_did)
 
 
 def open_services(settings: Settings, engine: Engine | None = None) -> Services:
@@ -164,10 +171,8 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
         return f"deleted {deleted} job runs older than {days} days" if deleted else None
 
     def status_lists() -> str | None:
-        # Imported here: the transcripts service still imports this module.
-        from creditbank.transcripts.service import refresh_status_lists  # noqa: PLC0415
-
-        refreshed = refresh_status_lists(opened())
+        services = opened()
+        refreshed = refresh_status_lists(services.engine, services.issuer_identity(), now=utc_now())
         return f"re-signed {refreshed} status lists" if refreshed else None
 
     def backup() -> str:

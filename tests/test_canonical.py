@@ -5,7 +5,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from creditbank.canonical import canonical_json, canonical_json_each
+from creditbank.canonical import PlainObject, canonical_json, canonical_json_each, is_plain
 
 json_scalars = (
     st.none()
@@ -164,3 +164,29 @@ def test_credits_in_large_documents_take_the_fast_path() -> None:
     assert canonical_json({"credits": [0.5, 1.25, 2.75, 1e-4, 123.456]}) == (
         b'{"credits":[0.5,1.25,2.75,0.0001,123.456]}'
     )
+
+
+plain_texts = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        plain_texts.filter(is_plain),
+        st.one_of(
+            plain_texts.filter(is_plain),
+            st.integers(-(2**53) + 1, 2**53 - 1),
+            st.just(None),
+            st.lists(st.integers(0, 9), max_size=2),
+        ),
+        max_size=6,
+    )
+)
+def test_a_filled_plain_object_is_the_encoders(value: dict[str, object]) -> None:
+    # Strings and integers are filled in; anything else is a constant written by the encoder.
+    fields = {
+        key: type(item) if isinstance(item, str | int) else item for key, item in value.items()
+    }
+    template = PlainObject(fields)
+    texts = [str(value[key]) for key in template.order]
+    assert template.fill(*texts) == rfc8785.dumps(value)

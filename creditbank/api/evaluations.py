@@ -33,6 +33,7 @@ from creditbank.rules.evaluate import Evaluation
 from creditbank.rules.policy import Policy
 from creditbank.services import services
 from creditbank.storage.database import read_connection
+from creditbank.transcripts.revocation import DependentTranscripts
 
 policies_blueprint = Blueprint("policies", __name__, url_prefix="/api/v1/policies")
 blueprint = Blueprint("evaluations", __name__, url_prefix="/api/v1/evaluations")
@@ -124,6 +125,7 @@ def _run(data: dict[str, Any], *, commit: bool) -> tuple[Response, int]:
         exceptions=data["exceptions"],
         commit_it=commit,
         now=now,
+        revoke_dependents=DependentTranscripts(s.issuer_identity()).of_transfer,
     )
     if done.committed is None:
         return jsonify(_answer(None, None, done.evaluation)), 200
@@ -249,6 +251,7 @@ def appeal(evaluation_id: str) -> tuple[Response, int]:
         policy=policy,
         on=now.date(),
         now=now,
+        revoke_dependents=DependentTranscripts(s.issuer_identity()).of_transfer,
         appeal_of=row.id,
     )
     answer = _answer(

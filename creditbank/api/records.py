@@ -33,6 +33,7 @@ from creditbank.records import service
 from creditbank.records.parsing import parse_outcome
 from creditbank.services import services
 from creditbank.storage.database import read_connection
+from creditbank.transcripts.revocation import DependentTranscripts
 
 blueprint = Blueprint("records", __name__, url_prefix="/api/v1/records")
 
@@ -182,8 +183,15 @@ def correct(record_id: str) -> Response:
     except InvalidInput as exc:
         problems = [FieldProblem(f"outcome.{p.field}", p.reason) for p in exc.problems]
         raise InvalidInput(exc.detail, problems=problems) from None
+    s = services()
     view = service.correct_record(
-        services().ledger, record_id, outcome, institution=code, reason=reason, now=utc_now()
+        s.ledger,
+        record_id,
+        outcome,
+        institution=code,
+        reason=reason,
+        now=utc_now(),
+        revoke_dependents=DependentTranscripts(s.issuer_identity()).of_record,
     )
     return jsonify(record_json(view))
 
@@ -200,7 +208,13 @@ def revoke(record_id: str) -> Response:
     """Revoke a record the caller's institution posted: ``{"reason": ...}``."""
     _, code = require_institution_member(Role.POSTER)
     body = load(RevocationIn(), json_object())
+    s = services()
     view = service.revoke_record(
-        services().ledger, record_id, institution=code, reason=body["reason"].strip(), now=utc_now()
+        s.ledger,
+        record_id,
+        institution=code,
+        reason=body["reason"].strip(),
+        now=utc_now(),
+        revoke_dependents=DependentTranscripts(s.issuer_identity()).of_record,
     )
     return jsonify(record_json(view))

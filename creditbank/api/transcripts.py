@@ -7,8 +7,6 @@ status lists at ``/api/v1/status-lists/{id}``.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 from typing import Any
 
@@ -29,8 +27,19 @@ from creditbank.clock import utc_now
 from creditbank.errors import CreditbankError, FieldProblem, InvalidInput, NotFound
 from creditbank.services import services
 from creditbank.storage.database import read_connection
-from creditbank.transcripts import service
 from creditbank.transcripts.contexts import CONTEXT_MEDIA_TYPE, creditbank_context_bytes
+from creditbank.transcripts.issued import (
+    TranscriptSummary,
+    find_by_code,
+    list_transcripts,
+    read_transcript,
+    revoke_transcript,
+)
+from creditbank.transcripts.issuer import did_document
+from creditbank.transcripts.issuing import issue_transcript
+from creditbank.transcripts.online import verify_online
+from creditbank.transcripts.printing import pdf_renderer
+from creditbank.transcripts.status_lists import status_list_document
 from creditbank.transcripts.view import view_from_credential
 
 blueprint = Blueprint("transcripts", __name__, url_prefix="/api/v1/transcripts")
@@ -40,7 +49,6 @@ public_blueprint = Blueprint("issuer", __name__)
 VC_MEDIA_TYPE = "application/vc+ld+json"
 JSON_TYPES = (VC_MEDIA_TYPE, "application/ld+json", "application/json")
 PDF_TYPE = "application/pdf"
-PDF_MODULE = "creditbank.transcripts.pdf"
 
 
 class NotAcceptable(CreditbankError):
@@ -75,7 +83,7 @@ def _json_ld(document: Any, mimetype: str = VC_MEDIA_TYPE, status: int = 200) ->
     return Response(json.dumps(document, ensure_ascii=False), status=status, mimetype=mimetype)
 
 
-def summary_json(summary: service.TranscriptSummary) -> dict[str, Any]:
+def summary_json(summary: TranscriptSummary) -> dict[str, Any]:
     """The JSON form of a transcript in a learner's list."""
     return {
         "id": summary.id,
@@ -88,13 +96,6 @@ def summary_json(summary: service.TranscriptSummary) -> dict[str, Any]:
         "revoked_at": None if summary.revoked_at is None else summary.revoked_at.isoformat(),
         "revoked_reason": summary.revoked_reason,
     }
-
-
-def pdf_renderer() -> Any:
-    """The PDF renderer (``creditbank.transcripts.pdf``), or None where it is not installed."""
-    if importlib.util.find_spec(PDF_MODULE) is None:
-        return None
-    return getattr(importlib.import_module(PDF_MODULE), "render_transcript_pdf", None)
 
 
 @blueprint.post("")
@@ -110,9 +111,13 @@ def issue() -> Response:
     """Issue a transcript (selective disclosure, language, 30-180 days of validity)."""
     learner = require_learner()
     data = load(TranscriptIn(), _body())
-    issued = service.issue_transcript(
-        services(),
+    opened = services()
+    issued = issue_transcript(
+        opened.ledger,
+        opened.sealer,
+        opened.issuer_identity(),
         learner.learner_id,
+        witness_keys=opened.settings.witness_keys,
         record_ids=data.get("records"),
         language=data["language"],
         validity_days=data["validity_days"],
@@ -130,7 +135,7 @@ def list_own() -> Response:
     """List the signed-in learner's transcripts, newest first."""
     learner = require_learner()
     with read_connection(services().engine) as connection:
-        found = service.list_transcripts(connection, learner.learner_id)
+        found = list_transcripts(connection, learner.learner_id)
     return jsonify({"transcripts": [summary_json(s) for s in found]})
 
 
@@ -152,7 +157,10 @@ def read(transcript_id: str) -> Response:
     if best is None:
         wanted = request.headers.get("Accept", "")
         raise NotAcceptable(f"cannot serve {wanted!r}; offered: {', '.join(offered)}")
-    summary, credential = service.read_transcript(services(), transcript_id, learner.learner_id)
+    opened = services()
+    summary, credential = read_transcript(
+        opened.engine, opened.sealer, transcript_id, learner.learner_id
+    )
     if best == PDF_TYPE:
         pdf: bytes = renderer(view_from_credential(credential), language=summary.language)
         return Response(pdf, mimetype=PDF_TYPE)
@@ -172,8 +180,14 @@ def revoke(transcript_id: str) -> Response:
     learner = require_learner()
     raw = _body() if request.get_data(cache=True) else {}
     data = load(TranscriptRevocationIn(), raw)
-    summary = service.revoke_transcript(
-        services(), transcript_id, learner.learner_id, reason=data["reason"], now=utc_now()
+    opened = services()
+    summary = revoke_transcript(
+        opened.ledger,
+        opened.issuer_identity(),
+        transcript_id,
+        learner.learner_id,
+        reason=data["reason"],
+        now=utc_now(),
     )
     return jsonify(summary_json(summary))
 
@@ -187,8 +201,14 @@ def verify() -> Response:
     cosigned the transcript's checkpoint.
     """
     query = load(VerifyQueryIn(), request.args.to_dict())
-    report = service.verify_online(
-        services(), _body(), now=utc_now(), require_witnesses=query["require_witnesses"]
+    opened = services()
+    report = verify_online(
+        opened.ledger,
+        opened.issuer_identity(),
+        _body(),
+        witness_keys=opened.settings.witness_keys,
+        now=utc_now(),
+        require_witnesses=query["require_witnesses"],
     )
     return jsonify(report.to_json())
 
@@ -197,18 +217,25 @@ def verify() -> Response:
 @documented("Verify a transcript by its online code", response=VerificationOut, errors=(404,))
 def verify_code(code: str) -> Response:
     """Look a transcript up by its verification code and verify it."""
-    _, credential = service.find_by_code(services(), code)
-    report = service.verify_online(services(), credential, now=utc_now())
+    opened = services()
+    _, credential = find_by_code(opened.engine, opened.sealer, code)
+    report = verify_online(
+        opened.ledger,
+        opened.issuer_identity(),
+        credential,
+        witness_keys=opened.settings.witness_keys,
+        now=utc_now(),
+    )
     return jsonify({**report.to_json(), "transcript": credential})
 
 
 @verify_blueprint.get("/status-lists/<list_id>")
 @documented("A signed Bitstring Status List credential", response=CredentialOut, errors=(404,))
 def status_list(list_id: str) -> Response:
-    """Serve a status list credential (re-signed first if a revocation changed it)."""
+    """Serve a status list credential as stored (signed as each revocation commits)."""
     if not list_id.isdigit() or len(list_id) > 9:
         raise NotFound(f"no status list {list_id!r}")
-    document = service.status_list_document(services(), int(list_id), now=utc_now())
+    document = status_list_document(services().engine, int(list_id))
     response = _json_ld(document)
     response.headers["Cache-Control"] = "no-cache"
     return response
@@ -218,7 +245,9 @@ def status_list(list_id: str) -> Response:
 @documented("The issuer's DID document (current and earlier keys)", errors=())
 def did_json() -> Response:
     """Serve the bank's DID document."""
-    return _json_ld(service.did_document(services()), "application/did+json")
+    opened = services()
+    document = did_document(opened.issuer_identity(), opened.ledger.keyring.verifiers())
+    return _json_ld(document, "application/did+json")
 
 
 @public_blueprint.get("/contexts/v1")

@@ -26,6 +26,7 @@ from creditbank.learners.service import ConsentScope, has_consent, learner_exist
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.service import Ledger
+from creditbank.records.dependents import RevokeDependents
 from creditbank.records.parsing import parse_outcome
 from creditbank.records.tables import OutcomeRecord, RecordVersion
 from creditbank.rules.candidates import SourceOutcome
@@ -254,13 +255,15 @@ def commit(
     inputs: Sequence[Sequence[Any]],
     exceptions: Sequence[Exception_],
     now: datetime,
+    revoke_dependents: RevokeDependents,
     appeal_of: str | None = None,
 ) -> Committed:
     """Evaluate and record it: the log entry holds the policy and result hashes.
 
     Each recognised course gets its own ``transfer.recognised`` entry (see
     :mod:`creditbank.evaluations.transfers`), and the learner's earlier transfers under the
-    same policy are superseded.
+    same policy are superseded: ``revoke_dependents`` revokes what held them, in the same
+    transaction.
     """
     evaluation = evaluate(policy, sources, on, exceptions)
     evaluation_id = str(uuid.uuid4())
@@ -328,6 +331,7 @@ def commit(
             by_evaluation=evaluation_id,
             actor=actor,
             now=now,
+            revoke_dependents=revoke_dependents,
         )
         store_transfers(
             tx.connection,
@@ -351,6 +355,7 @@ def commit_current(
     policy: Policy,
     on: date,
     now: datetime,
+    revoke_dependents: RevokeDependents,
     appeal_of: str | None = None,
 ) -> Committed:
     """Commit an evaluation, without exceptions, of the learner's records as they stand now."""
@@ -368,6 +373,7 @@ def commit_current(
         inputs=inputs,
         exceptions=[],
         now=now,
+        revoke_dependents=revoke_dependents,
         appeal_of=appeal_of,
     )
 
@@ -392,12 +398,14 @@ def run_evaluation(
     exceptions: Sequence[Mapping[str, Any]],
     commit_it: bool,
     now: datetime,
+    revoke_dependents: RevokeDependents,
 ) -> EvaluationRun:
     """Evaluate a consenting learner's current records for ``institution``; commit if asked.
 
     The one step behind the API's what-if and commit and the registrar console's form:
     consent is checked, then the ``exceptions`` (as given by the registrar ``by``) are parsed
-    against the policy and the learner's records.
+    against the policy and the learner's records. A commit supersedes earlier transfers, and
+    ``revoke_dependents`` revokes the transcripts that held them.
     """
     with read_connection(ledger.engine) as connection:
         check_may_evaluate(connection, institution, learner_id, policy, now=now)
@@ -417,6 +425,7 @@ def run_evaluation(
         inputs=inputs,
         exceptions=parsed,
         now=now,
+        revoke_dependents=revoke_dependents,
     )
     return EvaluationRun(committed.evaluation, committed)
 

@@ -27,9 +27,9 @@ from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.service import LedgerTransaction
 from creditbank.ledger.store import read_openings
+from creditbank.records.dependents import RevokeDependents
 from creditbank.rules.evaluate import Evaluation
 from creditbank.rules.policy import Policy
-from creditbank.transcripts.revocation import revoke_for_transfer
 
 transfer_t = RecognisedTransfer.__table__  # type: ignore[attr-defined]
 
@@ -195,11 +195,12 @@ def supersede_transfers(
     by_evaluation: str,
     actor: str,
     now: datetime,
+    revoke_dependents: RevokeDependents,
 ) -> list[str]:
     """Supersede the learner's standing transfers under ``policy_id``; return their ids.
 
-    Each gets a ``transfer.superseded`` entry, and every transcript holding one is revoked in
-    the same transaction.
+    Each gets a ``transfer.superseded`` entry, and ``revoke_dependents`` revokes what holds
+    one (every transcript) in the same transaction.
     """
     standing = list(
         tx.connection.execute(
@@ -230,7 +231,7 @@ def supersede_transfers(
         update(transfer_t).where(transfer_t.c.id.in_(standing)).values(superseded_by=by_evaluation)
     )
     for transfer_id in standing:
-        revoke_for_transfer(
+        revoke_dependents(
             tx,
             transfer_id,
             reason=f"recognised transfer superseded by evaluation {by_evaluation}",

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from creditbank.canonical import canonical_json
+from creditbank.canonical import PlainObject, canonical_json, is_plain
 from creditbank.errors import InvalidInput, LedgerError
 from creditbank.ledger.hashing import HASH_SIZE
 
@@ -31,8 +31,6 @@ SALT_SIZE = 32
 GENESIS_PREV = bytes(HASH_SIZE)
 # Actors are public: institution codes or role names, never a learner's identity.
 _ACTOR = re.compile(r"^[a-z]+(:[A-Za-z0-9._-]{1,64})?$")
-# Printable ASCII that JSON writes verbatim (no quote, no backslash).
-_PLAIN = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*\Z")
 _MAX_SAFE_INT = 2**53 - 1
 MAX_INDEX = _MAX_SAFE_INT
 """The largest index an envelope can carry (RFC 8785 numbers are IEEE 754 doubles)."""
@@ -156,23 +154,30 @@ class Envelope:
         return canonical_json(self.to_json())
 
 
-def is_plain(text: str) -> bool:
-    """Whether ``text`` is printable ASCII that JSON writes verbatim (no quote, no backslash)."""
-    return _PLAIN.match(text) is not None
+# The version-1 envelope's canonical form, filled per entry: (actor, commitment, index, kind,
+# prev, time), the keys' RFC 8785 order.
+_PLAIN_ENVELOPE = PlainObject(
+    {
+        "v": FORMAT_VERSION,
+        "index": int,
+        "kind": str,
+        "time": str,
+        "actor": str,
+        "prev": str,
+        "commitment": str,
+    }
+)
 
 
 def encode_plain(
     index: int, *, kind: str, time: str, actor: str, prev: bytes, commitment: bytes
 ) -> bytes:
-    """Return the entry bytes of a version-1 envelope, its canonical JSON written directly.
+    """Return the entry bytes of a version-1 envelope, its canonical form filled in directly.
 
-    Requires: ``0 <= index <= 2**53 - 1`` and :func:`is_plain` of ``kind``, ``time`` and
-    ``actor`` (the sequencer checks these once per batch); the keys are in RFC 8785 order.
+    Requires: ``0 <= index <= 2**53 - 1`` and :func:`~creditbank.canonical.is_plain` of
+    ``kind``, ``time`` and ``actor`` (the sequencer checks these once per batch).
     """
-    return (
-        f'{{"actor":"{actor}","commitment":"{commitment.hex()}","index":{index},'
-        f'"kind":"{kind}","prev":"{prev.hex()}","time":"{time}","v":{FORMAT_VERSION}}}'
-    ).encode("ascii")
+    return _PLAIN_ENVELOPE.fill(actor, commitment.hex(), str(index), kind, prev.hex(), time)
 
 
 def check_kind_and_actor(kind: str, actor: str) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, update
 
-from creditbank.canonical import canonical_json
+from creditbank.canonical import canonical_json, is_plain
 from creditbank.errors import InvalidInput, LedgerError
 from creditbank.ledger.compact import CompactRange
 from creditbank.ledger.envelope import (
@@ -31,7 +31,6 @@ from creditbank.ledger.envelope import (
     check_kind_and_actor,
     encode_plain,
     format_time,
-    is_plain,
 )
 from creditbank.ledger.hashing import LEAF_PREFIX
 from creditbank.ledger.nodes import STORED_LEVELS, root_plan

@@ -26,10 +26,10 @@ from creditbank.learners.tables import Learner
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.service import Ledger
+from creditbank.records.dependents import RevokeDependents
 from creditbank.records.outcomes import Outcome
 from creditbank.records.tables import Batch, OutcomeRecord, RecordVersion
 from creditbank.storage.database import read_connection
-from creditbank.transcripts.revocation import revoke_for_record
 
 batch_t = Batch.__table__  # type: ignore[attr-defined]
 record_t = OutcomeRecord.__table__  # type: ignore[attr-defined]
@@ -336,6 +336,7 @@ def _change(
     outcome: Outcome | None,
     reason: str,
     now: datetime,
+    revoke_dependents: RevokeDependents,
 ) -> RecordView:
     with ledger.transaction() as tx:
         row = _lock_record(tx.connection, record_id)
@@ -389,7 +390,7 @@ def _change(
             .values(version=version, status=status.value, updated_at=now)
         )
         # A transcript showing the old content must not outlive the change.
-        revoke_for_record(
+        revoke_dependents(
             tx,
             record_id,
             reason=f"record {record_id} {action.value}",
@@ -407,8 +408,12 @@ def correct_record(
     institution: str,
     reason: str,
     now: datetime,
+    revoke_dependents: RevokeDependents,
 ) -> RecordView:
-    """Replace a record's content with a corrected outcome, as a new entry citing the old."""
+    """Replace a record's content with a corrected outcome, as a new entry citing the old.
+
+    ``revoke_dependents`` revokes, in the same transaction, what disclosed the old content.
+    """
     return _change(
         ledger,
         record_id,
@@ -417,13 +422,23 @@ def correct_record(
         outcome=outcome,
         reason=reason,
         now=now,
+        revoke_dependents=revoke_dependents,
     )
 
 
 def revoke_record(
-    ledger: Ledger, record_id: str, *, institution: str, reason: str, now: datetime
+    ledger: Ledger,
+    record_id: str,
+    *,
+    institution: str,
+    reason: str,
+    now: datetime,
+    revoke_dependents: RevokeDependents,
 ) -> RecordView:
-    """Revoke a record: it stays in the log and the history, marked revoked."""
+    """Revoke a record: it stays in the log and the history, marked revoked.
+
+    ``revoke_dependents`` revokes, in the same transaction, what disclosed the record.
+    """
     return _change(
         ledger,
         record_id,
@@ -432,6 +447,7 @@ def revoke_record(
         outcome=None,
         reason=reason,
         now=now,
+        revoke_dependents=revoke_dependents,
     )
 
 

@@ -18,7 +18,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from creditbank.canonical import canonical_json
-from creditbank.errors import InvalidInput
+from creditbank.errors import InvalidInput, ProofInvalid
 from creditbank.transcripts.multikey import decode_base58btc, encode_base58btc
 
 PROOF_TYPE = "DataIntegrityProof"
@@ -140,10 +140,6 @@ def sign_document(
         document, private_key, verification_method=verification_method, created=created
     )
     return {**dict(document), "proof": [proof] if as_array else proof}
-
-
-class ProofInvalid(Exception):
-    """Why a proof does not verify (a message for the report)."""
 
 
 def single_proof(document: Mapping[str, Any]) -> dict[str, Any]:

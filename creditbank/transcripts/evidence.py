@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from creditbank.canonical import canonical_json
-from creditbank.errors import CreditbankError, NoteError
+from creditbank.errors import CreditbankError, EvidenceInvalid, NoteError
 from creditbank.ledger.checkpoint import Checkpoint, open_checkpoint
 from creditbank.ledger.envelope import Envelope, commitment, decode_envelope
 from creditbank.ledger.hashing import hash_leaf
@@ -27,15 +27,6 @@ from creditbank.ledger.proof_checks import root_from_inclusion_proof
 
 EVIDENCE_TYPE = ["Evidence", "LedgerEvidence"]
 EVIDENCE_NAME = "账本收录证明 Ledger inclusion proof"
-
-
-class EvidenceInvalid(Exception):
-    """One evidence check failed: which one, and why."""
-
-    def __init__(self, check: str, reason: str) -> None:
-        super().__init__(f"{check}: {reason}")
-        self.check = check
-        self.reason = reason
 
 
 def build_evidence(

@@ -18,11 +18,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from creditbank.errors import CreditbankError, InvalidInput, NoteError
+from creditbank.errors import CreditbankError, InvalidInput, NoteError, Unverifiable
 from creditbank.ledger.checkpoint import Checkpoint, open_checkpoint
 from creditbank.ledger.proof_checks import verify_consistency
 from creditbank.transcripts.did import keys_from_document, log_keys_from_document
-from creditbank.transcripts.verify import Trust, Unverifiable
+from creditbank.transcripts.verify import Trust
 
 FETCH_TIMEOUT = 10.0
 

@@ -1,12 +1,16 @@
-"""Revoking transcripts, as a ledger entry in the caller's transaction.
+"""Revoking transcripts, as ledger entries in the caller's transaction.
 
-Correcting or revoking a record calls :func:`revoke_for_record` inside the same transaction,
-and superseding a recognised transfer :func:`revoke_for_transfer`, so a transcript that
-discloses the old content can never outlive the change.
+Every revocation re-signs the status lists it changed in the same transaction, so the list a
+verifier reads is the committed state. Correcting or revoking a record, and superseding a
+recognised transfer, revoke the transcripts disclosing them through a
+:class:`DependentTranscripts` their caller passes in, so a transcript that discloses the old
+content can never outlive the change.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +18,8 @@ from sqlalchemy import Column, select, update
 
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.service import LedgerTransaction
+from creditbank.transcripts.issuer import IssuerIdentity
+from creditbank.transcripts.status_lists import sign_list
 from creditbank.transcripts.tables import Transcript, TranscriptRecord, TranscriptTransfer
 
 transcript_t = Transcript.__table__  # type: ignore[attr-defined]
@@ -21,54 +27,83 @@ transcript_record_t = TranscriptRecord.__table__  # type: ignore[attr-defined]
 transcript_transfer_t = TranscriptTransfer.__table__  # type: ignore[attr-defined]
 
 
-def mark_revoked(
-    tx: LedgerTransaction, transcript_id: str, *, reason: str, actor: str, now: datetime
-) -> int:
-    """Record the revocation entry and mark the row; return the entry's index."""
-    index = tx.record(
-        EntryKind.TRANSCRIPT_REVOKED,
-        actor,
-        {"transcript": transcript_id, "reason": reason},
-        now=now,
-    )
-    tx.connection.execute(
-        update(transcript_t)
-        .where(transcript_t.c.id == transcript_id)
-        .values(revoked_at=now, revoked_reason=reason, revoked_index=index)
-    )
-    return index
-
-
-def _revoke_holding(
-    tx: LedgerTransaction, link: Column[Any], value: str, *, reason: str, actor: str, now: datetime
-) -> list[str]:
-    """Revoke every unrevoked transcript linked to ``value`` through ``link``; return them."""
-    ids = list(
+def revoke_transcripts(
+    tx: LedgerTransaction,
+    transcript_ids: Sequence[str],
+    *,
+    identity: IssuerIdentity,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Record a revocation entry for each transcript, mark its row, and re-sign its list."""
+    for transcript_id in transcript_ids:
+        index = tx.record(
+            EntryKind.TRANSCRIPT_REVOKED,
+            actor,
+            {"transcript": transcript_id, "reason": reason},
+            now=now,
+        )
         tx.connection.execute(
-            select(transcript_t.c.id)
-            .join(link.table, link.table.c.transcript == transcript_t.c.id)
-            .where(link == value, transcript_t.c.revoked_at.is_(None))
-            .order_by(transcript_t.c.id)
+            update(transcript_t)
+            .where(transcript_t.c.id == transcript_id)
+            .values(revoked_at=now, revoked_reason=reason, revoked_index=index)
+        )
+    lists = set(
+        tx.connection.execute(
+            select(transcript_t.c.status_list).where(transcript_t.c.id.in_(transcript_ids))
         ).scalars()
     )
-    for transcript_id in ids:
-        mark_revoked(tx, transcript_id, reason=reason, actor=actor, now=now)
-    return ids
+    if lists:
+        issuer = identity.current()
+        for list_id in sorted(lists):
+            sign_list(tx.connection, list_id, issuer, now)
 
 
-def revoke_for_record(
-    tx: LedgerTransaction, record_id: str, *, reason: str, actor: str, now: datetime
-) -> list[str]:
-    """Revoke every unrevoked transcript that discloses ``record_id``; return their ids."""
-    return _revoke_holding(
-        tx, transcript_record_t.c.record, record_id, reason=reason, actor=actor, now=now
-    )
+@dataclass(frozen=True)
+class DependentTranscripts:
+    """Revokes the transcripts that disclose a changed record or a superseded transfer.
 
+    Its methods are what records and evaluations take as their ``revoke_dependents``
+    collaborator: they run in the caller's transaction and return the revoked ids.
+    """
 
-def revoke_for_transfer(
-    tx: LedgerTransaction, transfer_id: str, *, reason: str, actor: str, now: datetime
-) -> list[str]:
-    """Revoke every unrevoked transcript that discloses the recognised transfer."""
-    return _revoke_holding(
-        tx, transcript_transfer_t.c.transfer, transfer_id, reason=reason, actor=actor, now=now
-    )
+    identity: IssuerIdentity
+
+    def _revoke_holding(
+        self,
+        tx: LedgerTransaction,
+        link: Column[Any],
+        value: str,
+        *,
+        reason: str,
+        actor: str,
+        now: datetime,
+    ) -> list[str]:
+        """Revoke every unrevoked transcript linked to ``value`` through ``link``."""
+        ids = list(
+            tx.connection.execute(
+                select(transcript_t.c.id)
+                .join(link.table, link.table.c.transcript == transcript_t.c.id)
+                .where(link == value, transcript_t.c.revoked_at.is_(None))
+                .order_by(transcript_t.c.id)
+            ).scalars()
+        )
+        revoke_transcripts(tx, ids, identity=self.identity, reason=reason, actor=actor, now=now)
+        return ids
+
+    def of_record(
+        self, tx: LedgerTransaction, record_id: str, *, reason: str, actor: str, now: datetime
+    ) -> list[str]:
+        """Revoke every unrevoked transcript that discloses ``record_id``; return their ids."""
+        return self._revoke_holding(
+            tx, transcript_record_t.c.record, record_id, reason=reason, actor=actor, now=now
+        )
+
+    def of_transfer(
+        self, tx: LedgerTransaction, transfer_id: str, *, reason: str, actor: str, now: datetime
+    ) -> list[str]:
+        """Revoke every unrevoked transcript that discloses the recognised transfer."""
+        return self._revoke_holding(
+            tx, transcript_transfer_t.c.transfer, transfer_id, reason=reason, actor=actor, now=now
+        )

@@ -20,7 +20,6 @@ A check that cannot be made with what the verifier was given is ``skipped`` with
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,11 +28,17 @@ from typing import Any, Literal
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from creditbank.canonical import canonical_json, canonical_json_each
-from creditbank.errors import CreditbankError, InvalidInput
+from creditbank.errors import (
+    CreditbankError,
+    EvidenceInvalid,
+    InvalidInput,
+    ProofInvalid,
+    Unverifiable,
+)
 from creditbank.ledger.checkpoint import Checkpoint
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.note import NoteVerifier
+from creditbank.transcripts.canonical_forms import CanonicalForms, digest
 from creditbank.transcripts.contexts import CLR_CONTEXT, OB_CONTEXT, VC_CONTEXT
 from creditbank.transcripts.credential import (
     InstitutionName,
@@ -42,14 +47,12 @@ from creditbank.transcripts.credential import (
 )
 from creditbank.transcripts.cryptosuite import (
     SIGNATURE_MISMATCH,
-    ProofInvalid,
     parse_datetime,
     signed_input,
     single_proof,
-    unsecured,
 )
 from creditbank.transcripts.did import KnownKey
-from creditbank.transcripts.evidence import CheckpointCache, EvidenceInvalid, check_evidence
+from creditbank.transcripts.evidence import CheckpointCache, check_evidence
 from creditbank.transcripts.status import bit_is_set, decode_bits, entry_position
 from creditbank.witness.verifier import verify_cosigned_checkpoint
 
@@ -118,10 +121,6 @@ class Report:
             "records": self.records,
             "checks": [check.to_json() for check in self.checks],
         }
-
-
-class Unverifiable(Exception):
-    """A check cannot be made with what the verifier has (reported as skipped)."""
 
 
 StatusFetcher = Callable[[str], Mapping[str, Any]]
@@ -530,187 +529,3 @@ def verify_transcript(credential: Any, trust: Trust) -> Report:
     _check_status(credential, trust, failures)
     reason = _check_witnesses(proven, trust, failures, checkpoints)
     return failures.report(credential_id, len(nested), {"witness cosignatures": reason})
-
-
-def _same_items(found: Any, nested: Sequence[Any]) -> bool:
-    return (
-        isinstance(found, list)
-        and len(found) == len(nested)
-        and all(a is b for a, b in zip(found, nested, strict=True))
-    )
-
-
-def _payload(record: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The ``ledgerPayload`` of a record's single evidence object, if it has one."""
-    evidence = record.get("evidence")
-    if isinstance(evidence, list) and len(evidence) == 1 and isinstance(evidence[0], Mapping):
-        payload = evidence[0].get("ledgerPayload")
-        if type(payload) is dict:
-            return payload
-    return None
-
-
-def _ascii_keys(value: Mapping[Any, Any]) -> bool:
-    return all(isinstance(k, str) and k.isascii() for k in value)
-
-
-def _split(value: Mapping[str, Any], key: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The members of ``value`` whose keys sort before ``key``, and those after it."""
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    for name, item in value.items():
-        if name < key:
-            before[name] = item
-        elif name > key:
-            after[name] = item
-    return before, after
-
-
-# Canonical forms are built as chunks (bytes, or views into them) and hashed chunk by chunk:
-# a transcript's form is never copied into one buffer.
-Chunk = bytes | memoryview
-
-
-def _members(encoded: bytes) -> memoryview:
-    """The run of members of an encoded object: its encoding without the braces."""
-    return memoryview(encoded)[1:-1]
-
-
-def _add_object(chunks: list[Chunk], *runs: Chunk) -> None:
-    """Add to ``chunks`` the encoding of an object from runs of its members, in key order.
-
-    Empty runs are left out. With ASCII keys, RFC 8785's order (UTF-16 code units) is
-    Python's, so the members of the keys before a key, its own and those after, joined in that
-    order, encode the whole object.
-    """
-    chunks.append(b"{")
-    first = True
-    for run in runs:
-        if run:
-            if not first:
-                chunks.append(b",")
-            chunks.append(run)
-            first = False
-    chunks.append(b"}")
-
-
-def digest(chunks: Sequence[Chunk] | None) -> bytes | None:
-    """SHA-256 of the concatenated chunks (None for None)."""
-    if chunks is None:
-        return None
-    hashed = hashlib.sha256()
-    for chunk in chunks:
-        hashed.update(chunk)
-    return hashed.digest()
-
-
-def _transcript_form(
-    subject_before: Chunk,
-    subject_after: Chunk,
-    before: Chunk,
-    after: Chunk,
-    records: Sequence[Sequence[Chunk]],
-) -> tuple[Chunk, ...]:
-    """The transcript's form, from the records' forms and the runs of members around them.
-
-    The runs are the subject's members before and after its records, and the transcript's
-    before and after its subject.
-    """
-    chunks: list[Chunk] = [b"{"]
-    if before:
-        chunks += (before, b",")
-    chunks.append(b'"credentialSubject":{')
-    if subject_before:
-        chunks += (subject_before, b",")
-    chunks.append(b'"verifiableCredential":[')
-    for position, record in enumerate(records):
-        if position:
-            chunks.append(b",")
-        chunks += record
-    chunks.append(b"]")
-    if subject_after:
-        chunks += (b",", subject_after)
-    chunks.append(b"}")
-    if after:
-        chunks += (b",", after)
-    chunks.append(b"}")
-    return tuple(chunks)
-
-
-@dataclass(frozen=True)
-class CanonicalForms:
-    """Canonical forms of a transcript and its records, each part encoded once.
-
-    A proof over the transcript covers every record's credential, and each record's own proof
-    covers it again: encoding each record once, in three pieces (the members before its
-    ``proof``, the proof, the members after), and composing the transcript from those pieces
-    halves the canonicalisation a verification needs. Each form is a sequence of chunks whose
-    concatenation equals ``canonical_json`` of the document without its proof (tests check
-    it), or None where the shortcut does not apply. ``payloads`` holds the canonical form of
-    each record's ledger payload, which its evidence check needs: encoded here, while the
-    record is at hand, it costs a third of what it costs there.
-    """
-
-    outer: tuple[Chunk, ...] | None
-    nested: tuple[tuple[Chunk, ...] | None, ...]
-    payloads: tuple[bytes | None, ...] = ()
-
-    @classmethod
-    def of(cls, credential: Mapping[str, Any], nested: Sequence[Any]) -> CanonicalForms:
-        """Compose the forms, or give None where the shortcut does not apply."""
-        # Every piece is encoded in one pass (each distinct key checked once); ``starts`` says
-        # where each record's three pieces and its payload are, None for a record the shortcut
-        # cannot take.
-        values: list[Any] = []
-        starts: list[int | None] = []
-        for item in nested:
-            if not isinstance(item, Mapping) or not _ascii_keys(item):
-                starts.append(None)
-                continue
-            starts.append(len(values))
-            values.extend(_split(item, "proof"))
-            values.append(item.get("proof"))
-            values.append(_payload(item))
-        # The transcript is composed from its records when they are all its subject's own.
-        found = credential.get("credentialSubject")
-        subject = (
-            found
-            if None not in starts
-            and isinstance(found, Mapping)
-            and _same_items(found.get("verifiableCredential"), nested)
-            and _ascii_keys(credential)
-            and _ascii_keys(found)
-            else None
-        )
-        if subject is not None:
-            values.extend(_split(subject, "verifiableCredential"))
-            unsecured = {key: value for key, value in credential.items() if key != "proof"}
-            values.extend(_split(unsecured, "credentialSubject"))
-        encoded = canonical_json_each(values)
-        unsecured_nested: list[tuple[Chunk, ...] | None] = []
-        full_nested: list[list[Chunk]] = []
-        payloads: list[bytes | None] = []
-        for item, start in zip(nested, starts, strict=True):
-            if start is None:
-                unsecured_nested.append(None)
-                payloads.append(None)
-                continue
-            payloads.append(encoded[start + 3] if _payload(item) is not None else None)
-            before, after = _members(encoded[start]), _members(encoded[start + 1])
-            chunks: list[Chunk] = []
-            _add_object(chunks, before, after)
-            unsecured_nested.append(tuple(chunks))
-            full: list[Chunk] = []
-            proof = b'"proof":' + encoded[start + 2] if "proof" in item else b""
-            _add_object(full, before, proof, after)
-            full_nested.append(full)
-        outer = None
-        if subject is not None:
-            subject_before, subject_after, before, after = map(_members, encoded[-4:])
-            outer = _transcript_form(subject_before, subject_after, before, after, full_nested)
-        return cls(outer, tuple(unsecured_nested), tuple(payloads))
-
-
-def canonical_without_proof(document: Mapping[str, Any]) -> bytes:
-    """The canonical bytes a proof over ``document`` signs."""
-    return canonical_json(unsecured(document))

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from creditbank.api.transcripts import pdf_renderer
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.services import services
-from creditbank.transcripts import service
+from creditbank.transcripts.issued import TranscriptSummary, find_by_code
+from creditbank.transcripts.online import verify_online
+from creditbank.transcripts.printing import pdf_renderer
 from creditbank.transcripts.verify import Report
 from creditbank.transcripts.view import TranscriptView, view_from_credential
 from creditbank.web.i18n import tr
@@ -57,7 +58,14 @@ class Verdict:
 
 def verify(credential: Any) -> Verdict:
     """Verify a credential online with the bank's keys, checkpoints and status lists."""
-    report = service.verify_online(services(), credential, now=utc_now())
+    opened = services()
+    report = verify_online(
+        opened.ledger,
+        opened.issuer_identity(),
+        credential,
+        witness_keys=opened.settings.witness_keys,
+        now=utc_now(),
+    )
     try:
         view = view_from_credential(credential)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError):
@@ -76,9 +84,10 @@ def parse(text: str) -> Any:
         ) from None
 
 
-def by_code(code: str) -> tuple[service.TranscriptSummary, dict[str, Any]]:
+def by_code(code: str) -> tuple[TranscriptSummary, dict[str, Any]]:
     """The transcript an online verification code names (404 when none)."""
-    return service.find_by_code(services(), code)
+    opened = services()
+    return find_by_code(opened.engine, opened.sealer, code)
 
 
 def pdf() -> Callable[[TranscriptView], bytes] | None:

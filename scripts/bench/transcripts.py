@@ -21,8 +21,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from creditbank.clock import utc_now
 from creditbank.services import initialise
-from creditbank.transcripts import service
+from creditbank.transcripts.issuer import did_document
+from creditbank.transcripts.issuing import issue_transcript
 from creditbank.transcripts.offline import trust_from_files
+from creditbank.transcripts.online import verify_online
+from creditbank.transcripts.status_lists import status_list_document
 from creditbank.transcripts.verify import verify_transcript
 from tests.conftest import make_settings
 from tests.transcripts.helpers import populate
@@ -45,8 +48,16 @@ def bench(records: int, repeats: int, issues: int) -> dict[str, float]:
         assert len(bank.li_records) == records
 
         def issue() -> object:
-            return service.issue_transcript(
-                opened, bank.li, record_ids=None, language="zh", validity_days=90, now=utc_now()
+            return issue_transcript(
+                opened.ledger,
+                opened.sealer,
+                opened.issuer_identity(),
+                bank.li,
+                witness_keys=opened.settings.witness_keys,
+                record_ids=None,
+                language="zh",
+                validity_days=90,
+                now=utc_now(),
             )
 
         issue()  # warm-up, and the transcript we verify
@@ -56,18 +67,25 @@ def bench(records: int, repeats: int, issues: int) -> dict[str, float]:
         status_url = credential["credentialStatus"]["statusListCredential"]
         list_id = int(status_url.rsplit("/", 1)[1])
         trust = trust_from_files(
-            service.did_document(opened),
+            did_document(opened.issuer_identity(), opened.ledger.keyring.verifiers()),
             now=now,
             latest_checkpoint=credential["credentialSubject"]["verifiableCredential"][0][
                 "evidence"
             ][0]["checkpoint"],
-            status_lists={status_url: service.status_list_document(opened, list_id, now=now)},
+            status_lists={status_url: status_list_document(opened.engine, list_id)},
         )
         report = verify_transcript(credential, trust)
         assert report.valid, report.to_json()
         verify_time = _median_time(lambda: verify_transcript(credential, trust), repeats)
         online_time = _median_time(
-            lambda: service.verify_online(opened, credential, now=now), repeats
+            lambda: verify_online(
+                opened.ledger,
+                opened.issuer_identity(),
+                credential,
+                witness_keys=opened.settings.witness_keys,
+                now=now,
+            ),
+            repeats,
         )
         opened.close()
     signatures = records + 3

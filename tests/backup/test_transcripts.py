@@ -10,8 +10,8 @@ from creditbank.backup.export import export_backup
 from creditbank.backup.restore import restore_backup
 from creditbank.clock import utc_now
 from creditbank.services import Services
+from creditbank.transcripts.issued import revoke_transcript
 from creditbank.transcripts.offline import trust_from_files
-from creditbank.transcripts.service import revoke_transcript
 from creditbank.transcripts.verify import verify_transcript
 from tests.backup.conftest import client_for
 from tests.transcripts.helpers import issue, populate
@@ -27,7 +27,14 @@ def test_transcripts_issued_before_a_backup_verify_against_the_restored_bank(
     bank = populate(services)
     kept = issue(bank)
     revoked = issue(bank, records=bank.li_records[:2])
-    revoke_transcript(services, revoked.id, bank.li, reason="test", now=utc_now())
+    revoke_transcript(
+        services.ledger,
+        services.issuer_identity(),
+        revoked.id,
+        bank.li,
+        reason="test",
+        now=utc_now(),
+    )
     source = client_for(services)
     assert source.post("/api/v1/verify", json=kept.credential).get_json()["valid"]
 

@@ -27,11 +27,12 @@ from creditbank.services import EXTENSION, Services, initialise
 from creditbank.transcripts.credential import Issuer, Language
 from creditbank.transcripts.cryptosuite import sign_document, unsecured
 from creditbank.transcripts.did import did_key, method_id
+from creditbank.transcripts.issued import revoke_transcript
+from creditbank.transcripts.issuer import did_document
+from creditbank.transcripts.issuing import issue_transcript
 from creditbank.transcripts.keys import IssuerKey
-from creditbank.transcripts.service import did_document as service_did_document
-from creditbank.transcripts.service import issue_transcript, revoke_transcript, status_list_document
-from creditbank.transcripts.service import issuer as service_issuer
 from creditbank.transcripts.status import status_list_credential
+from creditbank.transcripts.status_lists import status_list_document
 from tests.api.world import World, build_world, course
 from tests.conftest import make_settings
 from tests.interop.node_verifier import describe, requires_node, run_verifier
@@ -200,9 +201,13 @@ class Bank:
             chosen = [*self.record_ids[::3], self.transfer_ids[0]]
         else:
             chosen = [*self.record_ids, *self.transfer_ids]
+        issuing = self.web if did == "web" else self.key
         issued = issue_transcript(
-            self.web if did == "web" else self.key,
+            issuing.ledger,
+            issuing.sealer,
+            issuing.issuer_identity(),
             self.learner,
+            witness_keys=issuing.settings.witness_keys,
             record_ids=chosen,
             language=language,
             validity_days=90,
@@ -213,12 +218,13 @@ class Bank:
 
     def did_document(self, path: Path) -> Path:
         """Write the bank's DID document (every key, current and retired) to ``path``."""
-        path.write_text(json.dumps(service_did_document(self.web)), encoding="utf-8")
+        document = did_document(self.web.issuer_identity(), self.web.ledger.keyring.verifiers())
+        path.write_text(json.dumps(document), encoding="utf-8")
         return path
 
     def issuer(self, did: str = "web") -> Issuer:
         """The bank's current issuer (its DID, key and verification method)."""
-        return service_issuer(self.web if did == "web" else self.key)
+        return (self.web if did == "web" else self.key).issuer_identity().current()
 
 
 @pytest.fixture(scope="module")
@@ -545,7 +551,8 @@ def test_checks_revocation_against_the_bank_status_lists(
     live = bank.issue(one_of_each=True)
     revoked = bank.issue(one_of_each=True)
     revoke_transcript(
-        bank.web,
+        bank.web.ledger,
+        bank.web.issuer_identity(),
         revoked["id"].removeprefix("urn:uuid:"),
         bank.learner,
         reason="interop test",
@@ -554,7 +561,7 @@ def test_checks_revocation_against_the_bank_status_lists(
     args = ["--did-document", str(did_file)]
     for list_id in sorted({_list_id(live), _list_id(revoked)}):
         path = tmp_path / f"status-{list_id}.json"
-        document = status_list_document(bank.web, list_id, now=bank.now)
+        document = status_list_document(bank.web.engine, list_id)
         path.write_text(json.dumps(document), encoding="utf-8")
         args += ["--status-list", str(path)]
     verdicts = verify_all({"live": live, "revoked": revoked}, args)

@@ -20,7 +20,10 @@ from creditbank.learners.service import ConsentScope, NewLearner, grant_consent,
 from creditbank.records.parsing import parse_outcome
 from creditbank.records.service import BatchRequest, NewRecord, post_batch
 from creditbank.services import Services
-from creditbank.transcripts.service import Issued, issue_transcript
+from creditbank.transcripts.issuing import Issued, issue_transcript
+from creditbank.transcripts.online import verify_online
+from creditbank.transcripts.revocation import DependentTranscripts
+from creditbank.transcripts.verify import Report
 
 # The real clock: the issuer key is created now, and a proof may not predate its key.
 NOW = utc_now()
@@ -208,6 +211,7 @@ def commit_transfers(
         policy=policy,
         on=moment.date(),
         now=moment,
+        revoke_dependents=dependents(services).of_transfer,
     )
 
 
@@ -221,8 +225,11 @@ def issue(
 ) -> Issued:
     """Issue a transcript of 李明's records."""
     return issue_transcript(
-        bank.services,
+        bank.services.ledger,
+        bank.services.sealer,
+        bank.services.issuer_identity(),
         bank.li,
+        witness_keys=bank.services.settings.witness_keys,
         record_ids=records,
         language=language,
         validity_days=days,
@@ -234,3 +241,19 @@ def issue_sample_transcript(services: Services, *, courses: int = 3) -> tuple[Ba
     """Populate ``services`` and issue a transcript of every record of 李明 (Chinese, 90 days)."""
     bank = populate(services, courses=courses)
     return bank, issue(bank)
+
+
+def dependents(services: Services) -> DependentTranscripts:
+    """What revokes the transcripts disclosing a changed record or superseded transfer."""
+    return DependentTranscripts(services.issuer_identity())
+
+
+def verify(services: Services, credential: Any, *, now: datetime | None = None) -> Report:
+    """Verify ``credential`` online, as the bank's verification endpoints do."""
+    return verify_online(
+        services.ledger,
+        services.issuer_identity(),
+        credential,
+        witness_keys=services.settings.witness_keys,
+        now=now or utc_now(),
+    )

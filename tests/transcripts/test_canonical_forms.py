@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from creditbank.canonical import canonical_json
-from creditbank.transcripts.verify import CanonicalForms, Chunk, canonical_without_proof, digest
+from creditbank.canonical import Chunk, canonical_json
+from creditbank.transcripts.canonical_forms import CanonicalForms, canonical_without_proof, digest
 
 scalars = (
     st.none()

@@ -8,9 +8,9 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
-from creditbank.api.transcripts import pdf_renderer
 from creditbank.app import create_app
 from creditbank.cli import main
+from creditbank.transcripts.printing import pdf_renderer
 from tests.conftest import ORIGIN
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from creditbank.errors import ProofInvalid
 from creditbank.transcripts import cryptosuite
 from creditbank.transcripts.multikey import (
     decode_private_key,
@@ -89,8 +90,8 @@ def test_the_signed_vector_verifies_and_an_altered_one_does_not() -> None:
     public = _key().public_key()
     cryptosuite.verify_proof(signed, signed["proof"], public)
     altered = {**signed, "name": "Altered Credential"}
-    with pytest.raises(cryptosuite.ProofInvalid, match="signature does not match"):
+    with pytest.raises(ProofInvalid, match="signature does not match"):
         cryptosuite.verify_proof(altered, altered["proof"], public)
     bad_value = {**signed["proof"], "proofValue": "z" + "1" * 80}
-    with pytest.raises(cryptosuite.ProofInvalid):
+    with pytest.raises(ProofInvalid):
         cryptosuite.verify_proof(signed, bad_value, public)

@@ -17,11 +17,16 @@ from creditbank.ledger.store import read_openings
 from creditbank.records.parsing import parse_outcome
 from creditbank.records.service import correct_record, read_record, revoke_record
 from creditbank.services import Services
-from creditbank.transcripts import service
+from creditbank.transcripts import issuing
+from creditbank.transcripts.canonical_forms import CanonicalForms, canonical_without_proof
 from creditbank.transcripts.cryptosuite import sign_document, unsecured
+from creditbank.transcripts.issued import find_by_code, list_transcripts, revoke_transcript
+from creditbank.transcripts.issuer import did_document
 from creditbank.transcripts.status import LIST_BITS, decode_bits
-from creditbank.transcripts.verify import CanonicalForms, Report, canonical_without_proof
-from tests.transcripts.helpers import POSTER, Bank, course, issue, populate
+from creditbank.transcripts.status_lists import refresh_status_lists, status_list_document
+from creditbank.transcripts.verify import Report
+from tests.transcripts.helpers import POSTER, Bank, course, dependents, issue, populate
+from tests.transcripts.helpers import verify as verify_online
 
 
 @pytest.fixture
@@ -30,7 +35,7 @@ def bank(services: Services) -> Bank:
 
 
 def verify(bank: Bank, credential: Any, *, days: float = 0) -> Report:
-    return service.verify_online(bank.services, credential, now=utc_now() + timedelta(days=days))
+    return verify_online(bank.services, credential, now=utc_now() + timedelta(days=days))
 
 
 def test_an_issued_transcript_verifies(bank: Bank) -> None:
@@ -145,8 +150,13 @@ def test_an_expired_transcript_fails_on_its_dates(bank: Bank) -> None:
 
 def test_a_transcript_revoked_by_the_learner_fails_on_status(bank: Bank) -> None:
     issued = issue(bank)
-    service.revoke_transcript(
-        bank.services, issued.id, bank.li, reason="no longer shared", now=utc_now()
+    revoke_transcript(
+        bank.services.ledger,
+        bank.services.issuer_identity(),
+        issued.id,
+        bank.li,
+        reason="no longer shared",
+        now=utc_now(),
     )
     report = verify(bank, issued.credential)
     assert report.failed == ("status",)
@@ -161,6 +171,7 @@ def _correct_first_record(bank: Bank) -> None:
         institution=POSTER,
         reason="hours mistyped",
         now=utc_now(),
+        revoke_dependents=dependents(bank.services).of_record,
     )
 
 
@@ -176,13 +187,13 @@ def test_correcting_a_record_revokes_the_transcripts_that_show_it(bank: Bank) ->
 def test_a_correction_while_issuing_refuses_the_transcript(
     bank: Bank, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = service._covering_checkpoint
+    original = issuing.covering_checkpoint
 
     def correcting(*args: Any, **kwargs: Any) -> Any:
         _correct_first_record(bank)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(service, "_covering_checkpoint", correcting)
+    monkeypatch.setattr(issuing, "covering_checkpoint", correcting)
     size = bank.services.ledger.head().size
     with pytest.raises(Conflict, match="changed while the transcript was being issued"):
         issue(bank, records=bank.li_records[:2])
@@ -198,9 +209,10 @@ def test_revoking_a_record_revokes_the_transcripts_that_show_it(bank: Bank) -> N
         institution=POSTER,
         reason="posted in error",
         now=utc_now(),
+        revoke_dependents=dependents(bank.services).of_record,
     )
     assert verify(bank, issued.credential).failed == ("status",)
-    summaries = service.list_transcripts(bank.services.engine.connect(), bank.li)
+    summaries = list_transcripts(bank.services.engine.connect(), bank.li)
     assert summaries[0].revoked_reason == f"record {bank.li_records[2]} revoked"
 
 
@@ -254,7 +266,9 @@ def test_a_transcript_from_before_a_key_rotation_still_verifies(bank: Bank) -> N
     )
     assert verify(bank, before.credential).valid, verify(bank, before.credential).to_json()
     assert verify(bank, after.credential).valid
-    document = service.did_document(bank.services)
+    document = did_document(
+        bank.services.issuer_identity(), bank.services.ledger.keyring.verifiers()
+    )
     assert len(document["verificationMethod"]) == 2
     assert "retiredAt" in document["verificationMethod"][1]
 
@@ -310,7 +324,9 @@ def test_bad_requests_are_refused(bank: Bank) -> None:
 
 def test_verification_by_code_finds_the_transcript(bank: Bank) -> None:
     issued = issue(bank)
-    summary, credential = service.find_by_code(bank.services, issued.code.lower())
+    summary, credential = find_by_code(
+        bank.services.engine, bank.services.sealer, issued.code.lower()
+    )
     assert summary.id == issued.id
     assert credential == issued.credential
     assert len(issued.code) == 16
@@ -319,11 +335,14 @@ def test_verification_by_code_finds_the_transcript(bank: Bank) -> None:
 def test_status_list_is_signed_gzip_and_at_least_16kb(bank: Bank) -> None:
 
     issue(bank)
-    document = service.status_list_document(bank.services, 1, now=utc_now())
+    document = status_list_document(bank.services.engine, 1)
     bits = decode_bits(document["credentialSubject"]["encodedList"])
     assert len(bits) * 8 == LIST_BITS >= 16 * 1024 * 8
     assert not any(bits)
-    assert service.refresh_status_lists(bank.services) == 0
+    assert (
+        refresh_status_lists(bank.services.engine, bank.services.issuer_identity(), now=utc_now())
+        == 0
+    )
 
 
 def test_composed_canonical_forms_equal_the_encoder(bank: Bank) -> None:
@@ -343,9 +362,21 @@ def test_revocation_paths_on_each_engine(bank: Bank, engine_name: str) -> None:
     third = issue(bank, records=[bank.li_records[2]])
     _correct_first_record(bank)
     revoke_record(
-        bank.services.ledger, bank.li_records[1], institution=POSTER, reason="error", now=utc_now()
+        bank.services.ledger,
+        bank.li_records[1],
+        institution=POSTER,
+        reason="error",
+        now=utc_now(),
+        revoke_dependents=dependents(bank.services).of_record,
     )
-    service.revoke_transcript(bank.services, third.id, bank.li, reason="mine", now=utc_now())
+    revoke_transcript(
+        bank.services.ledger,
+        bank.services.issuer_identity(),
+        third.id,
+        bank.li,
+        reason="mine",
+        now=utc_now(),
+    )
     for issued in (first, second, third):
         assert verify(bank, issued.credential).failed == ("status",)
     assert verify(bank, issue(bank).credential).valid

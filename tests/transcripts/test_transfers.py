@@ -15,12 +15,15 @@ from creditbank.errors import Conflict, InvalidInput
 from creditbank.evaluations.service import Committed
 from creditbank.evaluations.transfers import learner_transfers
 from creditbank.ledger.store import read_openings
+from creditbank.records.service import learner_records
 from creditbank.services import Services
 from creditbank.storage.database import read_connection
-from creditbank.transcripts import service
+from creditbank.transcripts import issuing
+from creditbank.transcripts.issued import list_transcripts
 from creditbank.transcripts.verify import Report
 from creditbank.transcripts.view import view_from_credential
 from tests.transcripts.helpers import Bank, issue, populate, recognise_transfers
+from tests.transcripts.helpers import verify as verify_online
 
 
 @pytest.fixture
@@ -34,7 +37,7 @@ def committed(bank: Bank) -> Committed:
 
 
 def verify(bank: Bank, credential: Any) -> Report:
-    return service.verify_online(bank.services, credential, now=utc_now())
+    return verify_online(bank.services, credential)
 
 
 def _transfers(credential: dict[str, Any]) -> list[dict[str, Any]]:
@@ -107,7 +110,7 @@ def test_a_transfer_alone_discloses_no_record(bank: Bank, committed: Committed) 
     assert len(credential["credentialSubject"]["verifiableCredential"]) == 1
     text = json.dumps(credential, ensure_ascii=False)
     with read_connection(bank.services.engine) as connection:
-        record_ids = [r.id for r in service.learner_records(connection, bank.li)]
+        record_ids = [r.id for r in learner_records(connection, bank.li)]
     for record_id in record_ids:
         assert record_id not in text
     for source_text in ("ZZ-JD102", "电工基础", "ZZ-TY101", "机械制图"):
@@ -194,16 +197,16 @@ def test_a_supersession_while_issuing_refuses_the_transcript(
 ) -> None:
     # The transfers are read, then a later evaluation supersedes them before the transcript
     # is written: issuing must notice under the sequencer lock and write nothing.
-    original = service._covering_checkpoint
+    original = issuing.covering_checkpoint
 
     def superseding(*args: Any, **kwargs: Any) -> Any:
         recognise_transfers(bank, now=utc_now() + timedelta(seconds=1))
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(service, "_covering_checkpoint", superseding)
+    monkeypatch.setattr(issuing, "covering_checkpoint", superseding)
     with read_connection(bank.services.engine) as connection:
-        before = service.list_transcripts(connection, bank.li)
+        before = list_transcripts(connection, bank.li)
     with pytest.raises(Conflict, match="changed while the transcript was being issued"):
         issue(bank, records=[committed.transfers[0]])
     with read_connection(bank.services.engine) as connection:
-        assert service.list_transcripts(connection, bank.li) == before
+        assert list_transcripts(connection, bank.li) == before

@@ -13,7 +13,7 @@ from creditbank.demo import LEARNERS
 from creditbank.learners.tables import Learner
 from creditbank.services import Services
 from creditbank.storage.database import read_connection
-from creditbank.transcripts.service import issue_transcript
+from creditbank.transcripts.issuing import issue_transcript
 from creditbank.transcripts.view import view_from_credential
 from tests.web.conftest import csrf_token
 
@@ -24,7 +24,15 @@ def _credential(services: Services) -> Any:
         ids = [row.id for row in connection.execute(table.select())]
     assert len(ids) == len(LEARNERS)
     return issue_transcript(
-        services, ids[0], record_ids=None, language="zh", validity_days=60, now=utc_now()
+        services.ledger,
+        services.sealer,
+        services.issuer_identity(),
+        ids[0],
+        witness_keys=services.settings.witness_keys,
+        record_ids=None,
+        language="zh",
+        validity_days=60,
+        now=utc_now(),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from creditbank.transcripts.service import MAX_RECORDS, MAX_VALIDITY_DAYS, MIN_VALIDITY_DAYS
+from creditbank.transcripts.selection import MAX_RECORDS, MAX_VALIDITY_DAYS, MIN_VALIDITY_DAYS
 
 
 class TranscriptIn(Schema):

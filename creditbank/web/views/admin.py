@@ -15,7 +15,8 @@ from creditbank.operations.overview import find_job, jobs_overview
 from creditbank.records.vocabulary import InstitutionKind, Level, Region
 from creditbank.services import services
 from creditbank.storage.database import read_connection, write_transaction
-from creditbank.transcripts.service import did_document, issuer, refresh_status_lists
+from creditbank.transcripts.issuer import did_document
+from creditbank.transcripts.status_lists import refresh_status_lists
 from creditbank.web import jobs as job_text
 from creditbank.web.auth import signed_in
 from creditbank.web.common import Reply, field, web_blueprint
@@ -45,7 +46,9 @@ def _page(issued: str | None = None) -> str:
         clients=clients,
         policies=policies,
         log_keys=s.ledger.keyring.keys(),
-        issuer_keys=did_document(s)["verificationMethod"],
+        issuer_keys=did_document(s.issuer_identity(), s.ledger.keyring.verifiers())[
+            "verificationMethod"
+        ],
         issued=issued,
         kinds=list(InstitutionKind),
         levels=list(Level),
@@ -154,8 +157,8 @@ def rotate_issuer() -> Reply:
     authorise.require_operator(signed_in())
     s = services()
     s.issuer_keys.rotate()
-    refreshed = refresh_status_lists(s)
-    method = issuer(s).method_id
+    refreshed = refresh_status_lists(s.engine, s.issuer_identity(), now=utc_now())
+    method = s.issuer_identity().current().method_id
     flash(
         tr(
             f"新的成绩单签发密钥 {method}；重新签名 {refreshed} 个状态列表。",

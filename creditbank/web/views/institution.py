@@ -17,6 +17,7 @@ from creditbank.records import service as records
 from creditbank.records.parsing import parse_outcome
 from creditbank.services import services
 from creditbank.storage.database import read_connection
+from creditbank.transcripts.revocation import DependentTranscripts
 from creditbank.web.auth import signed_in
 from creditbank.web.common import Reply, field, web_blueprint
 from creditbank.web.i18n import tr
@@ -136,8 +137,15 @@ def correct(record_id: str) -> Reply:
     if not isinstance(item, dict):
         raise InvalidInput("outcome", problems=[FieldProblem("outcome", "a JSON object")])
     outcome = parse_outcome(item, today=utc_now().date())
+    s = services()
     view = records.correct_record(
-        services().ledger, record_id, outcome, institution=code, reason=reason, now=utc_now()
+        s.ledger,
+        record_id,
+        outcome,
+        institution=code,
+        reason=reason,
+        now=utc_now(),
+        revoke_dependents=DependentTranscripts(s.issuer_identity()).of_record,
     )
     flash(
         tr(
@@ -153,12 +161,14 @@ def revoke(record_id: str) -> Reply:
     """Revoke a record; it stays in the log and the history, marked revoked."""
     _, code = authorise.require_institution_member(signed_in(), Role.POSTER)
     _own(record_id, code)
+    s = services()
     view = records.revoke_record(
-        services().ledger,
+        s.ledger,
         record_id,
         institution=code,
         reason=field("reason", max_length=500),
         now=utc_now(),
+        revoke_dependents=DependentTranscripts(s.issuer_identity()).of_record,
     )
     flash(
         tr(

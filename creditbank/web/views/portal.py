@@ -16,7 +16,8 @@ from creditbank.learners.service import ConsentScope
 from creditbank.records import service as records
 from creditbank.services import services
 from creditbank.storage.database import read_connection
-from creditbank.transcripts import service as transcript_service
+from creditbank.transcripts import issued as issued_transcripts
+from creditbank.transcripts.issuing import issue_transcript
 from creditbank.transcripts.view import view_from_credential
 from creditbank.web import transcripts
 from creditbank.web.auth import signed_in
@@ -108,9 +109,9 @@ def withdraw(consent_id: str) -> Reply:
     return redirect(url_for("web_portal.index") + "#consents")
 
 
-def _transcripts(learner_id: str) -> list[transcript_service.TranscriptSummary]:
+def _transcripts(learner_id: str) -> list[issued_transcripts.TranscriptSummary]:
     with read_connection(services().engine) as connection:
-        return transcript_service.list_transcripts(connection, learner_id)
+        return issued_transcripts.list_transcripts(connection, learner_id)
 
 
 @blueprint.post("/transcripts")
@@ -119,9 +120,13 @@ def request_transcript() -> Reply:
     learner = authorise.require_learner(signed_in())
     chosen = request.form.getlist("records")
     language = field("language", max_length=2)
-    issued = transcript_service.issue_transcript(
-        services(),
+    s = services()
+    issued = issue_transcript(
+        s.ledger,
+        s.sealer,
+        s.issuer_identity(),
         learner.learner_id,
+        witness_keys=s.settings.witness_keys,
         record_ids=chosen or None,
         language=language,
         validity_days=integer("validity_days", 30, 180),
@@ -140,8 +145,9 @@ def request_transcript() -> Reply:
 def transcript_json(transcript_id: str) -> Response:
     """Download one of the learner's transcripts as its signed JSON-LD file."""
     learner = authorise.require_learner(signed_in())
-    _, credential = transcript_service.read_transcript(
-        services(), transcript_id, learner.learner_id
+    s = services()
+    _, credential = issued_transcripts.read_transcript(
+        s.engine, s.sealer, transcript_id, learner.learner_id
     )
     body = json.dumps(credential, ensure_ascii=False, indent=2)
     response = Response(body, mimetype="application/vc+ld+json")
@@ -160,8 +166,9 @@ def transcript_pdf(transcript_id: str) -> Response:
         raise NotFound(
             tr("本系统尚未提供 PDF 版成绩单", "PDF transcripts are not available here yet")
         )
-    _, credential = transcript_service.read_transcript(
-        services(), transcript_id, learner.learner_id
+    s = services()
+    _, credential = issued_transcripts.read_transcript(
+        s.engine, s.sealer, transcript_id, learner.learner_id
     )
     response = Response(renderer(view_from_credential(credential)), mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
@@ -174,8 +181,10 @@ def transcript_pdf(transcript_id: str) -> Response:
 def revoke_transcript(transcript_id: str) -> Reply:
     """Revoke a transcript the learner shared: verifiers see it revoked from now on."""
     learner = authorise.require_learner(signed_in())
-    transcript_service.revoke_transcript(
-        services(),
+    s = services()
+    issued_transcripts.revoke_transcript(
+        s.ledger,
+        s.issuer_identity(),
         transcript_id,
         learner.learner_id,
         reason=field("reason", required=False, max_length=200) or "revoked by the learner",

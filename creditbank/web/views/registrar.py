@@ -19,6 +19,7 @@ from creditbank.records import service as records
 from creditbank.rules.policy import Policy
 from creditbank.services import services
 from creditbank.storage.database import read_connection
+from creditbank.transcripts.revocation import DependentTranscripts
 from creditbank.web.auth import signed_in
 from creditbank.web.common import Reply, field, web_blueprint
 from creditbank.web.i18n import current_language, tr
@@ -130,6 +131,7 @@ def run(learner_id: str) -> str | tuple[str, int]:
         exceptions=raw,
         commit_it=commit,
         now=now,
+        revoke_dependents=DependentTranscripts(s.issuer_identity()).of_transfer,
     )
     result, committed = done.evaluation, done.committed
     if committed is not None:

@@ -1,0 +1,123 @@
+"""Transcripts already issued: a learner's list, one transcript, lookup by code, revoking one."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+
+from creditbank.errors import Conflict, NotFound
+from creditbank.identity.sealing import FieldSealer
+from creditbank.ledger.service import Ledger
+from creditbank.storage.database import read_connection
+from creditbank.transcripts.issuer import IssuerIdentity
+from creditbank.transcripts.revocation import revoke_transcripts
+from creditbank.transcripts.tables import Transcript
+
+transcript_t = Transcript.__table__  # type: ignore[attr-defined]
+
+
+def seal_context(transcript_id: str) -> str:
+    """The context a transcript's credential is sealed under: it opens for no other row."""
+    return f"transcript:{transcript_id}"
+
+
+@dataclass(frozen=True)
+class TranscriptSummary:
+    """What a learner's list of transcripts shows."""
+
+    id: str
+    code: str
+    language: str
+    issued_at: datetime
+    valid_until: datetime
+    records: int
+    revoked_at: datetime | None
+    revoked_reason: str | None
+
+
+def _summary(row: Any) -> TranscriptSummary:
+    return TranscriptSummary(
+        row.id,
+        row.code,
+        row.language,
+        row.issued_at,
+        row.valid_until,
+        row.record_count,
+        row.revoked_at,
+        row.revoked_reason,
+    )
+
+
+def list_transcripts(connection: Connection, learner_id: str) -> list[TranscriptSummary]:
+    """The learner's transcripts, newest first."""
+    rows = connection.execute(
+        select(transcript_t)
+        .where(transcript_t.c.learner == learner_id)
+        .order_by(transcript_t.c.issued_at.desc(), transcript_t.c.id)
+    )
+    return [_summary(row) for row in rows]
+
+
+def _row(connection: Connection, transcript_id: str, learner_id: str | None) -> Any:
+    row = connection.execute(select(transcript_t).where(transcript_t.c.id == transcript_id)).first()
+    # Another learner's transcript answers as a missing one: no probing for ids.
+    if row is None or (learner_id is not None and row.learner != learner_id):
+        raise NotFound(f"no transcript {transcript_id!r}")
+    return row
+
+
+def _credential(sealer: FieldSealer, row: Any) -> dict[str, Any]:
+    text = sealer.open(row.credential_sealed, context=seal_context(row.id))
+    credential: dict[str, Any] = json.loads(text)
+    return credential
+
+
+def read_transcript(
+    engine: Engine, sealer: FieldSealer, transcript_id: str, learner_id: str | None
+) -> tuple[TranscriptSummary, dict[str, Any]]:
+    """A transcript and its credential (only the learner's own when ``learner_id`` is given)."""
+    with read_connection(engine) as connection:
+        row = _row(connection, transcript_id, learner_id)
+    return _summary(row), _credential(sealer, row)
+
+
+def find_by_code(
+    engine: Engine, sealer: FieldSealer, code: str
+) -> tuple[TranscriptSummary, dict[str, Any]]:
+    """The transcript an online verification code names."""
+    normalised = code.strip().upper().replace("-", "").replace(" ", "")
+    with read_connection(engine) as connection:
+        row = connection.execute(
+            select(transcript_t).where(transcript_t.c.code == normalised)
+        ).first()
+    if row is None:
+        raise NotFound("no transcript has this verification code")
+    return _summary(row), _credential(sealer, row)
+
+
+def revoke_transcript(
+    ledger: Ledger,
+    identity: IssuerIdentity,
+    transcript_id: str,
+    learner_id: str,
+    *,
+    reason: str,
+    now: datetime,
+) -> TranscriptSummary:
+    """The learner revokes one of their transcripts; its status list is re-signed with it."""
+    with ledger.transaction() as tx:
+        row = tx.connection.execute(
+            select(transcript_t).where(transcript_t.c.id == transcript_id).with_for_update()
+        ).first()
+        if row is None or row.learner != learner_id:
+            raise NotFound(f"no transcript {transcript_id!r}")
+        if row.revoked_at is not None:
+            raise Conflict(f"transcript {transcript_id} was already revoked")
+        revoke_transcripts(
+            tx, [transcript_id], identity=identity, reason=reason, actor="learner", now=now
+        )
+        return _summary(_row(tx.connection, transcript_id, learner_id))

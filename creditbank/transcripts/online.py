@@ -1,0 +1,111 @@
+"""Online trust: what verifying at the bank consults, read-only.
+
+The bank's own keys, the latest stored checkpoint (and a consistency proof to it) and the
+signed status lists as stored. Verification opens no write transaction: it never signs a
+status list or publishes a checkpoint, so it never waits for the log's writers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from creditbank.errors import FieldProblem, InvalidInput, NotFound
+from creditbank.ledger.checkpoint import Checkpoint
+from creditbank.ledger.proof_checks import verify_consistency
+from creditbank.ledger.proofs import consistency_proof
+from creditbank.ledger.service import Ledger
+from creditbank.ledger.store import StoredNodes, latest_checkpoint
+from creditbank.storage.database import read_connection
+from creditbank.transcripts import status
+from creditbank.transcripts.issuer import IssuerIdentity
+from creditbank.transcripts.status_lists import status_list_document
+from creditbank.transcripts.verify import (
+    ConsistencyCheck,
+    Report,
+    StatusFetcher,
+    Trust,
+    verify_transcript,
+)
+
+
+def _consistency(ledger: Ledger) -> ConsistencyCheck:
+    def check(checkpoint: Checkpoint) -> str | None:
+        with read_connection(ledger.engine) as connection:
+            latest = latest_checkpoint(connection)
+            size = 0 if latest is None else latest.size
+            if checkpoint.size > size:
+                return f"the checkpoint's size {checkpoint.size} exceeds the log's {size}"
+            if checkpoint.size == 0 or latest is None:
+                return "the checkpoint is of the empty tree"
+            proof = consistency_proof(StoredNodes(connection), checkpoint.size, latest.size)
+        try:
+            verify_consistency(
+                checkpoint.size, latest.size, checkpoint.root_hash, latest.root_hash, proof
+            )
+        except Exception as exc:
+            return f"the checkpoint is not a prefix of the bank's latest: {exc}"
+        return None
+
+    return check
+
+
+def _status_fetcher(ledger: Ledger, public_url: str) -> StatusFetcher:
+    prefix = status.list_url(public_url, 0)[:-1]
+
+    def fetch(url: str) -> Mapping[str, Any]:
+        tail = url[len(prefix) :] if url.startswith(prefix) else ""
+        if not tail.isdigit():
+            raise NotFound(f"{url} is not one of this bank's status lists")
+        return status_list_document(ledger.engine, int(tail))
+
+    return fetch
+
+
+def online_trust(
+    ledger: Ledger,
+    identity: IssuerIdentity,
+    *,
+    witness_keys: Sequence[str],
+    now: datetime,
+    require_witnesses: int = 0,
+) -> Trust:
+    """Everything the bank itself knows, for verifying online."""
+    witnesses = tuple(witness_keys)
+    if require_witnesses > len(witnesses):
+        raise InvalidInput(
+            f"cannot require {require_witnesses} witness cosignatures: "
+            f"this bank has {len(witnesses)} witnesses",
+            problems=[FieldProblem("require_witnesses", f"at most {len(witnesses)}")],
+        )
+    return Trust(
+        keys=identity.trusted_keys(),
+        log_verifiers=ledger.keyring.verifiers(),
+        log_origin=ledger.origin,
+        now=now,
+        status_list=_status_fetcher(ledger, identity.public_url),
+        consistency=_consistency(ledger),
+        witness_keys=witnesses,
+        require_witnesses=require_witnesses,
+    )
+
+
+def verify_online(
+    ledger: Ledger,
+    identity: IssuerIdentity,
+    credential: Any,
+    *,
+    witness_keys: Sequence[str],
+    now: datetime,
+    require_witnesses: int = 0,
+) -> Report:
+    """Verify a transcript with the bank's own keys, latest checkpoint and status lists.
+
+    ``require_witnesses`` of the bank's configured witnesses (``witness_keys``) must have
+    cosigned its checkpoint.
+    """
+    trust = online_trust(
+        ledger, identity, witness_keys=witness_keys, now=now, require_witnesses=require_witnesses
+    )
+    return verify_transcript(credential, trust)
