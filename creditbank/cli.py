@@ -14,12 +14,12 @@ import click
 from flask.cli import FlaskGroup, with_appcontext
 
 from creditbank.app import create_app
-from creditbank.auth.principals import Role
 from creditbank.backup.export import export_backup
 from creditbank.backup.restore import restore_backup
 from creditbank.clock import utc_now
 from creditbank.demo import demo_credentials, load_demo
 from creditbank.errors import BackupError, CreditbankError, SigningKeyError
+from creditbank.identity.principals import Role
 from creditbank.imports.records_csv import plan_import, post_plan, write_problem_report
 from creditbank.institutions.service import (
     INSTITUTION_KINDS,
@@ -35,6 +35,7 @@ from creditbank.ledger.full_audit import audit_ledger
 from creditbank.ledger.keys import Keyring
 from creditbank.operations import runs
 from creditbank.operations.lease import current_lease
+from creditbank.schema import metadata
 from creditbank.services import initialise, lazy_services, services
 from creditbank.storage.database import create_db_engine, read_connection, write_transaction
 from creditbank.storage.migrate import current_revision, head_revision, upgrade
@@ -596,7 +597,7 @@ def backup_group() -> None:
 @with_appcontext
 def backup_export(directory: Path) -> None:
     """Write every table, in one snapshot, to DIRECTORY (new or empty), with a manifest."""
-    manifest = export_backup(services().ledger, directory, now=utc_now())
+    manifest = export_backup(services().ledger, directory, schema=metadata, now=utc_now())
     rows = sum(table.rows for table in manifest.tables.values())
     click.echo(
         f"exported {rows} rows of {len(manifest.tables)} tables to {directory}: log size "
@@ -619,7 +620,7 @@ def backup_restore(directory: Path) -> None:
             f"no log keys in {settings.keys_path}: copy the instance's keys/ folder from the key "
             "backup first (restore never makes new keys)"
         )
-    result = restore_backup(services().ledger, directory)
+    result = restore_backup(services().ledger, directory, schema=metadata)
     click.echo(
         f"restored {result.rows} rows; audit ok: {result.audit.entries_checked} entries, "
         f"{result.audit.checkpoints_checked} checkpoints; root {result.audit.root_hash.hex()} "

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from creditbank.auth.principals import Role
 from creditbank.evaluations.service import commit_current, publish_policy
 from creditbank.identity.documents import check_digit, parse_document
+from creditbank.identity.principals import Role
 from creditbank.identity.secrets import known_secret
 from creditbank.institutions.service import (
     InstitutionInfo,

@@ -26,6 +26,7 @@ from creditbank.operations.jobs import Daily, Every, JobSpec
 from creditbank.operations.scheduler import Scheduler
 from creditbank.rules.loader import load_policies
 from creditbank.rules.policy import Policy
+from creditbank.schema import metadata
 from creditbank.storage.database import create_db_engine
 from creditbank.storage.migrate import upgrade
 from creditbank.transcripts.issuer import IssuerIdentity
@@ -176,7 +177,9 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
         return f"re-signed {refreshed} status lists" if refreshed else None
 
     def backup() -> str:
-        return backup_job(opened().ledger, settings.backups_path, keep=settings.backups_kept)
+        return backup_job(
+            opened().ledger, settings.backups_path, schema=metadata, keep=settings.backups_kept
+        )
 
     def cohorts() -> str | None:
         services = opened()

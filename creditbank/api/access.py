@@ -10,8 +10,8 @@ from flask import g, request
 
 from creditbank.auth import authorise
 from creditbank.auth.authenticate import authenticate, bearer_secret
-from creditbank.auth.principals import ClientPrincipal, LearnerPrincipal, Principal, Role
 from creditbank.clock import utc_now
+from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Principal, Role
 from creditbank.learners.service import ConsentScope
 from creditbank.services import services
 from creditbank.storage.database import read_connection

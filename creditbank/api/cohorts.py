@@ -10,9 +10,9 @@ from creditbank.api.access import require_institution_member
 from creditbank.api.bodies import json_object, load
 from creditbank.api.openapi import documented
 from creditbank.api.schemas.cohorts import CohortIn, CohortOut
-from creditbank.auth.principals import Role
 from creditbank.clock import utc_now
 from creditbank.cohorts import service
+from creditbank.identity.principals import Role
 from creditbank.services import services
 
 blueprint = Blueprint("cohorts", __name__, url_prefix="/api/v1/cohorts")

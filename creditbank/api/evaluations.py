@@ -24,11 +24,11 @@ from creditbank.api.schemas.evaluations import (
     PolicyOut,
     RerunOut,
 )
-from creditbank.auth.principals import ClientPrincipal, LearnerPrincipal, Role
 from creditbank.clock import utc_now
 from creditbank.errors import Forbidden
 from creditbank.evaluations import service
 from creditbank.evaluations.transfers import transfer_ids
+from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Role
 from creditbank.rules.evaluate import Evaluation
 from creditbank.rules.policy import Policy
 from creditbank.services import services

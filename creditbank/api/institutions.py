@@ -23,8 +23,8 @@ from creditbank.api.schemas.members import (
     SigningKeyListOut,
     SigningKeyOut,
 )
-from creditbank.auth.principals import Role
 from creditbank.clock import utc_now
+from creditbank.identity.principals import Role
 from creditbank.institutions import service
 from creditbank.services import services
 from creditbank.storage.database import read_connection, write_transaction

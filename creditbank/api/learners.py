@@ -32,12 +32,12 @@ from creditbank.api.schemas.members import (
     OpenedOut,
 )
 from creditbank.api.schemas.records import RecordListOut
-from creditbank.auth.principals import Role
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.evaluations.transfers import TransferView, learner_transfers
 from creditbank.identity.documents import IdentityDocument, parse_document
 from creditbank.identity.passwords import check_password_strength
+from creditbank.identity.principals import Role
 from creditbank.learners import service
 from creditbank.operations.expiry import expired_certificates
 from creditbank.records.service import learner_records

@@ -24,9 +24,9 @@ from creditbank.api.schemas.records import (
     RecordOut,
     RevocationIn,
 )
-from creditbank.auth.principals import ClientPrincipal, Role
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, InvalidInput
+from creditbank.identity.principals import ClientPrincipal, Role
 from creditbank.institutions.service import BatchSignature
 from creditbank.operations.expiry import expired_certificates
 from creditbank.records import service

@@ -6,7 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
-from creditbank.auth.principals import (
+from creditbank.clock import as_utc
+from creditbank.errors import InvalidInput, Unauthenticated
+from creditbank.identity.principals import (
     API_KEY_PREFIX,
     LEARNER_TOKEN_PREFIX,
     ClientPrincipal,
@@ -14,8 +16,6 @@ from creditbank.auth.principals import (
     Principal,
     Role,
 )
-from creditbank.clock import as_utc
-from creditbank.errors import InvalidInput, Unauthenticated
 from creditbank.identity.secrets import matches, parse_secret
 from creditbank.institutions.tables import ApiClient
 from creditbank.learners.tables import LearnerToken

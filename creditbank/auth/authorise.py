@@ -11,8 +11,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from creditbank.auth.principals import ClientPrincipal, LearnerPrincipal, Principal, Role
 from creditbank.errors import Forbidden, Unauthenticated
+from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Principal, Role
 from creditbank.learners.service import ConsentScope, has_consent
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Table, inspect, select
+from sqlalchemy import Connection, MetaData, Table, inspect, select
 
 from creditbank.backup.columns import TableCodec
 from creditbank.backup.manifest import LogState, Manifest, TableFile
@@ -19,28 +19,27 @@ from creditbank.ledger.service import Ledger
 from creditbank.ledger.store import latest_checkpoint, read_head
 from creditbank.storage.database import snapshot_connection
 from creditbank.storage.private_files import fsync_directory, make_private_directory
-from creditbank.storage.tables import metadata
 
 # Alembic's own bookkeeping; the manifest records the revision instead.
 ALEMBIC_TABLE = "alembic_version"
 _ROWS_PER_FETCH = 1000
 
 
-def backup_tables(connection: Connection) -> list[Table]:
+def backup_tables(connection: Connection, schema: MetaData) -> list[Table]:
     """Every table of the metadata in dependency order; refuse any the database adds or lacks."""
     present = set(inspect(connection).get_table_names()) - {ALEMBIC_TABLE}
-    known = set(metadata.tables)
+    known = set(schema.tables)
     if unknown := sorted(present - known):
         raise BackupError(
             f"table {unknown[0]} is in the database but not in the service's metadata, so a "
             "backup does not know how to export it (is its module listed in "
-            "creditbank/storage/tables.py?)"
+            "creditbank/schema.py?)"
         )
     if missing := sorted(known - present):
         raise BackupError(
             f"table {missing[0]} is missing from the database: migrate it ('creditbank init')"
         )
-    return list(metadata.sorted_tables)
+    return list(schema.sorted_tables)
 
 
 def _write_table(connection: Connection, table: Table, path: Path) -> TableFile:
@@ -68,8 +67,10 @@ def _prepare_directory(directory: Path) -> None:
     make_private_directory(directory)
 
 
-def export_backup(ledger: Ledger, directory: Path, *, now: datetime) -> Manifest:
-    """Write every table of ``ledger``'s database to ``directory``; return the manifest.
+def export_backup(ledger: Ledger, directory: Path, *, schema: MetaData, now: datetime) -> Manifest:
+    """Export every table of ``schema`` in ``ledger``'s database to ``directory``.
+
+    Returns the manifest written beside the files.
 
     A checkpoint of the current tree is published first, so the backup ends on a signed one.
     """
@@ -85,7 +86,7 @@ def export_backup(ledger: Ledger, directory: Path, *, now: datetime) -> Manifest
             raise BackupError("the log has no checkpoint to end the backup on")
         files = {
             table.name: _write_table(connection, table, directory / f"{table.name}.jsonl")
-            for table in backup_tables(connection)
+            for table in backup_tables(connection, schema)
         }
     manifest = Manifest(
         created_at=now.isoformat(),

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, func, inspect, select, text
+from sqlalchemy import Connection, Engine, MetaData, Table, func, inspect, select, text
 from sqlalchemy.types import Integer
 
 from creditbank.backup.columns import TableCodec
@@ -30,7 +30,6 @@ from creditbank.ledger.service import Ledger
 from creditbank.ledger.store import latest_checkpoint
 from creditbank.storage.database import create_db_engine, is_sqlite, write_transaction
 from creditbank.storage.migrate import current_revision, head_revision, upgrade
-from creditbank.storage.tables import metadata
 
 _INSERT_CHUNK = 1000
 
@@ -44,8 +43,8 @@ class RestoreResult:
     audit: AuditReport
 
 
-def _check_tables(manifest: Manifest) -> None:
-    known = set(metadata.tables)
+def _check_tables(manifest: Manifest, schema: MetaData) -> None:
+    known = set(schema.tables)
     if unknown := sorted(set(manifest.tables) - known):
         raise BackupError(f"the backup holds table {unknown[0]}, which this service does not know")
     if missing := sorted(known - set(manifest.tables)):
@@ -68,7 +67,7 @@ def _check_log_key(ledger: Ledger, manifest: Manifest) -> None:
 
 
 @cache
-def seeded_rows() -> dict[str, int]:
+def seeded_rows(schema: MetaData) -> dict[str, int]:
     """Rows the migrations themselves create in each table (a fresh in-memory database)."""
     scratch = create_db_engine("sqlite://")
     try:
@@ -76,14 +75,14 @@ def seeded_rows() -> dict[str, int]:
         with scratch.connect() as connection:
             counts = {
                 table.name: connection.execute(select(func.count()).select_from(table)).scalar_one()
-                for table in metadata.sorted_tables
+                for table in schema.sorted_tables
             }
     finally:
         scratch.dispose()
     return {name: count for name, count in counts.items() if count}
 
 
-def _prepare_target(engine: Engine, manifest: Manifest) -> None:
+def _prepare_target(engine: Engine, manifest: Manifest, schema: MetaData) -> None:
     head = head_revision(engine)
     if manifest.schema_revision != head:
         raise BackupError(
@@ -105,9 +104,9 @@ def _prepare_target(engine: Engine, manifest: Manifest) -> None:
             f"the database is at schema revision {revision}, not {head}: restore needs an "
             "empty database"
         )
-    seeded = seeded_rows()
+    seeded = seeded_rows(schema)
     with engine.connect() as connection:
-        for table in metadata.sorted_tables:
+        for table in schema.sorted_tables:
             rows = connection.execute(select(func.count()).select_from(table)).scalar_one()
             if rows != seeded.get(table.name, 0):
                 raise BackupError(
@@ -175,12 +174,12 @@ def _load_table(connection: Connection, table: Table, rows: Iterator[dict[str, A
     return count
 
 
-def _advance_sequences(connection: Connection) -> None:
+def _advance_sequences(connection: Connection, schema: MetaData) -> None:
     """Move PostgreSQL's serial sequences past the restored ids (explicit ids do not)."""
     if is_sqlite(connection):
         return  # SQLite's INTEGER PRIMARY KEY takes max(rowid) + 1 by itself
     quote = connection.dialect.identifier_preparer.quote
-    for table in metadata.sorted_tables:
+    for table in schema.sorted_tables:
         for column in table.primary_key.columns:
             if not isinstance(column.type, Integer):
                 continue
@@ -213,27 +212,30 @@ def _check_restored(connection: Connection, ledger: Ledger, manifest: Manifest) 
     return report
 
 
-def restore_backup(ledger: Ledger, directory: Path) -> RestoreResult:
-    """Load the backup in ``directory`` into ``ledger``'s empty database, or change nothing."""
+def restore_backup(ledger: Ledger, directory: Path, *, schema: MetaData) -> RestoreResult:
+    """Load the backup in ``directory`` into ``ledger``'s empty database, or change nothing.
+
+    ``schema`` is every table of the service (:mod:`creditbank.schema`).
+    """
     # 1. The manifest, and every file's hash and row count, before anything is written.
     manifest = read_manifest(directory)
     check_files(directory, manifest)
-    _check_tables(manifest)
+    _check_tables(manifest, schema)
     # 2. The keys live outside the database: the instance's must verify the backup's log,
     #    and the seal on the manifest (so a file altered with its hash in the manifest fails).
     _check_log_key(ledger, manifest)
     check_seal(directory, ledger.keyring, ledger.origin)
     # 3. The database: migrated to the backup's revision if blank, and empty.
-    _prepare_target(ledger.engine, manifest)
-    seeded = seeded_rows()
+    _prepare_target(ledger.engine, manifest, schema)
+    seeded = seeded_rows(schema)
     rows = 0
     with write_transaction(ledger.engine) as connection:
         # 4. Replace what the migrations seeded (the genesis head) with the backup's rows.
         for name in seeded:
-            connection.execute(metadata.tables[name].delete())
-        for table in metadata.sorted_tables:
+            connection.execute(schema.tables[name].delete())
+        for table in schema.sorted_tables:
             rows += _load_table(connection, table, _read_rows(directory, manifest, table))
-        _advance_sequences(connection)
+        _advance_sequences(connection, schema)
         # 5. The audit runs on the loaded rows before they commit.
         report = _check_restored(connection, ledger, manifest)
     return RestoreResult(manifest, rows, report)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import MetaData
+
 from creditbank.backup.export import export_backup
 from creditbank.backup.manifest import MANIFEST
 from creditbank.clock import utc_now
@@ -43,7 +45,12 @@ def complete_backups(folder: Path) -> list[Path]:
 
 
 def scheduled_export(
-    ledger: Ledger, folder: Path, *, keep: int, now: datetime | None = None
+    ledger: Ledger,
+    folder: Path,
+    *,
+    schema: MetaData,
+    keep: int,
+    now: datetime | None = None,
 ) -> ScheduledBackup:
     """Export a backup into ``folder`` and keep only the newest ``keep`` backups there.
 
@@ -58,7 +65,7 @@ def scheduled_export(
     partial = folder / (_PARTIAL + final.name)
     shutil.rmtree(partial, ignore_errors=True)
     try:
-        manifest = export_backup(ledger, partial, now=moment)
+        manifest = export_backup(ledger, partial, schema=schema, now=moment)
         os.replace(partial, final)
         fsync_directory(folder)
     except BaseException:
@@ -71,8 +78,8 @@ def scheduled_export(
     return ScheduledBackup(final, manifest.log.size, removed)
 
 
-def backup_job(ledger: Ledger, folder: Path, *, keep: int) -> str:
+def backup_job(ledger: Ledger, folder: Path, *, schema: MetaData, keep: int) -> str:
     """The scheduler's daily job: export, prune, and say what was done (for the job's record)."""
-    done = scheduled_export(ledger, folder, keep=keep)
+    done = scheduled_export(ledger, folder, schema=schema, keep=keep)
     removed = f", removed {len(done.removed)} older" if done.removed else ""
     return f"backup of log size {done.size} in {done.path}{removed}"

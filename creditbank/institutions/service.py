@@ -14,8 +14,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, insert, select, update
 
-from creditbank.auth.principals import API_KEY_PREFIX, BANK_ACTOR, Role
 from creditbank.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
+from creditbank.identity.principals import API_KEY_PREFIX, BANK_ACTOR, Role
 from creditbank.identity.secrets import IssuedSecret, new_secret
 from creditbank.institutions.tables import ApiClient, Institution, InstitutionKey
 from creditbank.ledger.envelope import EntryKind

@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from creditbank.auth.principals import LEARNER_ACTOR, LEARNER_TOKEN_PREFIX
 from creditbank.clock import as_utc
 from creditbank.errors import Conflict, FieldProblem, InvalidInput, NotFound, Unauthenticated
 from creditbank.identity.documents import IdentityDocument
 from creditbank.identity.passwords import hash_password, verify_password
+from creditbank.identity.principals import LEARNER_ACTOR, LEARNER_TOKEN_PREFIX
 from creditbank.identity.sealing import FieldSealer
 from creditbank.identity.secrets import IssuedSecret, matches, new_secret
 from creditbank.institutions.service import get_institution

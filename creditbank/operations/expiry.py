@@ -13,8 +13,8 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select
 
-from creditbank.auth.principals import BANK_ACTOR
 from creditbank.clock import as_utc, utc_now
+from creditbank.identity.principals import BANK_ACTOR
 from creditbank.learners.tables import Consent
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry

@@ -15,10 +15,10 @@ from flask import g, session
 from sqlalchemy import Connection, select
 
 from creditbank.auth.authenticate import authenticate
-from creditbank.auth.principals import ClientPrincipal, LearnerPrincipal, Principal, Role
 from creditbank.clock import as_utc, utc_now
 from creditbank.errors import Unauthenticated
 from creditbank.identity.documents import IdentityDocument
+from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Principal, Role
 from creditbank.institutions.tables import ApiClient
 from creditbank.learners import service as learners
 from creditbank.learners.tables import LearnerToken

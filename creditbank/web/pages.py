@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from creditbank.auth.principals import ClientPrincipal, LearnerPrincipal
+from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal
 from creditbank.web import i18n
 from creditbank.web.auth import signed_in
 from creditbank.web.common import csrf, security_headers

@@ -18,10 +18,10 @@ from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import delete, insert, select, update
 from werkzeug.datastructures import CallbackDict
 
+from creditbank.auth.tables import WebSession
 from creditbank.clock import as_utc, utc_now
 from creditbank.services import services
 from creditbank.storage.database import read_connection, write_transaction
-from creditbank.web.tables import WebSession
 
 session_t = WebSession.__table__  # type: ignore[attr-defined]
 

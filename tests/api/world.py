@@ -8,9 +8,9 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from creditbank.auth.principals import Role
 from creditbank.clock import utc_now
 from creditbank.identity.documents import check_digit
+from creditbank.identity.principals import Role
 from creditbank.institutions.service import issue_client
 from creditbank.services import Services
 from creditbank.storage.database import write_transaction

@@ -9,9 +9,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from creditbank.auth import authorise
-from creditbank.auth.principals import ClientPrincipal, LearnerPrincipal, Principal, Role
 from creditbank.clock import utc_now
 from creditbank.errors import Forbidden, Unauthenticated
+from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Principal, Role
 from creditbank.learners.service import ConsentScope, grant_consent
 from creditbank.learners.tables import Consent
 from creditbank.services import Services

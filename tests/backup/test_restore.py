@@ -18,9 +18,9 @@ from creditbank.errors import BackupError
 from creditbank.evaluations.tables import CommittedEvaluation
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.records.tables import OutcomeRecord
+from creditbank.schema import metadata
 from creditbank.services import Services, initialise
 from creditbank.storage.database import read_connection
-from creditbank.storage.tables import metadata
 from tests.api.world import World, bearer
 from tests.backup.conftest import client_for, empty_instance
 from tests.conftest import make_settings
@@ -65,12 +65,12 @@ def test_backup_then_restore_gives_the_same_log_and_answers(
 ) -> None:
     before = _answers(world.client, world, services)
     assert all(status == 200 for status, _ in before.values()), before
-    manifest = export_backup(services.ledger, tmp_path / "backup", now=utc_now())
+    manifest = export_backup(services.ledger, tmp_path / "backup", schema=metadata, now=utc_now())
     assert manifest.log.size == services.ledger.head().size == manifest.log.checkpoint_size
     assert set(manifest.tables) == set(metadata.tables)
     assert manifest.tables["evaluation"].rows == 2  # the evaluation and its appeal
 
-    result = restore_backup(target.ledger, tmp_path / "backup")
+    result = restore_backup(target.ledger, tmp_path / "backup", schema=metadata)
 
     assert result.audit.root_hash == services.ledger.head().root_hash
     assert target.ledger.current_checkpoint().note == services.ledger.current_checkpoint().note
@@ -97,13 +97,13 @@ def test_a_tampered_file_is_refused_by_name(
 ) -> None:
     target = empty_instance(services.settings, tmp_path / "restored")
     folder = tmp_path / "backup"
-    export_backup(services.ledger, folder, now=utc_now())
+    export_backup(services.ledger, folder, schema=metadata, now=utc_now())
     path = folder / "outcome_record.jsonl"
     original = path.read_text(encoding="utf-8")
     assert '"li-1"' in original
     path.write_text(original.replace('"li-1"', '"li-9"'), "utf-8")
     with pytest.raises(BackupError, match=r"backup file outcome_record\.jsonl .*altered"):
-        restore_backup(target.ledger, folder)
+        restore_backup(target.ledger, folder, schema=metadata)
     # Refused before anything was written (the target was not even migrated).
     with target.engine.connect() as connection:
         assert not connection.exec_driver_sql(
@@ -126,20 +126,20 @@ def test_a_file_altered_with_its_hash_in_the_manifest_is_refused_by_the_seal(
 ) -> None:
     target = empty_instance(services.settings, tmp_path / "restored")
     folder = tmp_path / "backup"
-    export_backup(services.ledger, folder, now=utc_now())
+    export_backup(services.ledger, folder, schema=metadata, now=utc_now())
     _rewrite_with_matching_hash(folder, "outcome_record", b'"li-1"', b'"li-9"')
     with pytest.raises(BackupError, match=r"manifest\.json differs from the one manifest\.sig"):
-        restore_backup(target.ledger, folder)
+        restore_backup(target.ledger, folder, schema=metadata)
     (folder / SEAL).unlink()
     with pytest.raises(BackupError, match="the manifest is not sealed"):
-        restore_backup(target.ledger, folder)
+        restore_backup(target.ledger, folder, schema=metadata)
 
 
 def test_an_altered_entry_even_with_a_resealed_manifest_fails_the_audit_and_writes_nothing(
     world: World, services: Services, target: Services, tmp_path: Path
 ) -> None:
     folder = tmp_path / "backup"
-    export_backup(services.ledger, folder, now=utc_now())
+    export_backup(services.ledger, folder, schema=metadata, now=utc_now())
     # Swap one stored leaf hash for another and re-seal with the log key itself (an insider):
     # the files still parse and the seal verifies; only the audit can tell.
     lines = (folder / "ledger_entry.jsonl").read_bytes().splitlines()
@@ -148,7 +148,7 @@ def test_an_altered_entry_even_with_a_resealed_manifest_fails_the_audit_and_writ
     _rewrite_with_matching_hash(folder, "ledger_entry", third, second)
     write_seal(folder, services.ledger.keyring, services.ledger.origin)
     with pytest.raises(BackupError, match="does not pass the audit: index 3: leaf hash"):
-        restore_backup(target.ledger, folder)
+        restore_backup(target.ledger, folder, schema=metadata)
     assert _table_rows(target, "ledger_entry") == 0  # the load was rolled back
     assert _table_rows(target, "institution") == 0
 
@@ -157,17 +157,17 @@ def test_a_database_that_is_not_empty_is_refused(
     world: World, services: Services, tmp_path: Path
 ) -> None:
     folder = tmp_path / "backup"
-    export_backup(services.ledger, folder, now=utc_now())
+    export_backup(services.ledger, folder, schema=metadata, now=utc_now())
     with pytest.raises(BackupError, match=r"not empty \(table institution has 2 rows\)"):
-        restore_backup(services.ledger, folder)
+        restore_backup(services.ledger, folder, schema=metadata)
 
 
 def test_other_log_keys_are_refused(world: World, services: Services, tmp_path: Path) -> None:
     folder = tmp_path / "backup"
-    export_backup(services.ledger, folder, now=utc_now())
+    export_backup(services.ledger, folder, schema=metadata, now=utc_now())
     stranger = initialise(make_settings(tmp_path / "stranger"))  # its own new log key
     with pytest.raises(BackupError, match="log keys do not verify the backup's checkpoint"):
-        restore_backup(stranger.ledger, folder)
+        restore_backup(stranger.ledger, folder, schema=metadata)
     stranger.close()
 
 
@@ -175,25 +175,25 @@ def test_export_refuses_a_table_it_does_not_know(services: Services, tmp_path: P
     with services.engine.begin() as connection:
         connection.execute(text("CREATE TABLE side_notes (id INTEGER PRIMARY KEY)"))
     with pytest.raises(BackupError, match="table side_notes is in the database but not"):
-        export_backup(services.ledger, tmp_path / "backup", now=utc_now())
+        export_backup(services.ledger, tmp_path / "backup", schema=metadata, now=utc_now())
 
 
 def test_export_needs_a_new_or_empty_folder(services: Services, tmp_path: Path) -> None:
     (tmp_path / "backup").mkdir()
     (tmp_path / "backup" / "old.txt").write_text("x")
     with pytest.raises(BackupError, match="not an empty folder"):
-        export_backup(services.ledger, tmp_path / "backup", now=utc_now())
+        export_backup(services.ledger, tmp_path / "backup", schema=metadata, now=utc_now())
 
 
 def test_restore_into_a_migrated_empty_database(
     world: World, services: Services, tmp_path: Path
 ) -> None:
     folder = tmp_path / "backup"
-    manifest = export_backup(services.ledger, folder, now=utc_now())
+    manifest = export_backup(services.ledger, folder, schema=metadata, now=utc_now())
     blank = empty_instance(services.settings, tmp_path / "restored")
     blank.close()
     target = initialise(blank.settings)  # migrated: the genesis head row is there already
-    result = restore_backup(target.ledger, folder)
+    result = restore_backup(target.ledger, folder, schema=metadata)
     assert result.audit.size == manifest.log.size
     assert target.ledger.head().root_hash == manifest.log.root_hash
     target.close()

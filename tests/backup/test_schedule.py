@@ -11,6 +11,7 @@ from creditbank.backup.manifest import read_manifest
 from creditbank.backup.schedule import backup_job, complete_backups, scheduled_export
 from creditbank.errors import BackupError
 from creditbank.ledger.sequencer import NewEntry
+from creditbank.schema import metadata
 from creditbank.services import Services
 
 
@@ -23,6 +24,7 @@ def test_keeps_the_newest_n_and_each_is_complete(services: Services) -> None:
             scheduled_export(
                 services.ledger,
                 services.settings.backups_path,
+                schema=metadata,
                 keep=2,
                 now=start + timedelta(days=day),
             )
@@ -39,13 +41,16 @@ def test_a_failed_export_leaves_no_partial_folder(services: Services, tmp_path: 
     with services.engine.begin() as connection:
         connection.exec_driver_sql("CREATE TABLE stray (id INTEGER PRIMARY KEY)")
     with pytest.raises(BackupError, match="table stray is in the database"):
-        scheduled_export(services.ledger, tmp_path / "b", keep=1)
+        scheduled_export(services.ledger, tmp_path / "b", schema=metadata, keep=1)
     assert list((tmp_path / "b").iterdir()) == []
 
 
 def test_the_job_says_what_it_did(services: Services) -> None:
     said = backup_job(
-        services.ledger, services.settings.backups_path, keep=services.settings.backups_kept
+        services.ledger,
+        services.settings.backups_path,
+        schema=metadata,
+        keep=services.settings.backups_kept,
     )
     assert said.startswith("backup of log size 0 in ")
     assert complete_backups(services.settings.backups_path)[0].name in said

@@ -9,6 +9,7 @@ from typing import Any
 from creditbank.backup.export import export_backup
 from creditbank.backup.restore import restore_backup
 from creditbank.clock import utc_now
+from creditbank.schema import metadata
 from creditbank.services import Services
 from creditbank.transcripts.issued import revoke_transcript
 from creditbank.transcripts.offline import trust_from_files
@@ -38,8 +39,8 @@ def test_transcripts_issued_before_a_backup_verify_against_the_restored_bank(
     source = client_for(services)
     assert source.post("/api/v1/verify", json=kept.credential).get_json()["valid"]
 
-    export_backup(services.ledger, tmp_path / "backup", now=utc_now())
-    restore_backup(target.ledger, tmp_path / "backup")
+    export_backup(services.ledger, tmp_path / "backup", schema=metadata, now=utc_now())
+    restore_backup(target.ledger, tmp_path / "backup", schema=metadata)
     client = client_for(target)
 
     # Online, through the restored service: the kept one is valid, the revoked one still revoked.

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from creditbank.auth import authorise
-from creditbank.auth.principals import Role
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.evaluations import service as evaluations
+from creditbank.identity.principals import Role
 from creditbank.institutions import service as institutions
 from creditbank.operations import runs
 from creditbank.operations.overview import find_job, jobs_overview

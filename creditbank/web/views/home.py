@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 
-from creditbank.auth.principals import ClientPrincipal, Role
 from creditbank.clock import utc_now
 from creditbank.errors import InvalidInput, Unauthenticated
 from creditbank.identity.documents import DocumentKind, parse_document
+from creditbank.identity.principals import ClientPrincipal, Role
 from creditbank.web import auth
 from creditbank.web.common import Reply, field, safe_next, web_blueprint
 from creditbank.web.i18n import COOKIE, LANGUAGES, tr

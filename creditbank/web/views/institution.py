@@ -9,9 +9,9 @@ from pathlib import Path
 from flask import flash, redirect, render_template, request, session, url_for
 
 from creditbank.auth import authorise
-from creditbank.auth.principals import Role
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, Forbidden, InvalidInput
+from creditbank.identity.principals import Role
 from creditbank.imports.records_csv import ImportPlan, plan_import, post_plan
 from creditbank.records import service as records
 from creditbank.records.parsing import parse_outcome

@@ -8,11 +8,11 @@ from typing import Any
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from creditbank.auth import authorise
-from creditbank.auth.principals import Role
 from creditbank.clock import utc_now
 from creditbank.cohorts import service as cohorts
 from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.evaluations import service as evaluations
+from creditbank.identity.principals import Role
 from creditbank.learners import service as learners
 from creditbank.learners.service import ConsentScope
 from creditbank.records import service as records

@@ -1,9 +1,14 @@
-"""Every table of the service, gathered into one metadata for migrations."""
+"""Every table of the service, gathered into one metadata: the schema migrations and backups know.
+
+It sits with the composition (beside ``services.py``) because it imports every package's
+``tables.py``; code below hands it to :mod:`creditbank.backup` rather than importing it.
+"""
 
 from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+import creditbank.auth.tables as _auth_tables
 import creditbank.cohorts.tables as _cohort_tables
 import creditbank.evaluations.tables as _evaluation_tables
 import creditbank.institutions.tables as _institution_tables
@@ -12,7 +17,6 @@ import creditbank.ledger.tables as _ledger_tables
 import creditbank.operations.tables as _operation_tables
 import creditbank.records.tables as _record_tables
 import creditbank.transcripts.tables as _transcript_tables
-import creditbank.web.tables as _web_tables
 import creditbank.witness.collector.tables as _cosignature_tables
 
 metadata = SQLModel.metadata
@@ -24,7 +28,7 @@ MODULES = (
     _evaluation_tables,
     _cohort_tables,
     _transcript_tables,
-    _web_tables,
+    _auth_tables,
     _operation_tables,
     _cosignature_tables,
 )

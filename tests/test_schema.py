@@ -7,7 +7,7 @@ import sys
 
 
 def test_table_registry_imports_before_the_application() -> None:
-    code = "import creditbank.storage.tables; import creditbank.app"
+    code = "import creditbank.schema; import creditbank.app"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )

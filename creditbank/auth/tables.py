@@ -1,4 +1,4 @@
-"""The web interface's own table: server-side sessions."""
+"""Authentication's own table: browser sessions (the web pages' signed-in callers)."""
 
 from __future__ import annotations
 
