@@ -195,9 +195,9 @@ def import_group() -> None:
 def import_records_command(file: Path, institution: str, report: Path | None) -> None:
     """Post the records of a CSV file; rows posted before are skipped, bad rows reported."""
     opened = services()
-    plan = plan_import(opened, file, institution, now=utc_now())
+    plan = plan_import(opened.engine, opened.sealer, file, institution, today=utc_now().date())
     with click.progressbar(length=len(plan.fresh), label="posting") as bar:
-        outcome = post_plan(opened, plan, now=utc_now(), progress=bar.update)
+        outcome = post_plan(opened.ledger, opened.sealer, plan, now=utc_now(), progress=bar.update)
     click.echo(
         f"{outcome.rows} rows: {outcome.posted} posted, {outcome.skipped} posted before, "
         f"{len({p.line for p in outcome.problems})} bad"

@@ -38,11 +38,11 @@ from creditbank.evaluations.transfers import TransferView, learner_transfers
 from creditbank.identity.documents import IdentityDocument, parse_document
 from creditbank.identity.passwords import check_password_strength
 from creditbank.identity.principals import Role
-from creditbank.learners import service
+from creditbank.learners import credentials, service
 from creditbank.operations.expiry import expired_certificates
 from creditbank.records.service import learner_records
 from creditbank.services import services
-from creditbank.storage.database import read_connection, write_transaction
+from creditbank.storage.database import read_connection
 
 blueprint = Blueprint("learners", __name__, url_prefix="/api/v1/learners")
 consents_blueprint = Blueprint("consents", __name__, url_prefix="/api/v1/consents")
@@ -164,12 +164,10 @@ def activate() -> Response:
     """Choose a first password with an activation code (no sign-in needed)."""
     data = load(ActivateIn(), json_object())
     document = document_of(data["document"])
-    check_password_strength(data["password"])
     s = services()
-    with write_transaction(s.engine) as connection:
-        learner_id = service.activate(
-            connection, s.sealer, document, data["activation_code"], data["password"]
-        )
+    learner_id = credentials.activate(
+        s.engine, s.sealer, document, data["activation_code"], data["password"]
+    )
     return jsonify({"id": learner_id, "activated": True})
 
 

@@ -10,9 +10,8 @@ from creditbank.api.learners import document_of
 from creditbank.api.openapi import documented
 from creditbank.api.schemas.members import SignInIn, TokenOut
 from creditbank.clock import utc_now
-from creditbank.learners import service
+from creditbank.learners import credentials
 from creditbank.services import services
-from creditbank.storage.database import write_transaction
 
 blueprint = Blueprint("sessions", __name__, url_prefix="/api/v1/sessions")
 
@@ -30,11 +29,14 @@ def sign_in() -> tuple[Response, int]:
     data = load(SignInIn(), json_object())
     document = document_of(data["document"])
     s = services()
-    with write_transaction(s.engine) as connection:
-        learner_id, token, expires = service.sign_in(
-            connection, s.sealer, document, data["password"], now=utc_now()
-        )
-    body = TokenOut().dump({"learner_id": learner_id, "token": token.text, "expires_at": expires})
+    signed = credentials.sign_in(s.engine, s.sealer, document, data["password"], now=utc_now())
+    body = TokenOut().dump(
+        {
+            "learner_id": signed.learner_id,
+            "token": signed.token.text,
+            "expires_at": signed.expires_at,
+        }
+    )
     return jsonify(body), 201
 
 
@@ -43,6 +45,5 @@ def sign_in() -> tuple[Response, int]:
 def sign_out() -> tuple[str, int]:
     """Revoke the token this request was made with."""
     learner = require_learner()
-    with write_transaction(services().engine) as connection:
-        service.sign_out(connection, learner.token_id, now=utc_now())
+    credentials.sign_out(services().engine, learner.token_id, now=utc_now())
     return "", 204

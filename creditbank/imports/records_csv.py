@@ -16,11 +16,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
+
 from creditbank.canonical import canonical_json
 from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.identity.documents import parse_document
+from creditbank.identity.sealing import FieldSealer
 from creditbank.institutions.service import get_institution
 from creditbank.learners.service import NewLearner, open_accounts
+from creditbank.ledger.service import Ledger
 from creditbank.records.outcomes import Outcome
 from creditbank.records.parsing import parse_outcome
 from creditbank.records.service import (
@@ -29,7 +33,6 @@ from creditbank.records.service import (
     existing_external_ids,
     post_batch,
 )
-from creditbank.services import Services
 from creditbank.storage.database import read_connection
 
 BATCH = 1000
@@ -97,9 +100,12 @@ def _rows(text: str) -> Iterable[tuple[int, dict[str, str]]]:
 
 
 def validate_rows(
-    services: Services, text: str, *, today: date
+    sealer: FieldSealer, text: str, *, today: date
 ) -> tuple[list[_GoodRow], list[RowProblem], int]:
-    """Check every row; return the good ones, every problem found, and the row count."""
+    """Check every row; return the good ones, every problem found, and the row count.
+
+    ``sealer`` keys the hash that names each good row (its ``external_id``).
+    """
     good: list[_GoodRow] = []
     problems: list[RowProblem] = []
     count = 0
@@ -131,7 +137,7 @@ def validate_rows(
                 "outcome": outcome.to_payload(),
             }
         )
-        external_id = "csv:" + services.sealer.lookup_hash(b"import|" + content)[:40]
+        external_id = "csv:" + sealer.lookup_hash(b"import|" + content)[:40]
         good.append(_GoodRow(line, person, outcome, external_id))
     return good, problems, count
 
@@ -147,34 +153,44 @@ class ImportPlan:
     problems: tuple[RowProblem, ...]
 
 
-def plan_import(services: Services, path: Path, institution: str, *, now: datetime) -> ImportPlan:
-    """Check every row of ``path`` and find those not posted before; writes nothing."""
+def plan_import(
+    engine: Engine, sealer: FieldSealer, path: Path, institution: str, *, today: date
+) -> ImportPlan:
+    """Check every row of ``path`` (as of ``today``) and find those not posted before.
+
+    Writes nothing: the web page shows the plan before anything is posted.
+    """
     text = path.read_text(encoding="utf-8-sig")
-    with read_connection(services.engine) as connection:
+    with read_connection(engine) as connection:
         get_institution(connection, institution)
-    good, problems, count = validate_rows(services, text, today=now.date())
-    with read_connection(services.engine) as connection:
+    good, problems, count = validate_rows(sealer, text, today=today)
+    with read_connection(engine) as connection:
         done = existing_external_ids(connection, institution, [row.external_id for row in good])
     fresh = tuple(row for row in good if row.external_id not in done)
     return ImportPlan(institution, count, fresh, len(good) - len(fresh), tuple(problems))
 
 
 def post_plan(
-    services: Services,
+    ledger: Ledger,
+    sealer: FieldSealer,
     plan: ImportPlan,
     *,
     now: datetime,
     actor_key: str = "import",
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Open the accounts and post the records of a plan, in all-or-nothing batches."""
+    """Open the accounts and post the records of a plan, in all-or-nothing batches.
+
+    Each batch's idempotency key is a hash (keyed by ``sealer``) of its rows, so a batch
+    interrupted and posted again is answered, not doubled.
+    """
     institution = plan.institution
     posted = 0
     for start in range(0, len(plan.fresh), BATCH):
         chunk = plan.fresh[start : start + BATCH]
         accounts = open_accounts(
-            services.ledger,
-            services.sealer,
+            ledger,
+            sealer,
             [row.person for row in chunk],
             opened_by=institution,
             actor=f"institution:{institution}",
@@ -185,9 +201,9 @@ def post_plan(
             for account, row in zip(accounts, chunk, strict=True)
         ]
         body = canonical_json([row.external_id for row in chunk])
-        key = "import:" + services.sealer.lookup_hash(body)[:40]
+        key = "import:" + sealer.lookup_hash(body)[:40]
         post_batch(
-            services.ledger,
+            ledger,
             BatchRequest(institution, actor_key, key, body, records),
             now=now,
         )

@@ -1,4 +1,4 @@
-"""Opening learner accounts (one by one, in bulk or by the learner), sign-in and consent.
+"""Opening learner accounts (one by one, in bulk or by the learner), and consent.
 
 The same person is one account: accounts are found by a keyed hash of the identity document,
 so an institution opening an account that exists gets the existing id back. Names and
@@ -17,23 +17,21 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from creditbank.clock import as_utc
-from creditbank.errors import Conflict, FieldProblem, InvalidInput, NotFound, Unauthenticated
+from creditbank.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from creditbank.identity.documents import IdentityDocument
-from creditbank.identity.passwords import hash_password, verify_password
-from creditbank.identity.principals import LEARNER_ACTOR, LEARNER_TOKEN_PREFIX
+from creditbank.identity.passwords import hash_password
+from creditbank.identity.principals import LEARNER_ACTOR
 from creditbank.identity.sealing import FieldSealer
-from creditbank.identity.secrets import IssuedSecret, matches, new_secret
+from creditbank.identity.secrets import new_secret
 from creditbank.institutions.service import get_institution
-from creditbank.learners.tables import Consent, Learner, LearnerToken
+from creditbank.learners.tables import Consent, Learner
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.service import Ledger
 
 learner_t = Learner.__table__  # type: ignore[attr-defined]
-token_t = LearnerToken.__table__  # type: ignore[attr-defined]
 consent_t = Consent.__table__  # type: ignore[attr-defined]
 
-TOKEN_LIFETIME = timedelta(hours=8)
 ACTIVATION_PREFIX = "cba"
 MAX_CONSENT = timedelta(days=5 * 366)
 
@@ -207,67 +205,6 @@ def learner_exists(connection: Connection, learner_id: str) -> bool:
         connection.execute(select(learner_t.c.id).where(learner_t.c.id == learner_id)).first()
         is not None
     )
-
-
-# --- sign-in --------------------------------------------------------------------------------
-
-
-def _find(connection: Connection, sealer: FieldSealer, document: IdentityDocument) -> Any:
-    lookup = sealer.lookup_hash(document.lookup_material())
-    return connection.execute(select(learner_t).where(learner_t.c.lookup == lookup)).first()
-
-
-def activate(
-    connection: Connection,
-    sealer: FieldSealer,
-    document: IdentityDocument,
-    code: str,
-    password: str,
-) -> str:
-    """Set the first password of an account an institution opened, with its activation code."""
-    row = _find(connection, sealer, document)
-    if row is None or row.activation_hash is None or not matches(row.activation_hash, code):
-        raise Unauthenticated("the identity document or the activation code is wrong")
-    connection.execute(
-        update(learner_t)
-        .where(learner_t.c.id == row.id)
-        .values(password_hash=hash_password(password), activation_hash=None)
-    )
-    return str(row.id)
-
-
-def sign_in(
-    connection: Connection,
-    sealer: FieldSealer,
-    document: IdentityDocument,
-    password: str,
-    *,
-    now: datetime,
-) -> tuple[str, IssuedSecret, datetime]:
-    """Check a learner's password and issue a bearer token; the same 401 for every failure."""
-    row = _find(connection, sealer, document)
-    stored = None if row is None else row.password_hash
-    # verify_password does the scrypt work even without an account: no timing oracle.
-    if not verify_password(password, stored):
-        raise Unauthenticated("the identity document or the password is wrong")
-    token = new_secret(LEARNER_TOKEN_PREFIX)
-    expires = now + TOKEN_LIFETIME
-    connection.execute(
-        insert(token_t).values(
-            key_id=token.key_id,
-            learner=row.id,
-            secret_hash=token.secret_hash,
-            issued_at=now,
-            expires_at=expires,
-            revoked_at=None,
-        )
-    )
-    return str(row.id), token, expires
-
-
-def sign_out(connection: Connection, token_id: str, *, now: datetime) -> None:
-    """Revoke a sign-in token."""
-    connection.execute(update(token_t).where(token_t.c.key_id == token_id).values(revoked_at=now))
 
 
 # --- consent --------------------------------------------------------------------------------

@@ -1,10 +1,10 @@
 """Who is signed in to the web interface, kept in the server-side session.
 
-Sign-in reuses the API's checks: learners give document and password (the same service as
-``POST /api/v1/sessions``, whose token is kept by id only), staff paste an API key once
-(checked like a bearer secret, then kept by key id). Every request re-reads the token or key
-row, so a revoked key or a signed-out token stops working at once. Views pass
-:func:`signed_in` to the same checks the API makes (``creditbank.auth.authorise``).
+Sign-in reuses the API's checks: learners give document and password (the same step as
+``POST /api/v1/sessions``, in :mod:`creditbank.learners.credentials`; its token is kept by id
+only), staff paste an API key once (checked like a bearer secret, then kept by key id). Every
+request re-reads the token or key row, so a revoked key or a signed-out token stops working at
+once. Views pass :func:`signed_in` to the same checks the API makes (``creditbank.auth.authorise``).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from creditbank.errors import Unauthenticated
 from creditbank.identity.documents import IdentityDocument
 from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Principal, Role
 from creditbank.institutions.tables import ApiClient
-from creditbank.learners import service as learners
+from creditbank.learners import credentials
 from creditbank.learners.tables import LearnerToken
 from creditbank.services import services
-from creditbank.storage.database import read_connection, write_transaction
+from creditbank.storage.database import read_connection
 from creditbank.web.sessions import ServerSession
 
 client_t = ApiClient.__table__  # type: ignore[attr-defined]
@@ -80,13 +80,11 @@ def _start(who: dict[str, Any]) -> None:
 
 
 def sign_in_learner(document: IdentityDocument, password: str) -> LearnerPrincipal:
-    """Check document and password (the API's sign-in service) and start a session."""
+    """Check document and password (the API's sign-in step) and start a session."""
     s = services()
-    now = utc_now()
-    with write_transaction(s.engine) as connection:
-        learner_id, token, _ = learners.sign_in(connection, s.sealer, document, password, now=now)
-    _start({"kind": "learner", "token": token.key_id})
-    return LearnerPrincipal(learner_id, token.key_id)
+    signed = credentials.sign_in(s.engine, s.sealer, document, password, now=utc_now())
+    _start({"kind": "learner", "token": signed.token.key_id})
+    return LearnerPrincipal(signed.learner_id, signed.token.key_id)
 
 
 def sign_in_staff(secret: str) -> ClientPrincipal:
@@ -103,8 +101,7 @@ def sign_out() -> None:
     """End the session; a learner's sign-in token is revoked too."""
     principal = signed_in()
     if isinstance(principal, LearnerPrincipal):
-        with write_transaction(services().engine) as connection:
-            learners.sign_out(connection, principal.token_id, now=utc_now())
+        credentials.sign_out(services().engine, principal.token_id, now=utc_now())
     assert isinstance(session, ServerSession)
     session.end()
     g.principal = None

@@ -49,7 +49,8 @@ def _plan(text: str, code: str) -> ImportPlan:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "upload.csv"
         path.write_text(text, encoding="utf-8")
-        return plan_import(services(), path, code, now=utc_now())
+        s = services()
+        return plan_import(s.engine, s.sealer, path, code, today=utc_now().date())
 
 
 @blueprint.post("/upload")
@@ -90,7 +91,8 @@ def post_upload() -> Reply:
             problems=[FieldProblem("file", "upload first")],
         )
     plan = _plan(str(pending["text"]), code)
-    report = post_plan(services(), plan, now=utc_now(), actor_key="web")
+    s = services()
+    report = post_plan(s.ledger, s.sealer, plan, now=utc_now(), actor_key="web")
     flash(
         tr(
             f"{report.rows} 行：登记 {report.posted} 条，此前已登记 {report.skipped} 条，"
