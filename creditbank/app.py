@@ -11,8 +11,8 @@ from flask import Flask
 from creditbank.api import init_app as init_api
 from creditbank.config import settings_from_env
 from creditbank.operations.process import scheduler_enabled, start_background
-from creditbank.services import EXTENSION, LazyServices
 from creditbank.web.pages import init_app as init_web
+from creditbank.wiring import EXTENSION, LazyServices
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

@@ -36,9 +36,9 @@ from creditbank.ledger.keys import Keyring
 from creditbank.operations import runs
 from creditbank.operations.lease import current_lease
 from creditbank.schema import metadata
-from creditbank.services import initialise, lazy_services, services
 from creditbank.storage.database import create_db_engine, read_connection, write_transaction
 from creditbank.storage.migrate import current_revision, head_revision, upgrade
+from creditbank.wiring import initialise, lazy_services, services
 from creditbank.witness.cosignature import parse_cosigner_key
 from creditbank.witness.independent.cli import witness_group
 

@@ -27,10 +27,10 @@ from creditbank.institutions.service import (
 from creditbank.learners.service import ConsentScope, NewLearner, grant_consent, open_accounts
 from creditbank.records.parsing import parse_outcome
 from creditbank.records.service import BatchRequest, NewRecord, post_batch
-from creditbank.services import Services
 from creditbank.storage.database import read_connection, write_transaction
 from creditbank.transcripts.issuing import issue_transcript
 from creditbank.transcripts.revocation import DependentTranscripts
+from creditbank.wiring import Services
 
 INSTITUTIONS = (
     InstitutionInfo(

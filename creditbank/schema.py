@@ -1,6 +1,6 @@
 """Every table of the service, gathered into one metadata: the schema migrations and backups know.
 
-It sits with the composition (beside ``services.py``) because it imports every package's
+It sits with the composition (beside ``wiring.py``) because it imports every package's
 ``tables.py``; code below hands it to :mod:`creditbank.backup` rather than importing it.
 """
 

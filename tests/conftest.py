@@ -15,8 +15,8 @@ from sqlalchemy.engine import make_url
 
 from creditbank.app import create_app
 from creditbank.config import Settings, sqlite_url
-from creditbank.services import EXTENSION, Services, initialise
 from creditbank.storage.database import normalise_url
+from creditbank.wiring import EXTENSION, Services, initialise
 
 POSTGRES_ENV = "CREDITBANK_TEST_POSTGRES_URL"
 NO_POSTGRES = f"{POSTGRES_ENV} is not set: PostgreSQL tests need a server (see .ci/run)"

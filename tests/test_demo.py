@@ -7,8 +7,8 @@ from flask.testing import FlaskClient
 from creditbank.clock import utc_now
 from creditbank.demo import DEMO_KEYS, DEMO_PASSWORD, LEARNERS, load_demo
 from creditbank.ledger.full_audit import audit_ledger
-from creditbank.services import Services
 from creditbank.storage.database import read_connection
+from creditbank.wiring import Services
 
 
 def test_demo_signs_in_every_role_and_covers_every_kind(

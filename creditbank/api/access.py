@@ -13,8 +13,8 @@ from creditbank.auth.authenticate import authenticate, bearer_secret
 from creditbank.clock import utc_now
 from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Principal, Role
 from creditbank.learners.service import ConsentScope
-from creditbank.services import services
 from creditbank.storage.database import read_connection
+from creditbank.wiring import services
 
 
 def current_principal() -> Principal | None:

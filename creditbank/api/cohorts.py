@@ -13,7 +13,7 @@ from creditbank.api.schemas.cohorts import CohortIn, CohortOut
 from creditbank.clock import utc_now
 from creditbank.cohorts import service
 from creditbank.identity.principals import Role
-from creditbank.services import services
+from creditbank.wiring import services
 
 blueprint = Blueprint("cohorts", __name__, url_prefix="/api/v1/cohorts")
 

@@ -26,7 +26,7 @@ from creditbank.auth.authenticate import bearer_secret
 from creditbank.errors import CreditbankError, PayloadTooLarge, RateLimited
 from creditbank.identity.secrets import parse_secret
 from creditbank.operations import metrics
-from creditbank.services import EXTENSION, LazyServices
+from creditbank.wiring import EXTENSION, LazyServices
 
 REQUEST_ID = "X-Request-Id"
 _GOOD_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")

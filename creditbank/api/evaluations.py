@@ -31,9 +31,9 @@ from creditbank.evaluations.transfers import transfer_ids
 from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Role
 from creditbank.rules.evaluate import Evaluation
 from creditbank.rules.policy import Policy
-from creditbank.services import services
 from creditbank.storage.database import read_connection
 from creditbank.transcripts.revocation import DependentTranscripts
+from creditbank.wiring import services
 
 policies_blueprint = Blueprint("policies", __name__, url_prefix="/api/v1/policies")
 blueprint = Blueprint("evaluations", __name__, url_prefix="/api/v1/evaluations")

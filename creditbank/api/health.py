@@ -19,8 +19,8 @@ from creditbank.clock import as_utc, utc_now
 from creditbank.ledger.store import latest_checkpoint, read_head
 from creditbank.operations.audit import read_status
 from creditbank.operations.lease import read_lease
-from creditbank.services import services
 from creditbank.storage.database import read_connection
+from creditbank.wiring import services
 
 blueprint = Blueprint("health", __name__)
 log = logging.getLogger(__name__)

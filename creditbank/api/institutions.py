@@ -26,8 +26,8 @@ from creditbank.api.schemas.members import (
 from creditbank.clock import utc_now
 from creditbank.identity.principals import Role
 from creditbank.institutions import service
-from creditbank.services import services
 from creditbank.storage.database import read_connection, write_transaction
+from creditbank.wiring import services
 
 blueprint = Blueprint("institutions", __name__, url_prefix="/api/v1/institutions")
 

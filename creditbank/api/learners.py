@@ -41,8 +41,8 @@ from creditbank.identity.principals import Role
 from creditbank.learners import credentials, service
 from creditbank.operations.expiry import expired_certificates
 from creditbank.records.service import learner_records
-from creditbank.services import services
 from creditbank.storage.database import read_connection
+from creditbank.wiring import services
 
 blueprint = Blueprint("learners", __name__, url_prefix="/api/v1/learners")
 consents_blueprint = Blueprint("consents", __name__, url_prefix="/api/v1/consents")

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify
 from creditbank.api.openapi import COUNT, documented
 from creditbank.api.params import int_param
 from creditbank.api.schemas.records import ConsistencyProofOut, InclusionProofOut, LogEntriesOut
-from creditbank.services import services
+from creditbank.wiring import services
 
 blueprint = Blueprint("log", __name__, url_prefix="/api/v1/log")
 

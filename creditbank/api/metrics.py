@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from creditbank.operations.metrics import exposition
-from creditbank.services import services
+from creditbank.wiring import services
 
 blueprint = Blueprint("metrics", __name__)
 

@@ -15,8 +15,8 @@ from creditbank.clock import utc_now
 from creditbank.errors import InvalidParameter
 from creditbank.operations import runs
 from creditbank.operations.lease import read_lease
-from creditbank.services import services
 from creditbank.storage.database import read_connection
+from creditbank.wiring import services
 
 blueprint = Blueprint("operations", __name__, url_prefix="/api/v1/operations")
 STATUSES = ("running", "ok", "error", "abandoned")

@@ -31,9 +31,9 @@ from creditbank.institutions.service import BatchSignature
 from creditbank.operations.expiry import expired_certificates
 from creditbank.records import service
 from creditbank.records.parsing import parse_outcome
-from creditbank.services import services
 from creditbank.storage.database import read_connection
 from creditbank.transcripts.revocation import DependentTranscripts
+from creditbank.wiring import services
 
 blueprint = Blueprint("records", __name__, url_prefix="/api/v1/records")
 

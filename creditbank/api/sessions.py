@@ -11,7 +11,7 @@ from creditbank.api.openapi import documented
 from creditbank.api.schemas.members import SignInIn, TokenOut
 from creditbank.clock import utc_now
 from creditbank.learners import credentials
-from creditbank.services import services
+from creditbank.wiring import services
 
 blueprint = Blueprint("sessions", __name__, url_prefix="/api/v1/sessions")
 

@@ -25,7 +25,6 @@ from creditbank.api.schemas.transcripts import (
 )
 from creditbank.clock import utc_now
 from creditbank.errors import CreditbankError, FieldProblem, InvalidInput, NotFound
-from creditbank.services import services
 from creditbank.storage.database import read_connection
 from creditbank.transcripts.contexts import CONTEXT_MEDIA_TYPE, creditbank_context_bytes
 from creditbank.transcripts.issued import (
@@ -41,6 +40,7 @@ from creditbank.transcripts.online import verify_online
 from creditbank.transcripts.printing import pdf_renderer
 from creditbank.transcripts.status_lists import status_list_document
 from creditbank.transcripts.view import view_from_credential
+from creditbank.wiring import services
 
 blueprint = Blueprint("transcripts", __name__, url_prefix="/api/v1/transcripts")
 verify_blueprint = Blueprint("verify", __name__, url_prefix="/api/v1")

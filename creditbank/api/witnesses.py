@@ -21,7 +21,7 @@ from creditbank.errors import (
     NotFound,
     PayloadTooLarge,
 )
-from creditbank.services import services
+from creditbank.wiring import services
 from creditbank.witness.collector.service import Witnesses, witnesses_of
 
 blueprint = Blueprint("witnesses", __name__, url_prefix="/api/v1/log")

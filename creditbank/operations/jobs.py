@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# A job bound to what it works on when it is scheduled (see ``creditbank.services``).
+# A job bound to what it works on when it is scheduled (see ``creditbank.wiring``).
 JobCallable = Callable[[], "str | None"]
 
 

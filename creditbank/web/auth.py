@@ -22,9 +22,9 @@ from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Pr
 from creditbank.institutions.tables import ApiClient
 from creditbank.learners import credentials
 from creditbank.learners.tables import LearnerToken
-from creditbank.services import services
 from creditbank.storage.database import read_connection
 from creditbank.web.sessions import ServerSession
+from creditbank.wiring import services
 
 client_t = ApiClient.__table__  # type: ignore[attr-defined]
 token_t = LearnerToken.__table__  # type: ignore[attr-defined]

@@ -17,9 +17,9 @@ from creditbank.records.vocabulary import (
     OutcomeKind,
     Vocabulary,
 )
-from creditbank.services import services
 from creditbank.storage.database import read_connection
 from creditbank.web.i18n import current_language, label
+from creditbank.wiring import services
 
 _DATE_FIELDS = ("completed_on", "issued_on", "awarded_on")
 

@@ -20,8 +20,8 @@ from werkzeug.datastructures import CallbackDict
 
 from creditbank.auth.tables import WebSession
 from creditbank.clock import as_utc, utc_now
-from creditbank.services import services
 from creditbank.storage.database import read_connection, write_transaction
+from creditbank.wiring import services
 
 session_t = WebSession.__table__  # type: ignore[attr-defined]
 

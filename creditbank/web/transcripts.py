@@ -14,13 +14,13 @@ from typing import Any
 
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, InvalidInput
-from creditbank.services import services
 from creditbank.transcripts.issued import TranscriptSummary, find_by_code
 from creditbank.transcripts.online import verify_online
 from creditbank.transcripts.printing import pdf_renderer
 from creditbank.transcripts.verify import Report
 from creditbank.transcripts.view import TranscriptView, view_from_credential
 from creditbank.web.i18n import tr
+from creditbank.wiring import services
 
 # Each check's name in plain words, Chinese and English.
 CHECK_NAMES: dict[str, tuple[str, str]] = {

@@ -59,8 +59,8 @@ from creditbank.ledger.proof_checks import verify_consistency, verify_inclusion
 from creditbank.ledger.proofs import consistency_proof, inclusion_proof, root_hash
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.store import StoredNodes, read_entries
-from creditbank.services import Services, initialise
 from creditbank.storage.database import normalise_url, read_connection, write_transaction
+from creditbank.wiring import Services, initialise
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_ENV = "CREDITBANK_BENCH_POSTGRES_URL"

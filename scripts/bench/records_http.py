@@ -34,8 +34,8 @@ from creditbank.identity.documents import check_digit, parse_document
 from creditbank.learners.service import NewLearner, open_accounts
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
-from creditbank.services import Services, initialise
 from creditbank.storage.database import normalise_url
+from creditbank.wiring import Services, initialise
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTER = DEMO_KEYS["cq-gz-poster"][2]

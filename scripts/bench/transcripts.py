@@ -20,13 +20,13 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from creditbank.clock import utc_now
-from creditbank.services import initialise
 from creditbank.transcripts.issuer import did_document
 from creditbank.transcripts.issuing import issue_transcript
 from creditbank.transcripts.offline import trust_from_files
 from creditbank.transcripts.online import verify_online
 from creditbank.transcripts.status_lists import status_list_document
 from creditbank.transcripts.verify import verify_transcript
+from creditbank.wiring import initialise
 from tests.conftest import make_settings
 from tests.transcripts.helpers import populate
 

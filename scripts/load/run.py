@@ -31,8 +31,8 @@ from creditbank.config import DEFAULT_ORIGIN, Settings
 from creditbank.demo import DEMO_KEYS, load_demo
 from creditbank.identity.documents import check_digit, parse_document
 from creditbank.learners.service import NewLearner, open_accounts
-from creditbank.services import initialise
 from creditbank.storage.database import normalise_url
+from creditbank.wiring import initialise
 from scripts.load import postgres
 from scripts.load.checks import check_records, ledger_verify
 from scripts.load.clients import BatchOutcome, CheckpointWatcher, Poster, PosterConfig

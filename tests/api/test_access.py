@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask.testing import FlaskClient
 
 from creditbank.clock import utc_now
-from creditbank.services import Services
+from creditbank.wiring import Services
 from tests.api.world import World, bearer, build_world, course, resident_id
 
 ROLES = (

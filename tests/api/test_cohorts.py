@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from creditbank.clock import utc_now
 from creditbank.cohorts.service import run_pending
-from creditbank.services import Services
+from creditbank.wiring import Services
 from tests.api.world import World, build_world, course
 
 POLICY = "cq-3plus2-industrial-robotics"

@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from creditbank.app import create_app
 from creditbank.config import Settings
 from creditbank.operations.settings import OperationsSettings
-from creditbank.services import EXTENSION, Services
+from creditbank.wiring import EXTENSION, Services
 from tests.api.world import bearer, build_world
 
 

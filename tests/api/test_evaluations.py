@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from creditbank.clock import utc_now
-from creditbank.services import Services
+from creditbank.wiring import Services
 from tests.api.world import World, build_world, course
 from tests.transcripts.helpers import ZHONGZHI_COURSES
 

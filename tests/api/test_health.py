@@ -6,7 +6,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine
 
-from creditbank.services import Services
+from creditbank.wiring import Services
 from tests.ledger.helpers import entries
 
 

@@ -11,7 +11,7 @@ from creditbank.ledger.checkpoint import open_checkpoint
 from creditbank.ledger.hashing import hash_leaf
 from creditbank.ledger.note import parse_verifier_key
 from creditbank.ledger.proof_checks import verify_consistency, verify_inclusion
-from creditbank.services import Services
+from creditbank.wiring import Services
 from tests.conftest import ORIGIN
 from tests.ledger.helpers import entries
 

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
-from creditbank.services import Services
+from creditbank.wiring import Services
 from tests.api.world import build_world
 
 

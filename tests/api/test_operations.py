@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from creditbank.operations.scheduler import Scheduler
-from creditbank.services import Services
+from creditbank.wiring import Services
 from tests.api.world import build_world
 from tests.ledger.helpers import entries
 

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from creditbank.clock import utc_now
-from creditbank.services import Services
+from creditbank.wiring import Services
 from tests.api.world import World, bearer, build_world, course, resident_id
 
 

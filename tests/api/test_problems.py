@@ -7,8 +7,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from creditbank.services import EXTENSION, Services
 from creditbank.storage.database import create_db_engine
+from creditbank.wiring import EXTENSION, Services
 
 
 def test_an_unreachable_database_answers_503_with_retry_after(

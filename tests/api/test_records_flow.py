@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from creditbank.services import Services
+from creditbank.wiring import Services
 from tests.api.world import World, build_world, course
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from creditbank.services import Services
 from creditbank.transcripts.printing import pdf_renderer
+from creditbank.wiring import Services
 from tests.api.world import World, bearer, build_world, course
 
 

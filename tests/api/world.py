@@ -12,8 +12,8 @@ from creditbank.clock import utc_now
 from creditbank.identity.documents import check_digit
 from creditbank.identity.principals import Role
 from creditbank.institutions.service import issue_client
-from creditbank.services import Services
 from creditbank.storage.database import write_transaction
+from creditbank.wiring import Services
 
 PASSWORD = "chongqing-2026"
 

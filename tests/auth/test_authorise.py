@@ -14,8 +14,8 @@ from creditbank.errors import Forbidden, Unauthenticated
 from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Principal, Role
 from creditbank.learners.service import ConsentScope, grant_consent
 from creditbank.learners.tables import Consent
-from creditbank.services import Services
 from creditbank.storage.database import read_connection
+from creditbank.wiring import Services
 from tests.api.world import build_world
 
 OPERATOR = ClientPrincipal("op", None, Role.ADMIN)

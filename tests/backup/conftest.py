@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from creditbank.app import create_app
 from creditbank.clock import utc_now
 from creditbank.config import Settings
-from creditbank.services import EXTENSION, Services, open_services
+from creditbank.wiring import EXTENSION, Services, open_services
 from tests.api.world import World, build_world, course
 from tests.conftest import fresh_postgres_schema, make_settings
 

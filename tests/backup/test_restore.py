@@ -19,8 +19,8 @@ from creditbank.evaluations.tables import CommittedEvaluation
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.records.tables import OutcomeRecord
 from creditbank.schema import metadata
-from creditbank.services import Services, initialise
 from creditbank.storage.database import read_connection
+from creditbank.wiring import Services, initialise
 from tests.api.world import World, bearer
 from tests.backup.conftest import client_for, empty_instance
 from tests.conftest import make_settings

@@ -12,7 +12,7 @@ from creditbank.backup.schedule import backup_job, complete_backups, scheduled_e
 from creditbank.errors import BackupError
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.schema import metadata
-from creditbank.services import Services
+from creditbank.wiring import Services
 
 
 def test_keeps_the_newest_n_and_each_is_complete(services: Services) -> None:

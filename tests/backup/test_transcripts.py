@@ -10,10 +10,10 @@ from creditbank.backup.export import export_backup
 from creditbank.backup.restore import restore_backup
 from creditbank.clock import utc_now
 from creditbank.schema import metadata
-from creditbank.services import Services
 from creditbank.transcripts.issued import revoke_transcript
 from creditbank.transcripts.offline import trust_from_files
 from creditbank.transcripts.verify import verify_transcript
+from creditbank.wiring import Services
 from tests.backup.conftest import client_for
 from tests.transcripts.helpers import issue, populate
 

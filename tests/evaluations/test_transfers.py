@@ -19,8 +19,8 @@ from creditbank.rules.cases import PolicyCase, load_cases
 from creditbank.rules.evaluate import Exception_, Waive, evaluate
 from creditbank.rules.loader import load_policies
 from creditbank.rules.policy import Policy
-from creditbank.services import Services
 from creditbank.storage.database import read_connection
+from creditbank.wiring import Services
 from tests.transcripts.helpers import (
     POSTER,
     TRANSFER_POLICY,

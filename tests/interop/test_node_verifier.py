@@ -23,7 +23,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from creditbank.app import create_app
-from creditbank.services import EXTENSION, Services, initialise
 from creditbank.transcripts.credential import Issuer, Language
 from creditbank.transcripts.cryptosuite import sign_document, unsecured
 from creditbank.transcripts.did import did_key, method_id
@@ -33,6 +32,7 @@ from creditbank.transcripts.issuing import issue_transcript
 from creditbank.transcripts.keys import IssuerKey
 from creditbank.transcripts.status import status_list_credential
 from creditbank.transcripts.status_lists import status_list_document
+from creditbank.wiring import EXTENSION, Services, initialise
 from tests.api.world import World, build_world, course
 from tests.conftest import make_settings
 from tests.interop.node_verifier import describe, requires_node, run_verifier

@@ -13,8 +13,8 @@ from creditbank.identity.documents import IdentityDocument, parse_document
 from creditbank.learners import credentials
 from creditbank.learners.service import NewLearner, open_accounts
 from creditbank.learners.tables import Learner, LearnerToken
-from creditbank.services import Services
 from creditbank.storage.database import read_connection
+from creditbank.wiring import Services
 from tests.api.world import resident_id
 
 learner_t = Learner.__table__  # type: ignore[attr-defined]

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from creditbank.ledger.full_audit import audit_ledger
 from creditbank.ledger.store import entry_t, opening_t
-from creditbank.services import Services
 from creditbank.storage.database import read_connection
+from creditbank.wiring import Services
 from tests.ledger.concurrent_writers import WriterReport, run_writer
 
 PROCESSES = 4

@@ -13,8 +13,8 @@ from creditbank.ledger.checkpoint import Checkpoint, sign_checkpoint
 from creditbank.ledger.full_audit import AuditReport, audit_ledger
 from creditbank.ledger.hashing import hash_leaf
 from creditbank.ledger.note import NoteSigner
-from creditbank.services import Services
 from creditbank.storage.database import is_sqlite, read_connection
+from creditbank.wiring import Services
 from tests.ledger.helpers import entries
 
 TABLES = ("ledger_entry", "ledger_node", "ledger_checkpoint", "ledger_opening")

@@ -9,8 +9,8 @@ from creditbank.ledger.hashing import hash_leaf
 from creditbank.ledger.proofs import MemoryTree, root_hash
 from creditbank.ledger.sequencer import NewEntry, append_entries
 from creditbank.ledger.store import entry_t, opening_t, read_entries, read_head, read_openings
-from creditbank.services import Services
 from creditbank.storage.database import read_connection
+from creditbank.wiring import Services
 from tests.ledger.helpers import entries
 
 

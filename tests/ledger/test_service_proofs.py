@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from creditbank.errors import ProofError
 from creditbank.ledger.proof_checks import verify_consistency, verify_inclusion
-from creditbank.services import Services, initialise
+from creditbank.wiring import Services, initialise
 from tests.conftest import make_settings
 from tests.ledger.helpers import entries
 

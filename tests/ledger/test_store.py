@@ -19,8 +19,8 @@ from creditbank.ledger.nodes import STORED_LEVELS, covering_nodes, is_stored, no
 from creditbank.ledger.proof_checks import verify_consistency, verify_inclusion
 from creditbank.ledger.proofs import MemoryTree, consistency_proof, inclusion_proof, root_hash
 from creditbank.ledger.store import StoredNodes, node_t
-from creditbank.services import Services, initialise
 from creditbank.storage.database import read_connection
+from creditbank.wiring import Services, initialise
 from tests.conftest import make_settings
 from tests.ledger.helpers import entries
 

@@ -9,8 +9,8 @@ from flask.testing import FlaskClient
 
 from creditbank.errors import AuditFailed
 from creditbank.operations.audit import full_audit, incremental_audit, read_status
-from creditbank.services import Services
 from creditbank.storage.database import read_connection
+from creditbank.wiring import Services
 from tests.ledger.helpers import entries
 from tests.ledger.test_full_audit import _altered, _entry, _set_entry, tamper
 

@@ -15,8 +15,8 @@ from creditbank.operations.expiry import (
     expire_consents,
     flag_certificates,
 )
-from creditbank.services import Services
 from creditbank.storage.database import read_connection
+from creditbank.wiring import Services
 from tests.api.world import World, build_world
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from creditbank.config import Settings
 from creditbank.operations.lease import LeaseView, current_lease
 from creditbank.operations.runs import run_t, runs_of
-from creditbank.services import Services
+from creditbank.wiring import Services
 from tests.conftest import ORIGIN
 from tests.ledger.helpers import entries
 

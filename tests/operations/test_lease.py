@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from creditbank.clock import utc_now
 from creditbank.operations.lease import Holder, current_lease, release, try_acquire
-from creditbank.services import Services
+from creditbank.wiring import Services
 
 
 def test_one_holder_until_the_lease_runs_out(services: Services, engine_name: str) -> None:

@@ -9,7 +9,7 @@ from creditbank.operations import runs
 from creditbank.operations.jobs import Daily, Every, JobSpec
 from creditbank.operations.scheduler import Scheduler
 from creditbank.operations.settings import OperationsSettings
-from creditbank.services import Services, scheduled_jobs
+from creditbank.wiring import Services, scheduled_jobs
 from tests.ledger.helpers import entries
 
 FAST = OperationsSettings(

@@ -20,7 +20,7 @@ from creditbank.institutions.service import (
 from creditbank.learners.service import NewLearner, open_accounts
 from creditbank.records.parsing import parse_outcome
 from creditbank.records.service import BatchRequest, NewRecord, post_batch
-from creditbank.services import Services
+from creditbank.wiring import Services
 from tests.records.outcome_items import COURSE
 from tests.transcripts.helpers import resident_id
 

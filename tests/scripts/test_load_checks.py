@@ -6,7 +6,7 @@ from flask.testing import FlaskClient
 
 from creditbank.clock import utc_now
 from creditbank.demo import DEMO_KEYS, load_demo
-from creditbank.services import Services
+from creditbank.wiring import Services
 from scripts.load.checks import check_records
 from scripts.load.clients import BatchOutcome, _record
 from tests.api.world import bearer

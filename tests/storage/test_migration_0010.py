@@ -19,9 +19,9 @@ from creditbank.ledger.proof_checks import verify_consistency, verify_inclusion
 from creditbank.ledger.proofs import MemoryTree, consistency_proof, inclusion_proof, root_hash
 from creditbank.ledger.sequencer import append_entries
 from creditbank.ledger.store import StoredNodes, node_t
-from creditbank.services import initialise
 from creditbank.storage.database import create_db_engine, read_connection, write_transaction
 from creditbank.storage.migrate import alembic_config, current_revision, head_revision, upgrade
+from creditbank.wiring import initialise
 from tests.conftest import ORIGIN
 from tests.ledger.helpers import entries
 

@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from creditbank.schema import metadata
-from creditbank.services import Services
 from creditbank.storage.migrate import current_revision, head_revision, upgrade
+from creditbank.wiring import Services
 
 
 def test_migrated_schema_matches_the_models(services: Services, engine_name: str) -> None:

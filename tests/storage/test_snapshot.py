@@ -7,8 +7,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from creditbank.ledger.store import entry_t, read_head
-from creditbank.services import Services
 from creditbank.storage.database import snapshot_connection
+from creditbank.wiring import Services
 from tests.ledger.helpers import entries
 
 

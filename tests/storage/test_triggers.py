@@ -5,7 +5,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from creditbank.ledger.tables import APPEND_ONLY_TABLES, NO_UPDATE_TABLES
-from creditbank.services import Services
+from creditbank.wiring import Services
 from tests.ledger.helpers import entries
 
 KEY = {

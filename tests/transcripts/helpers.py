@@ -19,11 +19,11 @@ from creditbank.institutions.service import InstitutionInfo, register_institutio
 from creditbank.learners.service import ConsentScope, NewLearner, grant_consent, open_accounts
 from creditbank.records.parsing import parse_outcome
 from creditbank.records.service import BatchRequest, NewRecord, post_batch
-from creditbank.services import Services
 from creditbank.transcripts.issuing import Issued, issue_transcript
 from creditbank.transcripts.online import verify_online
 from creditbank.transcripts.revocation import DependentTranscripts
 from creditbank.transcripts.verify import Report
+from creditbank.wiring import Services
 
 # The real clock: the issuer key is created now, and a proof may not predate its key.
 NOW = utc_now()

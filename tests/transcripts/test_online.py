@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 
 from creditbank.clock import utc_now
-from creditbank.services import Services
 from creditbank.transcripts.issued import revoke_transcript
+from creditbank.wiring import Services
 from tests.transcripts.helpers import Bank, issue, populate, verify
 
 # What a write transaction sends: SQLite's BEGIN IMMEDIATE, a row lock, or a change.

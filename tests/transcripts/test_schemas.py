@@ -8,8 +8,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from creditbank.services import Services
 from creditbank.transcripts.contexts import creditbank_context_bytes, creditbank_terms
+from creditbank.wiring import Services
 from tests.shared_vectors import requires_shared, shared_dir
 from tests.transcripts.helpers import issue, populate, recognise_transfers
 

@@ -16,7 +16,6 @@ from creditbank.errors import Conflict, InvalidInput
 from creditbank.ledger.store import read_openings
 from creditbank.records.parsing import parse_outcome
 from creditbank.records.service import correct_record, read_record, revoke_record
-from creditbank.services import Services
 from creditbank.transcripts import issuing
 from creditbank.transcripts.canonical_forms import CanonicalForms, canonical_without_proof
 from creditbank.transcripts.cryptosuite import sign_document, unsecured
@@ -25,6 +24,7 @@ from creditbank.transcripts.issuer import did_document
 from creditbank.transcripts.status import LIST_BITS, decode_bits
 from creditbank.transcripts.status_lists import refresh_status_lists, status_list_document
 from creditbank.transcripts.verify import Report
+from creditbank.wiring import Services
 from tests.transcripts.helpers import POSTER, Bank, course, dependents, issue, populate
 from tests.transcripts.helpers import verify as verify_online
 

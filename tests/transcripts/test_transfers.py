@@ -16,12 +16,12 @@ from creditbank.evaluations.service import Committed
 from creditbank.evaluations.transfers import learner_transfers
 from creditbank.ledger.store import read_openings
 from creditbank.records.service import learner_records
-from creditbank.services import Services
 from creditbank.storage.database import read_connection
 from creditbank.transcripts import issuing
 from creditbank.transcripts.issued import list_transcripts
 from creditbank.transcripts.verify import Report
 from creditbank.transcripts.view import view_from_credential
+from creditbank.wiring import Services
 from tests.transcripts.helpers import Bank, issue, populate, recognise_transfers
 from tests.transcripts.helpers import verify as verify_online
 

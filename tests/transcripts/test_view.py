@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from creditbank.services import Services
 from creditbank.transcripts.view import view_from_credential
+from creditbank.wiring import Services
 from tests.transcripts.helpers import issue, populate
 
 

@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from creditbank.demo import DEMO_KEYS, DEMO_PASSWORD, LEARNERS, load_demo
-from creditbank.services import Services
+from creditbank.wiring import Services
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -11,7 +11,7 @@ from flask import Flask
 from creditbank.operations import runs
 from creditbank.operations.jobs import Every, JobSpec
 from creditbank.operations.scheduler import Scheduler
-from creditbank.services import Services
+from creditbank.wiring import Services
 from tests.ledger.helpers import entries
 from tests.web.conftest import learner, staff
 

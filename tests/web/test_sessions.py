@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from creditbank.auth.tables import WebSession
 from creditbank.clock import utc_now
 from creditbank.learners.tables import LearnerToken
-from creditbank.services import Services
 from creditbank.web import sessions
+from creditbank.wiring import Services
 from tests.web.conftest import learner, post_form, staff
 
 session_t = WebSession.__table__  # type: ignore[attr-defined]

@@ -11,10 +11,10 @@ from flask import Flask
 from creditbank.clock import utc_now
 from creditbank.demo import LEARNERS
 from creditbank.learners.tables import Learner
-from creditbank.services import Services
 from creditbank.storage.database import read_connection
 from creditbank.transcripts.issuing import issue_transcript
 from creditbank.transcripts.view import view_from_credential
+from creditbank.wiring import Services
 from tests.web.conftest import csrf_token
 
 

@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 
 from creditbank.demo import DEMO_KEYS, LEARNERS
 from creditbank.identity.documents import check_digit
-from creditbank.services import Services
 from creditbank.web.common import CSP
+from creditbank.wiring import Services
 from tests.web.conftest import csrf_token, learner, post_form, staff
 
 

@@ -13,7 +13,6 @@ from creditbank.institutions import service as institutions
 from creditbank.operations import runs
 from creditbank.operations.overview import find_job, jobs_overview
 from creditbank.records.vocabulary import InstitutionKind, Level, Region
-from creditbank.services import services
 from creditbank.storage.database import read_connection, write_transaction
 from creditbank.transcripts.issuer import did_document
 from creditbank.transcripts.status_lists import refresh_status_lists
@@ -21,6 +20,7 @@ from creditbank.web import jobs as job_text
 from creditbank.web.auth import signed_in
 from creditbank.web.common import Reply, field, web_blueprint
 from creditbank.web.i18n import tr
+from creditbank.wiring import services
 
 blueprint = web_blueprint("web_admin", "/admin")
 BANK = "__bank__"  # the form's value for the bank's own (operator) keys

@@ -21,11 +21,11 @@ from creditbank.records.vocabulary import (
     Region,
     Vocabulary,
 )
-from creditbank.services import services
 from creditbank.storage.database import read_connection
 from creditbank.web import charts
 from creditbank.web.common import not_found, web_blueprint
 from creditbank.web.i18n import current_language, label, tr
+from creditbank.wiring import services
 from creditbank.witness.collector.service import witnesses_of
 
 blueprint = web_blueprint("web_dashboard", "/dashboard")

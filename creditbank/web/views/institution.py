@@ -15,13 +15,13 @@ from creditbank.identity.principals import Role
 from creditbank.imports.records_csv import ImportPlan, plan_import, post_plan
 from creditbank.records import service as records
 from creditbank.records.parsing import parse_outcome
-from creditbank.services import services
 from creditbank.storage.database import read_connection
 from creditbank.transcripts.revocation import DependentTranscripts
 from creditbank.web.auth import signed_in
 from creditbank.web.common import Reply, field, web_blueprint
 from creditbank.web.i18n import tr
 from creditbank.web.outcomes import line_of
+from creditbank.wiring import services
 
 blueprint = web_blueprint("web_institution", "/institution")
 

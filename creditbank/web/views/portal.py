@@ -14,7 +14,6 @@ from creditbank.evaluations.transfers import learner_transfers
 from creditbank.learners import service as learners
 from creditbank.learners.service import ConsentScope
 from creditbank.records import service as records
-from creditbank.services import services
 from creditbank.storage.database import read_connection
 from creditbank.transcripts import issued as issued_transcripts
 from creditbank.transcripts.issuing import issue_transcript
@@ -24,6 +23,7 @@ from creditbank.web.auth import signed_in
 from creditbank.web.common import Reply, field, integer, web_blueprint
 from creditbank.web.i18n import tr
 from creditbank.web.outcomes import institution_names, line_of, totals
+from creditbank.wiring import services
 
 blueprint = web_blueprint("web_portal", "/portal")
 

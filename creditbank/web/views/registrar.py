@@ -17,13 +17,13 @@ from creditbank.learners import service as learners
 from creditbank.learners.service import ConsentScope
 from creditbank.records import service as records
 from creditbank.rules.policy import Policy
-from creditbank.services import services
 from creditbank.storage.database import read_connection
 from creditbank.transcripts.revocation import DependentTranscripts
 from creditbank.web.auth import signed_in
 from creditbank.web.common import Reply, field, web_blueprint
 from creditbank.web.i18n import current_language, tr
 from creditbank.web.outcomes import institution_names, line_of
+from creditbank.wiring import services
 
 blueprint = web_blueprint("web_registrar", "/registrar")
 

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from creditbank.app import create_app
-from creditbank.services import EXTENSION, Services, initialise
+from creditbank.wiring import EXTENSION, Services, initialise
 from creditbank.witness.independent.bank_client import Answer, Bank
 from creditbank.witness.independent.store import WitnessStore
 from tests.conftest import make_settings

@@ -1,4 +1,4 @@
-"""The service's long-lived parts (engine, keyring, ledger), opened once per process.
+"""The service's long-lived parts (engine, keyring, ledger, jobs), opened once per process.
 
 This is where the parts are wired together: the scheduled jobs are bound here to the
 collaborators each one works on, so the jobs themselves never reach for the container.
