@@ -29,6 +29,7 @@ from marshmallow import (
 )
 
 from creditbank.api.bodies import problems_of
+from creditbank.api.schemas.strict_fields import Text
 from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.records.grades import Grade, GradeScale, canonical_decimal, parse_grade
 from creditbank.records.outcomes import (
@@ -46,7 +47,6 @@ from creditbank.records.outcomes import (
     future_problem,
     hours_problem,
     institution_code_problem,
-    text_problem,
 )
 from creditbank.records.vocabulary import (
     AwardRank,
@@ -59,6 +59,7 @@ from creditbank.records.vocabulary import (
     Vocabulary,
     parse_term,
 )
+from creditbank.text import line_policy
 
 # --- fields ---------------------------------------------------------------------------------
 
@@ -75,13 +76,11 @@ def _core(check: Callable[[Any], str | None]) -> Callable[[Any], None]:
 
 
 def _text(name: str, *, required: bool = True) -> fields.String:
-    limit = TEXT_LIMITS[name]
-    # The limits go in the metadata for the OpenAPI document; the check itself is the core's.
-    described = {"minLength": 1, "maxLength": limit}
-    check = _core(lambda value: text_problem(value, limit))
+    # The core's one-line text policy: loaded in NFC, refused in the core's words.
+    policy = line_policy(TEXT_LIMITS[name])
     if required:
-        return fields.String(required=True, validate=check, metadata=described)
-    return fields.String(load_default=None, allow_none=True, validate=check, metadata=described)
+        return Text(policy, required=True)
+    return Text(policy, load_default=None, allow_none=True)
 
 
 def _choice(vocabulary: type[Vocabulary], *, required: bool = True) -> fields.Enum[Any]:

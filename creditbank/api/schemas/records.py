@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, fields
 
-# A reason must say something: blank or whitespace-only text is refused.
-_REASON = validate.And(
-    validate.Length(min=1, max=500), validate.Regexp(r"\S", error="must not be blank")
-)
+from creditbank.api.schemas.strict_fields import Text
+from creditbank.text import REASON
 
 
 class PostedRecordOut(Schema):
@@ -66,7 +64,7 @@ class CorrectionIn(Schema):
         unknown = RAISE
 
     outcome = fields.Dict(required=True)
-    reason = fields.String(required=True, validate=_REASON)
+    reason = Text(REASON, required=True)
 
 
 class RevocationIn(Schema):
@@ -75,7 +73,7 @@ class RevocationIn(Schema):
     class Meta:
         unknown = RAISE
 
-    reason = fields.String(required=True, validate=_REASON)
+    reason = Text(REASON, required=True)
 
 
 class LogEntryOut(Schema):
