@@ -32,6 +32,7 @@ from creditbank.ledger.proofs import inclusion_proof
 from creditbank.ledger.store import StoredNodes, read_openings
 from creditbank.ledger.tables import LedgerEntry
 from creditbank.ledger.verify import verify_consistency
+from creditbank.numerals import natural
 from creditbank.records.service import RecordStatus, RecordView, learner_records
 from creditbank.records.tables import OutcomeRecord
 from creditbank.services import Services
@@ -660,10 +661,10 @@ def _status_fetcher(services: Services, now: datetime) -> Any:
     prefix = status.list_url(services.settings.public_url, 0)[:-1]
 
     def fetch(url: str) -> Mapping[str, Any]:
-        tail = url[len(prefix) :] if url.startswith(prefix) else ""
-        if not tail.isdigit():
+        list_id = natural(url[len(prefix) :], high=status.MAX_LIST_ID)
+        if not url.startswith(prefix) or list_id is None:
             raise NotFound(f"{url} is not one of this bank's status lists")
-        return status_list_document(services, int(tail), now=now)
+        return status_list_document(services, list_id, now=now)
 
     return fetch
 
