@@ -18,7 +18,7 @@ from creditbank.auth.principals import Role
 from creditbank.backup.commands import backup_group
 from creditbank.clock import utc_now
 from creditbank.demo import demo_credentials, load_demo
-from creditbank.errors import CreditbankError
+from creditbank.errors import CreditbankError, InvalidJson
 from creditbank.imports.records_csv import plan_import, post_plan, write_problem_report
 from creditbank.institutions.service import InstitutionInfo, issue_client, register_institution
 from creditbank.ledger.audit import audit_ledger
@@ -26,6 +26,7 @@ from creditbank.ledger.cosignature import parse_cosigner_key
 from creditbank.operations import commands as operations_commands
 from creditbank.services import initialise, lazy_services, services
 from creditbank.storage.database import read_connection, write_transaction
+from creditbank.strict_json import read_json as read_untrusted_json
 from creditbank.witness.cli import witness_group
 
 
@@ -147,6 +148,7 @@ def clients_group() -> None:
 @with_appcontext
 def clients_issue(institution: str | None, role: str, label: str) -> None:
     """Issue an API key and print its secret (shown this once)."""
+    label = load(members.ClientIn(), {"role": role, "label": label})["label"]
     if institution is None and role != Role.ADMIN.value:
         raise click.UsageError("a bank operator key has the admin role")
     with write_transaction(services().engine) as connection:
@@ -339,9 +341,9 @@ def verify_command(
 
     def read_json(path: Path) -> Any:
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise click.UsageError(f"{path} is not JSON: {exc}") from None
+            return read_untrusted_json(path.read_bytes())
+        except InvalidJson as exc:
+            raise click.UsageError(f"{path} is refused: {exc.detail}") from None
 
     if (keys_file is None) == (fetch_url is None):
         raise click.UsageError("give either --keys DID_DOC_FILE (offline) or --fetch URL")

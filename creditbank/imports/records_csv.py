@@ -22,6 +22,7 @@ from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.identity.documents import parse_document
 from creditbank.institutions.service import get_institution
 from creditbank.learners.service import NewLearner, open_accounts
+from creditbank.numerals import whole
 from creditbank.records.outcomes import Outcome
 from creditbank.records.service import (
     BatchRequest,
@@ -31,6 +32,7 @@ from creditbank.records.service import (
 )
 from creditbank.services import Services
 from creditbank.storage.database import read_connection
+from creditbank.text import PERSON_NAME, TextRefused
 
 BATCH = 1000
 IDENTITY_COLUMNS = ("document_kind", "document_number", "name")
@@ -78,7 +80,8 @@ def _outcome_item(row: dict[str, str]) -> dict[str, Any]:
         if prefix in GRADE_FIELDS and part in ("scale", "value"):
             item.setdefault(prefix, {})[part] = text
         elif key in INTEGER_FIELDS:
-            item[key] = int(text) if text.lstrip("-").isdigit() else text
+            number = whole(text)
+            item[key] = text if number is None else number  # not a number: the schema says so
         else:
             item[key] = text
     return item
@@ -86,14 +89,20 @@ def _outcome_item(row: dict[str, str]) -> dict[str, Any]:
 
 def _rows(text: str) -> Iterable[tuple[int, dict[str, str]]]:
     reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in (*IDENTITY_COLUMNS, "kind") if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InvalidInput(
-            f"the CSV header lacks {', '.join(missing)}",
-            problems=[FieldProblem(column, "missing column") for column in missing],
-        )
-    for row in reader:
-        yield reader.line_num, row
+    try:
+        missing = [c for c in (*IDENTITY_COLUMNS, "kind") if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InvalidInput(
+                f"the CSV header lacks {', '.join(missing)}",
+                problems=[FieldProblem(column, "missing column") for column in missing],
+            )
+        for row in reader:
+            yield reader.line_num, row
+    except csv.Error as exc:
+        # A malformed file (or a cell over csv.field_size_limit(), 128 KiB) stops the whole
+        # check: the rows after it cannot be told apart.
+        reason = f"line {reader.line_num} cannot be read as CSV: {exc}"
+        raise InvalidInput(reason, problems=[FieldProblem("file", reason)]) from None
 
 
 def validate_rows(
@@ -111,9 +120,10 @@ def validate_rows(
             document = parse_document(
                 row.get("document_kind", ""), row.get("document_number", ""), today=today
             )
-            name = (row.get("name") or "").strip()
-            if not 1 <= len(name) <= 100:
-                raise InvalidInput("name", problems=[FieldProblem("name", "1-100 characters")])
+            try:
+                name = PERSON_NAME.clean((row.get("name") or "").strip())
+            except TextRefused as exc:
+                raise InvalidInput("name", problems=[FieldProblem("name", str(exc))]) from None
             person = NewLearner(name, document)
         except InvalidInput as exc:
             found.extend(exc.problems)
@@ -149,7 +159,11 @@ class ImportPlan:
 
 def plan_import(services: Services, path: Path, institution: str, *, now: datetime) -> ImportPlan:
     """Check every row of ``path`` and find those not posted before; writes nothing."""
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        reason = f"{path.name} is not UTF-8 text (byte {exc.start})"
+        raise InvalidInput(reason, problems=[FieldProblem("file", reason)]) from None
     with read_connection(services.engine) as connection:
         get_institution(connection, institution)
     good, problems, count = validate_rows(services, text, today=now.date())

@@ -17,9 +17,10 @@ from creditbank.operations.overview import find_job, jobs_overview
 from creditbank.records.vocabulary import InstitutionKind, Level, Region
 from creditbank.services import services
 from creditbank.storage.database import read_connection, write_transaction
+from creditbank.text import LABEL
 from creditbank.transcripts.service import did_document, issuer, refresh_status_lists
 from creditbank.web import jobs as job_text
-from creditbank.web.common import Reply, field, web_blueprint
+from creditbank.web.common import Reply, field, text_field, web_blueprint
 from creditbank.web.i18n import tr
 
 blueprint = web_blueprint("web_admin", "/admin")
@@ -103,7 +104,7 @@ def issue() -> str:
         )
     with write_transaction(services().engine) as connection:
         _, secret = institutions.issue_client(
-            connection, institution, Role(role_text), field("label", max_length=200), now=utc_now()
+            connection, institution, Role(role_text), text_field("label", LABEL), now=utc_now()
         )
     return _page(issued=secret.text)
 

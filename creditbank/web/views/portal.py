@@ -16,10 +16,11 @@ from creditbank.learners.service import ConsentScope
 from creditbank.records import service as records
 from creditbank.services import services
 from creditbank.storage.database import read_connection
+from creditbank.text import REASON
 from creditbank.transcripts import service as transcript_service
 from creditbank.transcripts.view import view_from_credential
 from creditbank.web import transcripts
-from creditbank.web.common import Reply, field, integer, web_blueprint
+from creditbank.web.common import Reply, field, integer, text_field, web_blueprint
 from creditbank.web.i18n import tr
 from creditbank.web.outcomes import institution_names, line_of, totals
 
@@ -177,7 +178,7 @@ def revoke_transcript(transcript_id: str) -> Reply:
         services(),
         transcript_id,
         learner.learner_id,
-        reason=field("reason", required=False, max_length=200) or "revoked by the learner",
+        reason=text_field("reason", REASON, default="revoked by the learner"),
         now=utc_now(),
     )
     flash(tr("成绩单已撤销。", "Transcript revoked."))

@@ -20,7 +20,8 @@ from creditbank.rules.evaluate import evaluate
 from creditbank.rules.policy import Policy
 from creditbank.services import services
 from creditbank.storage.database import read_connection
-from creditbank.web.common import Reply, field, web_blueprint
+from creditbank.text import REASON
+from creditbank.web.common import Reply, field, text_field, web_blueprint
 from creditbank.web.i18n import current_language, tr
 from creditbank.web.outcomes import institution_names, line_of
 
@@ -77,7 +78,7 @@ def _exception_items() -> list[dict[str, Any]]:
     item: dict[str, Any] = {
         "type": kind,
         "target": field("exc_target", max_length=64),
-        "why": field("exc_why", max_length=500),
+        "why": text_field("exc_why", REASON),
     }
     if kind == "force":
         item["record"] = field("exc_record", max_length=36)
