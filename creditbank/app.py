@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from creditbank.api import init_app as init_api
+from creditbank.api.bodies import StrictJsonProvider
 from creditbank.config import settings_from_env
 from creditbank.operations.process import scheduler_enabled, start_background
 from creditbank.web.pages import init_app as init_web
@@ -18,13 +19,14 @@ from creditbank.wiring import EXTENSION, LazyServices
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application; ``test_config`` overrides fields of :class:`Settings`."""
     app = Flask("creditbank", instance_relative_config=True)
+    app.json = StrictJsonProvider(app)
     settings = settings_from_env(default_instance=Path(app.instance_path))
     if test_config:
         settings = settings.with_overrides(test_config)
     app.instance_path = str(settings.instance_path)
     app.config["MAX_CONTENT_LENGTH"] = settings.operations.max_body_bytes
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
     lazy = LazyServices(settings)
     app.extensions[EXTENSION] = lazy
     init_api(app)

@@ -18,7 +18,7 @@ from creditbank.backup.export import export_backup
 from creditbank.backup.restore import restore_backup
 from creditbank.clock import utc_now
 from creditbank.demo import demo_credentials, load_demo
-from creditbank.errors import BackupError, CreditbankError, SigningKeyError
+from creditbank.errors import BackupError, CreditbankError, InvalidJson, SigningKeyError
 from creditbank.identity.principals import Role
 from creditbank.imports.records_csv import plan_import, post_plan, write_problem_report
 from creditbank.institutions.service import (
@@ -38,6 +38,8 @@ from creditbank.operations.lease import current_lease
 from creditbank.schema import metadata
 from creditbank.storage.database import create_db_engine, read_connection, write_transaction
 from creditbank.storage.migrate import current_revision, head_revision, upgrade
+from creditbank.strict_json import read_json as read_untrusted_json
+from creditbank.text import LABEL, TextRefused
 from creditbank.wiring import initialise, lazy_services, services
 from creditbank.witness.cosignature import parse_cosigner_key
 from creditbank.witness.independent.cli import witness_group
@@ -170,6 +172,10 @@ def clients_group() -> None:
 @with_appcontext
 def clients_issue(institution: str | None, role: str, label: str) -> None:
     """Issue an API key and print its secret (shown this once)."""
+    try:
+        label = LABEL.clean(label)
+    except TextRefused as exc:
+        raise click.BadParameter(str(exc), param_hint="--label") from None
     if institution is None and role != Role.ADMIN.value:
         raise click.UsageError("a bank operator key has the admin role")
     with write_transaction(services().engine) as connection:
@@ -369,9 +375,9 @@ def verify_command(
 
     def read_json(path: Path) -> Any:
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise click.UsageError(f"{path} is not JSON: {exc}") from None
+            return read_untrusted_json(path.read_bytes())
+        except InvalidJson as exc:
+            raise click.UsageError(f"{path} is refused: {exc.detail}") from None
 
     if (keys_file is None) == (fetch_url is None):
         raise click.UsageError("give either --keys DID_DOC_FILE (offline) or --fetch URL")

@@ -76,6 +76,23 @@ class InvalidParameter(InvalidInput):
         self.parameter = parameter
 
 
+class InvalidJson(InvalidInput):
+    """A JSON document was refused; ``path`` (a JSONPath, ``$`` for the whole) says where.
+
+    The problem names the ``body`` as the field (the document as a whole was refused, before
+    any field was read) and carries the path as its own member.
+    """
+
+    slug = "invalid-json"
+    title = "Invalid JSON"
+
+    def __init__(self, reason: str, *, path: str) -> None:
+        super().__init__(
+            reason, problems=[FieldProblem(field="body", reason=reason)], extra={"path": path}
+        )
+        self.path = path
+
+
 class NotFound(CreditbankError):
     """The thing asked for does not exist."""
 

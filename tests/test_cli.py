@@ -62,3 +62,17 @@ def test_verify_names_tampering_and_fails(invoke: Invoke, tmp_path: Path) -> Non
     result = invoke("ledger", "verify")
     assert result.exit_code == 2
     assert result.output.startswith("error: index 2: envelope")
+
+
+def test_verify_reads_files_with_the_strict_reader(invoke: Invoke, tmp_path: Path) -> None:
+    transcript, keys = tmp_path / "t.json", tmp_path / "did.json"
+    transcript.write_text("{}", encoding="utf-8")
+    for document, words in (
+        ('{"id": "did:web:a", "id": "did:web:b"}', "duplicate key 'id' at $.id"),
+        ("[" * 1000 + "]" * 1000, "more than 64 levels"),
+        ('{"n": ' + "9" * 5000 + "}", "outside -2^63..2^63-1"),
+    ):
+        keys.write_text(document, encoding="utf-8")
+        result = invoke("verify", str(transcript), "--keys", str(keys))
+        assert result.exit_code == 2
+        assert words in result.output and "Traceback" not in result.output

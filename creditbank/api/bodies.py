@@ -1,14 +1,20 @@
-"""Reading request bodies strictly: JSON objects only, loaded through marshmallow schemas."""
+"""Reading request bodies strictly: JSON objects only, loaded through marshmallow schemas.
+
+Every JSON body goes through :func:`creditbank.strict_json.read_json`: the views through
+:func:`json_object`, and anything calling ``request.get_json()`` through
+:class:`StrictJsonProvider`, which the application installs.
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from flask import request
+from flask import current_app, request
+from flask.json.provider import DefaultJSONProvider
 from marshmallow import Schema, ValidationError
 
 from creditbank.errors import FieldProblem, InvalidInput
+from creditbank.strict_json import read_json
 
 
 def raw_body() -> bytes:
@@ -16,21 +22,14 @@ def raw_body() -> bytes:
     return request.get_data(cache=True)
 
 
-def json_object() -> dict[str, Any]:
+def json_object(media_types: tuple[str, ...] = ("application/json",)) -> dict[str, Any]:
     """Parse the body as a JSON object; 400 naming the problem otherwise."""
-    if not request.mimetype or request.mimetype != "application/json":
+    if not request.mimetype or request.mimetype not in media_types:
         raise InvalidInput(
-            "the body must be JSON sent as application/json",
-            problems=[FieldProblem("Content-Type", "must be application/json")],
+            f"the body must be JSON sent as {' or '.join(media_types)}",
+            problems=[FieldProblem("Content-Type", f"must be {' or '.join(media_types)}")],
         )
-    try:
-        parsed = json.loads(raw_body(), parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput(
-            f"the body is not valid JSON: {exc}", problems=[FieldProblem("body", "not valid JSON")]
-        ) from None
-    except ValueError as exc:
-        raise InvalidInput(str(exc), problems=[FieldProblem("body", str(exc))]) from None
+    parsed = read_json(raw_body(), max_bytes=current_app.config.get("MAX_CONTENT_LENGTH"))
     if not isinstance(parsed, dict):
         raise InvalidInput(
             "the body must be a JSON object", problems=[FieldProblem("body", "must be an object")]
@@ -38,8 +37,12 @@ def json_object() -> dict[str, Any]:
     return parsed
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
+class StrictJsonProvider(DefaultJSONProvider):
+    """Flask's JSON, reading with the strict reader (``request.get_json()`` included)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Parse untrusted JSON: refused with a problem document, never parsed leniently."""
+        return read_json(s)
 
 
 def problems_of(error: ValidationError, *, index: int | None = None) -> list[FieldProblem]:

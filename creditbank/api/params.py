@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import request
 
 from creditbank.errors import InvalidParameter
-
-_DECIMAL = re.compile(r"^(0|[1-9][0-9]{0,18})$")
-_MAX = 2**63 - 1
+from creditbank.numerals import natural
 
 
 def int_param(name: str) -> int:
@@ -17,9 +13,10 @@ def int_param(name: str) -> int:
     raw = request.args.get(name)
     if raw is None:
         raise InvalidParameter(name, "is required")
-    if not _DECIMAL.fullmatch(raw) or int(raw) > _MAX:
-        raise InvalidParameter(name, f"must be a non-negative decimal integer, got {raw!r}")
-    return int(raw)
+    value = natural(raw)
+    if value is None:
+        raise InvalidParameter(name, f"must be a non-negative decimal integer, got {raw[:40]!r}")
+    return value
 
 
 def choice_param(name: str, choices: tuple[str, ...], default: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from creditbank.api.access import require_learner
-from creditbank.api.bodies import load
+from creditbank.api.bodies import json_object, load
 from creditbank.api.openapi import documented
 from creditbank.api.schemas.transcripts import (
     CredentialOut,
@@ -24,8 +24,10 @@ from creditbank.api.schemas.transcripts import (
     VerifyQueryIn,
 )
 from creditbank.clock import utc_now
-from creditbank.errors import CreditbankError, FieldProblem, InvalidInput, NotFound
+from creditbank.errors import CreditbankError, NotFound
+from creditbank.numerals import natural
 from creditbank.storage.database import read_connection
+from creditbank.transcripts import status
 from creditbank.transcripts.contexts import CONTEXT_MEDIA_TYPE, creditbank_context_bytes
 from creditbank.transcripts.issued import (
     TranscriptSummary,
@@ -61,22 +63,7 @@ class NotAcceptable(CreditbankError):
 
 def _body() -> dict[str, Any]:
     """The body as a JSON object, for the JSON and JSON-LD media types alike."""
-    if request.mimetype not in JSON_TYPES:
-        raise InvalidInput(
-            "the body must be JSON (application/json, application/ld+json or vc+ld+json)",
-            problems=[FieldProblem("Content-Type", "must be a JSON media type")],
-        )
-    try:
-        parsed = json.loads(request.get_data(cache=True))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput(
-            f"the body is not valid JSON: {exc}", problems=[FieldProblem("body", "not valid JSON")]
-        ) from None
-    if not isinstance(parsed, dict):
-        raise InvalidInput(
-            "the body must be a JSON object", problems=[FieldProblem("body", "must be an object")]
-        )
-    return parsed
+    return json_object(JSON_TYPES)
 
 
 def _json_ld(document: Any, mimetype: str = VC_MEDIA_TYPE, status: int = 200) -> Response:
@@ -233,9 +220,10 @@ def verify_code(code: str) -> Response:
 @documented("A signed Bitstring Status List credential", response=CredentialOut, errors=(404,))
 def status_list(list_id: str) -> Response:
     """Serve a status list credential as stored (signed as each revocation commits)."""
-    if not list_id.isdigit() or len(list_id) > 9:
+    number = natural(list_id, high=status.MAX_LIST_ID)
+    if number is None:
         raise NotFound(f"no status list {list_id!r}")
-    document = status_list_document(services().engine, int(list_id))
+    document = status_list_document(services().engine, number)
     response = _json_ld(document)
     response.headers["Cache-Control"] = "no-cache"
     return response

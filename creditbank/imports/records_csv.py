@@ -25,6 +25,7 @@ from creditbank.identity.sealing import FieldSealer
 from creditbank.institutions.service import get_institution
 from creditbank.learners.service import NewLearner, open_accounts
 from creditbank.ledger.service import Ledger
+from creditbank.numerals import whole
 from creditbank.records.outcomes import Outcome
 from creditbank.records.parsing import parse_outcome
 from creditbank.records.service import (
@@ -34,6 +35,7 @@ from creditbank.records.service import (
     post_batch,
 )
 from creditbank.storage.database import read_connection
+from creditbank.text import PERSON_NAME, TextRefused
 
 BATCH = 1000
 IDENTITY_COLUMNS = ("document_kind", "document_number", "name")
@@ -81,7 +83,8 @@ def _outcome_item(row: dict[str, str]) -> dict[str, Any]:
         if prefix in GRADE_FIELDS and part in ("scale", "value"):
             item.setdefault(prefix, {})[part] = text
         elif key in INTEGER_FIELDS:
-            item[key] = int(text) if text.lstrip("-").isdigit() else text
+            number = whole(text)
+            item[key] = text if number is None else number  # not a number: the schema says so
         else:
             item[key] = text
     return item
@@ -89,14 +92,20 @@ def _outcome_item(row: dict[str, str]) -> dict[str, Any]:
 
 def _rows(text: str) -> Iterable[tuple[int, dict[str, str]]]:
     reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in (*IDENTITY_COLUMNS, "kind") if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InvalidInput(
-            f"the CSV header lacks {', '.join(missing)}",
-            problems=[FieldProblem(column, "missing column") for column in missing],
-        )
-    for row in reader:
-        yield reader.line_num, row
+    try:
+        missing = [c for c in (*IDENTITY_COLUMNS, "kind") if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InvalidInput(
+                f"the CSV header lacks {', '.join(missing)}",
+                problems=[FieldProblem(column, "missing column") for column in missing],
+            )
+        for row in reader:
+            yield reader.line_num, row
+    except csv.Error as exc:
+        # A malformed file (or a cell over csv.field_size_limit(), 128 KiB) stops the whole
+        # check: the rows after it cannot be told apart.
+        reason = f"line {reader.line_num} cannot be read as CSV: {exc}"
+        raise InvalidInput(reason, problems=[FieldProblem("file", reason)]) from None
 
 
 def validate_rows(
@@ -117,9 +126,10 @@ def validate_rows(
             document = parse_document(
                 row.get("document_kind", ""), row.get("document_number", ""), today=today
             )
-            name = (row.get("name") or "").strip()
-            if not 1 <= len(name) <= 100:
-                raise InvalidInput("name", problems=[FieldProblem("name", "1-100 characters")])
+            try:
+                name = PERSON_NAME.clean((row.get("name") or "").strip())
+            except TextRefused as exc:
+                raise InvalidInput("name", problems=[FieldProblem("name", str(exc))]) from None
             person = NewLearner(name, document)
         except InvalidInput as exc:
             found.extend(exc.problems)
@@ -160,7 +170,11 @@ def plan_import(
 
     Writes nothing: the web page shows the plan before anything is posted.
     """
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        reason = f"{path.name} is not UTF-8 text (byte {exc.start})"
+        raise InvalidInput(reason, problems=[FieldProblem("file", reason)]) from None
     with read_connection(engine) as connection:
         get_institution(connection, institution)
     good, problems, count = validate_rows(sealer, text, today=today)

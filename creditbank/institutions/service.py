@@ -20,6 +20,7 @@ from creditbank.identity.secrets import IssuedSecret, new_secret
 from creditbank.institutions.tables import ApiClient, Institution, InstitutionKey
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.service import Ledger
+from creditbank.text import INSTITUTION_NAME, TextPolicy, TextRefused, line_policy
 
 institution_t = Institution.__table__  # type: ignore[attr-defined]
 client_t = ApiClient.__table__  # type: ignore[attr-defined]
@@ -59,14 +60,16 @@ def institution_info(values: Mapping[str, str]) -> InstitutionInfo:
     """
     problems: list[FieldProblem] = []
 
-    def text(name: str, max_length: int) -> str:
+    def text(name: str, policy: TextPolicy) -> str:
         value = values.get(name)
         if value is None:
             problems.append(FieldProblem(name, "Missing data for required field."))
             return ""
-        if not 1 <= len(value) <= max_length:
-            problems.append(FieldProblem(name, f"Length must be between 1 and {max_length}."))
-        return value
+        try:
+            return policy.clean(value)
+        except TextRefused as exc:
+            problems.append(FieldProblem(name, str(exc)))
+            return value
 
     def choice(name: str, choices: tuple[str, ...]) -> str:
         value = values.get(name)
@@ -84,11 +87,11 @@ def institution_info(values: Mapping[str, str]) -> InstitutionInfo:
         problems.append(FieldProblem("code", CODE_RULE))
     info = InstitutionInfo(
         code=code or "",
-        name_zh=text("name_zh", 200),
-        name_en=text("name_en", 200),
+        name_zh=text("name_zh", INSTITUTION_NAME),
+        name_en=text("name_en", INSTITUTION_NAME),
         kind=choice("kind", INSTITUTION_KINDS),
         level=choice("level", LEVELS),
-        region=text("region", 32),
+        region=text("region", line_policy(32)),
     )
     if problems:
         raise InvalidInput(

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from creditbank.errors import NoteError
 from creditbank.ledger.note import NoteSigner, NoteVerifier, check_text, open_note, sign_note
+from creditbank.numerals import natural
 
 HASH_SIZE = 32
 MAX_SIZE = 2**64 - 1
-# ASCII digits only: int() would also accept "+1", " 1", "1_0" and non-ASCII digits.
-_DECIMAL = re.compile(r"0|[1-9][0-9]*")
 
 
 def _line_problem(line: str, problem: str) -> str | None:
@@ -70,14 +68,12 @@ def parse_checkpoint(text: str) -> Checkpoint:
     origin, size_line, root_line, *extensions = lines
     if origin == "":
         raise NoteError("checkpoint line 1 (origin) is empty")
-    if not _DECIMAL.fullmatch(size_line):
+    size = natural(size_line, high=MAX_SIZE)
+    if size is None:
         raise NoteError(
-            f"checkpoint line 2 (tree size) {size_line!r} is not a decimal number "
-            "without sign, spaces or leading zeros"
+            f"checkpoint line 2 (tree size) {size_line[:40]!r} is not a decimal number of "
+            "64 bits without sign, spaces or leading zeros"
         )
-    size = int(size_line)
-    if size > MAX_SIZE:
-        raise NoteError(f"checkpoint line 2 (tree size) {size_line} does not fit in 64 bits")
     root_hash = _parse_root(root_line)
     for number, extension in enumerate(extensions, 4):
         if extension == "":

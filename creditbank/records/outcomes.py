@@ -22,7 +22,6 @@ institution code.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -41,6 +40,7 @@ from creditbank.records.vocabulary import (
     OutcomeKind,
     Term,
 )
+from creditbank.text import line_policy
 
 MAX_COURSE_HOURS = 2000
 MAX_COURSE_CREDITS = Decimal(30)
@@ -62,22 +62,10 @@ TEXT_LIMITS: dict[str, int] = {
     "track": 200,
 }
 
-# C0 and C1 controls break one-line display and CSV export; lone surrogates (which JSON
-# "\ud800" escapes can carry) cannot be encoded as UTF-8, so canonical_json would fail later.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-
 
 def text_problem(value: object, limit: int) -> str | None:
-    """Why ``value`` is not acceptable text of at most ``limit`` characters, or None."""
-    if not isinstance(value, str):
-        return "must be text"
-    if not value.strip():
-        return "must not be empty or blank"
-    if len(value) > limit:
-        return f"at most {limit} characters"
-    if _UNPRINTABLE.search(value):
-        return "must not contain control characters or unpaired surrogates"
-    return None
+    """Why ``value`` is not acceptable one-line text of at most ``limit`` characters, or None."""
+    return line_policy(limit).problem(value)
 
 
 def institution_code_problem(value: object) -> str | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numbers
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -88,7 +89,7 @@ def _text(name: str) -> Reader:
     def read(value: object) -> str:
         text = _string(value)
         _refuse(text_problem(text, limit))
-        return text
+        return unicodedata.normalize("NFC", text)  # one spelling of the same text, as stored
 
     return read
 

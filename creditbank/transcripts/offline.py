@@ -11,16 +11,16 @@ can get. Status lists come from files named on the command line or are fetched.
 from __future__ import annotations
 
 import base64
-import json
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from creditbank.errors import CreditbankError, InvalidInput, NoteError, Unverifiable
+from creditbank.errors import CreditbankError, InvalidInput, InvalidJson, NoteError, Unverifiable
 from creditbank.ledger.checkpoint import Checkpoint, open_checkpoint
 from creditbank.ledger.proof_checks import verify_consistency
+from creditbank.strict_json import read_json
 from creditbank.transcripts.did import keys_from_document, log_keys_from_document
 from creditbank.transcripts.verify import Trust
 
@@ -99,9 +99,9 @@ def _get(url: str) -> bytes:
 
 def _get_json(url: str) -> Any:
     try:
-        return json.loads(_get(url))
-    except json.JSONDecodeError:
-        raise InvalidInput(f"{url} did not answer JSON") from None
+        return read_json(_get(url))
+    except InvalidJson as exc:
+        raise InvalidInput(f"{url} did not answer acceptable JSON: {exc.detail}") from None
 
 
 def trust_from_url(base_url: str, *, now: datetime) -> Trust:

@@ -17,6 +17,7 @@ from creditbank.ledger.proof_checks import verify_consistency
 from creditbank.ledger.proofs import consistency_proof
 from creditbank.ledger.service import Ledger
 from creditbank.ledger.store import StoredNodes, latest_checkpoint
+from creditbank.numerals import natural
 from creditbank.storage.database import read_connection
 from creditbank.transcripts import status
 from creditbank.transcripts.issuer import IssuerIdentity
@@ -55,10 +56,10 @@ def _status_fetcher(ledger: Ledger, public_url: str) -> StatusFetcher:
     prefix = status.list_url(public_url, 0)[:-1]
 
     def fetch(url: str) -> Mapping[str, Any]:
-        tail = url[len(prefix) :] if url.startswith(prefix) else ""
-        if not tail.isdigit():
+        list_id = natural(url[len(prefix) :], high=status.MAX_LIST_ID)
+        if not url.startswith(prefix) or list_id is None:
             raise NotFound(f"{url} is not one of this bank's status lists")
-        return status_list_document(ledger.engine, int(tail))
+        return status_list_document(ledger.engine, list_id)
 
     return fetch
 

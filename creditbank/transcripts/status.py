@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from creditbank.errors import InvalidInput
+from creditbank.numerals import natural
 from creditbank.transcripts.contexts import VC_CONTEXT
 from creditbank.transcripts.cryptosuite import format_datetime, sign_document
 
@@ -26,6 +27,7 @@ ENTRY_TYPE = "BitstringStatusListEntry"
 LIST_CREDENTIAL_TYPE = "BitstringStatusListCredential"
 # A list gets no new transcripts once this share of it is used, so random picks stay cheap.
 FILL_LIMIT = LIST_BITS // 2
+MAX_LIST_ID = 10**9 - 1  # list ids in URLs have at most nine digits
 
 
 def encode_bits(revoked: Iterable[int], size: int = LIST_BITS) -> str:
@@ -115,7 +117,7 @@ def entry_position(entry: Any) -> tuple[str, int]:
     if entry.get("statusPurpose") != PURPOSE:
         raise InvalidInput(f"credentialStatus purpose is not {PURPOSE!r}")
     url = entry.get("statusListCredential")
-    raw = entry.get("statusListIndex")
-    if not isinstance(url, str) or not isinstance(raw, str) or not raw.isdigit():
+    index = natural(entry.get("statusListIndex"))
+    if not isinstance(url, str) or index is None:
         raise InvalidInput("credentialStatus needs a statusListCredential and a decimal index")
-    return url, int(raw)
+    return url, index

@@ -29,7 +29,9 @@ from creditbank.errors import (
     NotFound,
     Unauthenticated,
 )
+from creditbank.numerals import whole
 from creditbank.storage.private_files import make_private_directory, write_new_private
+from creditbank.text import TextPolicy, TextRefused
 from creditbank.web.auth import load_principal, signed_in
 from creditbank.web.i18n import tr
 
@@ -152,15 +154,32 @@ def field(name: str, *, required: bool = True, max_length: int = 500) -> str:
     return value
 
 
+def text_field(name: str, policy: TextPolicy, *, default: str | None = None) -> str:
+    """A free-text field under the text policy (NFC, one line, no controls); 400 naming it.
+
+    Without ``default`` the field is required; with one, an empty field takes it.
+    """
+    value = field(name, required=default is None, max_length=policy.max_length * 2)
+    if not value and default is not None:
+        return default
+    try:
+        return policy.clean(value)
+    except TextRefused as exc:
+        raise InvalidInput(
+            tr(f"{name} 不可接受：{exc}", f"{name} is not acceptable: {exc}"),
+            problems=[FieldProblem(name, str(exc))],
+        ) from None
+
+
 def integer(name: str, low: int, high: int) -> int:
     """An integer field within ``low..high``; 400 naming it otherwise."""
-    raw = field(name, max_length=20)
-    if not raw.lstrip("-").isdigit() or not low <= int(raw) <= high:
+    value = whole(field(name, max_length=20), low=low, high=high)
+    if value is None:
         raise InvalidInput(
             tr(f"{name} 须为 {low}–{high} 的整数", f"{name} must be a whole number {low}-{high}"),
             problems=[FieldProblem(name, f"{low}-{high}")],
         )
-    return int(raw)
+    return value
 
 
 def not_found() -> None:

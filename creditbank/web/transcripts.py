@@ -6,14 +6,14 @@ with its own module); they never make up a transcript, a file or a verdict.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from creditbank.clock import utc_now
-from creditbank.errors import FieldProblem, InvalidInput
+from creditbank.errors import FieldProblem, InvalidInput, InvalidJson
+from creditbank.strict_json import read_json
 from creditbank.transcripts.issued import TranscriptSummary, find_by_code
 from creditbank.transcripts.online import verify_online
 from creditbank.transcripts.printing import pdf_renderer
@@ -73,14 +73,17 @@ def verify(credential: Any) -> Verdict:
     return Verdict(report, view, None if view is None else view.total_credits)
 
 
-def parse(text: str) -> Any:
-    """A transcript file's JSON; 400 naming the problem when it is not JSON."""
+def parse(data: bytes | str) -> Any:
+    """A transcript file's JSON, read strictly; 400 naming the problem when it is refused."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
+        return read_json(data)
+    except InvalidJson as exc:
         raise InvalidInput(
-            tr(f"不是有效的成绩单文件（JSON 错误：{exc}）", f"not a transcript file (JSON: {exc})"),
-            problems=[FieldProblem("transcript", "must be the transcript's JSON file")],
+            tr(
+                f"不是有效的成绩单文件（JSON 错误：{exc.detail}）",
+                f"not a transcript file (JSON: {exc.detail})",
+            ),
+            problems=[FieldProblem("transcript", exc.detail)],
         ) from None
 
 

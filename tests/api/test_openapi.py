@@ -12,7 +12,8 @@ import schemathesis
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
-from schemathesis import checks
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode, checks
 
 from creditbank.wiring import Services
 from tests.api.world import build_world
@@ -57,6 +58,30 @@ CHECKS = [
 def test_generated_requests_get_no_5xx_and_fit_the_document(
     app: Flask, client: FlaskClient, services: Services
 ) -> None:
+    failures = _run_generated(app, client, services, GenerationMode.POSITIVE, CHECKS, 12)
+    assert not failures, "\n\n".join(failures)
+
+
+def test_requests_that_break_the_document_get_no_5xx(
+    app: Flask, client: FlaskClient, services: Services
+) -> None:
+    # Wrong types, missing fields, out-of-range numbers and odd strings in the body, the path
+    # and the query: each must be refused with a 4xx, never a 5xx.
+    failures = _run_generated(
+        app, client, services, GenerationMode.NEGATIVE, [checks.not_a_server_error], 8
+    )
+    assert not failures, "\n\n".join(failures)
+
+
+def _run_generated(
+    app: Flask,
+    client: FlaskClient,
+    services: Services,
+    mode: GenerationMode,
+    run_checks: list[Any],
+    examples: int,
+) -> list[str]:
+    """Run generated requests against every operation as each caller; the failures found."""
     world = build_world(client, services)
     callers = [
         {},
@@ -69,9 +94,9 @@ def test_generated_requests_get_no_5xx_and_fit_the_document(
 
     for operation in operations:
 
-        @given(case=operation.as_strategy())
+        @given(case=operation.as_strategy(mode))
         @settings(
-            max_examples=12,
+            max_examples=examples,
             deadline=None,
             suppress_health_check=list(HealthCheck),
             derandomize=True,
@@ -79,10 +104,15 @@ def test_generated_requests_get_no_5xx_and_fit_the_document(
         )
         def run(case: Any) -> None:
             for headers in callers:
-                case.call_and_validate(headers=headers, checks=CHECKS)
+                case.call_and_validate(headers=headers, checks=run_checks)
 
         try:
             run()
+        except Unsatisfiable:
+            # Negative mode has nothing to break where every value fits (no parameters, or a
+            # free string in the path); positive mode must always find requests.
+            if mode is not GenerationMode.NEGATIVE:
+                failures.append(f"{operation.label}: no request could be generated")
         except Exception as exc:  # collect every operation's failure, then report them all
             failures.append(f"{operation.label}: {exc}")
-    assert not failures, "\n\n".join(failures)
+    return failures

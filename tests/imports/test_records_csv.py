@@ -124,3 +124,45 @@ def test_import_twice_posts_good_rows_once_and_reports_bad_lines(tmp_path: Path)
     # The two people got one account each, plus the two records: four entries, and the
     # institution's registration: five. The second run added nothing.
     assert "ok: 5 entries" in run("ledger", "verify")
+
+
+def test_an_unreadable_file_is_one_clear_line_and_a_failure(tmp_path: Path) -> None:
+    runner = CliRunner(
+        env={"CREDITBANK_INSTANCE": str(tmp_path / "instance"), "CREDITBANK_LOG_ORIGIN": ORIGIN}
+    )
+
+    def run(*args: str) -> tuple[int, str]:
+        result = runner.invoke(main, list(args), catch_exceptions=False)
+        return result.exit_code, result.output
+
+    assert run("init")[0] == 0
+    registered = run(
+        "institutions",
+        "add",
+        "CQ-GZ-001",
+        "--name-zh",
+        "重庆工程职业技术学院",
+        "--name-en",
+        "CQVIE",
+        "--kind",
+        "gaozhi_college",
+        "--level",
+        "gaozhi",
+        "--region",
+        "重庆",
+    )
+    assert registered[0] == 0
+    huge = tmp_path / "huge.csv"
+    with huge.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerow(_course(resident_id(sequence="311"), "李明", title_zh="图" * 140_000))
+    status, output = run("import", "records", str(huge), "--institution", "CQ-GZ-001")
+    assert status != 0
+    assert output.startswith("error: line ") and "cannot be read as CSV" in output
+    assert len(output.splitlines()) == 1 and "Traceback" not in output
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(",".join(HEADER).encode() + b"\n\xe9\n")
+    status, output = run("import", "records", str(latin), "--institution", "CQ-GZ-001")
+    assert status != 0 and output.startswith("error: latin.csv is not UTF-8")
+    assert "ok: 1 entries" in run("ledger", "verify")[1]  # the registration alone

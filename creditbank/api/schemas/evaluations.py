@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from creditbank.api.schemas.strict_fields import Text
+from creditbank.text import REASON
+
 
 class PolicyOut(Schema):
     """A loaded policy and whether its version is published."""
@@ -36,7 +39,7 @@ class ExceptionIn(Schema):
     target = fields.String(required=True, validate=validate.Length(min=1, max=40))
     record = fields.String(validate=validate.Length(min=1, max=36))
     credits = fields.String(validate=validate.Regexp(r"^[0-9]{1,2}(\.[0-9])?$"))
-    why = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    why = Text(REASON, required=True)
 
 
 class EvaluationIn(Schema):
@@ -80,7 +83,7 @@ class AppealIn(Schema):
     class Meta:
         unknown = RAISE
 
-    why = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    why = Text(REASON, required=True)
 
 
 class TransferOut(Schema):

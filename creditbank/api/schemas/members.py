@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from marshmallow import RAISE, Schema, fields, validate
 
+from creditbank.api.schemas.strict_fields import Text
 from creditbank.institutions.service import CODE_PATTERN, CODE_RULE, INSTITUTION_KINDS, LEVELS
+from creditbank.text import INSTITUTION_NAME, LABEL, PERSON_NAME, line_policy
 
 ROLES = ("poster", "registrar", "admin")
 DOCUMENT_KINDS = (
@@ -25,10 +25,6 @@ class Strict(Schema):
         unknown = RAISE
 
 
-def _text(max_length: int, **kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
-
-
 class InstitutionIn(Strict):
     """Register a member institution."""
 
@@ -36,11 +32,11 @@ class InstitutionIn(Strict):
         required=True,
         validate=validate.Regexp(CODE_PATTERN, error=CODE_RULE),
     )
-    name_zh = _text(200, required=True)
-    name_en = _text(200, required=True)
+    name_zh = Text(INSTITUTION_NAME, required=True)
+    name_en = Text(INSTITUTION_NAME, required=True)
     kind = fields.String(required=True, validate=validate.OneOf(INSTITUTION_KINDS))
     level = fields.String(required=True, validate=validate.OneOf(LEVELS))
-    region = _text(32, required=True)
+    region = Text(line_policy(32), required=True)
     require_signed_batches = fields.Boolean(load_default=False)
 
 
@@ -74,7 +70,7 @@ class ClientIn(Strict):
     """Issue an API key."""
 
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    label = _text(200, required=True)
+    label = Text(LABEL, required=True)
 
 
 class ClientOut(Schema):
@@ -140,7 +136,7 @@ class DocumentIn(Strict):
 class LearnerIn(Strict):
     """Open one learner account."""
 
-    name = _text(100, required=True)
+    name = Text(PERSON_NAME, required=True)
     document = fields.Nested(DocumentIn, required=True)
     password = fields.String(load_default=None, validate=validate.Length(max=200))
 

@@ -24,3 +24,4 @@ class ProblemOut(Schema):
     errors = fields.List(fields.Nested(FieldProblemOut))
     request_id = fields.String()  # the X-Request-Id of the request, also in the logs
     retry_after = fields.Integer()  # 429: seconds to wait, as in the Retry-After header
+    path = fields.String()  # invalid-json: where in the body (a JSONPath, "$" for all of it)

@@ -6,17 +6,14 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, types, validate
+from marshmallow import RAISE, Schema, fields, types
 
 from creditbank.api.schemas.outcomes import EXTERNAL_ID_LENGTH, LEARNER_ID_LENGTH
+from creditbank.api.schemas.strict_fields import Text
 from creditbank.errors import FieldProblem, InvalidInput, PayloadTooLarge
 from creditbank.records.parsing import parse_outcome
 from creditbank.records.service import MAX_BATCH_RECORDS, NewRecord
-
-# A reason must say something: blank or whitespace-only text is refused.
-_REASON = validate.And(
-    validate.Length(min=1, max=500), validate.Regexp(r"\S", error="must not be blank")
-)
+from creditbank.text import REASON, line_policy
 
 
 class RecordItemsField(fields.Field[list[NewRecord]]):
@@ -116,6 +113,8 @@ def _record(item: Any, index: int, today: date) -> NewRecord:
         problems.append(
             FieldProblem("external_id", f"{fewest}-{most} characters when given", index)
         )
+    elif external_id is not None and (reason := line_policy(most).problem(external_id)):
+        problems.append(FieldProblem("external_id", reason, index))
     shortest, longest = LEARNER_ID_LENGTH
     if not isinstance(learner_id, str) or not shortest <= len(learner_id) <= longest:
         problems.append(FieldProblem("learner_id", "is required: the learner's account id", index))
@@ -184,7 +183,7 @@ class CorrectionIn(Schema):
         unknown = RAISE
 
     outcome = fields.Dict(required=True)
-    reason = fields.String(required=True, validate=_REASON)
+    reason = Text(REASON, required=True)
 
 
 class RevocationIn(Schema):
@@ -193,7 +192,7 @@ class RevocationIn(Schema):
     class Meta:
         unknown = RAISE
 
-    reason = fields.String(required=True, validate=_REASON)
+    reason = Text(REASON, required=True)
 
 
 class LogEntryOut(Schema):

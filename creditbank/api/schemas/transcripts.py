@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from creditbank.api.schemas.strict_fields import Natural, Text
+from creditbank.text import REASON
 from creditbank.transcripts.selection import MAX_RECORDS, MAX_VALIDITY_DAYS, MIN_VALIDITY_DAYS
 
 
@@ -35,9 +37,7 @@ class TranscriptRevocationIn(Schema):
     class Meta:
         unknown = RAISE
 
-    reason = fields.String(
-        load_default="revoked by the learner", validate=validate.Length(min=1, max=500)
-    )
+    reason = Text(REASON, load_default="revoked by the learner")
 
 
 class VerifyQueryIn(Schema):
@@ -46,9 +46,7 @@ class VerifyQueryIn(Schema):
     class Meta:
         unknown = RAISE
 
-    require_witnesses = fields.Integer(
-        load_default=0, strict=False, validate=validate.Range(min=0, max=64)
-    )
+    require_witnesses = Natural(high=64, load_default=0)
 
 
 class TranscriptSummaryOut(Schema):

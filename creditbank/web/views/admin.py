@@ -14,11 +14,12 @@ from creditbank.operations import runs
 from creditbank.operations.overview import find_job, jobs_overview
 from creditbank.records.vocabulary import InstitutionKind, Level, Region
 from creditbank.storage.database import read_connection, write_transaction
+from creditbank.text import LABEL
 from creditbank.transcripts.issuer import did_document
 from creditbank.transcripts.status_lists import refresh_status_lists
 from creditbank.web import jobs as job_text
 from creditbank.web.auth import signed_in
-from creditbank.web.common import Reply, field, web_blueprint
+from creditbank.web.common import Reply, field, text_field, web_blueprint
 from creditbank.web.i18n import tr
 from creditbank.wiring import services
 
@@ -103,7 +104,7 @@ def issue() -> str:
         )
     with write_transaction(services().engine) as connection:
         _, secret = institutions.issue_client(
-            connection, institution, Role(role_text), field("label", max_length=200), now=utc_now()
+            connection, institution, Role(role_text), text_field("label", LABEL), now=utc_now()
         )
     return _page(issued=secret.text)
 

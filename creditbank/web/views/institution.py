@@ -10,15 +10,17 @@ from flask import flash, redirect, render_template, request, session, url_for
 
 from creditbank.auth import authorise
 from creditbank.clock import utc_now
-from creditbank.errors import FieldProblem, Forbidden, InvalidInput
+from creditbank.errors import FieldProblem, Forbidden, InvalidInput, InvalidJson
 from creditbank.identity.principals import Role
 from creditbank.imports.records_csv import ImportPlan, plan_import, post_plan
 from creditbank.records import service as records
 from creditbank.records.parsing import parse_outcome
 from creditbank.storage.database import read_connection
+from creditbank.strict_json import read_json
+from creditbank.text import REASON
 from creditbank.transcripts.revocation import DependentTranscripts
 from creditbank.web.auth import signed_in
-from creditbank.web.common import Reply, field, web_blueprint
+from creditbank.web.common import Reply, field, text_field, web_blueprint
 from creditbank.web.i18n import tr
 from creditbank.web.outcomes import line_of
 from creditbank.wiring import services
@@ -128,13 +130,13 @@ def correct(record_id: str) -> Reply:
     """Correct a record: the new content and the reason become a new ledger entry."""
     _, code = authorise.require_institution_member(signed_in(), Role.POSTER)
     _own(record_id, code)
-    reason = field("reason", max_length=500)
+    reason = text_field("reason", REASON)
     try:
-        item = json.loads(field("outcome", max_length=20_000))
-    except json.JSONDecodeError as exc:
+        item = read_json(field("outcome", max_length=20_000))
+    except InvalidJson as exc:
         raise InvalidInput(
-            tr(f"内容不是有效的 JSON：{exc}", f"the outcome is not valid JSON: {exc}"),
-            problems=[FieldProblem("outcome", "JSON object")],
+            tr(f"内容不是有效的 JSON：{exc.detail}", f"the outcome is refused: {exc.detail}"),
+            problems=[FieldProblem("outcome", exc.detail)],
         ) from None
     if not isinstance(item, dict):
         raise InvalidInput("outcome", problems=[FieldProblem("outcome", "a JSON object")])
@@ -168,7 +170,7 @@ def revoke(record_id: str) -> Reply:
         s.ledger,
         record_id,
         institution=code,
-        reason=field("reason", max_length=500),
+        reason=text_field("reason", REASON),
         now=utc_now(),
         revoke_dependents=DependentTranscripts(s.issuer_identity()).of_record,
     )

@@ -15,12 +15,13 @@ from creditbank.learners import service as learners
 from creditbank.learners.service import ConsentScope
 from creditbank.records import service as records
 from creditbank.storage.database import read_connection
+from creditbank.text import REASON
 from creditbank.transcripts import issued as issued_transcripts
 from creditbank.transcripts.issuing import issue_transcript
 from creditbank.transcripts.view import view_from_credential
 from creditbank.web import transcripts
 from creditbank.web.auth import signed_in
-from creditbank.web.common import Reply, field, integer, web_blueprint
+from creditbank.web.common import Reply, field, integer, text_field, web_blueprint
 from creditbank.web.i18n import tr
 from creditbank.web.outcomes import institution_names, line_of, totals
 from creditbank.wiring import services
@@ -187,7 +188,7 @@ def revoke_transcript(transcript_id: str) -> Reply:
         s.issuer_identity(),
         transcript_id,
         learner.learner_id,
-        reason=field("reason", required=False, max_length=200) or "revoked by the learner",
+        reason=text_field("reason", REASON, default="revoked by the learner"),
         now=utc_now(),
     )
     flash(tr("成绩单已撤销。", "Transcript revoked."))

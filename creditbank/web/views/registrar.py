@@ -18,9 +18,10 @@ from creditbank.learners.service import ConsentScope
 from creditbank.records import service as records
 from creditbank.rules.policy import Policy
 from creditbank.storage.database import read_connection
+from creditbank.text import REASON
 from creditbank.transcripts.revocation import DependentTranscripts
 from creditbank.web.auth import signed_in
-from creditbank.web.common import Reply, field, web_blueprint
+from creditbank.web.common import Reply, field, text_field, web_blueprint
 from creditbank.web.i18n import current_language, tr
 from creditbank.web.outcomes import institution_names, line_of
 from creditbank.wiring import services
@@ -78,7 +79,7 @@ def _exception_items() -> list[dict[str, Any]]:
     item: dict[str, Any] = {
         "type": kind,
         "target": field("exc_target", max_length=64),
-        "why": field("exc_why", max_length=500),
+        "why": text_field("exc_why", REASON),
     }
     if kind == "force":
         item["record"] = field("exc_record", max_length=36)

@@ -48,7 +48,7 @@ def check() -> str:
                 tr("文件超过 4 MB", "the file is over 4 MB"),
                 problems=[FieldProblem("file", "at most 4 MB")],
             )
-        return _page(transcripts.parse(raw.decode("utf-8-sig", errors="replace")))
+        return _page(transcripts.parse(raw))
     if pasted:
         return _page(transcripts.parse(pasted))
     if code:

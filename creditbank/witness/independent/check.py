@@ -16,15 +16,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from creditbank.errors import Conflict, ForkDetected, InvalidInput, NotFound, ProofError
-from creditbank.ledger.checkpoint import Checkpoint, open_checkpoint
+from creditbank.ledger.checkpoint import MAX_SIZE, Checkpoint, open_checkpoint
 from creditbank.ledger.hashing import HASH_SIZE
 from creditbank.ledger.note import parse_note
 from creditbank.ledger.proof_checks import verify_consistency
+from creditbank.numerals import natural
 from creditbank.witness.cosignature import Cosignature
 from creditbank.witness.independent.store import Cosigned, LogState, WitnessStore
 
 MAX_PROOF_LINES = 63
-_OLD_LINE = re.compile(r"old (0|[1-9][0-9]*)")
+_OLD_LINE = re.compile(r"old ([0-9]+)")
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ def parse_add_checkpoint(body: str) -> AddCheckpoint:
         raise InvalidInput("add-checkpoint request has no blank line before the checkpoint")
     lines = head.split("\n")
     match = _OLD_LINE.fullmatch(lines[0])
-    if match is None:
+    old_size = None if match is None else natural(match.group(1), high=MAX_SIZE)
+    if old_size is None:
         raise InvalidInput(f"line 1 {lines[0]!r} is not 'old <size>' in decimal")
     if len(lines) - 1 > MAX_PROOF_LINES:
         raise InvalidInput(f"{len(lines) - 1} proof lines, at most {MAX_PROOF_LINES}")
@@ -62,7 +64,7 @@ def parse_add_checkpoint(body: str) -> AddCheckpoint:
         if len(element) != HASH_SIZE or base64.b64encode(element).decode("ascii") != line:
             raise InvalidInput(f"line {number} is not a canonical base64 {HASH_SIZE}-byte hash")
         proof.append(element)
-    return AddCheckpoint(int(match.group(1)), tuple(proof), checkpoint)
+    return AddCheckpoint(old_size, tuple(proof), checkpoint)
 
 
 def _root(root_hash: bytes) -> str:
