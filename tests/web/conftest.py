@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -16,8 +16,12 @@ _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @pytest.fixture
 def demo(services: Services) -> Services:
-    """The demonstration data: nine institutions, six learners, every role's key."""
-    load_demo(services, now=datetime.now(UTC))
+    """The demonstration data: nine institutions, six learners, every role's key.
+
+    Loaded as of a second ago: lists order by times kept to the second, so whatever a test
+    then does (a transcript issued, say) is strictly newer than the demo's own.
+    """
+    load_demo(services, now=datetime.now(UTC) - timedelta(seconds=1))
     return services
 
 
