@@ -1,17 +1,15 @@
 """Fixtures: a fresh instance (SQLite by default, PostgreSQL schema where asked) per test.
 
-Set-up used to cost several times the tests themselves, so two things are shared, never state:
-a SQLite instance is a copy of one migrated per session (database file and key folders), and
-learner passwords are hashed with cheap scrypt costs (see :func:`cheap_scrypt`).
+SQLite instances are copies of templates built once per session (see tests/templates.py), and
+learner passwords are hashed at cheap scrypt costs (see tests/cheap_scrypt.py), except in
+tests marked ``production_scrypt``.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,34 +18,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from creditbank.app import create_app
 from creditbank.config import Settings, sqlite_url
-from creditbank.identity import passwords
-from creditbank.services import EXTENSION, Services, initialise, open_services
+from creditbank.services import Services, initialise
 from creditbank.storage.database import normalise_url
+from tests import templates
+from tests.api.world import World, build_world
+from tests.cheap_scrypt import cheap_scrypt
 
 POSTGRES_ENV = "CREDITBANK_TEST_POSTGRES_URL"
 NO_POSTGRES = f"{POSTGRES_ENV} is not set: PostgreSQL tests need a server (see .ci/run)"
 ORIGIN = "test.creditbank.local/log"
-DATABASE_FILE = "creditbank.sqlite3"
-# Learner passwords in tests: the lowest costs ScryptParameters accepts. Production costs are
-# kept where the hashing itself is tested (mark ``production_scrypt``).
-CHEAP_SCRYPT = passwords.ScryptParameters(n=2**4, r=1, p=1)
-
-
-@contextmanager
-def cheap_scrypt() -> Iterator[None]:
-    """Hash and check learner passwords with :data:`CHEAP_SCRYPT` while inside.
-
-    ``hash_password`` binds its default costs when defined, so its keyword default is patched
-    too; a stored hash carries its own costs, so verifying is unaffected by the patch.
-    """
-    defaults = passwords.hash_password.__kwdefaults__
-    assert defaults is not None and "params" in defaults, "hash_password lost its params default"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(defaults, "params", CHEAP_SCRYPT)
-        patch.setattr(passwords, "DEFAULT", CHEAP_SCRYPT)  # the no-account check's costs
-        yield
 
 
 @pytest.fixture(autouse=True)
@@ -93,7 +73,7 @@ def make_settings(instance: Path, database_url: str | None = None) -> Settings:
     """Settings for a throwaway instance."""
     return Settings(
         instance_path=instance,
-        database_url=database_url or sqlite_url(instance / DATABASE_FILE),
+        database_url=database_url or sqlite_url(instance / "creditbank.sqlite3"),
         log_origin=ORIGIN,
         checkpoint_interval_seconds=0.0,
     )
@@ -117,40 +97,44 @@ def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     return make_settings(tmp_path / "instance", url)
 
 
+# Which template a test's instance copies: the first of these fixtures it uses, else the empty one.
+SEEDS = ("base_world", "demo")
+
+
 @pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One initialised SQLite instance per session (per xdist worker), copied by each test."""
-    instance = tmp_path_factory.mktemp("template") / "instance"
-    initialise(make_settings(instance)).close()
-    return instance
+def instance_templates() -> dict[str, templates.Template]:
+    """Templates by name, each built the first time a test asks for it."""
+    return {}
 
 
-def copies_template(settings: Settings) -> bool:
-    """Whether a copy of :func:`sqlite_template` is what ``initialise(settings)`` would make.
-
-    The template depends on the database, the log origin (its keyring's name) and the
-    passphrase only; a test that changes any of these, or prepared its folder, initialises.
-    """
-    default = make_settings(settings.instance_path)
-    return (
-        settings.database_url == default.database_url
-        and settings.log_origin == default.log_origin
-        and settings.key_passphrase is None
-        and not settings.instance_path.exists()
-    )
+def _template(
+    name: str, cache: dict[str, templates.Template], factory: pytest.TempPathFactory
+) -> templates.Template:
+    if name not in cache:
+        fill = {"base_world": templates.world, "demo": templates.demo}.get(name, templates.empty)
+        settings = make_settings(factory.mktemp(f"template-{name}") / "instance")
+        cache[name] = templates.build_template(settings, fill)
+    return cache[name]
 
 
 @pytest.fixture
-def services(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Services]:
+def services(
+    settings: Settings,
+    request: pytest.FixtureRequest,
+    instance_templates: dict[str, templates.Template],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Services]:
     """An initialised instance: migrated database and log, data and transcript keys.
 
-    On SQLite it is a copy of the session's template (so tests share key material but never
-    data); on PostgreSQL each test's schema is migrated afresh, which keeps its triggers,
-    functions, sequences and foreign keys exactly as the migrations make them.
+    On SQLite it is a copy of a session template, holding the world or the demonstration
+    data already when the test asks for ``base_world`` or ``demo``; on PostgreSQL each test's
+    schema is migrated afresh.
     """
-    if copies_template(settings):
-        shutil.copytree(request.getfixturevalue("sqlite_template"), settings.instance_path)
-        opened = open_services(settings)
+    if templates.can_copy(settings, make_settings(settings.instance_path)):
+        name = next((seed for seed in SEEDS if seed in request.fixturenames), "empty")
+        template = _template(name, instance_templates, tmp_path_factory)
+        opened = templates.open_copy(template, settings)
+        request.node.stash[templates.SEEDED_FROM] = name
     else:
         opened = initialise(settings)
     yield opened
@@ -158,19 +142,19 @@ def services(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Ser
 
 
 @pytest.fixture
-def app(settings: Settings, services: Services) -> Flask:
+def base_world(client: FlaskClient, services: Services, request: pytest.FixtureRequest) -> World:
+    """The API tests' world: two institutions, every role, two signed-in learners."""
+    if request.node.stash.get(templates.SEEDED_FROM, None) == "base_world":
+        return templates.world_in(
+            request.getfixturevalue("instance_templates")["base_world"], client, services
+        )
+    return build_world(client, services)
+
+
+@pytest.fixture
+def app(services: Services) -> Flask:
     """The application bound to the test instance."""
-    application = create_app(
-        {
-            "instance_path": settings.instance_path,
-            "database_url": settings.database_url,
-            "log_origin": settings.log_origin,
-            "checkpoint_interval_seconds": 0.0,
-        }
-    )
-    application.config["TESTING"] = True
-    application.extensions[EXTENSION].set(services)
-    return application
+    return templates.bound_app(services)
 
 
 @pytest.fixture

@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
 
-from creditbank.demo import DEMO_KEYS, DEMO_PASSWORD, LEARNERS, load_demo
+from creditbank.demo import DEMO_KEYS, DEMO_PASSWORD, LEARNERS
 from creditbank.services import Services
+from tests import templates
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
-def demo(services: Services) -> Services:
+def demo(services: Services, request: pytest.FixtureRequest) -> Services:
     """The demonstration data: nine institutions, six learners, every role's key.
 
-    Loaded as of a second ago: lists order by times kept to the second, so whatever a test
-    then does (a transcript issued, say) is strictly newer than the demo's own.
+    On SQLite the instance was copied from a session template that holds it already.
     """
-    load_demo(services, now=datetime.now(UTC) - timedelta(seconds=1))
+    if request.node.stash.get(templates.SEEDED_FROM, None) != "demo":
+        templates.demo(services)
     return services
 
 
