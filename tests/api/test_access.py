@@ -16,11 +16,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from flask.testing import FlaskClient
 
 from creditbank.clock import utc_now
-from creditbank.wiring import Services
-from tests.api.world import World, bearer, build_world, course, resident_id
+from tests.api.world import World, bearer, course, resident_id
 
 ROLES = (
     None,
@@ -39,8 +37,8 @@ _counter = itertools.count()
 
 
 @pytest.fixture
-def world(client: FlaskClient, services: Services) -> World:
-    built = build_world(client, services)
+def world(base_world: World) -> World:
+    built = base_world
     granted = built.post(
         "/api/v1/learners/me/consents",
         "li",

@@ -7,19 +7,18 @@ import io
 from datetime import timedelta
 
 import pytest
-from flask.testing import FlaskClient
 
 from creditbank.clock import utc_now
 from creditbank.cohorts.service import run_pending
 from creditbank.wiring import Services
-from tests.api.world import World, build_world, course
+from tests.api.world import World, course
 
 POLICY = "cq-3plus2-industrial-robotics"
 
 
 @pytest.fixture
-def world(client: FlaskClient, services: Services) -> World:
-    built = build_world(client, services)
+def world(base_world: World) -> World:
+    built = base_world
     until = (utc_now() + timedelta(days=30)).isoformat()
     for name in ("li", "wang"):
         built.post(

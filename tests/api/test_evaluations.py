@@ -6,11 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
 
 from creditbank.clock import utc_now
-from creditbank.wiring import Services
-from tests.api.world import World, build_world, course
+from tests.api.world import World, course
 from tests.transcripts.helpers import ZHONGZHI_COURSES
 
 POLICY = "cq-3plus2-industrial-robotics"
@@ -18,8 +16,8 @@ ON = "2026-09-01"
 
 
 @pytest.fixture
-def world(client: FlaskClient, services: Services) -> World:
-    built = build_world(client, services)
+def world(base_world: World) -> World:
+    built = base_world
     until = (utc_now() + timedelta(days=30)).isoformat()
     for name in ("li",):
         assert (

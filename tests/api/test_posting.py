@@ -11,17 +11,16 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from creditbank.clock import utc_now
 from creditbank.wiring import Services
-from tests.api.world import World, bearer, build_world, course, resident_id
+from tests.api.world import World, bearer, course, resident_id
 
 
 @pytest.fixture
-def world(client: FlaskClient, services: Services) -> World:
-    return build_world(client, services)
+def world(base_world: World) -> World:
+    return base_world
 
 
 def _batch(world: World, items: list[dict[str, Any]], key: str, who: str = "posterA") -> Any:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from flask.testing import FlaskClient
 
-from creditbank.wiring import Services
-from tests.api.world import World, build_world, course
+from tests.api.world import World, course
 
 
 @pytest.fixture
-def world(client: FlaskClient, services: Services) -> World:
-    return build_world(client, services)
+def world(base_world: World) -> World:
+    return base_world
 
 
 def test_post_read_correct_revoke(world: World, engine_name: str) -> None:

@@ -7,16 +7,14 @@ import json
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
 
 from creditbank.transcripts.printing import pdf_renderer
-from creditbank.wiring import Services
-from tests.api.world import World, bearer, build_world, course
+from tests.api.world import World, bearer, course
 
 
 @pytest.fixture
-def world(client: FlaskClient, services: Services) -> World:
-    world = build_world(client, services)
+def world(base_world: World) -> World:
+    world = base_world
     items = [
         {"learner_id": world.learners["li"], **course(course_code=f"JX10{n}", title_zh=f"课程{n}")}
         for n in range(3)

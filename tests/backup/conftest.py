@@ -8,39 +8,28 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
-from creditbank.app import create_app
 from creditbank.clock import utc_now
 from creditbank.config import Settings
-from creditbank.wiring import EXTENSION, Services, open_services
-from tests.api.world import World, build_world, course
+from creditbank.wiring import Services, open_services
+from tests.api.world import World, course
 from tests.conftest import fresh_postgres_schema, make_settings
+from tests.templates import bound_app
 
 POLICY = "cq-3plus2-industrial-robotics"
 
 
 def client_for(services: Services) -> FlaskClient:
     """A test client of an application bound to ``services``."""
-    application: Flask = create_app(
-        {
-            "instance_path": services.settings.instance_path,
-            "database_url": services.settings.database_url,
-            "log_origin": services.settings.log_origin,
-            "checkpoint_interval_seconds": 0.0,
-        }
-    )
-    application.config["TESTING"] = True
-    application.extensions[EXTENSION].set(services)
-    return application.test_client()
+    return bound_app(services).test_client()
 
 
 @pytest.fixture
-def world(client: FlaskClient, services: Services) -> World:
+def world(base_world: World, services: Services) -> World:
     """Institutions, every role, two learners signed in, records, a correction, an evaluation
     and its appeal (an evaluation row pointing at another), and a checkpoint."""
-    built = build_world(client, services)
+    built = base_world
     until = (utc_now() + timedelta(days=30)).isoformat()
     consent = {"institution": "CQ-GZ-001", "scope": "evaluate", "valid_until": until}
     assert built.post("/api/v1/learners/me/consents", "li", consent).status_code == 201

@@ -19,11 +19,13 @@ from creditbank.identity.passwords import (
 )
 from creditbank.identity.scrypt import ScryptParameters
 
-# Tests pass cheap parameters explicitly; the service always uses DEFAULT.
+# Tests pass cheap parameters explicitly; the service always uses DEFAULT (made cheap in
+# every other test by tests/conftest.py, hence the production_scrypt mark below).
 FAST = ScryptParameters(n=2**10, r=8, p=1)
 PASSWORD = "correct horse 42"
 
 
+@pytest.mark.production_scrypt
 def test_the_default_parameters_are_the_documented_ones() -> None:
     assert ScryptParameters(n=2**15, r=8, p=1) == DEFAULT
     stored = hash_password(PASSWORD)  # one real-cost hash, to see its shape

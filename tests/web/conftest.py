@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 import pytest
 from flask.testing import FlaskClient
 
-from creditbank.demo import DEMO_KEYS, DEMO_PASSWORD, LEARNERS, load_demo
+from creditbank.demo import DEMO_KEYS, DEMO_PASSWORD, LEARNERS
 from creditbank.wiring import Services
+from tests import templates
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
-def demo(services: Services) -> Services:
-    """The demonstration data: nine institutions, six learners, every role's key."""
-    load_demo(services, now=datetime.now(UTC))
+def demo(services: Services, request: pytest.FixtureRequest) -> Services:
+    """The demonstration data: nine institutions, six learners, every role's key.
+
+    On SQLite the instance was copied from a session template that holds it already.
+    """
+    if request.node.stash.get(templates.SEEDED_FROM, None) != "demo":
+        templates.demo(services)
     return services
 
 
