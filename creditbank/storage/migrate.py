@@ -8,16 +8,22 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def alembic_config(engine: Engine) -> Config:
-    """Return an Alembic configuration bound to ``engine``."""
+def alembic_config(engine: Engine, metadata: MetaData | None = None) -> Config:
+    """Return an Alembic configuration bound to ``engine``.
+
+    ``metadata`` (every table, :mod:`creditbank.schema`) is needed only to autogenerate a
+    revision; running migrations does not use it.
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
+    if metadata is not None:
+        config.attributes["metadata"] = metadata
     return config
 
 
