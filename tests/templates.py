@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -74,12 +74,8 @@ def world(services: Services) -> World:
 
 
 def demo(services: Services) -> None:
-    """The demonstration bank, as of a second before the session started.
-
-    Lists order by times kept to the second, so whatever a test then does (a transcript
-    issued, say) is strictly newer than the demo's own.
-    """
-    load_demo(services, now=datetime.now(UTC) - timedelta(seconds=1))
+    """The demonstration bank, as of when the session started."""
+    load_demo(services, now=datetime.now(UTC))
 
 
 def can_copy(settings: Settings, default: Settings) -> bool:

@@ -53,11 +53,11 @@ def _summary(row: Any) -> TranscriptSummary:
 
 
 def list_transcripts(connection: Connection, learner_id: str) -> list[TranscriptSummary]:
-    """The learner's transcripts, newest first."""
+    """The learner's transcripts, newest first (in log order: times are kept to the second)."""
     rows = connection.execute(
         select(transcript_t)
         .where(transcript_t.c.learner == learner_id)
-        .order_by(transcript_t.c.issued_at.desc(), transcript_t.c.id)
+        .order_by(transcript_t.c.ledger_index.desc())
     )
     return [_summary(row) for row in rows]
 

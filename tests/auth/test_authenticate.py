@@ -12,7 +12,7 @@ from creditbank.errors import Unauthenticated
 from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Role
 from creditbank.identity.secrets import new_secret, parse_secret
 from creditbank.institutions.service import revoke_client
-from creditbank.learners.service import sign_out
+from creditbank.learners.credentials import sign_out
 from creditbank.storage.database import read_connection, write_transaction
 from tests.api.world import World
 
@@ -75,8 +75,7 @@ def test_a_revoked_api_key_is_refused(base_world: World) -> None:
 
 def test_a_signed_out_or_expired_token_is_refused(base_world: World) -> None:
     li, wang = base_world.tokens["li"], base_world.tokens["wang"]
-    with write_transaction(base_world.services.engine) as connection:
-        sign_out(connection, parse_secret(li)[1], now=utc_now())
+    sign_out(base_world.services.engine, parse_secret(li)[1], now=utc_now())
     assert _refused(base_world, li) == "this sign-in token was signed out"
     assert isinstance(_who(base_world, wang, hours=7), LearnerPrincipal)
     assert _refused(base_world, wang, hours=9) == "this sign-in token has expired: sign in again"
