@@ -34,7 +34,7 @@ from creditbank.transcripts.issued import (
     read_transcript,
     revoke_transcript,
 )
-from creditbank.transcripts.issuer import did_document
+from creditbank.transcripts.issuer import did_document, trust_list
 from creditbank.transcripts.issuing import issue_transcript
 from creditbank.transcripts.online import verify_online
 from creditbank.transcripts.printing import pdf_renderer
@@ -248,6 +248,21 @@ def did_json() -> Response:
     opened = services()
     document = did_document(opened.issuer_identity(), opened.ledger.keyring.verifiers())
     return _json_ld(document, "application/did+json")
+
+
+@public_blueprint.get("/.well-known/creditbank-trust-list.json")
+@documented(
+    "The bank's trust list for offline verifiers (its DID, log and signing keys)", errors=()
+)
+def trust_list_json() -> Response:
+    """Serve the trust list ``creditbank trust-list`` writes, for ``creditbank verify --trust``.
+
+    A verifier should take it once over a channel it trusts (the bank's HTTPS site, or a
+    copy published by the education authority), not beside each transcript.
+    """
+    opened = services()
+    document = trust_list(opened.issuer_identity(), opened.ledger.keyring.verifiers())
+    return _json_ld(document, "application/json")
 
 
 @public_blueprint.get("/contexts/v1")
