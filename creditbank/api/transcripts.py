@@ -39,6 +39,8 @@ from creditbank.transcripts.issuing import issue_transcript
 from creditbank.transcripts.online import verify_online
 from creditbank.transcripts.printing import pdf_renderer
 from creditbank.transcripts.status_lists import status_list_document
+from creditbank.transcripts.verdict import VerdictClass
+from creditbank.transcripts.verify import Report
 from creditbank.transcripts.view import view_from_credential
 from creditbank.wiring import services
 
@@ -213,6 +215,19 @@ def verify() -> Response:
     return jsonify(report.to_json())
 
 
+def code_lookup_claims(report: Report, credential: dict[str, Any]) -> dict[str, Any]:
+    """What a code lookup shows of the transcript beside its verdict.
+
+    Verified: the transcript. Failed: its claims, only as claimed and not verified. Revoked:
+    nothing of the grades, the verdict says when and why.
+    """
+    if report.valid:
+        return {"transcript": credential}
+    if report.verdict.kind is VerdictClass.REVOKED:
+        return {}
+    return {"claimed": credential}
+
+
 @verify_blueprint.get("/verify/<code>")
 @documented("Verify a transcript by its online code", response=VerificationOut, errors=(404,))
 def verify_code(code: str) -> Response:
@@ -226,7 +241,7 @@ def verify_code(code: str) -> Response:
         witness_keys=opened.settings.witness_keys,
         now=utc_now(),
     )
-    return jsonify({**report.to_json(), "transcript": credential})
+    return jsonify({**report.to_json(), **code_lookup_claims(report, credential)})
 
 
 @verify_blueprint.get("/status-lists/<list_id>")

@@ -72,13 +72,19 @@ _HEADLINES: dict[VerdictClass, tuple[str, str]] = {
         "签名与账本证据有效，但未检查是否已撤销",
         "Signature and evidence valid, revocation not checked",
     ),
-    VerdictClass.REVOKED: ("已撤销", "Revoked"),
-    VerdictClass.EXPIRED: ("已过期", "Expired"),
-    VerdictClass.NOT_YET_VALID: ("尚未生效", "Not yet valid"),
-    VerdictClass.ALTERED: ("已被篡改", "Altered"),
-    VerdictClass.ISSUER_NOT_TRUSTED: ("签发机构不可信", "Issuer not trusted"),
+    VerdictClass.REVOKED: ("验证未通过：已撤销", "Not valid: revoked"),
+    VerdictClass.EXPIRED: ("验证未通过：已过期", "Not valid: expired"),
+    VerdictClass.NOT_YET_VALID: ("验证未通过：尚未生效", "Not valid: not yet in force"),
+    VerdictClass.ALTERED: (
+        "验证未通过：内容已被篡改",
+        "Not valid: altered (not what the issuer signed or the ledger holds)",
+    ),
+    VerdictClass.ISSUER_NOT_TRUSTED: (
+        "验证未通过：签发机构不可信",
+        "Not valid: issuer not trusted",
+    ),
     VerdictClass.STATUS_UNAVAILABLE: (
-        "无法取得撤销状态",
+        "无法确认：取不到撤销状态",
         "Status unavailable: whether it was revoked cannot be told",
     ),
 }

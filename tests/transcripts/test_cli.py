@@ -112,9 +112,7 @@ def test_issue_rotate_and_verify_offline(tmp_path: Path) -> None:
     code, output = run("verify", str(out), "--trust", str(trust))
     assert code == 3, output
     assert "skipped  status" in output
-    assert (
-        "REVOCATION NOT CHECKED (Signature and evidence valid, revocation not checked)" in output
-    )
+    assert "REVOCATION NOT CHECKED (Signature and evidence valid, revocation not checked)" in output
     code, output = run("verify", str(out), "--trust", str(trust), "--allow-unchecked-status")
     assert code == 0 and "REVOCATION NOT CHECKED" in output
     code, output = run("verify", str(out), "--keys", str(keys))
