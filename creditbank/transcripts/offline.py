@@ -4,9 +4,9 @@ Trust is anchored in the trust list (:mod:`creditbank.transcripts.trust_list`), 
 comes with a transcript:
 
 - signing keys are the trust list's pinned ones; a ``did:web`` issuer's DID document adds keys
-  only when resolved from the DID's own address (``--fetch`` of that origin), or from another
-  address the verifier pinned for that issuer (``--issuer``), and only when it lists no log key
-  the trust list lacks; a DID document handed over as a file (``--keys``) adds no key, only a
+  only when resolved from the DID's own address (``--fetch`` of that origin), and only when it
+  lists no log key the trust list lacks; a copy from anywhere else (a file given with
+  ``--keys``, or another address pinned for the issuer with ``--issuer``) adds no key, only a
   later ``retiredAt`` of a pinned one;
 - checkpoints are checked with the trust list's log keys only;
 - status lists are taken only from the issuer's origin (checked by the verifier), fetched there
@@ -217,8 +217,8 @@ def trust_from_url(
     """Fetch from the bank at ``base_url``: DID documents, the latest checkpoint, proofs, lists.
 
     ``issuer``: the trusted issuer ``base_url`` is pinned to when it is not that issuer's own
-    did:web origin (a mirror, a test server); its DID document, status lists and proofs are
-    then fetched there.
+    did:web origin (a mirror, a test server): its status lists are then fetched there, and
+    its DID document there counts only as a copy (it adds no key).
     """
     base = base_url.rstrip("/")
     origin = _origin(base)
@@ -231,13 +231,13 @@ def trust_from_url(
         if not did.startswith(f"{DID_WEB}:"):
             continue
         own = did_web_url(did)
-        if did == issuer:
-            address = origin + own[len(_origin(own)) :]
-        elif _origin(own) == origin:
-            address = own
-        else:
-            continue
-        refused.update(_resolve(did, address, fetch, keys, trust_list))
+        if _origin(own) == origin:
+            refused.update(_resolve(did, own, fetch, keys, trust_list))
+        elif did == issuer:
+            # Another address speaks for the issuer: its copy of the DID document is no
+            # more than a file handed over, so it adds no key.
+            copy = _json(fetch, origin + own[len(_origin(own)) :])
+            refused.update(_with_retirements(keys, copy, trust_list))
     log_keys = trust_list.log_verifiers()
     checkpoint = fetch(f"{base}/api/v1/log/checkpoint").decode("utf-8", errors="replace")
 

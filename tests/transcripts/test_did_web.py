@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -104,7 +105,7 @@ def _document(did: str) -> dict[str, Any]:
 def test_a_resolved_document_must_be_the_dids_own() -> None:
     did = "did:web:creditbank.cq.edu.cn"
     assert set(resolved_keys(did, _document(did))) == {f"{did}#{key.multibase}" for key in KEYS}
-    with pytest.raises(UntrustedIssuer, match="has id 'did:web:evil.example'"):
+    with pytest.raises(UntrustedIssuer, match=re.escape("has id 'did:web:evil.example'")):
         resolved_keys(did, _document("did:web:evil.example"))
 
 
@@ -112,7 +113,7 @@ def test_a_method_controlled_by_another_did_is_refused() -> None:
     did = "did:web:creditbank.cq.edu.cn"
     document = _document(did)
     document["verificationMethod"][0]["controller"] = "did:web:evil.example"
-    with pytest.raises(UntrustedIssuer, match="controller 'did:web:evil.example'"):
+    with pytest.raises(UntrustedIssuer, match=re.escape("controller 'did:web:evil.example'")):
         resolved_keys(did, document)
     document = _document(did)
     foreign = "did:web:evil.example#" + document["verificationMethod"][0]["publicKeyMultibase"]
