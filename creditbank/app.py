@@ -6,14 +6,27 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
 
 from creditbank.api import init_app as init_api
 from creditbank.api.bodies import StrictJsonProvider
+from creditbank.api.problems import http_problem
 from creditbank.config import settings_from_env
 from creditbank.operations.process import scheduler_enabled, start_background
+from creditbank.web.common import unknown_route_page
 from creditbank.web.pages import init_app as init_web
 from creditbank.wiring import EXTENSION, LazyServices
+
+_ANSWERS = ("application/problem+json", "application/json", "text/html")
+
+
+def _unknown_route(error: HTTPException) -> Response:
+    """A page for a browser, a problem document for an API client (by Accept and path)."""
+    wants_page = request.accept_mimetypes.best_match(_ANSWERS) == "text/html"
+    if wants_page and not request.path.startswith("/api/"):
+        return unknown_route_page()
+    return http_problem(error)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -31,6 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions[EXTENSION] = lazy
     init_api(app)
     init_web(app)
+    app.register_error_handler(404, _unknown_route)
 
     @app.before_request
     def _start_background_jobs() -> None:

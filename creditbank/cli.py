@@ -333,10 +333,18 @@ def transcript_keys_rotate() -> None:
 @main.command("verify")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
+    "--trust",
+    "trust_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The trust list: accepted issuers, their log keys and signing keys "
+    "(`creditbank trust-list`, or the bank's /.well-known/creditbank-trust-list.json).",
+)
+@click.option(
     "--keys",
     "keys_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The bank's DID document (/.well-known/did.json).",
+    help="A copy of the issuer's DID document: adds no key, only later retirements.",
 )
 @click.option(
     "--checkpoint",
@@ -352,6 +360,16 @@ def transcript_keys_rotate() -> None:
     help="A status list credential (repeat).",
 )
 @click.option("--fetch", "fetch_url", help="Fetch keys, checkpoint and status from this bank URL.")
+@click.option(
+    "--issuer",
+    "pinned_issuer",
+    help="The trusted issuer DID the --fetch URL speaks for, when it is not that DID's address.",
+)
+@click.option(
+    "--allow-unchecked-status",
+    is_flag=True,
+    help="Exit 0 when everything but revocation verified (the verdict still says so).",
+)
 @click.option("--witness-key", "witness_keys", multiple=True, help="A witness vkey (repeat).")
 @click.option(
     "--require-witnesses",
@@ -362,15 +380,26 @@ def transcript_keys_rotate() -> None:
 def verify_command(
     *,
     file: Path,
+    trust_file: Path,
     keys_file: Path | None,
     checkpoint_file: Path | None,
     status_files: tuple[Path, ...],
     fetch_url: str | None,
+    pinned_issuer: str | None,
+    allow_unchecked_status: bool,
     witness_keys: tuple[str, ...],
     require_witnesses: int,
 ) -> None:
-    """Verify a transcript offline and print each check; exit 1 if any check fails."""
+    """Verify a transcript (or one record's credential) offline, anchored in a trust list.
+
+    Prints each check and the verdict. Exit status: 0 valid, 1 altered, 2 bad usage or input,
+    3 signature and evidence valid but revocation not checked (0 with
+    --allow-unchecked-status), 4 revoked, 5 expired or not yet valid, 6 issuer not trusted,
+    7 status unavailable.
+    """
     from creditbank.transcripts.offline import trust_from_files, trust_from_url  # noqa: PLC0415
+    from creditbank.transcripts.trust_list import read_trust_list  # noqa: PLC0415
+    from creditbank.transcripts.verdict import VerdictClass  # noqa: PLC0415
     from creditbank.transcripts.verify import verify_transcript  # noqa: PLC0415
 
     def read_json(path: Path) -> Any:
@@ -379,8 +408,10 @@ def verify_command(
         except InvalidJson as exc:
             raise click.UsageError(f"{path} is refused: {exc.detail}") from None
 
-    if (keys_file is None) == (fetch_url is None):
-        raise click.UsageError("give either --keys DID_DOC_FILE (offline) or --fetch URL")
+    if fetch_url is not None and (keys_file or checkpoint_file or status_files):
+        raise click.UsageError("--fetch gets keys, checkpoint and status itself: give it alone")
+    if pinned_issuer is not None and fetch_url is None:
+        raise click.UsageError("--issuer pins the --fetch URL to an issuer: give --fetch too")
     if require_witnesses > len(witness_keys):
         raise click.UsageError(
             f"--require-witnesses {require_witnesses} needs as many --witness-key options"
@@ -392,17 +423,18 @@ def verify_command(
             raise click.UsageError(f"--witness-key {vkey!r}: {exc.detail}") from None
     now = utc_now()
     try:
+        trust_list = read_trust_list(read_json(trust_file))
         if fetch_url is not None:
-            trust = trust_from_url(fetch_url, now=now)
+            trust = trust_from_url(fetch_url, trust_list, now=now, issuer=pinned_issuer)
         else:
-            assert keys_file is not None
             lists = {}
             for path in status_files:
                 document = read_json(path)
                 lists[str(document.get("id"))] = document
             trust = trust_from_files(
-                read_json(keys_file),
+                trust_list,
                 now=now,
+                did_documents=[] if keys_file is None else [read_json(keys_file)],
                 latest_checkpoint=None
                 if checkpoint_file is None
                 else checkpoint_file.read_text(encoding="utf-8"),
@@ -417,8 +449,39 @@ def verify_command(
     report = verify_transcript(read_json(file), trust)
     for check in report.checks:
         click.echo(f"{check.outcome:<8} {check.name}: {check.reason}")
-    click.echo(f"{'VALID' if report.valid else 'INVALID'}: {report.records} records")
-    sys.exit(0 if report.valid else 1)
+    verdict = report.verdict
+    facts = [
+        f"{name} {value}"
+        for name, value in (
+            ("at", verdict.at),
+            ("because", verdict.category_text("en")),
+            ("check", verdict.check),
+            ("record", verdict.record),
+        )
+        if value
+    ]
+    label = verdict.kind.value.replace("_", " ").upper()
+    headline = verdict.headline("en")
+    said = "" if headline.upper() == label else f" ({headline})"
+    click.echo(f"{label}{said}: {report.records} records")
+    if facts:
+        click.echo("  " + "; ".join(facts))
+    if verdict.kind is VerdictClass.REVOCATION_NOT_CHECKED and allow_unchecked_status:
+        sys.exit(0)
+    sys.exit(verdict.exit_status)
+
+
+@main.command("trust-list")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def trust_list_command(out: Path) -> None:
+    """Write this bank's trust list (its DID, log keys and signing keys) for verifiers."""
+    from creditbank.transcripts.issuer import trust_list  # noqa: PLC0415
+
+    opened = services()
+    document = trust_list(opened.issuer_identity(), opened.ledger.keyring.verifiers())
+    out.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    click.echo(f"wrote the trust list of {document['issuers'][0]['id']} to {out}")
 
 
 # --- scheduler ------------------------------------------------------------------------------

@@ -329,6 +329,20 @@ class Unverifiable(TranscriptCheckError):
     title = "Cannot be verified"
 
 
+class StatusNotGiven(Unverifiable):
+    """The verifier was given no status list to look at: revocation is not checked."""
+
+    slug = "status-not-given"
+    title = "Revocation not checked"
+
+
+class UntrustedIssuer(TranscriptCheckError):
+    """The issuer, its key or its DID document is not anchored in what the verifier trusts."""
+
+    slug = "issuer-not-trusted"
+    title = "Issuer not trusted"
+
+
 # --- operations errors ----------------------------------------------------------------------
 
 

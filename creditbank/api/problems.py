@@ -46,6 +46,11 @@ def _from_error(error: CreditbankError) -> Response:
     return response
 
 
+def http_problem(error: HTTPException) -> Response:
+    """The problem document of an HTTP error (an unknown route, a wrong method)."""
+    return _from_http(error)
+
+
 def _from_http(error: HTTPException) -> Response:
     status = error.code or 500
     slug = (error.name or "error").lower().replace(" ", "-")

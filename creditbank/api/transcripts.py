@@ -36,11 +36,13 @@ from creditbank.transcripts.issued import (
     read_transcript,
     revoke_transcript,
 )
-from creditbank.transcripts.issuer import did_document
+from creditbank.transcripts.issuer import did_document, trust_list
 from creditbank.transcripts.issuing import issue_transcript
 from creditbank.transcripts.online import verify_online
 from creditbank.transcripts.printing import pdf_renderer
 from creditbank.transcripts.status_lists import status_list_document
+from creditbank.transcripts.verdict import VerdictClass
+from creditbank.transcripts.verify import Report
 from creditbank.transcripts.view import view_from_credential
 from creditbank.wiring import services
 
@@ -200,6 +202,19 @@ def verify() -> Response:
     return jsonify(report.to_json())
 
 
+def code_lookup_claims(report: Report, credential: dict[str, Any]) -> dict[str, Any]:
+    """What a code lookup shows of the transcript beside its verdict.
+
+    Verified: the transcript. Failed: its claims, only as claimed and not verified. Revoked:
+    nothing of the grades, the verdict says when and why.
+    """
+    if report.valid:
+        return {"transcript": credential}
+    if report.verdict.kind is VerdictClass.REVOKED:
+        return {}
+    return {"claimed": credential}
+
+
 @verify_blueprint.get("/verify/<code>")
 @documented("Verify a transcript by its online code", response=VerificationOut, errors=(404,))
 def verify_code(code: str) -> Response:
@@ -213,7 +228,7 @@ def verify_code(code: str) -> Response:
         witness_keys=opened.settings.witness_keys,
         now=utc_now(),
     )
-    return jsonify({**report.to_json(), "transcript": credential})
+    return jsonify({**report.to_json(), **code_lookup_claims(report, credential)})
 
 
 @verify_blueprint.get("/status-lists/<list_id>")
@@ -236,6 +251,21 @@ def did_json() -> Response:
     opened = services()
     document = did_document(opened.issuer_identity(), opened.ledger.keyring.verifiers())
     return _json_ld(document, "application/did+json")
+
+
+@public_blueprint.get("/.well-known/creditbank-trust-list.json")
+@documented(
+    "The bank's trust list for offline verifiers (its DID, log and signing keys)", errors=()
+)
+def trust_list_json() -> Response:
+    """Serve the trust list ``creditbank trust-list`` writes, for ``creditbank verify --trust``.
+
+    A verifier should take it once over a channel it trusts (the bank's HTTPS site, or a
+    copy published by the education authority), not beside each transcript.
+    """
+    opened = services()
+    document = trust_list(opened.issuer_identity(), opened.ledger.keyring.verifiers())
+    return _json_ld(document, "application/json")
 
 
 @public_blueprint.get("/contexts/v1")

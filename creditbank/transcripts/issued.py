@@ -16,6 +16,7 @@ from creditbank.storage.database import read_connection
 from creditbank.transcripts.issuer import IssuerIdentity
 from creditbank.transcripts.revocation import revoke_transcripts
 from creditbank.transcripts.tables import Transcript
+from creditbank.transcripts.verdict import RevocationCategory
 
 transcript_t = Transcript.__table__  # type: ignore[attr-defined]
 
@@ -37,6 +38,7 @@ class TranscriptSummary:
     records: int
     revoked_at: datetime | None
     revoked_reason: str | None
+    revoked_category: RevocationCategory | None = None
 
 
 def _summary(row: Any) -> TranscriptSummary:
@@ -49,6 +51,7 @@ def _summary(row: Any) -> TranscriptSummary:
         row.record_count,
         row.revoked_at,
         row.revoked_reason,
+        None if row.revoked_category is None else RevocationCategory(row.revoked_category),
     )
 
 
@@ -99,6 +102,22 @@ def find_by_code(
     return _summary(row), _credential(sealer, row)
 
 
+def revocation_at(
+    engine: Engine, list_id: int, index: int
+) -> tuple[datetime, RevocationCategory | None] | None:
+    """When and (as a category) why the transcript at a status position was revoked."""
+    with read_connection(engine) as connection:
+        row = connection.execute(
+            select(transcript_t.c.revoked_at, transcript_t.c.revoked_category).where(
+                transcript_t.c.status_list == list_id, transcript_t.c.status_index == index
+            )
+        ).first()
+    if row is None or row.revoked_at is None:
+        return None
+    category = None if row.revoked_category is None else RevocationCategory(row.revoked_category)
+    return row.revoked_at, category
+
+
 def revoke_transcript(
     ledger: Ledger,
     identity: IssuerIdentity,
@@ -118,6 +137,12 @@ def revoke_transcript(
         if row.revoked_at is not None:
             raise Conflict(f"transcript {transcript_id} was already revoked")
         revoke_transcripts(
-            tx, [transcript_id], identity=identity, reason=reason, actor="learner", now=now
+            tx,
+            [transcript_id],
+            identity=identity,
+            reason=reason,
+            category=RevocationCategory.WITHDRAWN,
+            actor="learner",
+            now=now,
         )
         return _summary(_row(tx.connection, transcript_id, learner_id))

@@ -8,8 +8,9 @@ from typing import Any
 
 from creditbank.ledger.note import NoteVerifier
 from creditbank.transcripts import did
-from creditbank.transcripts.credential import Issuer
+from creditbank.transcripts.credential import ISSUER_NAME_EN, ISSUER_NAME_ZH, Issuer
 from creditbank.transcripts.keys import IssuerKeys
+from creditbank.transcripts.trust_list import trust_list_document
 
 
 @dataclass(frozen=True)
@@ -54,3 +55,23 @@ def did_document(identity: IssuerIdentity, log_verifiers: Sequence[NoteVerifier]
     """The DID document served at ``/.well-known/did.json`` (with the log's keys)."""
     log_keys = [verifier.verifier_key() for verifier in log_verifiers]
     return did.did_document(identity.current().did, identity.keys.keys(), log_keys)
+
+
+def trust_list(identity: IssuerIdentity, log_verifiers: Sequence[NoteVerifier]) -> dict[str, Any]:
+    """The trust list a verifier takes on trust, once, to verify this bank's transcripts.
+
+    A did:key bank is one issuer per key it ever signed with (each key is its own DID).
+    """
+    log_keys = [verifier.verifier_key() for verifier in log_verifiers]
+    name = f"{ISSUER_NAME_ZH} / {ISSUER_NAME_EN}"
+    if identity.configured_did != did.DID_KEY:
+        return trust_list_document(did_document(identity, log_verifiers), name, log_keys)
+    entries = []
+    for key in reversed(identity.keys.keys()):
+        controller = did.did_key(key.public_key)
+        document = did.did_document(controller, [key])
+        entries.extend(trust_list_document(document, name, log_keys)["issuers"])
+    return {
+        **trust_list_document(did_document(identity, log_verifiers), name, log_keys),
+        "issuers": entries,
+    }

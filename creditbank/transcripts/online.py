@@ -8,9 +8,11 @@ status list or publishes a checkpoint, so it never waits for the log's writers.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from creditbank.clock import as_utc
 from creditbank.errors import FieldProblem, InvalidInput, NotFound
 from creditbank.ledger.checkpoint import Checkpoint
 from creditbank.ledger.proof_checks import verify_consistency
@@ -20,8 +22,11 @@ from creditbank.ledger.store import StoredNodes, latest_checkpoint
 from creditbank.numerals import natural
 from creditbank.storage.database import read_connection
 from creditbank.transcripts import status
+from creditbank.transcripts.cryptosuite import format_datetime
+from creditbank.transcripts.issued import revocation_at
 from creditbank.transcripts.issuer import IssuerIdentity
 from creditbank.transcripts.status_lists import status_list_document
+from creditbank.transcripts.verdict import VerdictClass, with_revocation
 from creditbank.transcripts.verify import (
     ConsistencyCheck,
     Report,
@@ -52,16 +57,41 @@ def _consistency(ledger: Ledger) -> ConsistencyCheck:
     return check
 
 
-def _status_fetcher(ledger: Ledger, public_url: str) -> StatusFetcher:
+def _own_list(public_url: str, url: str) -> int | None:
+    """The id of one of this bank's status lists at ``url``, or None."""
     prefix = status.list_url(public_url, 0)[:-1]
+    if not url.startswith(prefix):
+        return None
+    return natural(url[len(prefix) :], high=status.MAX_LIST_ID)
 
+
+def _status_fetcher(ledger: Ledger, public_url: str) -> StatusFetcher:
     def fetch(url: str) -> Mapping[str, Any]:
-        list_id = natural(url[len(prefix) :], high=status.MAX_LIST_ID)
-        if not url.startswith(prefix) or list_id is None:
+        list_id = _own_list(public_url, url)
+        if list_id is None:
             raise NotFound(f"{url} is not one of this bank's status lists")
         return status_list_document(ledger.engine, list_id)
 
     return fetch
+
+
+def _with_revocation_facts(
+    ledger: Ledger, identity: IssuerIdentity, credential: Any, report: Report
+) -> Report:
+    """Add when and why, from the bank's own records, to a revoked verdict."""
+    if report.verdict.kind is not VerdictClass.REVOKED:
+        return report
+    try:
+        url, index = status.entry_position(credential.get("credentialStatus"))
+    except (InvalidInput, AttributeError):
+        return report
+    list_id = _own_list(identity.public_url, url)
+    found = None if list_id is None else revocation_at(ledger.engine, list_id, index)
+    if found is None:
+        return report
+    at, category = found
+    verdict = with_revocation(report.verdict, format_datetime(as_utc(at)), category)
+    return replace(report, verdict=verdict)
 
 
 def online_trust(
@@ -109,4 +139,5 @@ def verify_online(
     trust = online_trust(
         ledger, identity, witness_keys=witness_keys, now=now, require_witnesses=require_witnesses
     )
-    return verify_transcript(credential, trust)
+    report = verify_transcript(credential, trust)
+    return _with_revocation_facts(ledger, identity, credential, report)

@@ -21,6 +21,7 @@ from creditbank.ledger.service import LedgerTransaction
 from creditbank.transcripts.issuer import IssuerIdentity
 from creditbank.transcripts.status_lists import sign_list
 from creditbank.transcripts.tables import Transcript, TranscriptRecord, TranscriptTransfer
+from creditbank.transcripts.verdict import RevocationCategory
 
 transcript_t = Transcript.__table__  # type: ignore[attr-defined]
 transcript_record_t = TranscriptRecord.__table__  # type: ignore[attr-defined]
@@ -33,10 +34,14 @@ def revoke_transcripts(
     *,
     identity: IssuerIdentity,
     reason: str,
+    category: RevocationCategory,
     actor: str,
     now: datetime,
 ) -> None:
-    """Record a revocation entry for each transcript, mark its row, and re-sign its list."""
+    """Record a revocation entry for each transcript, mark its row, and re-sign its list.
+
+    ``reason`` is kept for the learner; ``category`` is what a verifier is told.
+    """
     for transcript_id in transcript_ids:
         index = tx.record(
             EntryKind.TRANSCRIPT_REVOKED,
@@ -47,7 +52,12 @@ def revoke_transcripts(
         tx.connection.execute(
             update(transcript_t)
             .where(transcript_t.c.id == transcript_id)
-            .values(revoked_at=now, revoked_reason=reason, revoked_index=index)
+            .values(
+                revoked_at=now,
+                revoked_reason=reason,
+                revoked_category=category.value,
+                revoked_index=index,
+            )
         )
     lists = set(
         tx.connection.execute(
@@ -77,6 +87,7 @@ class DependentTranscripts:
         value: str,
         *,
         reason: str,
+        category: RevocationCategory,
         actor: str,
         now: datetime,
     ) -> list[str]:
@@ -89,7 +100,15 @@ class DependentTranscripts:
                 .order_by(transcript_t.c.id)
             ).scalars()
         )
-        revoke_transcripts(tx, ids, identity=self.identity, reason=reason, actor=actor, now=now)
+        revoke_transcripts(
+            tx,
+            ids,
+            identity=self.identity,
+            reason=reason,
+            category=category,
+            actor=actor,
+            now=now,
+        )
         return ids
 
     def of_record(
@@ -97,7 +116,13 @@ class DependentTranscripts:
     ) -> list[str]:
         """Revoke every unrevoked transcript that discloses ``record_id``; return their ids."""
         return self._revoke_holding(
-            tx, transcript_record_t.c.record, record_id, reason=reason, actor=actor, now=now
+            tx,
+            transcript_record_t.c.record,
+            record_id,
+            reason=reason,
+            category=RevocationCategory.RECORD_CHANGED,
+            actor=actor,
+            now=now,
         )
 
     def of_transfer(
@@ -105,5 +130,11 @@ class DependentTranscripts:
     ) -> list[str]:
         """Revoke every unrevoked transcript that discloses the recognised transfer."""
         return self._revoke_holding(
-            tx, transcript_transfer_t.c.transfer, transfer_id, reason=reason, actor=actor, now=now
+            tx,
+            transcript_transfer_t.c.transfer,
+            transfer_id,
+            reason=reason,
+            category=RevocationCategory.TRANSFER_SUPERSEDED,
+            actor=actor,
+            now=now,
         )

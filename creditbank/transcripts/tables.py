@@ -39,6 +39,8 @@ class Transcript(SQLModel, table=True):
         default=None, sa_column=Column(UtcDateTime(), nullable=True)
     )
     revoked_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # What a verifier is told of why (a RevocationCategory), never the free-text reason.
+    revoked_category: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
     revoked_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 

@@ -16,6 +16,10 @@ Checks, in the order they are reported:
     checkpoint (passes with k = 0, naming any that did).
 
 A check that cannot be made with what the verifier was given is ``skipped`` with the reason.
+The report comes to one :class:`~creditbank.transcripts.verdict.Verdict`.
+
+A single ``AchievementCredential`` (one record, as an employer may receive it) is verified on
+its own: its proof is the outer signature, its evidence against the log, its dates and status.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from creditbank.errors import (
     EvidenceInvalid,
     InvalidInput,
     ProofInvalid,
+    StatusNotGiven,
     Unverifiable,
 )
 from creditbank.ledger.checkpoint import Checkpoint
@@ -51,9 +56,10 @@ from creditbank.transcripts.cryptosuite import (
     signed_input,
     single_proof,
 )
-from creditbank.transcripts.did import KnownKey
+from creditbank.transcripts.did import KnownKey, did_web_origin
 from creditbank.transcripts.evidence import CheckpointCache, check_evidence
 from creditbank.transcripts.status import bit_is_set, decode_bits, entry_position
+from creditbank.transcripts.verdict import Outcomes, Verdict, classify
 from creditbank.witness.verifier import verify_cosigned_checkpoint
 
 CHECKS = (
@@ -93,16 +99,21 @@ class Check:
 
 @dataclass(frozen=True)
 class Report:
-    """Every check of one transcript."""
+    """Every check of one transcript (or single record credential), and the verdict."""
 
     credential_id: str | None
     records: int
     checks: tuple[Check, ...]
+    verdict: Verdict
+    single_record: bool = False
 
     @property
     def valid(self) -> bool:
-        """True when no check failed (skipped checks are listed, not failures)."""
-        return all(check.outcome != "failed" for check in self.checks)
+        """True only for the ``valid`` verdict: no check failed and revocation was checked.
+
+        Other skipped checks (a consistency proof offline) are listed, not failures.
+        """
+        return self.verdict.trusted_claims
 
     def check(self, name: str) -> Check:
         """The check called ``name``."""
@@ -114,10 +125,16 @@ class Report:
         return tuple(check.name for check in self.checks if check.outcome == "failed")
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON form answered by the API and printed by the CLI."""
+        """The JSON form answered by the API and printed by the CLI.
+
+        ``valid`` is true only for the ``valid`` verdict: a transcript whose revocation was
+        not checked is not plainly valid.
+        """
         return {
             "valid": self.valid,
+            "verdict": self.verdict.to_json(),
             "credential": self.credential_id,
+            "credentialType": "AchievementCredential" if self.single_record else "ClrCredential",
             "records": self.records,
             "checks": [check.to_json() for check in self.checks],
         }
@@ -130,7 +147,11 @@ ConsistencyCheck = Callable[[Checkpoint], str | None]
 
 @dataclass(frozen=True)
 class Trust:
-    """What the verifier trusts and can reach."""
+    """What the verifier trusts and can reach.
+
+    ``trusted_issuers``: the DIDs it accepts (None: those of ``keys``); ``refused_keys``: keys
+    it was shown but does not trust, with why (``<did>#*`` for all of a DID's).
+    """
 
     keys: Mapping[str, KnownKey]
     log_verifiers: Sequence[NoteVerifier]
@@ -141,16 +162,43 @@ class Trust:
     offline_note: str = field(default="offline: the verifier was given no way to check this")
     witness_keys: Sequence[str] = ()
     require_witnesses: int = 0
+    trusted_issuers: frozenset[str] | None = None
+    refused_keys: Mapping[str, str] = field(default_factory=dict)
+
+    def untrusted(self, issuer: Any, method: Any) -> str:
+        """Why a proof's verification method is not trusted."""
+        if self.trusted_issuers is not None and issuer not in self.trusted_issuers:
+            return f"the issuer {issuer!r} is not on the trust list"
+        did = method.split("#", 1)[0] if isinstance(method, str) else None
+        why = self.refused_keys.get(str(method)) or self.refused_keys.get(f"{did}#*")
+        if why is not None:
+            return f"verification method {method} is not trusted: {why}"
+        if self.trusted_issuers is None:
+            return f"verification method {method!r} is not one of the bank's keys"
+        return f"verification method {method!r} is not one of the trusted keys of {issuer!r}"
 
 
 class _Failures:
-    """The first reason each check failed for, and what was skipped."""
+    """What the checks found, for the report and its verdict.
+
+    The first reason each check failed for (and on which record), what was skipped, and the
+    facts the verdict needs.
+    """
 
     def __init__(self) -> None:
         self.failed: dict[str, str] = {}
         self.skipped: dict[str, str] = {}
+        self.records: dict[str, str] = {}
+        self.revoked = False
+        self.revoked_as_of: str | None = None
+        self.expired_at: str | None = None
+        self.not_before: str | None = None
+        self.status_given = True
+        self.single_record = False
 
-    def fail(self, name: str, reason: str) -> None:
+    def fail(self, name: str, reason: str, record: str | None = None) -> None:
+        if name not in self.failed and record is not None:
+            self.records[name] = record
         self.failed.setdefault(name, reason)
 
     def skip(self, name: str, reason: str) -> None:
@@ -167,7 +215,19 @@ class _Failures:
                 checks.append(Check(name, "skipped", self.skipped[name]))
             else:
                 checks.append(Check(name, "passed", (passed or {}).get(name, "ok")))
-        return Report(credential_id, records, tuple(checks))
+        verdict = classify(
+            Outcomes(
+                failed=self.failed,
+                skipped=self.skipped,
+                records=self.records,
+                revoked=self.revoked,
+                revoked_as_of=self.revoked_as_of,
+                expired_at=self.expired_at,
+                not_before=self.not_before,
+                status_given=self.status_given,
+            )
+        )
+        return Report(credential_id, records, tuple(checks), verdict, self.single_record)
 
 
 def _issuer_id(document: Mapping[str, Any]) -> Any:
@@ -205,7 +265,7 @@ def _check_proof(
     method = proof.get("verificationMethod")
     known = trust.keys.get(method) if isinstance(method, str) else None
     if known is None:
-        return _ProofCheck(f"verification method {method!r} is not one of the bank's keys")
+        return _ProofCheck(trust.untrusted(_issuer_id(document), method))
     if _issuer_id(document) != known.controller:
         return _ProofCheck(f"issuer {_issuer_id(document)!r} does not control key {method}")
     try:
@@ -251,12 +311,34 @@ def check_signature(
     return check.key_problem, check.signature_problem
 
 
+def _single_record(credential: Mapping[str, Any]) -> bool:
+    types = credential.get("type")
+    return (
+        isinstance(types, list)
+        and "AchievementCredential" in types
+        and "ClrCredential" not in types
+    )
+
+
 def _shape(credential: Any, failures: _Failures) -> list[Mapping[str, Any]]:
-    """Check the outer shape; return the nested credentials (possibly empty)."""
+    """Check the outer shape; return the nested credentials (possibly empty).
+
+    A single ``AchievementCredential`` is its own one record.
+    """
     if not isinstance(credential, Mapping):
         failures.fail("credential shape", "the transcript is not a JSON object")
         return []
     context = credential.get("@context")
+    if _single_record(credential):
+        failures.single_record = True
+        if (
+            not isinstance(context, list)
+            or context[:1] != [VC_CONTEXT]
+            or OB_CONTEXT not in context
+        ):
+            failures.fail("credential shape", "the @context is not VC 2.0 with Open Badges 3.0")
+            return []
+        return [credential]
     if not isinstance(context, list) or context[:1] != [VC_CONTEXT] or CLR_CONTEXT not in context:
         failures.fail("credential shape", "the @context is not VC 2.0 followed by CLR 2.0")
     types = credential.get("type")
@@ -363,6 +445,7 @@ def _record_content(
 
 def _check_status(credential: Mapping[str, Any], trust: Trust, failures: _Failures) -> None:
     if trust.status_list is None:
+        failures.status_given = False
         failures.skip("status", trust.offline_note)
         return
     try:
@@ -370,8 +453,17 @@ def _check_status(credential: Mapping[str, Any], trust: Trust, failures: _Failur
     except InvalidInput as exc:
         failures.fail("status", exc.detail)
         return
+    issuer = _issuer_id(credential)
+    origin = did_web_origin(issuer) if isinstance(issuer, str) else None
+    if origin is not None and not url.startswith(origin + "/"):
+        failures.fail("status", f"the status list {url} is not at the issuer's origin {origin}")
+        return
     try:
         status_list = trust.status_list(url)
+    except StatusNotGiven as exc:
+        failures.status_given = False
+        failures.skip("status", str(exc))
+        return
     except Unverifiable as exc:
         failures.skip("status", str(exc))
         return
@@ -387,6 +479,9 @@ def _check_status(credential: Mapping[str, Any], trust: Trust, failures: _Failur
     if status_list.get("id") != url:
         failures.fail("status", "the status list credential is not the one the transcript names")
         return
+    if _issuer_id(status_list) != issuer:
+        failures.fail("status", "the status list was issued by another issuer")
+        return
     subject = status_list.get("credentialSubject")
     try:
         bits = decode_bits(subject.get("encodedList") if isinstance(subject, Mapping) else None)
@@ -395,7 +490,14 @@ def _check_status(credential: Mapping[str, Any], trust: Trust, failures: _Failur
         failures.fail("status", exc.detail)
         return
     if revoked:
-        failures.fail("status", "the transcript has been revoked")
+        as_of = status_list.get("validFrom")
+        failures.revoked = True
+        failures.revoked_as_of = as_of if isinstance(as_of, str) else None
+        failures.fail(
+            "status",
+            f"the transcript has been revoked: bit {index} of {url} is set "
+            f"(list signed {failures.revoked_as_of})",
+        )
 
 
 def _check_dates(credential: Mapping[str, Any], now: datetime, failures: _Failures) -> None:
@@ -406,9 +508,15 @@ def _check_dates(credential: Mapping[str, Any], now: datetime, failures: _Failur
         failures.fail("validity dates", exc.detail)
         return
     if now < valid_from:
-        failures.fail("validity dates", f"not valid before {credential['validFrom']}")
+        failures.not_before = credential["validFrom"]
+        failures.fail(
+            "validity dates", f"not valid before {credential['validFrom']} (now {now.isoformat()})"
+        )
     elif now >= valid_until:
-        failures.fail("validity dates", f"expired at {credential['validUntil']}")
+        failures.expired_at = credential["validUntil"]
+        failures.fail(
+            "validity dates", f"expired at {credential['validUntil']} (now {now.isoformat()})"
+        )
 
 
 def _check_witnesses(
@@ -453,26 +561,35 @@ def _check_signatures(
     failures: _Failures,
     *,
     labels: Sequence[str],
+    ids: Sequence[str | None],
 ) -> None:
     """2-4. The outer proof and the nested ones, their signatures verified together."""
+    if failures.single_record and "proof" not in credential:
+        failures.fail("issuer key", "the credential carries no proof, so no issuer vouches for it")
+        failures.skip("outer signature", "not checked: the credential is not signed")
+        failures.skip("nested signatures", "not checked: a single record credential")
+        return
     outer = _check_proof(credential, trust, document_hash=digest(forms.outer))
     records = [
         _check_proof(item, trust, document_hash=digest(form))
         for item, form in zip(nested, forms.nested, strict=True)
     ]
+    if failures.single_record:
+        records = []
+        failures.skip("nested signatures", "a single record credential: its proof is the outer one")
     _verify_signatures([outer, *records])
     if outer.key_problem:
         failures.fail("issuer key", outer.key_problem)
         failures.fail("outer signature", "not checked: the key is not trusted")
     elif outer.signature_problem:
         failures.fail("outer signature", outer.signature_problem)
-    for label, item, record in zip(labels, nested, records, strict=True):
+    for label, record_id, item, record in zip(labels, ids, nested, records, strict=False):
         if record.key_problem:
-            failures.fail("issuer key", f"{label}: {record.key_problem}")
+            failures.fail("issuer key", f"{label}: {record.key_problem}", record_id)
         elif record.signature_problem:
-            failures.fail("nested signatures", f"{label}: {record.signature_problem}")
+            failures.fail("nested signatures", f"{label}: {record.signature_problem}", record_id)
         if _issuer_id(item) != _issuer_id(credential):
-            failures.fail("issuer key", f"{label}: issued by another issuer")
+            failures.fail("issuer key", f"{label}: issued by another issuer", record_id)
 
 
 def verify_transcript(credential: Any, trust: Trust) -> Report:
@@ -483,6 +600,7 @@ def verify_transcript(credential: Any, trust: Trust) -> Report:
         return failures.report(None, 0)
     credential_id = credential.get("id") if isinstance(credential.get("id"), str) else None
     labels = [f"record {position} ({item.get('id')})" for position, item in enumerate(nested, 1)]
+    ids = [item.get("id") if isinstance(item.get("id"), str) else None for item in nested]
     try:
         forms = CanonicalForms.of(credential, nested)
     except (TypeError, ValueError) as exc:
@@ -491,27 +609,31 @@ def verify_transcript(credential: Any, trust: Trust) -> Report:
         for name in CHECKS[1:]:
             failures.skip(name, "not checked: the credential cannot be canonicalised")
         return failures.report(credential_id, len(nested))
-    _check_signatures(credential, nested, forms, trust, failures, labels=labels)
+    _check_signatures(credential, nested, forms, trust, failures, labels=labels, ids=ids)
     subject = credential.get("credentialSubject")
     learner = subject.get("id") if isinstance(subject, Mapping) else None
     checkpoints = CheckpointCache(trust.log_verifiers, trust.log_origin)
     proven: dict[str, Checkpoint] = {}
-    for label, item, payload_bytes in zip(labels, nested, forms.payloads, strict=True):
+    for label, record_id, item, payload_bytes in zip(
+        labels, ids, nested, forms.payloads, strict=True
+    ):
         # 6-8. The ledger evidence.
         evidence = item.get("evidence")
         if not isinstance(evidence, list) or len(evidence) != 1:
-            failures.fail("commitment opening", f"{label}: carries no single ledger evidence")
+            failures.fail(
+                "commitment opening", f"{label}: carries no single ledger evidence", record_id
+            )
             continue
         try:
             entry = check_evidence(evidence[0], checkpoints, payload_bytes=payload_bytes)
         except EvidenceInvalid as exc:
-            failures.fail(exc.check, f"{label}: {exc.reason}")
+            failures.fail(exc.check, f"{label}: {exc.reason}", record_id)
             continue
         proven[entry.checkpoint_note] = entry.checkpoint
         # 5. The claims against the committed payload.
         problem = _record_content(item, entry.payload, entry.kind, credential, str(learner))
         if problem is not None:
-            failures.fail("record content", f"{label}: {problem}")
+            failures.fail("record content", f"{label}: {problem}", record_id)
     # 9. Consistency with the bank's latest checkpoint.
     if trust.consistency is None:
         failures.skip("checkpoint consistency", trust.offline_note)

@@ -95,6 +95,14 @@ def _missing_page(_: Exception) -> tuple[str, int]:
     return render_template("web/error.html", error=error, problems=()), 404
 
 
+def unknown_route_page() -> Response:
+    """The page a browser gets for an address no route serves (with the pages' headers)."""
+    page, status = _missing_page(LookupError())
+    response = current_app.make_response((page, status))
+    _page_headers(response)
+    return response
+
+
 def _csrf_page(error: CSRFError) -> tuple[str, int]:
     page = render_template(
         "web/error.html",
@@ -114,6 +122,11 @@ def security_headers(response: Response) -> Response:
     """Headers every web response carries."""
     if request.blueprint not in WEB_BLUEPRINTS and not request.path.startswith("/static/web/"):
         return response
+    _page_headers(response)
+    return response
+
+
+def _page_headers(response: Response) -> None:
     headers = response.headers
     headers.setdefault(
         "Content-Security-Policy", SVG_CSP if response.mimetype == "image/svg+xml" else CSP
@@ -125,7 +138,6 @@ def security_headers(response: Response) -> Response:
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     if signed_in() is not None:
         headers["Cache-Control"] = "no-store"
-    return response
 
 
 def safe_next(target: str | None, default: str) -> str:

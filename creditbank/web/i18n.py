@@ -7,7 +7,7 @@ and the rules engine's reasons come from their own modules, which carry both lan
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Literal
 
 from flask import request, session
@@ -46,3 +46,14 @@ def when(moment: datetime | date | None) -> str:
     if isinstance(moment, datetime):
         return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") + " (UTC+8)"
     return moment.isoformat()
+
+
+def when_text(text: str | None) -> str:
+    """An ISO 8601 time given as text (as credentials write it), shown like :func:`when`."""
+    if not text:
+        return "—"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return when(moment if moment.tzinfo else moment.replace(tzinfo=UTC))

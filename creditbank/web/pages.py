@@ -21,6 +21,7 @@ def _template_globals() -> dict[str, Any]:
         "tr": i18n.tr,
         "label": i18n.label,
         "when": i18n.when,
+        "when_text": i18n.when_text,
         "lang": i18n.current_language(),
         "principal": principal,
         "is_learner": isinstance(principal, LearnerPrincipal),

@@ -14,49 +14,53 @@ from typing import Any
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, InvalidInput, InvalidJson
 from creditbank.strict_json import read_json
+from creditbank.transcripts.check_texts import Outcome, check_name, compared
 from creditbank.transcripts.issued import TranscriptSummary, find_by_code
 from creditbank.transcripts.online import verify_online
 from creditbank.transcripts.printing import pdf_renderer
+from creditbank.transcripts.verdict import Verdict, VerdictClass
 from creditbank.transcripts.verify import Report
 from creditbank.transcripts.view import TranscriptView, view_from_credential
-from creditbank.web.i18n import tr
+from creditbank.web.i18n import current_language, tr
 from creditbank.wiring import services
-
-# Each check's name in plain words, Chinese and English.
-CHECK_NAMES: dict[str, tuple[str, str]] = {
-    "credential shape": ("成绩单格式", "the transcript's format"),
-    "issuer key": ("签发机构密钥", "the issuer's key"),
-    "outer signature": ("成绩单签名", "the transcript's signature"),
-    "nested signatures": ("各条记录的签名", "each record's signature"),
-    "record content": ("记录内容", "the records' content"),
-    "commitment opening": ("记录与账本承诺一致", "the records match the ledger's commitments"),
-    "inclusion proof": (
-        "记录在账本中（包含证明）",
-        "the records are in the ledger (inclusion proof)",
-    ),
-    "checkpoint signature": ("账本检查点签名", "the ledger checkpoint's signature"),
-    "checkpoint consistency": ("检查点与账本一致", "the checkpoint is consistent with the ledger"),
-    "validity dates": ("有效期", "validity dates"),
-    "status": ("未被撤销", "not revoked"),
-}
 
 
 def check_label(name: str) -> str:
-    """A check's name as people read it."""
-    zh, en = CHECK_NAMES.get(name, (name, name))
-    return tr(zh, en)
+    """A check's name as people read it, in the page's language."""
+    return check_name(name, current_language())
+
+
+def check_reason(name: str, outcome: Outcome) -> str:
+    """What a check compared and how it came out, in the page's language."""
+    return compared(name, outcome, current_language())
 
 
 @dataclass(frozen=True)
-class Verdict:
-    """A verification report and what the transcript says (read only after the checks)."""
+class Verification:
+    """A verification report and what the transcript claims (read only after the checks).
+
+    ``by_code``: looked up by its online code, so a revoked one shows no grades.
+    """
 
     report: Report
     view: TranscriptView | None
     credits: Decimal | None
+    by_code: bool = False
+
+    @property
+    def verdict(self) -> Verdict:
+        """What the checks come to."""
+        return self.report.verdict
+
+    @property
+    def show_claims(self) -> bool:
+        """Whether the page shows the claims (verified, or marked claimed and not verified)."""
+        if self.view is None:
+            return False
+        return not (self.by_code and self.verdict.kind is VerdictClass.REVOKED)
 
 
-def verify(credential: Any) -> Verdict:
+def verify(credential: Any, *, by_code: bool = False) -> Verification:
     """Verify a credential online with the bank's keys, checkpoints and status lists."""
     opened = services()
     report = verify_online(
@@ -69,8 +73,8 @@ def verify(credential: Any) -> Verdict:
     try:
         view = view_from_credential(credential)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError):
-        view = None  # too broken to read; the report says why
-    return Verdict(report, view, None if view is None else view.total_credits)
+        view = None  # too broken to read (or a single record); the report says why
+    return Verification(report, view, None if view is None else view.total_credits, by_code)
 
 
 def parse(data: bytes | str) -> Any:

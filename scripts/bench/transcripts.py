@@ -20,11 +20,12 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from creditbank.clock import utc_now
-from creditbank.transcripts.issuer import did_document
+from creditbank.transcripts.issuer import trust_list
 from creditbank.transcripts.issuing import issue_transcript
 from creditbank.transcripts.offline import trust_from_files
 from creditbank.transcripts.online import verify_online
 from creditbank.transcripts.status_lists import status_list_document
+from creditbank.transcripts.trust_list import read_trust_list
 from creditbank.transcripts.verify import verify_transcript
 from creditbank.wiring import initialise
 from tests.conftest import make_settings
@@ -67,7 +68,9 @@ def bench(records: int, repeats: int, issues: int) -> dict[str, float]:
         status_url = credential["credentialStatus"]["statusListCredential"]
         list_id = int(status_url.rsplit("/", 1)[1])
         trust = trust_from_files(
-            did_document(opened.issuer_identity(), opened.ledger.keyring.verifiers()),
+            read_trust_list(
+                trust_list(opened.issuer_identity(), opened.ledger.keyring.verifiers())
+            ),
             now=now,
             latest_checkpoint=credential["credentialSubject"]["verifiableCredential"][0][
                 "evidence"

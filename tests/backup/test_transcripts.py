@@ -12,6 +12,7 @@ from creditbank.clock import utc_now
 from creditbank.schema import metadata
 from creditbank.transcripts.issued import revoke_transcript
 from creditbank.transcripts.offline import trust_from_files
+from creditbank.transcripts.trust_list import read_trust_list
 from creditbank.transcripts.verify import verify_transcript
 from creditbank.wiring import Services
 from tests.backup.conftest import client_for
@@ -61,8 +62,8 @@ def test_transcripts_issued_before_a_backup_verify_against_the_restored_bank(
     assert client.post("/api/v1/verify", json=fresh.credential).get_json()["valid"]
     assert fresh.credential["credentialStatus"] != kept.credential["credentialStatus"]
 
-    # Offline, with the restored bank's DID document, latest checkpoint and status list.
-    document = client.get("/.well-known/did.json").get_json()
+    # Offline, with the restored bank's trust list, latest checkpoint and status list.
+    document = read_trust_list(client.get("/.well-known/creditbank-trust-list.json").get_json())
     checkpoint = client.get("/api/v1/log/checkpoint").get_data(as_text=True)
     status_url = kept.credential["credentialStatus"]["statusListCredential"]
     status_path = status_url[status_url.index("/api/v1/") :]

@@ -65,6 +65,9 @@ def test_issue_rotate_and_verify_offline(tmp_path: Path) -> None:
     code, output = run("transcripts", "keys", "rotate")
     assert code == 0 and output.startswith("new key did:web:")
 
+    trust = tmp_path / "trust.json"
+    code, output = run("trust-list", "--out", str(trust))
+    assert code == 0 and "did:web:" in output, output
     app = create_app(
         {
             "instance_path": instance,
@@ -74,6 +77,9 @@ def test_issue_rotate_and_verify_offline(tmp_path: Path) -> None:
     )
     app.config["TESTING"] = True
     client = app.test_client()
+    assert json.loads(client.get("/.well-known/creditbank-trust-list.json").data) == json.loads(
+        trust.read_text(encoding="utf-8")
+    )
     keys = tmp_path / "did.json"
     keys.write_bytes(client.get("/.well-known/did.json").data)
     credential = json.loads(out.read_text(encoding="utf-8"))
@@ -89,6 +95,8 @@ def test_issue_rotate_and_verify_offline(tmp_path: Path) -> None:
     code, output = run(
         "verify",
         str(out),
+        "--trust",
+        str(trust),
         "--keys",
         str(keys),
         "--checkpoint",
@@ -99,15 +107,23 @@ def test_issue_rotate_and_verify_offline(tmp_path: Path) -> None:
     assert code == 0, output
     assert "passed   outer signature" in output and "passed   status" in output
     assert "passed   checkpoint consistency" in output
-    code, output = run("verify", str(out), "--keys", str(keys))
-    assert code == 0, output
+    assert "\nVALID (Valid: the transcript is genuine and in force): " in output
+    # Without a status list, revocation is not checked: never plainly valid (exit 3).
+    code, output = run("verify", str(out), "--trust", str(trust))
+    assert code == 3, output
     assert "skipped  status" in output
+    assert "REVOCATION NOT CHECKED (Signature and evidence valid, revocation not checked)" in output
+    code, output = run("verify", str(out), "--trust", str(trust), "--allow-unchecked-status")
+    assert code == 0 and "REVOCATION NOT CHECKED" in output
+    code, output = run("verify", str(out), "--keys", str(keys))
+    assert code == 2 and "--trust" in output
 
     credential["credentialSubject"]["verifiableCredential"][0]["credentialSubject"]["term"] = (
         "2030-2031-1"
     )
     altered = tmp_path / "altered.json"
     altered.write_text(json.dumps(credential, ensure_ascii=False), encoding="utf-8")
-    code, output = run("verify", str(altered), "--keys", str(keys))
+    code, output = run("verify", str(altered), "--trust", str(trust), "--status", str(status))
     assert code == 1
-    assert "failed   record content" in output and "INVALID" in output
+    assert "failed   record content" in output and "ALTERED" in output
+    assert "check record content; record urn:uuid:" in output

@@ -136,8 +136,8 @@ def test_offline_verification_requires_the_given_witnesses(
     first, second = witnesses
     out = tmp_path / "transcript.json"
     out.write_text(json.dumps(_issue(bank, cosigned_by=first)), encoding="utf-8")
-    keys = tmp_path / "did.json"
-    keys.write_bytes(bank.client.get("/.well-known/did.json").data)
+    trust = tmp_path / "trust.json"
+    trust.write_bytes(bank.client.get("/.well-known/creditbank-trust-list.json").data)
     runner = CliRunner(
         env={
             "CREDITBANK_INSTANCE": str(bank.services.settings.instance_path),
@@ -147,7 +147,9 @@ def test_offline_verification_requires_the_given_witnesses(
 
     def run(*args: str) -> tuple[int, str]:
         result = runner.invoke(
-            main, ["verify", str(out), "--keys", str(keys), *args], catch_exceptions=False
+            main,
+            ["verify", str(out), "--trust", str(trust), "--allow-unchecked-status", *args],
+            catch_exceptions=False,
         )
         return result.exit_code, result.output
 
@@ -157,10 +159,11 @@ def test_offline_verification_requires_the_given_witnesses(
     code, output = run(
         "--witness-key", _vkey(first), "--witness-key", _vkey(second), "--require-witnesses", "2"
     )
-    assert code == 1
+    # Too few trusted cosigners: the checkpoint is not trusted as required (exit 6).
+    assert code == 6 and "ISSUER NOT TRUSTED" in output
     assert "failed   witness cosignatures: " in output and "2 required, 1 verified" in output
     code, output = run("--witness-key", _vkey(second), "--require-witnesses", "1")
-    assert code == 1 and "1 required, 0 verified" in output
+    assert code == 6 and "1 required, 0 verified" in output
     code, output = run("--require-witnesses", "1")
     assert code == 2 and "--witness-key" in output
     code, output = run("--witness-key", "not-a-key")

@@ -77,14 +77,55 @@ class CheckOut(Schema):
     reason = fields.String()
 
 
+class VerdictOut(Schema):
+    """What a verification comes to: one class, and the facts that go with it."""
+
+    class_ = fields.String(
+        data_key="class",
+        metadata={
+            "enum": [
+                "valid",
+                "revocation_not_checked",
+                "revoked",
+                "expired",
+                "not_yet_valid",
+                "altered",
+                "issuer_not_trusted",
+                "status_unavailable",
+            ]
+        },
+    )
+    at = fields.String(metadata={"description": "when it was revoked or expired"})
+    category = fields.String(
+        metadata={
+            "enum": ["withdrawn_by_learner", "record_changed", "transfer_superseded"],
+            "description": "why it was revoked",
+        }
+    )
+    check = fields.String(metadata={"description": "the check the verdict turned on"})
+    record = fields.String(metadata={"description": "the record that check failed on"})
+    summary = fields.String()
+    detail = fields.String()
+
+
 class VerificationOut(Schema):
-    """A verification report (with the transcript when looked up by code)."""
+    """A verification report.
+
+    Looked up by code: ``transcript`` when valid; ``claimed`` (claimed, not verified) when
+    it failed otherwise; neither for a revoked transcript, whose verdict says when and why.
+    """
 
     valid = fields.Boolean()
+    verdict = fields.Nested(VerdictOut)
     credential = fields.String(allow_none=True)
+    credential_type = fields.String(
+        data_key="credentialType",
+        metadata={"enum": ["ClrCredential", "AchievementCredential"]},
+    )
     records = fields.Integer()
     checks = fields.List(fields.Nested(CheckOut))
     transcript = fields.Dict()
+    claimed = fields.Dict()
 
 
 class CredentialOut(Schema):
@@ -100,6 +141,7 @@ PUBLISHED: tuple[type[Schema], ...] = (
     TranscriptSummaryOut,
     TranscriptListOut,
     CheckOut,
+    VerdictOut,
     VerificationOut,
     CredentialOut,
 )

@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,22 +82,35 @@ def _wait(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the server did not answer within 60 s")
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """gunicorn serving a fresh demonstration instance."""
+def require_browser() -> None:
+    """Skip, saying why, where there is no browser to drive."""
     if sync_playwright is None:
         pytest.skip("Playwright for Python is not installed (the dev extra brings it)")
     if not CHROMIUM.exists():
         pytest.skip("no /usr/bin/chromium: scripts/test installs Debian's chromium when root")
-    instance = tmp_path_factory.mktemp("web-live") / "instance"
+
+
+def instance_env(instance: Path) -> dict[str, str]:
+    """The environment of the commands and the server of ``instance``."""
     env = {
         **os.environ,
         "CREDITBANK_INSTANCE": str(instance),
         "CREDITBANK_CHECKPOINT_INTERVAL": "0",
     }
     env.pop("CREDITBANK_DATABASE_URL", None)
-    for command in (["init"], ["demo", "load"]):
-        subprocess.run([BIN / "creditbank", *command], env=env, check=True, capture_output=True)
+    return env
+
+
+def creditbank(instance: Path, *command: str) -> None:
+    """Run a ``creditbank`` command on ``instance``."""
+    subprocess.run(
+        [BIN / "creditbank", *command], env=instance_env(instance), check=True, capture_output=True
+    )
+
+
+@contextmanager
+def serve(instance: Path) -> Iterator[LiveServer]:
+    """gunicorn serving ``instance`` (already initialised) on a free port."""
     port = _free_port()
     log = (instance.parent / "server.log").open("wb")
     process = subprocess.Popen(
@@ -110,20 +124,31 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             "4",
             "creditbank:create_app()",
         ],
-        env=env,
+        env=instance_env(instance),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     server = LiveServer(f"http://127.0.0.1:{port}", instance)
     try:
         _wait(server.url, process)
-        for policy in ("cq-3plus2-industrial-robotics",):
-            server.api("POST", f"/api/v1/policies/{policy}/publish", "operator")
         yield server
     finally:
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """gunicorn serving a fresh demonstration instance."""
+    require_browser()
+    instance = tmp_path_factory.mktemp("web-live") / "instance"
+    for command in (["init"], ["demo", "load"]):
+        creditbank(instance, *command)
+    with serve(instance) as server:
+        for policy in ("cq-3plus2-industrial-robotics",):
+            server.api("POST", f"/api/v1/policies/{policy}/publish", "operator")
+        yield server
 
 
 @pytest.fixture(scope="session")
