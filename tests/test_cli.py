@@ -65,7 +65,8 @@ def test_verify_names_tampering_and_fails(invoke: Invoke, tmp_path: Path) -> Non
 
 
 def test_verify_reads_files_with_the_strict_reader(invoke: Invoke, tmp_path: Path) -> None:
-    transcript, keys = tmp_path / "t.json", tmp_path / "did.json"
+    # The trust list is the first file read; every file the command reads goes the same way.
+    transcript, keys = tmp_path / "t.json", tmp_path / "trust.json"
     transcript.write_text("{}", encoding="utf-8")
     for document, words in (
         ('{"id": "did:web:a", "id": "did:web:b"}', "duplicate key 'id' at $.id"),
@@ -73,6 +74,6 @@ def test_verify_reads_files_with_the_strict_reader(invoke: Invoke, tmp_path: Pat
         ('{"n": ' + "9" * 5000 + "}", "outside -2^63..2^63-1"),
     ):
         keys.write_text(document, encoding="utf-8")
-        result = invoke("verify", str(transcript), "--keys", str(keys))
+        result = invoke("verify", str(transcript), "--trust", str(keys))
         assert result.exit_code == 2
         assert words in result.output and "Traceback" not in result.output
