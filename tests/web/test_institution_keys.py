@@ -120,3 +120,27 @@ def test_a_bootstrap_key_signs_in_only_to_its_exchange(app: Flask, demo: Service
         headers={"Authorization": f"Bearer {secret.group(1)}"},
     )
     assert answer.status_code == 200
+
+
+def test_a_key_the_operator_issues_on_the_admin_page_is_pending(app: Flask, demo: Services) -> None:
+    operator = staff(app.test_client(), "operator")
+    start = demo.ledger.head().size
+    page = post_form(
+        operator,
+        "/admin/clients",
+        {"institution": CQ_GZ, "role": "registrar", "label": "夜班"},
+        page="/admin",
+    )
+    assert page.status_code == 200
+    text = _text(page)
+    assert "确认之前不能使用" in text
+    secret = re.search(r'id="issued-secret">([^<]+)<', text)
+    assert secret is not None
+    operator_key = DEMO_KEYS["operator"][2].split("_")[1]
+    [entry] = _since(demo, start)
+    assert (entry.kind, entry.actor) == ("client.issued", f"operator:{operator_key}")
+    refused = app.test_client().get(
+        "/api/v1/consents", headers={"Authorization": f"Bearer {secret.group(1)}"}
+    )
+    assert refused.status_code == 401
+    assert demo.ledger.head().size == start + 1
