@@ -19,24 +19,28 @@ from creditbank.backup.restore import restore_backup
 from creditbank.clock import utc_now
 from creditbank.demo import demo_credentials, load_demo
 from creditbank.errors import BackupError, CreditbankError, InvalidJson, SigningKeyError
-from creditbank.identity.principals import Role
+from creditbank.identity.principals import CONSOLE_ACTOR, Role
 from creditbank.imports.records_csv import plan_import, post_plan, write_problem_report
+from creditbank.institutions.clients import (
+    CONSOLE,
+    KeyStatus,
+    issue_client,
+    list_clients,
+    revoke_client,
+)
 from creditbank.institutions.service import (
     INSTITUTION_KINDS,
     LEVELS,
     institution_info,
-    issue_client,
-    list_clients,
     list_institutions,
     register_institution,
-    revoke_client,
 )
 from creditbank.ledger.full_audit import audit_ledger
 from creditbank.ledger.keys import Keyring
 from creditbank.operations import runs
 from creditbank.operations.lease import current_lease
 from creditbank.schema import metadata
-from creditbank.storage.database import create_db_engine, read_connection, write_transaction
+from creditbank.storage.database import create_db_engine, read_connection
 from creditbank.storage.migrate import current_revision, head_revision, upgrade
 from creditbank.strict_json import read_json as read_untrusted_json
 from creditbank.text import LABEL, TextRefused
@@ -135,8 +139,11 @@ def keys_list(long_: bool) -> None:
 @keys_group.command("rotate")
 @with_appcontext
 def keys_rotate() -> None:
-    """Generate a new log key; checkpoints are signed by it (and older active keys) from now."""
-    signer = services().ledger.rotate_key()
+    """Generate a new log key; checkpoints are signed by it (and older active keys) from now.
+
+    The log's entry names the console (``operator:console``) as who rotated it.
+    """
+    signer = services().ledger.rotate_key(actor=CONSOLE_ACTOR)
     click.echo(f"new key {signer.verifier.verifier_key()}")
 
 
@@ -154,9 +161,9 @@ def institutions_group() -> None:
 @click.option("--region", required=True)
 @with_appcontext
 def institutions_add(code: str, **options: str) -> None:
-    """Register a member institution."""
+    """Register a member institution (the log names the console as who registered it)."""
     info = institution_info({"code": code, **options})
-    found = register_institution(services().ledger, info, now=utc_now())
+    found = register_institution(services().ledger, info, actor=CONSOLE_ACTOR, now=utc_now())
     click.echo(f"registered {found.info.code} at ledger index {found.ledger_index}")
 
 
@@ -171,17 +178,34 @@ def clients_group() -> None:
 @click.option("--label", required=True)
 @with_appcontext
 def clients_issue(institution: str | None, role: str, label: str) -> None:
-    """Issue an API key and print its secret (shown this once)."""
+    """Issue an API key, on the record, and print its secret (shown this once).
+
+    An institution's key issued here is an operator's: its first admin key is a bootstrap key
+    (good only for issuing the institution's own admin key); any other stays pending until
+    the institution's admin accepts it.
+    """
     try:
         label = LABEL.clean(label)
     except TextRefused as exc:
         raise click.BadParameter(str(exc), param_hint="--label") from None
     if institution is None and role != Role.ADMIN.value:
         raise click.UsageError("a bank operator key has the admin role")
-    with write_transaction(services().engine) as connection:
-        info, secret = issue_client(connection, institution, Role(role), label, now=utc_now())
-    click.echo(f"key {info.key_id} ({info.role.value} of {info.institution or 'the bank'})")
+    info, secret = issue_client(
+        services().ledger, institution, Role(role), label, by=CONSOLE, now=utc_now()
+    )
+    click.echo(
+        f"key {info.key_id} ({info.role.value} of {info.institution or 'the bank'}, "
+        f"{info.status.value}, ledger index {info.issued_index})"
+    )
     click.echo(secret.text)
+    if info.status is KeyStatus.BOOTSTRAP:
+        click.echo(
+            "bootstrap key: hand it to the institution once; it is good only for issuing the "
+            "institution's own admin key, which revokes it",
+            err=True,
+        )
+    elif info.status is KeyStatus.PENDING:
+        click.echo(f"pending: it works once the admin of {institution} accepts it", err=True)
 
 
 @main.group("import")
@@ -321,10 +345,11 @@ def transcript_keys_list() -> None:
 @with_appcontext
 def transcript_keys_rotate() -> None:
     """Add a new signing key and retire the old one (its transcripts keep verifying)."""
+    from creditbank.transcripts.keys import rotate_issuer_key  # noqa: PLC0415
     from creditbank.transcripts.status_lists import refresh_status_lists  # noqa: PLC0415
 
     opened = services()
-    opened.issuer_keys.rotate()
+    rotate_issuer_key(opened.issuer_keys, opened.ledger, actor=CONSOLE_ACTOR, now=utc_now())
     identity = opened.issuer_identity()
     refreshed = refresh_status_lists(opened.engine, identity, now=utc_now())
     click.echo(f"new key {identity.current().method_id}; {refreshed} status lists re-signed")
@@ -638,8 +663,15 @@ def clients_list(institution: str | None) -> None:
     with read_connection(services().engine) as connection:
         found = list_clients(connection, institution)
     for info in found:
-        state = "active" if info.revoked_at is None else f"revoked {_when(info.revoked_at)}"
-        click.echo(f"{info.key_id} {info.role.value:<10} {state:<28} {info.label}")
+        state = (
+            f"revoked {_when(info.revoked_at)}"
+            if info.status is KeyStatus.REVOKED
+            else info.status.value
+        )
+        click.echo(
+            f"{info.key_id} {info.role.value:<10} {state:<28} issued by {info.issued_by:<26} "
+            f"{info.label}"
+        )
 
 
 @clients_group.command("revoke")
@@ -647,9 +679,8 @@ def clients_list(institution: str | None) -> None:
 @click.option("--institution", help="Institution code; omit for a bank operator key.")
 @with_appcontext
 def clients_revoke(key_id: str, institution: str | None) -> None:
-    """Revoke an API key; it stops working at once."""
-    with write_transaction(services().engine) as connection:
-        info = revoke_client(connection, institution, key_id, now=utc_now())
+    """Revoke an API key, on the record; it stops working at once."""
+    info = revoke_client(services().ledger, institution, key_id, by=CONSOLE, now=utc_now())
     click.echo(f"revoked {info.key_id} ({info.role.value} of {info.institution or 'the bank'})")
 
 

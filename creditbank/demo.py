@@ -16,18 +16,19 @@ from typing import Any
 
 from creditbank.evaluations.service import commit_current, publish_policy
 from creditbank.identity.documents import check_digit, parse_document
-from creditbank.identity.principals import Role
+from creditbank.identity.principals import CONSOLE_ACTOR, ClientPrincipal, Role
 from creditbank.identity.secrets import known_secret
+from creditbank.institutions.clients import CONSOLE, Acting, issue_client
 from creditbank.institutions.service import (
     InstitutionInfo,
-    issue_client,
     list_institutions,
     register_institution,
 )
 from creditbank.learners.service import ConsentScope, NewLearner, grant_consent, open_accounts
+from creditbank.ledger.service import Ledger
 from creditbank.records.parsing import parse_outcome
 from creditbank.records.service import BatchRequest, NewRecord, post_batch
-from creditbank.storage.database import read_connection, write_transaction
+from creditbank.storage.database import read_connection
 from creditbank.transcripts.issuing import issue_transcript
 from creditbank.transcripts.revocation import DependentTranscripts
 from creditbank.wiring import Services
@@ -316,7 +317,7 @@ def _commit_first_evaluation(services: Services, learner_id: str, *, now: dateti
     policy = services.policies.get(DEMO_POLICY)
     if policy is None:
         return 0
-    publish_policy(services.ledger, policy, actor="operator", now=now)
+    publish_policy(services.ledger, policy, actor=CONSOLE_ACTOR, now=now)
     institution = policy.programme.institution
     committed = commit_current(
         services.ledger,
@@ -332,6 +333,40 @@ def _commit_first_evaluation(services: Services, learner_id: str, *, now: dateti
     return len(committed.transfers)
 
 
+def _issue_demo_keys(ledger: Ledger, *, now: datetime) -> None:
+    """Issue the demo keys the way a real instance gets them, every step on the record.
+
+    The console issues the operator key and each institution's bootstrap key; the bootstrap key
+    is exchanged for the institution's own admin key, which issues its poster and registrar
+    keys. One more registrar key of 重庆工程职业技术学院 is issued by the operator and left
+    pending, so its admin page shows one waiting for acceptance.
+    """
+    operator = known_secret(DEMO_KEYS["operator"][2])
+    issue_client(ledger, None, Role.ADMIN, "operator", by=CONSOLE, now=now, secret=operator)
+    institutions = sorted({i for i, _, _ in DEMO_KEYS.values() if i is not None})
+    for code in institutions:
+        bootstrap, _ = issue_client(ledger, code, Role.ADMIN, "bootstrap", by=CONSOLE, now=now)
+        spent = ClientPrincipal(bootstrap.key_id, code, Role.ADMIN, bootstrap=True)
+        own = next(
+            (
+                (label, known_secret(text))
+                for label, (i, role, text) in DEMO_KEYS.items()
+                if i == code and role is Role.ADMIN
+            ),
+            (f"{code.lower()}-admin", None),
+        )
+        admin, _ = issue_client(
+            ledger, code, Role.ADMIN, own[0], by=Acting.of(spent), now=now, secret=own[1]
+        )
+        by_admin = Acting.of(ClientPrincipal(admin.key_id, code, Role.ADMIN))
+        for label, (institution, role, text) in DEMO_KEYS.items():
+            if institution == code and role is not Role.ADMIN:
+                issue_client(
+                    ledger, code, role, label, by=by_admin, now=now, secret=known_secret(text)
+                )
+    issue_client(ledger, "CQ-GZ-001", Role.REGISTRAR, "bank helpdesk", by=CONSOLE, now=now)
+
+
 def load_demo(services: Services, *, now: datetime) -> dict[str, int] | None:
     """Load everything once; return counts, or None when institutions already exist."""
     with read_connection(services.engine) as connection:
@@ -339,10 +374,8 @@ def load_demo(services: Services, *, now: datetime) -> dict[str, int] | None:
             return None
     ledger = services.ledger
     for info in INSTITUTIONS:
-        register_institution(ledger, info, now=now)
-    with write_transaction(services.engine) as connection:
-        for label, (institution, role, text) in DEMO_KEYS.items():
-            issue_client(connection, institution, role, label, now=now, secret=known_secret(text))
+        register_institution(ledger, info, actor=CONSOLE_ACTOR, now=now)
+    _issue_demo_keys(ledger, now=now)
     today = now.date()
     people = [
         NewLearner(

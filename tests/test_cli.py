@@ -55,9 +55,11 @@ def test_verify_names_tampering_and_fails(invoke: Invoke, tmp_path: Path) -> Non
     engine = create_engine(f"sqlite:///{tmp_path / 'instance' / 'creditbank.sqlite3'}")
     with engine.begin() as connection:
         connection.execute(text("DROP TRIGGER ledger_entry_no_update"))
-        connection.execute(
-            text("UPDATE ledger_entry SET data = replace(data, 'bank', 'evil') WHERE idx = 2")
+        # Entry 2 is an institution registered at the console: name another actor.
+        changed = connection.execute(
+            text("UPDATE ledger_entry SET data = replace(data, 'console', 'evilxxx') WHERE idx = 2")
         )
+        assert changed.rowcount == 1
     engine.dispose()
     result = invoke("ledger", "verify")
     assert result.exit_code == 2
@@ -77,3 +79,40 @@ def test_verify_reads_files_with_the_strict_reader(invoke: Invoke, tmp_path: Pat
         result = invoke("verify", str(transcript), "--trust", str(keys))
         assert result.exit_code == 2
         assert words in result.output and "Traceback" not in result.output
+
+
+def test_institution_keys_at_the_console_follow_the_operator_rules(invoke: Invoke) -> None:
+    invoke("init")
+    added = invoke(
+        "institutions",
+        "add",
+        "CQ-ZZ-001",
+        "--name-zh",
+        "重庆市渝北职业教育中心",
+        "--name-en",
+        "Yubei",
+        "--kind",
+        "zhongzhi_school",
+        "--level",
+        "zhongzhi",
+        "--region",
+        "重庆",
+    )
+    assert added.output.startswith("registered CQ-ZZ-001 at ledger index 0")
+    first = invoke("clients", "issue", "--institution", "CQ-ZZ-001", "--label", "first admin")
+    assert "(admin of CQ-ZZ-001, bootstrap, ledger index 1)" in first.output
+    assert "good only for issuing the institution's own admin key" in first.output
+    refused = invoke("clients", "issue", "--institution", "CQ-ZZ-001", "--label", "second")
+    assert refused.exit_code == 2 and "unused bootstrap key" in refused.output
+    poster = invoke(
+        "clients", "issue", "--institution", "CQ-ZZ-001", "--role", "poster", "--label", "p"
+    )
+    assert "(poster of CQ-ZZ-001, pending, ledger index 2)" in poster.output
+    listed = invoke("clients", "list", "--institution", "CQ-ZZ-001").output.splitlines()
+    assert len(listed) == 2
+    assert all("issued by operator:console" in line for line in listed)
+    assert [line.split()[2] for line in listed] == ["bootstrap", "pending"]
+    key_id = poster.output.split()[1]
+    assert invoke("clients", "revoke", key_id, "--institution", "CQ-ZZ-001").exit_code == 0
+    verified = invoke("ledger", "verify")
+    assert "ok: 4 entries" in verified.output  # registered, two issued, one revoked

@@ -45,6 +45,16 @@ def require_client(institution: str | None = None, *roles: Role) -> ClientPrinci
     return authorise.require_client(current_principal(), institution, *roles)
 
 
+def require_key_issuer(institution: str) -> ClientPrincipal:
+    """An operator, the institution's admin, or its bootstrap key (for the exchange)."""
+    return authorise.require_key_issuer(current_principal(), institution)
+
+
+def require_key_acceptor(institution: str) -> ClientPrincipal:
+    """The institution's own admin (never an operator)."""
+    return authorise.require_key_acceptor(current_principal(), institution)
+
+
 def require_institution_member(*roles: Role) -> tuple[ClientPrincipal, str]:
     """An API client of an institution (not an operator), and that institution's code."""
     return authorise.require_institution_member(current_principal(), *roles)

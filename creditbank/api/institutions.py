@@ -7,7 +7,12 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from creditbank.api.access import require_client, require_operator
+from creditbank.api.access import (
+    require_client,
+    require_key_acceptor,
+    require_key_issuer,
+    require_operator,
+)
 from creditbank.api.bodies import json_object, load
 from creditbank.api.openapi import documented
 from creditbank.api.schemas.members import (
@@ -25,8 +30,8 @@ from creditbank.api.schemas.members import (
 )
 from creditbank.clock import utc_now
 from creditbank.identity.principals import Role
-from creditbank.institutions import service
-from creditbank.storage.database import read_connection, write_transaction
+from creditbank.institutions import clients, service
+from creditbank.storage.database import read_connection
 from creditbank.wiring import services
 
 blueprint = Blueprint("institutions", __name__, url_prefix="/api/v1/institutions")
@@ -44,6 +49,10 @@ def _institution(found: service.RegisteredInstitution) -> dict[str, Any]:
     )
 
 
+def _client(info: clients.ClientInfo) -> dict[str, Any]:
+    return {**asdict(info), "status": info.status.value, "issuer": info.issuer.value}
+
+
 def _key(info: service.SigningKeyInfo) -> dict[str, Any]:
     return dict(SigningKeyOut().dump({**asdict(info), "public_key": info.public_key_b64}))
 
@@ -58,11 +67,11 @@ def _key(info: service.SigningKeyInfo) -> dict[str, Any]:
     errors=(400, 409),
 )
 def register() -> tuple[Response, int]:
-    """Register a member institution (the bank's operators only)."""
-    require_operator()
+    """Register a member institution (the bank's operators only; the log names which)."""
+    principal = require_operator()
     data = load(InstitutionIn(), json_object())
     found = service.register_institution(
-        services().ledger, service.InstitutionInfo(**data), now=utc_now()
+        services().ledger, service.InstitutionInfo(**data), actor=principal.actor, now=utc_now()
     )
     return jsonify(_institution(found)), 201
 
@@ -113,37 +122,60 @@ def change_settings(code: str) -> Response:
     request=ClientIn,
     response=IssuedClientOut,
     auth="bearer",
-    errors=(400, 404),
+    errors=(400, 404, 409),
 )
 def issue_client(code: str) -> tuple[Response, int]:
-    """Issue an API key for the institution; the secret is in this answer only."""
-    require_client(code, Role.ADMIN)
+    """Issue an API key for the institution, on the record; the secret is in this answer only.
+
+    The institution's admin issues active keys. A key the bank's operator issues is pending
+    until the institution's admin accepts it, except the institution's first admin key: a
+    bootstrap key, good only for issuing (once) the institution's own admin key here.
+    """
+    principal = require_key_issuer(code)
     data = load(ClientIn(), json_object())
-    with write_transaction(services().engine) as connection:
-        info, secret = service.issue_client(
-            connection, code, Role(data["role"]), data["label"], now=utc_now()
-        )
-    return jsonify(IssuedClientOut().dump({**asdict(info), "secret": secret.text})), 201
+    info, secret = clients.issue_client(
+        services().ledger,
+        code,
+        Role(data["role"]),
+        data["label"],
+        by=clients.Acting.of(principal),
+        now=utc_now(),
+    )
+    return jsonify(IssuedClientOut().dump({**_client(info), "secret": secret.text})), 201
 
 
 @blueprint.get("/<code>/clients")
 @documented("List API keys", response=ClientListOut, auth="bearer", errors=())
 def list_clients(code: str) -> Response:
-    """List the institution's API keys (never their secrets)."""
+    """Every API key of the institution: status, who issued and accepted it (never secrets)."""
     require_client(code, Role.ADMIN)
     with read_connection(services().engine) as connection:
-        clients = service.list_clients(connection, code)
-    return jsonify(ClientListOut().dump({"clients": [asdict(c) for c in clients]}))
+        found = clients.list_clients(connection, code)
+    return jsonify(ClientListOut().dump({"clients": [_client(c) for c in found]}))
+
+
+@blueprint.post("/<code>/clients/<key_id>/accept")
+@documented(
+    "Accept an operator-issued API key", response=ClientOut, auth="bearer", errors=(404, 409)
+)
+def accept_client(code: str, key_id: str) -> Response:
+    """The institution's admin accepts a key the bank's operator issued for it (a log entry)."""
+    principal = require_key_acceptor(code)
+    info = clients.accept_client(
+        services().ledger, code, key_id, by=clients.Acting.of(principal), now=utc_now()
+    )
+    return jsonify(ClientOut().dump(_client(info)))
 
 
 @blueprint.post("/<code>/clients/<key_id>/revoke")
 @documented("Revoke an API key", response=ClientOut, auth="bearer", errors=(404,))
 def revoke_client(code: str, key_id: str) -> Response:
-    """Revoke one of the institution's API keys."""
-    require_client(code, Role.ADMIN)
-    with write_transaction(services().engine) as connection:
-        info = service.revoke_client(connection, code, key_id, now=utc_now())
-    return jsonify(ClientOut().dump(asdict(info)))
+    """Revoke (or refuse, while pending) one of the institution's API keys (a log entry)."""
+    principal = require_client(code, Role.ADMIN)
+    info = clients.revoke_client(
+        services().ledger, code, key_id, by=clients.Acting.of(principal), now=utc_now()
+    )
+    return jsonify(ClientOut().dump(_client(info)))
 
 
 @blueprint.post("/<code>/keys")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -34,6 +35,24 @@ def bearer_secret(header: str | None) -> str | None:
     return secret.strip()
 
 
+def client_principal(row: Any) -> ClientPrincipal:
+    """The principal of a stored API key; 401 when it is revoked or awaits acceptance.
+
+    A key an operator issued for an institution authenticates nowhere until that institution's
+    admin accepts it, so the operator who minted it cannot act as the institution with it.
+    """
+    if row.revoked_at is not None:
+        raise Unauthenticated("this API key was revoked")
+    if row.accepted_at is None and not row.bootstrap:
+        raise Unauthenticated(
+            f"this API key was issued by the bank's operator and awaits acceptance by the "
+            f"admin of {row.institution}"
+        )
+    return ClientPrincipal(
+        row.key_id, row.institution, Role(row.role), bootstrap=bool(row.bootstrap)
+    )
+
+
 def authenticate(connection: Connection, secret: str, *, now: datetime) -> Principal:
     """Return who ``secret`` belongs to; 401 when it is unknown, revoked or expired."""
     try:
@@ -44,9 +63,7 @@ def authenticate(connection: Connection, secret: str, *, now: datetime) -> Princ
         row = connection.execute(select(client_t).where(client_t.c.key_id == key_id)).first()
         if row is None or not matches(row.secret_hash, secret):
             raise Unauthenticated("unknown API key")
-        if row.revoked_at is not None:
-            raise Unauthenticated("this API key was revoked")
-        return ClientPrincipal(key_id, row.institution, Role(row.role))
+        return client_principal(row)
     if prefix == LEARNER_TOKEN_PREFIX:
         row = connection.execute(select(token_t).where(token_t.c.key_id == key_id)).first()
         if row is None or not matches(row.secret_hash, secret):

@@ -15,12 +15,39 @@ from creditbank.errors import Forbidden, Unauthenticated
 from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Principal, Role
 from creditbank.learners.service import ConsentScope, has_consent
 
+BOOTSTRAP_ONLY = (
+    "this is a bootstrap key: it is good only for issuing the institution's own admin key "
+    "(POST /api/v1/institutions/{code}/clients with role admin), which revokes it"
+)
+
 
 def require_principal(principal: Principal | None) -> Principal:
-    """Any signed-in caller."""
+    """Any signed-in caller (a bootstrap key is good for nothing but its exchange)."""
     if principal is None:
         raise Unauthenticated("this endpoint needs an API key or a learner sign-in token")
+    if isinstance(principal, ClientPrincipal) and principal.bootstrap:
+        raise Forbidden(BOOTSTRAP_ONLY)
     return principal
+
+
+def require_key_issuer(principal: Principal | None, institution: str) -> ClientPrincipal:
+    """Who may issue a key of ``institution``: an operator, its admin, or its bootstrap key.
+
+    What each may issue (and whether the key starts pending) is the service's rule.
+    """
+    if isinstance(principal, ClientPrincipal) and principal.bootstrap:
+        if principal.institution != institution:
+            raise Forbidden(f"an API key of {principal.institution} cannot act for {institution}")
+        return principal
+    return require_client(principal, institution, Role.ADMIN)
+
+
+def require_key_acceptor(principal: Principal | None, institution: str) -> ClientPrincipal:
+    """The admin of ``institution`` itself: an operator never accepts a key for it."""
+    found = require_client(principal, institution, Role.ADMIN)
+    if found.is_operator:
+        raise Forbidden(f"only the admin of {institution} accepts its keys, not an operator")
+    return found
 
 
 def require_operator(principal: Principal | None) -> ClientPrincipal:

@@ -14,7 +14,9 @@ class Role(StrEnum):
     ADMIN = "admin"  # everything the institution may do, and manage its clients and keys
 
 
-BANK_ACTOR = "bank"
+BANK_ACTOR = "bank"  # the bank's own scheduled acts (consent expiry), not a person's
+OPERATOR_ACTOR = "operator"  # ``operator:<key id>``: an operator acting through an API key
+CONSOLE_ACTOR = "operator:console"  # an operator at the server's command line
 API_KEY_PREFIX = "cbk"  # API keys: cbk_<key id>_<secret>
 LEARNER_TOKEN_PREFIX = "cbl"  # noqa: S105 - a prefix, not a secret: learner sign-in tokens
 LEARNER_ACTOR = "learner"
@@ -27,6 +29,8 @@ class ClientPrincipal:
     key_id: str
     institution: str | None
     role: Role
+    bootstrap: bool = False
+    """An operator-issued first admin key, good only for its exchange (see README)."""
 
     @property
     def is_operator(self) -> bool:
@@ -35,8 +39,14 @@ class ClientPrincipal:
 
     @property
     def actor(self) -> str:
-        """The public actor written in ledger envelopes."""
-        return BANK_ACTOR if self.institution is None else f"institution:{self.institution}"
+        """The public actor written in ledger envelopes.
+
+        An operator is named by its key id (a random pseudonym: the person behind it is in the
+        key's private label), so every operator act in the log can be traced to one key.
+        """
+        if self.institution is None:
+            return f"{OPERATOR_ACTOR}:{self.key_id}"
+        return f"institution:{self.institution}"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""Registering member institutions, issuing their API clients and recording their keys."""
+"""Registering member institutions and recording their batch-signing keys.
+
+Their API keys are :mod:`creditbank.institutions.clients`.
+"""
 
 from __future__ import annotations
 
@@ -15,15 +18,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, insert, select, update
 
 from creditbank.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
-from creditbank.identity.principals import API_KEY_PREFIX, BANK_ACTOR, Role
-from creditbank.identity.secrets import IssuedSecret, new_secret
-from creditbank.institutions.tables import ApiClient, Institution, InstitutionKey
+from creditbank.institutions.tables import Institution, InstitutionKey
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.service import Ledger
 from creditbank.text import INSTITUTION_NAME, TextPolicy, TextRefused, line_policy
 
 institution_t = Institution.__table__  # type: ignore[attr-defined]
-client_t = ApiClient.__table__  # type: ignore[attr-defined]
 key_t = InstitutionKey.__table__  # type: ignore[attr-defined]
 
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
@@ -144,13 +144,13 @@ def list_institutions(connection: Connection) -> list[RegisteredInstitution]:
 
 
 def register_institution(
-    ledger: Ledger, info: InstitutionInfo, *, now: datetime
+    ledger: Ledger, info: InstitutionInfo, *, actor: str, now: datetime
 ) -> RegisteredInstitution:
-    """Record a new member institution in the log and the tables."""
+    """Record a new member institution in the log (naming the operator) and the tables."""
     with ledger.transaction() as tx:
         if find_institution(tx.connection, info.code) is not None:
             raise Conflict(f"institution {info.code!r} is already registered")
-        index = tx.record(EntryKind.INSTITUTION_REGISTERED, BANK_ACTOR, asdict(info), now=now)
+        index = tx.record(EntryKind.INSTITUTION_REGISTERED, actor, asdict(info), now=now)
         tx.connection.execute(
             insert(institution_t).values(**asdict(info), registered_at=now, ledger_index=index)
         )
@@ -178,84 +178,6 @@ def set_signing_requirement(
         )
     info = InstitutionInfo(**{**asdict(current.info), "require_signed_batches": required})
     return RegisteredInstitution(info, current.registered_at, current.ledger_index)
-
-
-# --- API clients ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ClientInfo:
-    """An API client as administrators see it (never its secret)."""
-
-    key_id: str
-    institution: str | None
-    role: Role
-    label: str
-    created_at: datetime
-    revoked_at: datetime | None
-
-
-def issue_client(
-    connection: Connection,
-    institution: str | None,
-    role: Role,
-    label: str,
-    *,
-    now: datetime,
-    secret: IssuedSecret | None = None,
-) -> tuple[ClientInfo, IssuedSecret]:
-    """Create an API client and return it with its secret, which is shown this once.
-
-    ``secret`` is for demonstration instances only, whose keys the README lists.
-    """
-    if institution is not None:
-        get_institution(connection, institution)
-    secret = secret or new_secret(API_KEY_PREFIX)
-    connection.execute(
-        insert(client_t).values(
-            key_id=secret.key_id,
-            institution=institution,
-            role=role.value,
-            label=label,
-            secret_hash=secret.secret_hash,
-            created_at=now,
-            revoked_at=None,
-        )
-    )
-    return ClientInfo(secret.key_id, institution, role, label, now, None), secret
-
-
-def _client_info(row: object) -> ClientInfo:
-    m = row._mapping  # type: ignore[attr-defined]
-    return ClientInfo(
-        m["key_id"], m["institution"], Role(m["role"]), m["label"], m["created_at"], m["revoked_at"]
-    )
-
-
-def list_clients(connection: Connection, institution: str | None) -> list[ClientInfo]:
-    """Return an institution's clients (the bank's operators when ``institution`` is None)."""
-    condition = (
-        client_t.c.institution.is_(None)
-        if institution is None
-        else client_t.c.institution == institution
-    )
-    rows = connection.execute(select(client_t).where(condition).order_by(client_t.c.created_at))
-    return [_client_info(row) for row in rows]
-
-
-def revoke_client(
-    connection: Connection, institution: str | None, key_id: str, *, now: datetime
-) -> ClientInfo:
-    """Revoke an API client of ``institution``; its secret stops working at once."""
-    row = connection.execute(select(client_t).where(client_t.c.key_id == key_id)).first()
-    if row is None or row._mapping["institution"] != institution:
-        raise NotFound(f"no API client {key_id!r} of {institution or 'the bank'}")
-    if row._mapping["revoked_at"] is None:
-        connection.execute(
-            update(client_t).where(client_t.c.key_id == key_id).values(revoked_at=now)
-        )
-    revoked = connection.execute(select(client_t).where(client_t.c.key_id == key_id)).one()
-    return _client_info(revoked)
 
 
 # --- batch-signing keys ---------------------------------------------------------------------

@@ -29,7 +29,13 @@ class Institution(SQLModel, table=True):
 class ApiClient(SQLModel, table=True):
     """An API key of an institution (or of the bank's operators when ``institution`` is null).
 
-    Only the SHA-256 of the secret is kept; the secret is shown once, when issued.
+    Only the SHA-256 of the secret is kept; the secret is shown once, when issued. Who issued,
+    accepted and revoked it are ledger actors (``operator:<key id>``, ``operator:console``,
+    ``institution:CODE``; ``legacy`` for keys issued before the log recorded it), each with the
+    index of its log entry. A key an operator issues for an institution is pending (usable
+    nowhere) until that institution's admin accepts it; ``bootstrap`` marks an institution's
+    first admin key, which an operator necessarily issues and which is good only for its
+    exchange.
     """
 
     __tablename__ = "api_client"
@@ -46,6 +52,16 @@ class ApiClient(SQLModel, table=True):
     revoked_at: datetime | None = Field(
         default=None, sa_column=Column(UtcDateTime(), nullable=True)
     )
+    issued_by: str = Field(sa_column=Column(String(80), nullable=False))
+    issued_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    bootstrap: bool = Field(sa_column=Column(Boolean, nullable=False))
+    accepted_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime(), nullable=True)
+    )
+    accepted_by: str | None = Field(default=None, sa_column=Column(String(80), nullable=True))
+    accepted_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    revoked_by: str | None = Field(default=None, sa_column=Column(String(80), nullable=True))
+    revoked_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 class InstitutionKey(SQLModel, table=True):

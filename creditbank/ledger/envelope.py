@@ -29,7 +29,8 @@ from creditbank.ledger.hashing import HASH_SIZE
 FORMAT_VERSION = 1
 SALT_SIZE = 32
 GENESIS_PREV = bytes(HASH_SIZE)
-# Actors are public: institution codes or role names, never a learner's identity.
+# Actors are public: institution codes, operators' key ids or role names, never a person's
+# identity.
 _ACTOR = re.compile(r"^[a-z]+(:[A-Za-z0-9._-]{1,64})?$")
 _MAX_SAFE_INT = 2**53 - 1
 MAX_INDEX = _MAX_SAFE_INT
@@ -59,6 +60,11 @@ class EntryKind(StrEnum):
     TRANSCRIPT_ISSUED = "transcript.issued"
     TRANSCRIPT_REVOKED = "transcript.revoked"
     LOG_KEY_ROTATED = "log.key_rotated"
+    CLIENT_ISSUED = "client.issued"
+    CLIENT_ACCEPTED = "client.accepted"
+    CLIENT_REVOKED = "client.revoked"
+    OPERATOR_SIGNED_IN = "operator.signed_in"
+    ISSUER_KEY_ROTATED = "issuer.key_rotated"
 
 
 def format_time(moment: datetime) -> str:
@@ -188,7 +194,8 @@ def check_kind_and_actor(kind: str, actor: str) -> None:
         raise InvalidInput(f"unknown ledger entry kind {kind!r}") from None
     if not _ACTOR.match(actor):
         raise InvalidInput(
-            f"ledger actor {actor!r} must look like 'institution:CODE', 'bank' or 'learner'"
+            f"ledger actor {actor!r} must look like 'institution:CODE', 'operator:KEY', 'bank' "
+            "or 'learner'"
         )
 
 

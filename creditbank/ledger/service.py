@@ -66,14 +66,17 @@ class Ledger:
 
     # --- writing ----------------------------------------------------------------------------
 
-    def rotate_key(self) -> NoteSigner:
-        """Add a new log key, record it in the log, and sign a checkpoint with it at once."""
+    def rotate_key(self, *, actor: str) -> NoteSigner:
+        """Add a new log key, record it in the log, and sign a checkpoint with it at once.
+
+        ``actor`` names the operator who rotated it.
+        """
         signer = self.keyring.rotate()
         self.append(
             [
                 NewEntry(
                     kind=EntryKind.LOG_KEY_ROTATED,
-                    actor="bank",
+                    actor=actor,
                     payload={"verifier_key": signer.verifier.verifier_key()},
                 )
             ]

@@ -16,7 +16,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from creditbank.errors import SigningKeyError
+from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.keys import KEYRING_FILE, KeyInfo, Keyring
+from creditbank.ledger.service import Ledger
 from creditbank.transcripts.multikey import encode_public_key
 
 KEY_NAME = "creditbank-transcripts"
@@ -90,3 +92,20 @@ class IssuerKeys:
         public = signer.verifier.public_bytes
         infos = self.keyring.keys()
         return next(_issuer_key(i) for i in infos if i.public_key == public)
+
+
+def rotate_issuer_key(keys: IssuerKeys, ledger: Ledger, *, actor: str, now: datetime) -> IssuerKey:
+    """Rotate the transcript signing key and record it in the log, naming the operator.
+
+    The entry holds the new key's multibase, so the log shows when each key began to sign and
+    who rotated it.
+    """
+    key = keys.rotate()
+    with ledger.transaction() as tx:
+        tx.record(
+            EntryKind.ISSUER_KEY_ROTATED,
+            actor,
+            {"public_key_multibase": key.multibase},
+            now=now,
+        )
+    return key

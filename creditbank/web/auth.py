@@ -14,11 +14,12 @@ from typing import Any
 from flask import g, session
 from sqlalchemy import Connection, select
 
-from creditbank.auth.authenticate import authenticate
+from creditbank.auth.authenticate import authenticate, client_principal
 from creditbank.clock import as_utc, utc_now
 from creditbank.errors import Unauthenticated
 from creditbank.identity.documents import IdentityDocument
-from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Principal, Role
+from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Principal
+from creditbank.institutions.clients import record_operator_sign_in
 from creditbank.institutions.tables import ApiClient
 from creditbank.learners import credentials
 from creditbank.learners.tables import LearnerToken
@@ -45,9 +46,12 @@ def _resume(connection: Connection, who: dict[str, Any]) -> Principal | None:
         row = connection.execute(
             select(client_t).where(client_t.c.key_id == str(who.get("key")))
         ).first()
-        if row is None or row.revoked_at is not None:
+        if row is None:
             return None
-        return ClientPrincipal(row.key_id, row.institution, Role(row.role))
+        try:
+            return client_principal(row)
+        except Unauthenticated:
+            return None
     return None
 
 
@@ -88,11 +92,17 @@ def sign_in_learner(document: IdentityDocument, password: str) -> LearnerPrincip
 
 
 def sign_in_staff(secret: str) -> ClientPrincipal:
-    """Check a pasted API key and start a session that remembers only its id."""
+    """Check a pasted API key and start a session that remembers only its id.
+
+    An operator's sign-in is a log entry naming its key: what it then does to an institution's
+    data is on the record under the same name.
+    """
     with read_connection(services().engine) as connection:
         principal = authenticate(connection, secret.strip(), now=utc_now())
     if not isinstance(principal, ClientPrincipal):
         raise Unauthenticated("paste an API key here; learners sign in with their document")
+    if principal.is_operator:
+        record_operator_sign_in(services().ledger, principal, via="web", now=utc_now())
     _start({"kind": "client", "key": principal.key_id})
     return principal
 

@@ -1,8 +1,10 @@
 """Who may call each endpoint: every role, of the same and of another institution.
 
 Roles: nobody, the learner (li) and another learner (wang), poster/registrar/admin of A and of
-B, and the bank's operator. li consented to A (read); wang consented to nobody. Every refusal
-is 401 or 403 and leaves the ledger as it was.
+B, the bank's operator, a poster key of A the operator issued and A's admin has not accepted
+(pendingA: 401 everywhere), and the unused bootstrap key of a third institution C (bootstrapC:
+good for nothing but its exchange). li consented to A (read); wang consented to nobody. Every
+refusal is 401 or 403 and leaves the ledger as it was.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from creditbank.clock import utc_now
-from tests.api.world import World, bearer, course, resident_id
+from tests.api.world import World, bearer, course, issue_bootstrap, resident_id
 
 ROLES = (
     None,
@@ -31,8 +33,11 @@ ROLES = (
     "registrarB",
     "adminB",
     "operator",
+    "pendingA",
+    "bootstrapC",
 )
-A, B = "CQ-GZ-001", "SC-GZ-001"
+UNAUTHENTICATED = (None, "pendingA")
+A, B, C = "CQ-GZ-001", "SC-GZ-001", "CQ-ZZ-900"
 _counter = itertools.count()
 
 
@@ -49,6 +54,14 @@ def world(base_world: World) -> World:
         },
     )
     assert granted.status_code == 201, granted.get_json()
+    pending = built.post(
+        f"/api/v1/institutions/{A}/clients", "operator", {"role": "poster", "label": "helpdesk"}
+    )
+    assert pending.get_json()["status"] == "pending", pending.get_json()
+    built.keys["pendingA"] = pending.get_json()["secret"]
+    registered = built.post("/api/v1/institutions", "operator", {**_institution_body(), "code": C})
+    assert registered.status_code == 201, registered.get_json()
+    built.keys["bootstrapC"] = issue_bootstrap(built, C)
     return built
 
 
@@ -74,7 +87,7 @@ def _check(world: World, call: Callable[[str | None], Any], allowed: dict[str | 
     for role in refused:
         before = world.size()
         answer = call(role)
-        expected = 401 if role is None else 403
+        expected = 401 if role in UNAUTHENTICATED else 403
         assert answer.status_code == expected, (role, answer.status_code, answer.get_json())
         assert answer.mimetype == "application/problem+json"
         assert world.size() == before, role

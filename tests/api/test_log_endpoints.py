@@ -43,7 +43,7 @@ def test_checkpoint_is_signed_and_current(client: FlaskClient, filled: Services)
 
 def test_key_lists_newest_first(client: FlaskClient, filled: Services) -> None:
     old = client.get("/api/v1/log/key").text.splitlines()
-    filled.ledger.rotate_key()
+    filled.ledger.rotate_key(actor="operator:console")
     new = client.get("/api/v1/log/key").text.splitlines()
     assert len(new) == 2 and new[1:] == old
     assert new[0].startswith(ORIGIN + "+")

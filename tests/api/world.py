@@ -11,8 +11,7 @@ from flask.testing import FlaskClient
 from creditbank.clock import utc_now
 from creditbank.identity.documents import check_digit
 from creditbank.identity.principals import Role
-from creditbank.institutions.service import issue_client
-from creditbank.storage.database import write_transaction
+from creditbank.institutions.clients import CONSOLE, issue_client
 from creditbank.wiring import Services
 
 PASSWORD = "chongqing-2026"
@@ -80,10 +79,15 @@ class World:
 
 
 def build_world(client: FlaskClient, services: Services) -> World:
-    """Register A (重庆) and B (四川), issue every role, open and sign in two learners."""
+    """Register A (重庆) and B (四川), issue every role, open and sign in two learners.
+
+    Keys come as they do in production: the operator issues each institution's bootstrap key,
+    which the institution exchanges for its own admin key; that admin issues the others.
+    """
     world = World(client, services)
-    with write_transaction(services.engine) as connection:
-        _, secret = issue_client(connection, None, Role.ADMIN, "operator", now=utc_now())
+    _, secret = issue_client(
+        services.ledger, None, Role.ADMIN, "operator", by=CONSOLE, now=utc_now()
+    )
     world.keys["operator"] = secret.text
     for code, name, region in (
         ("CQ-GZ-001", "重庆工程职业技术学院", "重庆"),
@@ -103,11 +107,15 @@ def build_world(client: FlaskClient, services: Services) -> World:
         )
         assert answer.status_code == 201, answer.get_json()
         letter = "A" if code.startswith("CQ") else "B"
-        for role in ("admin", "poster", "registrar"):
+        world.keys[f"bootstrap{letter}"] = issue_bootstrap(world, code)
+        for role, by in (("admin", "bootstrap"), ("poster", "admin"), ("registrar", "admin")):
             issued = world.post(
-                f"/api/v1/institutions/{code}/clients", "operator", {"role": role, "label": role}
+                f"/api/v1/institutions/{code}/clients",
+                f"{by}{letter}",
+                {"role": role, "label": role},
             )
             assert issued.status_code == 201, issued.get_json()
+            assert issued.get_json()["status"] == "active", issued.get_json()
             world.keys[f"{role}{letter}"] = issued.get_json()["secret"]
     for name, sequence in (("li", "123"), ("wang", "246")):
         number = resident_id(sequence=sequence)
@@ -140,6 +148,16 @@ def build_world(client: FlaskClient, services: Services) -> World:
         assert token.status_code == 201, token.get_json()
         world.tokens[name] = token.get_json()["token"]
     return world
+
+
+def issue_bootstrap(world: World, code: str) -> str:
+    """The operator issues an institution's bootstrap admin key; return its secret."""
+    issued = world.post(
+        f"/api/v1/institutions/{code}/clients", "operator", {"role": "admin", "label": "bootstrap"}
+    )
+    assert issued.status_code == 201, issued.get_json()
+    assert issued.get_json()["status"] == "bootstrap", issued.get_json()
+    return str(issued.get_json()["secret"])
 
 
 def today() -> date:

@@ -37,6 +37,7 @@ def _unsigned_batch(
     register_institution(
         ledger,
         InstitutionInfo(CODE, "重庆工程职业技术学院", "CQVIE", "gaozhi_college", "gaozhi", "重庆"),
+        actor="operator:console",
         now=NOW,
     )
     public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)

@@ -112,6 +112,7 @@ def populate(services: Services, *, courses: int = 3) -> Bank:
         register_institution(
             ledger,
             InstitutionInfo(code, zh, en or zh, kind, "gaozhi", "重庆"),
+            actor="operator:console",
             now=NOW,
         )
     people = [

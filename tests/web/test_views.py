@@ -293,6 +293,7 @@ def test_every_form_control_has_a_label(app: Flask, demo: Services) -> None:
         "learner": (learner(app.test_client()), ["/portal"]),
         "registrar": (staff(app.test_client(), "cq-gz-registrar"), ["/registrar"]),
         "poster": (staff(app.test_client(), "cq-gz-poster"), ["/institution"]),
+        "admin": (staff(app.test_client(), "cq-gz-admin"), ["/institution/keys"]),
         "operator": (staff(app.test_client(), "operator"), ["/admin"]),
         "anyone": (app.test_client(), ["/signin", "/verify"]),
     }

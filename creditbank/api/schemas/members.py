@@ -74,14 +74,30 @@ class ClientIn(Strict):
 
 
 class ClientOut(Schema):
-    """An API key's public part."""
+    """An API key's public part, with who issued, accepted and revoked it (ledger actors)."""
 
     key_id = fields.String()
     institution = fields.String(allow_none=True)
     role = fields.String()
     label = fields.String()
+    status = fields.String(
+        metadata={"enum": ["pending", "bootstrap", "active", "revoked"]},
+    )
+    issuer = fields.String(
+        metadata={
+            "description": "operator (the bank's), institution (its own admin) or legacy",
+            "enum": ["operator", "institution", "legacy"],
+        }
+    )
+    issued_by = fields.String(metadata={"description": "the ledger actor that issued the key"})
+    issued_index = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
+    accepted_at = fields.DateTime(allow_none=True)
+    accepted_by = fields.String(allow_none=True)
+    accepted_index = fields.Integer(allow_none=True)
     revoked_at = fields.DateTime(allow_none=True)
+    revoked_by = fields.String(allow_none=True)
+    revoked_index = fields.Integer(allow_none=True)
 
 
 class IssuedClientOut(ClientOut):

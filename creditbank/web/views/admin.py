@@ -9,13 +9,15 @@ from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.evaluations import service as evaluations
 from creditbank.identity.principals import Role
+from creditbank.institutions import clients as api_keys
 from creditbank.institutions import service as institutions
 from creditbank.operations import runs
 from creditbank.operations.overview import find_job, jobs_overview
 from creditbank.records.vocabulary import InstitutionKind, Level, Region
-from creditbank.storage.database import read_connection, write_transaction
+from creditbank.storage.database import read_connection
 from creditbank.text import LABEL
 from creditbank.transcripts.issuer import did_document
+from creditbank.transcripts.keys import rotate_issuer_key
 from creditbank.transcripts.status_lists import refresh_status_lists
 from creditbank.web import jobs as job_text
 from creditbank.web.auth import signed_in
@@ -28,13 +30,13 @@ BANK = "__bank__"  # the form's value for the bank's own (operator) keys
 RECENT_RUNS = 100  # runs shown on a job's page (the retention setting bounds the rest)
 
 
-def _page(issued: str | None = None) -> str:
+def _page(issued: str | None = None, issued_status: str | None = None) -> str:
     s = services()
     with read_connection(s.engine) as connection:
         members = institutions.list_institutions(connection)
-        clients = institutions.list_clients(connection, None)
+        clients = api_keys.list_clients(connection, None)
         for member in members:
-            clients += institutions.list_clients(connection, member.info.code)
+            clients += api_keys.list_clients(connection, member.info.code)
         published = evaluations.publications(connection)
         overview = jobs_overview(connection, s.jobs(), utc_now())
     policies = [
@@ -51,6 +53,7 @@ def _page(issued: str | None = None) -> str:
             "verificationMethod"
         ],
         issued=issued,
+        issued_status=issued_status,
         kinds=list(InstitutionKind),
         levels=list(Level),
         regions=list(Region),
@@ -70,15 +73,17 @@ def index() -> str:
 
 @blueprint.post("/institutions")
 def register() -> Reply:
-    """Register a member institution (a log entry)."""
-    authorise.require_operator(signed_in())
+    """Register a member institution (a log entry naming the operator)."""
+    principal = authorise.require_operator(signed_in())
     info = institutions.institution_info(
         {
             name: field(name, max_length=200)
             for name in ("code", "name_zh", "name_en", "kind", "level", "region")
         }
     )
-    registered = institutions.register_institution(services().ledger, info, now=utc_now())
+    registered = institutions.register_institution(
+        services().ledger, info, actor=principal.actor, now=utc_now()
+    )
     flash(
         tr(
             f"已登记机构 {info.code}，账本序号 {registered.ledger_index}。",
@@ -90,8 +95,12 @@ def register() -> Reply:
 
 @blueprint.post("/clients")
 def issue() -> str:
-    """Issue an API key; its secret is shown on this page once and never again."""
-    authorise.require_operator(signed_in())
+    """Issue an API key, on the record; its secret is shown on this page once and never again.
+
+    An institution's key issued here is pending until the institution's admin accepts it, or
+    its bootstrap key when it has no admin key of its own.
+    """
+    principal = authorise.require_operator(signed_in())
     owner = field("institution", max_length=32)
     role_text = field("role", max_length=16)
     if role_text not in {r.value for r in Role}:
@@ -102,22 +111,29 @@ def issue() -> str:
             tr("银行自身的密钥只能是管理员角色", "the bank's own keys have the admin role"),
             problems=[FieldProblem("role", "admin for the bank")],
         )
-    with write_transaction(services().engine) as connection:
-        _, secret = institutions.issue_client(
-            connection, institution, Role(role_text), text_field("label", LABEL), now=utc_now()
-        )
-    return _page(issued=secret.text)
+    issued, secret = api_keys.issue_client(
+        services().ledger,
+        institution,
+        Role(role_text),
+        text_field("label", LABEL),
+        by=api_keys.Acting.of(principal),
+        now=utc_now(),
+    )
+    return _page(issued=secret.text, issued_status=issued.status.value)
 
 
 @blueprint.post("/clients/<key_id>/revoke")
 def revoke(key_id: str) -> Reply:
-    """Revoke an API key: it stops working at once, web sessions included."""
-    authorise.require_operator(signed_in())
+    """Revoke an API key, on the record: it stops working at once, web sessions included."""
+    principal = authorise.require_operator(signed_in())
     owner = field("institution", max_length=32)
-    with write_transaction(services().engine) as connection:
-        institutions.revoke_client(
-            connection, None if owner == BANK else owner, key_id, now=utc_now()
-        )
+    api_keys.revoke_client(
+        services().ledger,
+        None if owner == BANK else owner,
+        key_id,
+        by=api_keys.Acting.of(principal),
+        now=utc_now(),
+    )
     flash(tr(f"已吊销密钥 {key_id}。", f"API key {key_id} revoked."))
     return redirect(url_for("web_admin.index") + "#clients")
 
@@ -140,9 +156,9 @@ def publish(policy_id: str) -> Reply:
 
 @blueprint.post("/log-keys/rotate")
 def rotate() -> Reply:
-    """Add a new log signing key (a log entry); checkpoints are signed by it from now on."""
-    authorise.require_operator(signed_in())
-    signer = services().ledger.rotate_key()
+    """Add a new log signing key (a log entry naming the operator); it signs from now on."""
+    principal = authorise.require_operator(signed_in())
+    signer = services().ledger.rotate_key(actor=principal.actor)
     flash(
         tr(
             f"新的账本签名密钥：{signer.verifier.verifier_key()}",
@@ -154,10 +170,13 @@ def rotate() -> Reply:
 
 @blueprint.post("/issuer-keys/rotate")
 def rotate_issuer() -> Reply:
-    """Add a new transcript signing key; older transcripts keep verifying with the old one."""
-    authorise.require_operator(signed_in())
+    """Add a new transcript signing key (a log entry naming the operator).
+
+    Older transcripts keep verifying with the old one.
+    """
+    principal = authorise.require_operator(signed_in())
     s = services()
-    s.issuer_keys.rotate()
+    rotate_issuer_key(s.issuer_keys, s.ledger, actor=principal.actor, now=utc_now())
     refreshed = refresh_status_lists(s.engine, s.issuer_identity(), now=utc_now())
     method = s.issuer_identity().current().method_id
     flash(

@@ -30,6 +30,8 @@ def index() -> str:
 def _home_of(principal: ClientPrincipal) -> str:
     if principal.is_operator:
         return url_for("web_admin.index")
+    if principal.bootstrap:
+        return url_for("web_institution_keys.index")
     if principal.role is Role.REGISTRAR:
         return url_for("web_registrar.index")
     return url_for("web_institution.index")
