@@ -11,9 +11,9 @@ from creditbank.clock import utc_now
 from creditbank.errors import Unauthenticated
 from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Role
 from creditbank.identity.secrets import new_secret, parse_secret
-from creditbank.institutions.service import revoke_client
+from creditbank.institutions.clients import CONSOLE, revoke_client
 from creditbank.learners.credentials import sign_out
-from creditbank.storage.database import read_connection, write_transaction
+from creditbank.storage.database import read_connection
 from tests.api.world import World
 
 
@@ -68,8 +68,9 @@ def test_unknown_and_altered_secrets_are_refused(base_world: World) -> None:
 
 def test_a_revoked_api_key_is_refused(base_world: World) -> None:
     key = base_world.keys["registrarB"]
-    with write_transaction(base_world.services.engine) as connection:
-        revoke_client(connection, "SC-GZ-001", parse_secret(key)[1], now=utc_now())
+    revoke_client(
+        base_world.services.ledger, "SC-GZ-001", parse_secret(key)[1], by=CONSOLE, now=utc_now()
+    )
     assert _refused(base_world, key) == "this API key was revoked"
 
 

@@ -12,23 +12,20 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from creditbank.clock import utc_now
 from creditbank.errors import Conflict, InvalidInput, NotFound
-from creditbank.identity.principals import BANK_ACTOR, Role
+from creditbank.identity.principals import BANK_ACTOR, CONSOLE_ACTOR
 from creditbank.institutions.service import (
     InstitutionInfo,
     add_signing_key,
     get_institution,
-    issue_client,
-    list_clients,
     list_institutions,
     list_keys,
     parse_public_key,
     register_institution,
-    revoke_client,
     revoke_signing_key,
     set_signing_requirement,
     signing_key_id,
 )
-from creditbank.storage.database import read_connection, write_transaction
+from creditbank.storage.database import read_connection
 from creditbank.wiring import Services
 
 CODE = "CQ-GZ-001"
@@ -43,46 +40,26 @@ def _public_key() -> bytes:
 
 @pytest.fixture
 def registered(services: Services) -> Services:
-    register_institution(services.ledger, INFO, now=utc_now())
+    register_institution(services.ledger, INFO, actor=CONSOLE_ACTOR, now=utc_now())
     return services
 
 
 def test_registration_is_logged_and_stored(services: Services, engine_name: str) -> None:
     before = services.ledger.head().size
-    registered = register_institution(services.ledger, INFO, now=utc_now())
+    registered = register_institution(services.ledger, INFO, actor=CONSOLE_ACTOR, now=utc_now())
     assert (registered.info, registered.ledger_index) == (INFO, before)
     assert services.ledger.head().size == before + 1
     with read_connection(services.engine) as connection:
         assert get_institution(connection, CODE).info == INFO
         assert [found.info.code for found in list_institutions(connection)] == [CODE]
     with pytest.raises(Conflict, match="already registered"):
-        register_institution(services.ledger, INFO, now=utc_now())
+        register_institution(services.ledger, INFO, actor=CONSOLE_ACTOR, now=utc_now())
     assert services.ledger.head().size == before + 1
 
 
 def test_an_unknown_institution_is_not_found(services: Services) -> None:
     with read_connection(services.engine) as connection, pytest.raises(NotFound):
         get_institution(connection, "XX-000")
-    with write_transaction(services.engine) as connection, pytest.raises(NotFound):
-        issue_client(connection, "XX-000", Role.POSTER, "poster", now=utc_now())
-
-
-def test_clients_are_issued_listed_and_revoked(registered: Services, engine_name: str) -> None:
-    now = utc_now()
-    with write_transaction(registered.engine) as connection:
-        poster, secret = issue_client(connection, CODE, Role.POSTER, "录入", now=now)
-        operator, _ = issue_client(connection, None, Role.ADMIN, "operator", now=now)
-    assert secret.key_id == poster.key_id and secret.text.startswith("cbk_")
-    assert secret.text not in repr(poster)
-    with read_connection(registered.engine) as connection:
-        assert [c.key_id for c in list_clients(connection, CODE)] == [poster.key_id]
-        assert [c.key_id for c in list_clients(connection, None)] == [operator.key_id]
-    with write_transaction(registered.engine) as connection:
-        with pytest.raises(NotFound):  # another institution's client is not found
-            revoke_client(connection, None, poster.key_id, now=now)
-        revoked = revoke_client(connection, CODE, poster.key_id, now=now)
-        again = revoke_client(connection, CODE, poster.key_id, now=utc_now())
-    assert revoked.revoked_at is not None and again.revoked_at == revoked.revoked_at
 
 
 def test_signing_keys_and_the_signed_batches_requirement(
