@@ -714,7 +714,7 @@ def _course_candidates(ctx: _Context, rule: CourseRule, position: int) -> None:
 
 def _certificate_candidates(ctx: _Context, rule: CertificateRule, position: int) -> None:
     policy = ctx.policy
-    wanted = normalise_title(rule.title)
+    wanted = {normalise_title(title) for title in rule.titles}
     ladder = policy.ladder(rule.ladder)
     parts: list[tuple[Decimal, SourceOutcome]] = []
     for source in ctx.by_kind.get(OutcomeKind.CERTIFICATE, ()):
@@ -722,7 +722,7 @@ def _certificate_candidates(ctx: _Context, rule: CertificateRule, position: int)
         if not isinstance(outcome, CertificateOutcome):
             continue
         base, step = _cert_level(ladder, outcome)
-        if base != wanted:
+        if base not in wanted:
             continue
         if rule.min_level is not None and (
             step is None or ladder.rank(step) < ladder.rank(rule.min_level)

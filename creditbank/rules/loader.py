@@ -147,6 +147,9 @@ class RuleSchema(_Strict):
     sources = fields.List(fields.Nested(SourceSchema), validate=validate.Length(min=1))
     min_grade = _number()
     title = fields.String()
+    titles = fields.List(
+        fields.String(validate=validate.Length(min=1)), validate=validate.Length(min=2)
+    )
     min_level = fields.String()
     credits = _number()
     title_contains = fields.String()
@@ -179,13 +182,13 @@ class RuleSchema(_Strict):
     }
     NEEDS: ClassVar[dict[str, set[str]]] = {
         "course": {"sources"},
-        "certificate": {"title"},
+        "certificate": set(),
         "training": set(),
         "award": {"min_level", "ranks", "credits"},
     }
     ALLOWS: ClassVar[dict[str, set[str]]] = {
         "course": {"sources", "min_grade", "min_hours_ratio", "min_credits_ratio", "grant"},
-        "certificate": {"title", "min_level", "credits", "ladder", "accumulate"},
+        "certificate": {"title", "titles", "min_level", "credits", "ladder", "accumulate"},
         "training": {
             "title_contains",
             "hours_per_credit",
@@ -214,6 +217,8 @@ class RuleSchema(_Strict):
             raise ValidationError(f"not allowed in a {kind} rule", key)
         for key in sorted(self.NEEDS[kind] - given):
             raise ValidationError(f"required in a {kind} rule", key)
+        if kind == "certificate" and ("title" in data) == ("titles" in data):
+            raise ValidationError("give title or titles (several certificates alike)", "title")
         if kind == "training" and ("hours_per_credit" in data) == ("accumulate" in data):
             raise ValidationError("give hours_per_credit or accumulate, not both", "accumulate")
         if kind == "award" and data["min_level"] not in {v.value for v in CompetitionLevel}:
@@ -537,9 +542,10 @@ def _rule(raw: dict[str, Any]) -> Rule:
             record_as=record_as,
         )
     if kind is OutcomeKind.CERTIFICATE:
+        titles = raw.get("titles") or [raw["title"]]
         return CertificateRule(
             raw["id"],
-            raw["title"],
+            titles[0],
             raw.get("min_level"),
             targets,
             raw.get("credits"),
@@ -547,6 +553,7 @@ def _rule(raw: dict[str, Any]) -> Rule:
             scope=scope,
             accumulate=_accumulate(raw.get("accumulate")),
             record_as=record_as,
+            also=tuple(titles[1:]),
         )
     if kind is OutcomeKind.TRAINING:
         return TrainingRule(

@@ -232,6 +232,12 @@ class CertificateRule:
     scope: Scope = Scope()
     accumulate: Accumulate | None = None
     record_as: str | None = None
+    also: tuple[str, ...] = ()  # other certificate titles the rule takes alike
+
+    @property
+    def titles(self) -> tuple[str, ...]:
+        """Every certificate title the rule takes."""
+        return (self.title, *self.also)
 
 
 @dataclass(frozen=True)
