@@ -123,9 +123,9 @@ def _limits(policy: Policy, exceptions: Sequence[Exception_] = ()) -> Limits:
     programme = policy.programme
     # Residency: credits that must be earned at the receiving institution cannot transfer.
     transferable = programme.total_credits - programme.residency_credits
-    total = policy.caps.total_credits
-    total = transferable if total is None else min(total, transferable)
-    caps = replace(policy.caps, total_credits=total)
+    caps = policy.caps
+    if caps.total_credits is None or transferable < caps.total_credits:
+        caps = replace(caps, total_credits=transferable, total_name="total_credits")
     for item in exceptions:
         if isinstance(item, SetCap):
             caps = _set_cap(policy, caps, item)
