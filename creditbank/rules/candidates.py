@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from creditbank.records.grades import Grade, GradeScale
 from creditbank.records.outcomes import (
@@ -104,9 +104,9 @@ class SourceOutcome:
             return self.outcome.term.start_year
         return self.academic_year
 
-    @property
+    @cached_property
     def sort_key(self) -> tuple[str, str, str, str]:
-        """A content-based order: kind, date, title, id."""
+        """A content-based order: kind, date, title, id (computed once: sorting asks often)."""
         return (self.kind.value, self.earned_on.isoformat(), self.title, self.record_id)
 
 
@@ -171,9 +171,7 @@ def make_candidate(  # noqa: PLR0917 -- the fields of a Candidate, in its order
     partial: bool = False,
 ) -> Candidate:
     """A candidate whose credits never exceed what its targets hold."""
-    room = sum((policy.programme.course(code).credits for code in targets), Decimal(0))
-    credits = min(credits, room)
-    shares, categories = split_credits(policy, targets, credits)
+    credits, shares, categories = _split(policy, targets, credits)
     return Candidate(
         rule_id,
         position,
@@ -188,6 +186,29 @@ def make_candidate(  # noqa: PLR0917 -- the fields of a Candidate, in its order
         exception=exception,
         partial=partial,
     )
+
+
+_Split = tuple[Decimal, tuple[tuple[str, Decimal], ...], tuple[tuple[str, Decimal], ...]]
+_SPLITS: dict[int, tuple[Policy, dict[tuple[tuple[str, ...], Decimal], _Split]]] = {}
+
+
+def _split(policy: Policy, targets: tuple[str, ...], credits: Decimal) -> _Split:
+    """Credits capped at what the targets hold, split per target and per category.
+
+    Cached per policy: the same rules give the same splits for every learner.
+    """
+    cached = _SPLITS.get(id(policy))
+    if cached is None or cached[0] is not policy:
+        if len(_SPLITS) > 256:
+            _SPLITS.clear()
+        cached = _SPLITS[id(policy)] = (policy, {})
+    found = cached[1].get((targets, credits))
+    if found is None:
+        room = sum((policy.programme.course(code).credits for code in targets), Decimal(0))
+        capped = min(credits, room)
+        found = (capped, *split_credits(policy, targets, capped))
+        cached[1][(targets, credits)] = found
+    return found
 
 
 @dataclass(frozen=True)
@@ -285,6 +306,18 @@ def _grade_problem(
     return None
 
 
+@lru_cache(maxsize=1024)
+def _age_limit(
+    overall: int | None, by_kind: tuple[tuple[OutcomeKind, int], ...], kind: OutcomeKind
+) -> int | None:
+    """The strictest age limit for outcomes of ``kind``: the policy's, or the kind's own."""
+    limits = [years for k, years in by_kind if k is kind]
+    if overall is not None:
+        limits.append(overall)
+    return min(limits, default=None)
+
+
+@lru_cache(maxsize=1024)  # the same evaluation date and limits recur for a whole cohort
 def _years_before(on: date, years: int) -> date:
     try:
         return on.replace(year=on.year - years)
@@ -301,11 +334,9 @@ def _general_problem(policy: Policy, source: SourceOutcome, on: date) -> Reason 
         and outcome.expires_on < on
     ):
         return Reason.of("expired", date=outcome.expires_on.isoformat())
-    limits = [policy.max_outcome_age_years] if policy.max_outcome_age_years is not None else []
-    limits += [years for kind, years in policy.max_age_by_kind if kind is source.kind]
-    for years in sorted(limits):
-        if source.earned_on < _years_before(on, years):
-            return Reason.of("too_old", date=source.earned_on.isoformat(), years=years)
+    years = _age_limit(policy.max_outcome_age_years, policy.max_age_by_kind, source.kind)
+    if years is not None and source.earned_on < _years_before(on, years):
+        return Reason.of("too_old", date=source.earned_on.isoformat(), years=years)
     if policy.institutions and source.institution not in policy.institutions:
         return Reason.of("institution", institution=source.institution)
     if policy.regions and source.region not in policy.regions:
@@ -367,10 +398,26 @@ def certificate_level(ladder: Ladder, title: str, level: str | None) -> tuple[st
     return key, None
 
 
+@lru_cache(maxsize=4096)
+def _normalised(titles: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(normalise_title(title) for title in titles)
+
+
+_LEVELS: dict[int, tuple[Ladder, dict[tuple[str, str | None], tuple[str, str | None]]]] = {}
+
+
 def _cert_level(ladder: Ladder, outcome: CertificateOutcome) -> tuple[str, str | None]:
-    return certificate_level(
-        ladder, outcome.title, None if outcome.level is None else outcome.level.value
-    )
+    """:func:`certificate_level` of a certificate, remembered per ladder object."""
+    cached = _LEVELS.get(id(ladder))
+    if cached is None or cached[0] is not ladder:
+        if len(_LEVELS) > 1024:
+            _LEVELS.clear()
+        cached = _LEVELS[id(ladder)] = (ladder, {})
+    key = (outcome.title, None if outcome.level is None else outcome.level.value)
+    found = cached[1].get(key)
+    if found is None:
+        found = cached[1][key] = certificate_level(ladder, *key)
+    return found
 
 
 def _course_key(outcome: CourseOutcome) -> str:
@@ -408,9 +455,23 @@ def _supersede_certificates(
     return lost
 
 
+_COMPETITIONS: dict[int, tuple[Policy, dict[str, Competition | None]]] = {}
+
+
 def _competition(policy: Policy, outcome: AwardOutcome) -> Competition | None:
-    name = normalise_title(outcome.competition)
-    return next((c for c in policy.competitions if name in c.names), None)
+    """The policy's competition an award is from (looked up once per policy and name)."""
+    if not policy.competitions:
+        return None
+    cached = _COMPETITIONS.get(id(policy))
+    if cached is None or cached[0] is not policy:
+        if len(_COMPETITIONS) > 256:
+            _COMPETITIONS.clear()
+        cached = _COMPETITIONS[id(policy)] = (policy, {})
+    name = outcome.competition
+    if name not in cached[1]:
+        key = normalise_title(name)
+        cached[1][name] = next((c for c in policy.competitions if key in c.names), None)
+    return cached[1][name]
 
 
 def _award_key(policy: Policy, outcome: AwardOutcome) -> tuple[str, str] | None:
@@ -583,7 +644,7 @@ def screen(
     for position, rule in enumerate(policy.rules):
         if rule.id in gated:
             continue
-        before = len(screening.candidates) + len(screening.fixed)
+        before = len(screening.candidates), len(screening.fixed)
         match rule:
             case CourseRule():
                 _course_candidates(context, rule, position)
@@ -593,7 +654,7 @@ def screen(
                 _training_candidates(context, rule, position)
             case AwardRule():
                 _award_candidates(context, rule, position)
-        found = len(screening.candidates) + len(screening.fixed) > before
+        found = (len(screening.candidates), len(screening.fixed)) != before
         if not found and rule.id not in screening.rule_misses:
             screening.rule_misses[rule.id] = no_source(rule.id)
 
@@ -677,9 +738,50 @@ def _course_candidates(ctx: _Context, rule: CourseRule, position: int) -> None:
             _refuse(ctx, rule, found, problem)
             return
         chosen.append(found)
+    if rule.min_hours_ratio is None and rule.min_credits_ratio is None:
+        credits = _target_credits(policy, rule.targets)
+        if rule.grant is Grant.MIN:
+            credits = min(credits, _source_credits(chosen))
+    else:
+        found_credits = _source_dependent(ctx, rule, chosen)
+        if found_credits is None:
+            return
+        credits = found_credits
+    first = chosen[0]
+    year = (
+        first.year(policy.year_basis)
+        if len(chosen) == 1
+        else max(s.year(policy.year_basis) for s in chosen)
+    )
+    ctx.screening.candidates.append(
+        make_candidate(
+            policy,
+            rule.id,
+            position,
+            tuple(s.record_id for s in chosen),
+            rule.targets,
+            credits,
+            OutcomeKind.COURSE,
+            first.institution,
+            year,
+        )
+    )
+
+
+def _source_credits(chosen: Sequence[SourceOutcome]) -> Decimal:
+    return sum(
+        (s.outcome.credits for s in chosen if isinstance(s.outcome, CourseOutcome)), Decimal(0)
+    )
+
+
+def _source_dependent(
+    ctx: _Context, rule: CourseRule, chosen: Sequence[SourceOutcome]
+) -> Decimal | None:
+    """The credits a source-dependent equivalence grants, or None when the source falls short."""
+    policy = ctx.policy
     outcomes = [s.outcome for s in chosen if isinstance(s.outcome, CourseOutcome)]
     targets = [policy.programme.course(code) for code in rule.targets]
-    source_credits = sum((o.credits for o in outcomes), Decimal(0))
+    source_credits = _source_credits(chosen)
     target_credits = sum((c.credits for c in targets), Decimal(0))
     problem = None
     if rule.min_hours_ratio is not None:
@@ -694,27 +796,13 @@ def _course_candidates(ctx: _Context, rule: CourseRule, position: int) -> None:
     if problem is not None:
         for source in chosen:
             _refuse(ctx, rule, source, problem)
-        return
-    credits = min(source_credits, target_credits) if rule.grant is Grant.MIN else target_credits
-    first = chosen[0]
-    ctx.screening.candidates.append(
-        make_candidate(
-            policy,
-            rule.id,
-            position,
-            tuple(s.record_id for s in chosen),
-            rule.targets,
-            credits,
-            OutcomeKind.COURSE,
-            first.institution,
-            max(s.year(policy.year_basis) for s in chosen),
-        )
-    )
+        return None
+    return min(source_credits, target_credits) if rule.grant is Grant.MIN else target_credits
 
 
 def _certificate_candidates(ctx: _Context, rule: CertificateRule, position: int) -> None:
     policy = ctx.policy
-    wanted = {normalise_title(title) for title in rule.titles}
+    wanted = _normalised(rule.titles)
     ladder = policy.ladder(rule.ladder)
     parts: list[tuple[Decimal, SourceOutcome]] = []
     for source in ctx.by_kind.get(OutcomeKind.CERTIFICATE, ()):
@@ -795,7 +883,7 @@ def _award_problem(ctx: _Context, rule: AwardRule, outcome: AwardOutcome) -> Rea
         return Reason.of("competition_tier", competition=outcome.competition, tier=rule.tier)
     if rule.tracks:
         track = normalise_title(outcome.track or "")
-        if track not in {normalise_title(t) for t in rule.tracks}:
+        if track not in _normalised(rule.tracks):
             return Reason.of("unrelated_track", track=outcome.track or "-")
     if outcome.level.rank < rule.min_level.rank:
         return Reason.of("award_level", level=outcome.level.value, minimum=rule.min_level.value)
@@ -851,6 +939,8 @@ def _accumulated(
     threshold; the candidate then is fixed (taken whatever the search would choose).
     """
     policy, screening = ctx.policy, ctx.screening
+    if not parts and not ctx.forced_parts:
+        return
     course = policy.programme.course(rule.targets[0])
     forced = [
         f for f in ctx.forced_parts.get(course.code, ()) if f.exception not in screening.absorbed

@@ -366,8 +366,7 @@ def _recorded(
     policy: Policy, candidate: Candidate, sources: dict[str, SourceOutcome]
 ) -> dict[str, Any] | None:
     """How the recognised course is recorded, when the policy or its rule says."""
-    rule = next((r for r in policy.rules if r.id == candidate.rule_id), None)
-    how = (rule.record_as if rule is not None else None) or policy.record_as
+    how = _recordings(policy).get(candidate.rule_id) or policy.record_as
     if how is None:
         return None
     if how == "outside_gpa":
@@ -513,6 +512,21 @@ def _rules_by_target(policy: Policy) -> dict[str, tuple[Rule, ...]]:
     if len(_BY_TARGET) > 256:
         _BY_TARGET.clear()
     _BY_TARGET[id(policy)] = (policy, index)
+    return index
+
+
+_RECORDINGS: dict[int, tuple[Policy, dict[str, str]]] = {}
+
+
+def _recordings(policy: Policy) -> dict[str, str]:
+    """Rule id -> how the rule's courses are recorded, for rules that say (once per policy)."""
+    cached = _RECORDINGS.get(id(policy))
+    if cached is not None and cached[0] is policy:
+        return cached[1]
+    index = {r.id: r.record_as for r in policy.rules if r.record_as is not None}
+    if len(_RECORDINGS) > 256:
+        _RECORDINGS.clear()
+    _RECORDINGS[id(policy)] = (policy, index)
     return index
 
 
