@@ -216,11 +216,13 @@ def parse_exceptions(
         if kind == "cap" and item.get("cap") not in CAP_NAMES:
             problems.append(FieldProblem("cap", f"must be one of {', '.join(CAP_NAMES)}", index))
         course = courses.get(str(target))
+        # A force defaults to the course's credits; with no such course, the target says why.
+        needs_credits = kind == "cap" or (kind in {"force", "credits"} and course is not None)
         credits = (
             _exception_credits(
                 item, index, course.credits if kind == "force" and course else None, problems
             )
-            if kind in {"force", "cap", "credits"}
+            if needs_credits
             else None
         )
         if kind == "force" and course and credits is not None and credits > course.credits:

@@ -27,6 +27,7 @@ from creditbank.records.vocabulary import (
 )
 from creditbank.rules.normalise import normalise_title
 from creditbank.rules.policy import (
+    NO_SCOPE,
     ONE_PLUS_X,
     RECORDINGS,
     Accumulate,
@@ -503,6 +504,8 @@ def _grade_checks(data: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _scope(raw: dict[str, Any]) -> Scope:
+    if not any(key in raw for key in ("regions", "institutions", "agreements", "max_age_years")):
+        return NO_SCOPE
     return Scope(
         regions=tuple(raw.get("regions", ())),
         institutions=tuple(raw.get("institutions", ())),

@@ -136,6 +136,10 @@ class Scope:
     max_age_years: int | None = None
 
 
+NO_SCOPE = Scope()
+"""The scope of a rule that states none (shared, so the engine can skip it by identity)."""
+
+
 class Combine(StrEnum):
     """How part-credits toward one course combine."""
 
@@ -208,7 +212,7 @@ class CourseRule:
     targets: tuple[str, ...]
     min_grade: Decimal | None = None
     kind: OutcomeKind = OutcomeKind.COURSE
-    scope: Scope = Scope()
+    scope: Scope = NO_SCOPE
     min_hours_ratio: Decimal | None = None
     min_credits_ratio: Decimal | None = None
     grant: Grant = Grant.TARGET
@@ -229,7 +233,7 @@ class CertificateRule:
     credits: Decimal | None = None  # None: exemption (免修免考) worth the targets' credits
     kind: OutcomeKind = OutcomeKind.CERTIFICATE
     ladder: str = ONE_PLUS_X.id
-    scope: Scope = Scope()
+    scope: Scope = NO_SCOPE
     accumulate: Accumulate | None = None
     record_as: str | None = None
     also: tuple[str, ...] = ()  # other certificate titles the rule takes alike
@@ -252,7 +256,7 @@ class TrainingRule:
     targets: tuple[str, ...]
     min_grade: Decimal | None = None
     kind: OutcomeKind = OutcomeKind.TRAINING
-    scope: Scope = Scope()
+    scope: Scope = NO_SCOPE
     accumulate: Accumulate | None = None
     record_as: str | None = None
 
@@ -271,7 +275,7 @@ class AwardRule:
     credits: Decimal
     targets: tuple[str, ...]
     kind: OutcomeKind = OutcomeKind.AWARD
-    scope: Scope = Scope()
+    scope: Scope = NO_SCOPE
     competitions: tuple[str, ...] = ()
     tier: str | None = None
     tracks: tuple[str, ...] = ()
