@@ -234,7 +234,7 @@ def rerun(evaluation_id: str) -> Response:
 def appeal(evaluation_id: str) -> tuple[Response, int]:
     """Re-evaluate on the learner's current records, linked to the appealed evaluation."""
     learner = require_learner()
-    load(AppealIn(), json_object())
+    asked = load(AppealIn(), json_object())
     s = services()
     now = utc_now()
     with read_connection(s.engine) as connection:
@@ -242,17 +242,15 @@ def appeal(evaluation_id: str) -> tuple[Response, int]:
     if row.learner != learner.learner_id:
         raise Forbidden("a learner may appeal only their own evaluations")
     policy = service.find_policy(s.policies, row.policy_id)
-    committed = service.commit_current(
+    committed = service.commit_appeal(
         s.ledger,
-        learner_id=learner.learner_id,
-        institution=row.institution,
+        row,
         actor=learner.actor,
         by="learner",
         policy=policy,
-        on=now.date(),
+        records=asked["records"],
         now=now,
         revoke_dependents=DependentTranscripts(s.issuer_identity()).of_transfer,
-        appeal_of=row.id,
     )
     answer = _answer(
         committed.id, committed.ledger_index, committed.evaluation, row.id, committed.transfers

@@ -30,7 +30,19 @@ from creditbank.records.dependents import RevokeDependents
 from creditbank.records.parsing import parse_outcome
 from creditbank.records.tables import OutcomeRecord, RecordVersion
 from creditbank.rules.candidates import SourceOutcome
-from creditbank.rules.evaluate import Evaluation, Exception_, Force, Waive, evaluate
+from creditbank.rules.evaluate import (
+    CAP_NAMES,
+    Evaluation,
+    Exception_,
+    Exclude,
+    Force,
+    SetCap,
+    SetCredits,
+    Waive,
+    evaluate,
+    exception_from_json,
+    exception_json,
+)
 from creditbank.rules.policy import Policy
 from creditbank.storage.database import read_connection
 
@@ -144,75 +156,110 @@ def recorded_sources(
 # --- exceptions -----------------------------------------------------------------------------
 
 
+def _exception_credits(
+    item: Mapping[str, Any], index: int, default: Decimal | None, problems: list[FieldProblem]
+) -> Decimal | None:
+    raw = item.get("credits", default)
+    if raw is None:
+        problems.append(FieldProblem("credits", "give the credits", index))
+        return None
+    try:
+        credits = Decimal(str(raw))
+    except InvalidOperation:
+        problems.append(FieldProblem("credits", "must be a number", index))
+        return None
+    if not credits.is_finite() or credits < 0:
+        problems.append(FieldProblem("credits", "must be a number, 0 or more", index))
+        return None
+    return credits
+
+
 def parse_exceptions(
-    raw: Sequence[Mapping[str, Any]], policy: Policy, sources: Sequence[SourceOutcome], by: str
+    raw: Sequence[Mapping[str, Any]],
+    policy: Policy,
+    sources: Sequence[SourceOutcome],
+    by: str,
+    at: str | None = None,
 ) -> list[Exception_]:
-    """Validate registrars' exceptions against the policy and the learner's records."""
+    """Validate registrars' exceptions against the policy and the learner's records.
+
+    ``force`` and ``waive`` grant; ``exclude`` (an outcome), ``cap`` (a cap for this learner)
+    and ``credits`` (a course's credits for this learner) restrict or adjust. Each records
+    who (``by``), when (``at``) and why; nothing is evaluated if any is invalid.
+    """
     known = {s.record_id for s in sources}
     courses = {c.code: c for c in policy.programme.courses}
     parsed: list[Exception_] = []
     problems: list[FieldProblem] = []
+    forced: set[str] = set()
+    excluded: set[str] = set()
     for index, item in enumerate(raw):
+        before = len(problems)
         why = str(item.get("why", "")).strip()
         target = item.get("target")
+        kind = item.get("type")
         if not why:
             problems.append(FieldProblem("why", "an exception needs its reason", index))
-        if target not in courses:
+        if kind not in {"force", "waive", "exclude", "cap", "credits"}:
+            problems.append(
+                FieldProblem("type", "must be force, waive, exclude, cap or credits", index)
+            )
+            continue
+        if kind in {"force", "waive", "credits"} and target not in courses:
             problems.append(
                 FieldProblem("target", f"not a course of {policy.programme.code}", index)
             )
-        kind = item.get("type")
-        if kind == "waive":
-            if not problems:
-                parsed.append(Waive(str(target), by, why))
-            continue
-        if kind != "force":
-            problems.append(FieldProblem("type", "must be force or waive", index))
-            continue
-        if item.get("record") not in known:
+        if kind in {"force", "exclude"} and item.get("record") not in known:
             problems.append(
                 FieldProblem("record", "not one of this learner's active records", index)
             )
-        try:
-            credits = Decimal(
-                str(item.get("credits", courses[str(target)].credits if target in courses else 0))
+        if kind == "cap" and item.get("cap") not in CAP_NAMES:
+            problems.append(FieldProblem("cap", f"must be one of {', '.join(CAP_NAMES)}", index))
+        course = courses.get(str(target))
+        # A force defaults to the course's credits; with no such course, the target says why.
+        needs_credits = kind == "cap" or (kind in {"force", "credits"} and course is not None)
+        credits = (
+            _exception_credits(
+                item, index, course.credits if kind == "force" and course else None, problems
             )
-        except InvalidOperation:
-            problems.append(FieldProblem("credits", "must be a number", index))
+            if needs_credits
+            else None
+        )
+        if kind == "force" and course and credits is not None and credits > course.credits:
+            problems.append(
+                FieldProblem("credits", f"more than the course's {course.credits} credits", index)
+            )
+        if len(problems) > before:
             continue
-        if not problems:
-            parsed.append(Force(str(item["record"]), str(target), credits, by, why))
+        record = str(item.get("record"))
+        if kind == "force":
+            assert credits is not None
+            forced.add(record)
+            parsed.append(Force(record, str(target), credits, by, why, at))
+        elif kind == "waive":
+            parsed.append(Waive(str(target), by, why, at))
+        elif kind == "exclude":
+            excluded.add(record)
+            parsed.append(Exclude(record, by, why, at))
+        elif kind == "cap":
+            assert credits is not None
+            parsed.append(SetCap(str(item["cap"]), credits, by, why, at))
+        else:
+            assert credits is not None
+            parsed.append(SetCredits(str(target), credits, by, why, at))
+    for record in sorted(forced & excluded):
+        problems.append(FieldProblem("record", f"{record} is both forced and excluded"))
     if problems:
         raise InvalidInput("the exceptions are not valid; nothing was evaluated", problems=problems)
     return parsed
 
 
 def _exceptions_json(exceptions: Sequence[Exception_]) -> list[dict[str, Any]]:
-    out = []
-    for item in exceptions:
-        if isinstance(item, Force):
-            out.append(
-                {
-                    "type": "force",
-                    "record": item.record_id,
-                    "target": item.target,
-                    "credits": str(item.credits),
-                    "why": item.why,
-                    "by": item.by,
-                }
-            )
-        else:
-            out.append({"type": "waive", "target": item.target, "why": item.why, "by": item.by})
-    return out
+    return [exception_json(item) for item in exceptions]
 
 
 def _exceptions_from_json(raw: Sequence[Mapping[str, Any]]) -> list[Exception_]:
-    return [
-        Force(i["record"], i["target"], Decimal(i["credits"]), i["by"], i["why"])
-        if i["type"] == "force"
-        else Waive(i["target"], i["by"], i["why"])
-        for i in raw
-    ]
+    return [exception_from_json(item) for item in raw]
 
 
 # --- evaluations ----------------------------------------------------------------------------
@@ -378,6 +425,79 @@ def commit_current(
     )
 
 
+def appeal_inputs(
+    connection: Connection, row: Any, records: Sequence[str]
+) -> tuple[list[SourceOutcome], list[list[Any]]]:
+    """What an appeal of ``row`` reads.
+
+    With no ``records`` named, every record as it stands; otherwise the appealed
+    evaluation's inputs with the named records re-read as they stand now (added if new,
+    left out if no longer active).
+    """
+    current, current_inputs = current_sources(connection, row.learner)
+    if not records:
+        return current, current_inputs
+    now_at = {record: index for record, index in current_inputs}
+    then_at = {record: index for record, index in json.loads(row.inputs)}
+    unknown = [r for r in records if r not in now_at and r not in then_at]
+    if unknown:
+        raise InvalidInput(
+            "the appeal names records that are not the learner's",
+            problems=[FieldProblem("records", f"unknown record {r!r}") for r in unknown],
+        )
+    chosen = dict(then_at)
+    for record in records:
+        if record in now_at:
+            chosen[record] = now_at[record]
+        else:
+            chosen.pop(record, None)
+    inputs = sorted([record, index] for record, index in chosen.items())
+    return recorded_sources(connection, inputs), inputs
+
+
+def commit_appeal(
+    ledger: Ledger,
+    row: Any,
+    *,
+    actor: str,
+    by: str,
+    policy: Policy,
+    records: Sequence[str],
+    now: datetime,
+    revoke_dependents: RevokeDependents,
+    on: date | None = None,
+) -> Committed:
+    """An appeal (复核) of the committed evaluation ``row``, linked to it.
+
+    It is evaluated as of the appealed evaluation's date unless ``on`` (a registrar's
+    statement) says otherwise, and registrars' decisions in the appealed evaluation stand
+    (those naming a record the appeal no longer reads drop out).
+    """
+    with read_connection(ledger.engine) as connection:
+        sources, inputs = appeal_inputs(connection, row, records)
+    present = {s.record_id for s in sources}
+    carried = [
+        item
+        for item in _exceptions_from_json(json.loads(row.exceptions))
+        if not isinstance(item, Force | Exclude) or item.record_id in present
+    ]
+    return commit(
+        ledger,
+        learner_id=row.learner,
+        institution=row.institution,
+        actor=actor,
+        by=by,
+        policy=policy,
+        on=row.evaluated_on if on is None else on,
+        sources=sources,
+        inputs=inputs,
+        exceptions=carried,
+        now=now,
+        revoke_dependents=revoke_dependents,
+        appeal_of=row.id,
+    )
+
+
 @dataclass(frozen=True)
 class EvaluationRun:
     """A registrar's evaluation: its result, and what was recorded when it was committed."""
@@ -410,7 +530,7 @@ def run_evaluation(
     with read_connection(ledger.engine) as connection:
         check_may_evaluate(connection, institution, learner_id, policy, now=now)
         sources, inputs = current_sources(connection, learner_id)
-    parsed = parse_exceptions(exceptions, policy, sources, by)
+    parsed = parse_exceptions(exceptions, policy, sources, by, now.isoformat())
     if not commit_it:
         return EvaluationRun(evaluate(policy, sources, on, parsed), None)
     committed = commit(

@@ -4,7 +4,8 @@ Conversion between scales is policy data (see ``policies/``), not code: here a g
 checked against its own scale, written one canonical way, and told whether it passes there.
 
 Pass marks: 百分制 ≥ 60; 五级制 及格 and above; 二级制 合格; 绩点 (gpa4, gpa5) ≥ 1.0, the
-common convention (GP = score / 10 − 5 puts a score of 60 at 1.0); letter grades D and above;
+common convention (GP = score / 10 − 5 puts a score of 60 at 1.0); 10-point scales (越南,
+印尼 and other partners) ≥ 5, which a policy may convert otherwise; letter grades D and above;
 ECTS A–E (FX and F fail).
 """
 
@@ -27,6 +28,7 @@ class GradeScale(StrEnum):
     GPA5 = "gpa5"  # 绩点, 5-point
     LETTER = "letter"
     ECTS = "ects"
+    TEN_POINT = "ten_point"  # 10-point scales of partner countries (pass mark 5)
 
 
 # Word scales, best first; the passing words are a prefix of each tuple.
@@ -62,6 +64,7 @@ NUMERIC_SCALES: dict[GradeScale, NumericScale] = {
     GradeScale.PERCENT: NumericScale(Decimal(0), Decimal(100), 1, Decimal(60)),
     GradeScale.GPA4: NumericScale(Decimal(0), Decimal(4), 2, Decimal(1)),
     GradeScale.GPA5: NumericScale(Decimal(0), Decimal(5), 2, Decimal(1)),
+    GradeScale.TEN_POINT: NumericScale(Decimal(0), Decimal(10), 2, Decimal(5)),
 }
 WORD_SCALES: dict[GradeScale, WordScale] = {
     GradeScale.FIVE_LEVEL: WordScale(FIVE_LEVELS, 4),

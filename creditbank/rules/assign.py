@@ -41,6 +41,7 @@ class Tally:
     per_year: dict[int, Decimal] = field(default_factory=dict)
     certificates: int = 0
     catch_all: Decimal = Decimal(0)
+    per_category: dict[str, Decimal] = field(default_factory=dict)
 
 
 def violation(state_or_none: Tally | None, candidate: Candidate, limits: Limits) -> str | None:
@@ -49,7 +50,14 @@ def violation(state_or_none: Tally | None, candidate: Candidate, limits: Limits)
     caps = limits.caps
     credits = candidate.credits
     if caps.total_credits is not None and state.total + credits > caps.total_credits:
-        return f"total_credits {caps.total_credits}"
+        return f"{caps.total_name} {caps.total_credits}"
+    for cap in caps.per_category:
+        for category, share in candidate.categories:
+            if (
+                category == cap.category
+                and state.per_category.get(category, 0) + share > cap.credits
+            ):
+                return f"{cap.name}.{category} {cap.credits}"
     kind_cap = dict(caps.per_kind).get(candidate.kind)
     if kind_cap is not None and state.per_kind.get(candidate.kind, Decimal(0)) + credits > kind_cap:
         return f"per_kind.{candidate.kind.value} {kind_cap}"
@@ -95,6 +103,8 @@ def add(state: Tally, candidate: Candidate) -> None:
     )
     state.certificates += candidate.kind is OutcomeKind.CERTIFICATE
     state.catch_all += candidate.credits if candidate.catch_all else Decimal(0)
+    for category, share in candidate.categories:
+        state.per_category[category] = state.per_category.get(category, Decimal(0)) + share
 
 
 def remove(state: Tally, candidate: Candidate) -> None:
@@ -107,6 +117,8 @@ def remove(state: Tally, candidate: Candidate) -> None:
     state.per_year[candidate.academic_year] -= candidate.credits
     state.certificates -= candidate.kind is OutcomeKind.CERTIFICATE
     state.catch_all -= candidate.credits if candidate.catch_all else Decimal(0)
+    for category, share in candidate.categories:
+        state.per_category[category] -= share
 
 
 @dataclass(frozen=True)
@@ -233,6 +245,10 @@ def _by_milp(
         catch_all_left=None
         if limits.catch_all_credits is None
         else limits.catch_all_credits - state.catch_all,
+        room_per_category={
+            cap.category.value: cap.credits - state.per_category.get(cap.category.value, Decimal(0))
+            for cap in caps.per_category
+        },
     )
 
 
@@ -331,6 +347,11 @@ def _binding_groups(
         for year in {c.academic_year for c in everything}:
             if total(lambda c, y=year: c.academic_year == y) > caps.per_academic_year:
                 groups.append([i for i in positions if candidates[i].academic_year == year])
+    for category_cap in caps.per_category:
+        name = category_cap.category.value
+        shares = [dict(c.categories).get(name, Decimal(0)) for c in everything]
+        if sum(shares, Decimal(0)) > category_cap.credits:
+            groups.append([i for i in positions if name in dict(candidates[i].categories)])
     return groups
 
 

@@ -26,6 +26,20 @@ def _tenths(value: Decimal) -> float:
     return float((value * _TENTHS).to_integral_value())
 
 
+def _exclusive_rows(
+    ordered: Sequence[Candidate], used_outcomes: set[str], filled: set[str]
+) -> list[tuple[np.ndarray, float]]:
+    """Each outcome used once, each course filled once (none, if already used or filled)."""
+    rows = []
+    for outcome in {o for c in ordered for o in c.outcomes}:
+        picks = np.array([1.0 if outcome in c.outcomes else 0.0 for c in ordered])
+        rows.append((picks, 0.0 if outcome in used_outcomes else 1.0))
+    for target in {t for c in ordered for t in c.targets}:
+        picks = np.array([1.0 if target in c.targets else 0.0 for c in ordered])
+        rows.append((picks, 0.0 if target in filled else 1.0))
+    return rows
+
+
 def best_by_milp(
     ordered: Sequence[Candidate],
     *,
@@ -37,6 +51,7 @@ def best_by_milp(
     room_per_year: dict[int, Decimal] | None,
     certificates_left: int | None,
     catch_all_left: Decimal | None,
+    room_per_category: dict[str, Decimal] | None = None,
 ) -> list[Candidate]:
     """The candidates of ``ordered`` an optimal assignment takes, first in ``ordered`` order.
 
@@ -55,12 +70,8 @@ def best_by_milp(
         upper.append(bound)
 
     allowed = np.ones(count)
-    for outcome in {o for c in ordered for o in c.outcomes}:
-        picks = np.array([1.0 if outcome in c.outcomes else 0.0 for c in ordered])
-        limit(picks, 0.0 if outcome in used_outcomes else 1.0)
-    for target in {t for c in ordered for t in c.targets}:
-        picks = np.array([1.0 if target in c.targets else 0.0 for c in ordered])
-        limit(picks, 0.0 if target in filled else 1.0)
+    for row, bound in _exclusive_rows(ordered, used_outcomes, filled):
+        limit(row, bound)
     if "total" in room:
         limit(credits, _tenths(room["total"]))
     for kind, left in room_per_kind.items():
@@ -79,6 +90,9 @@ def best_by_milp(
     if catch_all_left is not None:
         mask = np.array([c.catch_all for c in ordered], dtype=float)
         limit(credits * mask, _tenths(catch_all_left))
+    for category, left in (room_per_category or {}).items():
+        shares = np.array([_tenths(dict(c.categories).get(category, Decimal(0))) for c in ordered])
+        limit(shares, _tenths(left))
     matrix = np.vstack(rows)
     constraints = [LinearConstraint(matrix, -np.inf, np.array(upper))]
     lower_bounds, upper_bounds = np.zeros(count), allowed.copy()

@@ -57,6 +57,81 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{hours} hours give less than one credit step",
     ),
     "forced": ("教务人员 {who} 强制认定：{why}", "forced by registrar {who}: {why}"),
+    "forced_parts": (
+        "教务人员 {who} 强制认定的部分学分与规则 {rule} 的部分学分累加：{why}",
+        "credits forced by registrar {who} add up with rule {rule}'s parts: {why}",
+    ),
+    "excluded": (
+        "教务人员 {who} 将该成果排除在本次认定之外：{why}",
+        "excluded from this evaluation by registrar {who}: {why}",
+    ),
+    "registrar_cap": (
+        "超出教务人员 {who} 为该学习者设定的上限 {cap}：{why}",
+        "over the cap {cap} registrar {who} set for this learner: {why}",
+    ),
+    "residency_cap": (
+        "超出驻校修读要求允许转入的学分：{cap}",
+        "over what the residency requirement lets transfer: {cap}",
+    ),
+    "category_cap": ("超出课程类别上限：{cap}", "over the course category cap: {cap}"),
+    "expired": ("证书已于 {date} 过期", "the certificate expired on {date}"),
+    "lower_level": (
+        "同一证书已持有更高等级（成果 {other}），{level} 不再计入",
+        "the same certificate is held at a higher level ({other}); {level} does not count",
+    ),
+    "same_track": (
+        "同一赛项已有更高奖项（成果 {other}），只计一次",
+        "the same track has a better prize ({other}): counted once",
+    ),
+    "same_part": (
+        "与成果 {other} 同名，只累计一次",
+        "the same title as {other}: its part counts once",
+    ),
+    "parts_enough": (
+        "课程 {course} 已由其他部分学分累计满足",
+        "course {course} is already filled by other parts",
+    ),
+    "below_fill": (
+        "累计 {amount} 未达到课程 {course} 的认定标准 {fill_at}",
+        "the parts add up to {amount}, short of {fill_at} for course {course}",
+    ),
+    "gate_unmet": (
+        "未满足前提条件「{zh}」，规则不适用",
+        'the precondition "{en}" is not met, so the rules do not apply',
+    ),
+    "short_hours": (
+        "来源课程 {hours} 学时，少于要求的 {required} 学时",
+        "the source has {hours} hours, fewer than the required {required}",
+    ),
+    "short_credits": (
+        "来源课程 {credits} 学分，少于要求的 {required} 学分",
+        "the source has {credits} credits, fewer than the required {required}",
+    ),
+    "no_agreement": (
+        "来源机构 {institution} 不在规则所列合作协议内",
+        "source institution {institution} is under none of the rule's partner agreements",
+    ),
+    "agreement_dates": (
+        "成果取得于 {date}，不在机构 {institution} 合作协议的有效期内",
+        "earned on {date}, outside the dates of {institution}'s partner agreement",
+    ),
+    "competition": (
+        "竞赛 {competition} 不在规则所列竞赛内",
+        "competition {competition} is not one the rule names",
+    ),
+    "competition_tier": (
+        "竞赛 {competition} 不属于 {tier} 类竞赛",
+        "competition {competition} is not of tier {tier}",
+    ),
+    "unrelated_track": (
+        "赛项 {track} 与所免课程无关",
+        "track {track} is unrelated to the course",
+    ),
+    "award_level": (
+        "竞赛级别 {level} 低于要求的 {minimum}",
+        "competition level {level} is below the required {minimum}",
+    ),
+    "award_rank": ("奖项 {rank} 不在规则认可范围内", "prize {rank} is not one the rule accepts"),
     "waived": ("教务人员 {who} 免修：{why}", "waived by registrar {who}: {why}"),
 }
 

@@ -25,6 +25,9 @@ from creditbank.rules.policy import Policy
 
 ON = date(2026, 9, 1)
 CERTIFICATES = [f"证书{n:02d}" for n in range(20)]
+SKILLS = [f"工种{n:02d}" for n in range(8)]
+SKILL_LEVELS = ["五级", "四级", "三级", "二级", "一级"]
+TRACKS = [f"赛项{n}" for n in range(6)]
 
 
 def synthetic_policy(rules: int, seed: int = 7) -> Policy:
@@ -41,6 +44,7 @@ def synthetic_policy(rules: int, seed: int = 7) -> Policy:
         'target_level = "gaozhi"',
         'effective_from = "2020-01-01"',
         "max_outcome_age_years = 6",
+        "max_age_years = { certificate = 4 }",
         'catch_all = "T000"',
         "[programme]",
         'code = "P"',
@@ -48,6 +52,27 @@ def synthetic_policy(rules: int, seed: int = 7) -> Policy:
         'institution = "CQ-GZ-001"',
         "total_credits = 400",
         "residency_credits = 50",
+        "[ladders.skill]",
+        f"steps = {json.dumps(SKILL_LEVELS, ensure_ascii=False)}",
+        "[competitions.national]",
+        'names = ["全国职业院校技能大赛"]',
+        'tier = "A"',
+        "tracks = ["
+        + ", ".join(
+            f'{{ name = "{t}", team = {str(n % 2 == 0).lower()} }}' for n, t in enumerate(TRACKS)
+        )
+        + "]",
+        "[[gates]]",
+        'id = "transfer-exam"',
+        'title_zh = "转段考核"',
+        'title_en = "transfer assessment"',
+        'kind = "course"',
+        'title = "转段考核"',
+        "min_grade = 60",
+        "[grade_rounding]",
+        'mode = "half_up"',
+        "[residency]",
+        'per_category = { "实践" = 4 }',
         "[grade_conversion.five_level]",
         'words = { "优秀" = 95, "良好" = 85, "中等" = 75, "及格" = 65, "不及格" = 0 }',
         "[min_grade]",
@@ -59,7 +84,7 @@ def synthetic_policy(rules: int, seed: int = 7) -> Policy:
             f'code = "T{n:03d}"',
             f'title_zh = "目标课程{n}"',
             f"credits = {rng.choice([2, 3, 4])}",
-            'category = "专业核心"',
+            f'category = "{"实践" if n % 7 == 6 else "专业核心"}"',
         ]
     for n in range(rules):
         targets = f'["T{rng.randrange(1, courses):03d}"]'
@@ -72,6 +97,32 @@ def synthetic_policy(rules: int, seed: int = 7) -> Policy:
                 f'min_level = "{rng.choice(["chuji", "zhongji"])}"',
                 f"targets = {targets}",
             ]
+        elif n % 20 == 3:
+            lines += [
+                'kind = "certificate"',
+                f'title = "{rng.choice(SKILLS)}"',
+                'ladder = "skill"',
+                f'min_level = "{rng.choice(SKILL_LEVELS[:3])}"',
+                f"targets = {targets}",
+            ]
+        elif n % 20 == 7:
+            lines += [
+                'kind = "training"',
+                'title_contains = "安全"',
+                'accumulate = { unit = "hours", fill_at = 32, below = "proportional" }',
+                f"targets = {targets}",
+            ]
+        elif n % 20 == 13:
+            lines += [
+                'kind = "award"',
+                'competitions = ["national"]',
+                f'tracks = ["{rng.choice(TRACKS)}"]',
+                'min_level = "national"',
+                'ranks = ["first_prize", "second_prize", "third_prize"]',
+                "credits = 3",
+                "team_credits = 2",
+                f"targets = {targets}",
+            ]
         else:
             size = 2 if n % 5 == 0 else 1
             sources = ", ".join(f'{{ title = "课程{rng.randrange(rules)}" }}' for _ in range(size))
@@ -82,6 +133,7 @@ def synthetic_policy(rules: int, seed: int = 7) -> Policy:
         "certificates = 3",
         "per_kind = { certificate = 20 }",
         "per_academic_year = 60",
+        'per_category = { "专业核心" = { fraction = 0.4 } }',
     ]
     return parse_policy("\n".join(lines) + "\n", "bench-policy.toml")
 
@@ -89,12 +141,64 @@ def synthetic_policy(rules: int, seed: int = 7) -> Policy:
 def synthetic_learner(
     rng: random.Random, outcomes: int, rules: int, number: int
 ) -> list[SourceOutcome]:
-    """``outcomes`` outcomes: mostly courses whose titles some rules name, a few certificates."""
+    """``outcomes`` outcomes: mostly courses whose titles some rules name, and the rest.
+
+    A few certificates (some on a level ladder, some expired), trainings and awards by
+    track; first, the gate's transfer assessment, which nine learners in ten pass.
+    """
     sources = []
     for n in range(outcomes):
         year = rng.randrange(2020, 2025)
-        if n % 10 == 9:
+        if n == 0:
             item: dict[str, Any] = {
+                "kind": "course",
+                "course_code": "ZD",
+                "title_zh": "转段考核",
+                "source_institution": "CQ-ZZ-001",
+                "level": "zhongzhi",
+                "programme": "机电",
+                "term": "2024-2025-2",
+                "hours": 0,
+                "credits": "0",
+                "grade": {
+                    "scale": "percent",
+                    "value": rng.choice(
+                        ["59.5", "65", "70", "75", "80", "85", "88", "90", "95", "55"]
+                    ),
+                },
+                "completed_on": "2025-06-30",
+            }
+        elif n % 10 == 4:
+            item = {
+                "kind": "certificate",
+                "certificate_type": "vocational_qualification",
+                "title": rng.choice(SKILLS) + rng.choice(SKILL_LEVELS),
+                "certificate_number": f"S{number}-{n}",
+                "awarding_organisation": "鉴定中心",
+                "issued_on": f"{year}-06-30",
+                "expires_on": rng.choice(["2026-06-30", "2028-06-30"]),
+            }
+        elif n % 10 == 6:
+            item = {
+                "kind": "training",
+                "provider": "培训中心",
+                "title": rng.choice(["安全生产培训", "消防安全培训", "钳工培训"]),
+                "hours": rng.randrange(8, 33),
+                "result": {"scale": "two_level", "value": "合格"},
+                "started_on": f"{year}-07-01",
+                "completed_on": f"{year}-07-05",
+            }
+        elif n % 10 == 8:
+            item = {
+                "kind": "award",
+                "competition": "全国职业院校技能大赛",
+                "level": "national",
+                "rank": rng.choice(["first_prize", "second_prize", "third_prize"]),
+                "awarded_on": f"{year}-05-20",
+                "track": rng.choice(TRACKS),
+            }
+        elif n % 10 == 9:
+            item = {
                 "kind": "certificate",
                 "certificate_type": "one_plus_x",
                 "title": rng.choice(CERTIFICATES),

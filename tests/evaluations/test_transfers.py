@@ -32,7 +32,7 @@ from tests.transcripts.helpers import (
 )
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
-BASES = {"recognised", "forced", "waived", "catch_all"}
+BASES = {"recognised", "forced", "forced_parts", "waived", "catch_all"}
 
 
 def _cases() -> list[object]:
@@ -45,7 +45,7 @@ def _cases() -> list[object]:
 
 @pytest.mark.parametrize(("policy", "case"), _cases())
 def test_transfers_account_for_every_recognised_credit(policy: Policy, case: PolicyCase) -> None:
-    evaluation = evaluate(policy, case.sources, case.on)
+    evaluation = evaluate(policy, case.sources, case.on, case.exceptions)
     courses = recognised_courses(evaluation)
     assert sum(Decimal(c.recognised_credits) for c in courses) == case.recognised_credits
     assert len({c.code for c in courses}) == len(courses)  # no course counted twice
@@ -55,6 +55,7 @@ def test_transfers_account_for_every_recognised_credit(policy: Policy, case: Pol
     for course in courses:
         assert course.basis in BASES
         assert course.sources >= 1 and course.rules
+        assert Decimal(course.recognised_credits) > 0
         assert Decimal(course.recognised_credits) <= Decimal(course.credits)
 
 

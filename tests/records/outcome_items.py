@@ -93,8 +93,8 @@ def grades(draw: st.DrawFn) -> dict[str, str]:
     scale = draw(st.sampled_from(GradeScale))
     if scale is GradeScale.PERCENT:
         value = str(Decimal(draw(st.integers(0, 1000))) / 10)
-    elif scale in (GradeScale.GPA4, GradeScale.GPA5):
-        top = 400 if scale is GradeScale.GPA4 else 500
+    elif scale in (GradeScale.GPA4, GradeScale.GPA5, GradeScale.TEN_POINT):
+        top = {GradeScale.GPA4: 400, GradeScale.GPA5: 500}.get(scale, 1000)
         value = str(Decimal(draw(st.integers(0, top))) / 100)
     elif scale is GradeScale.FIVE_LEVEL:
         value = draw(st.sampled_from(FIVE_LEVELS))
@@ -105,7 +105,7 @@ def grades(draw: st.DrawFn) -> dict[str, str]:
     else:
         value = draw(st.sampled_from(ECTS_GRADES))
     # Canonical: Decimal division may leave "85.0" or "3.50"; the payload writes "85", "3.5".
-    if scale in (GradeScale.PERCENT, GradeScale.GPA4, GradeScale.GPA5):
+    if scale in (GradeScale.PERCENT, GradeScale.GPA4, GradeScale.GPA5, GradeScale.TEN_POINT):
         value = format(Decimal(value).normalize() + 0, "f")
     return {"scale": scale.value, "value": value}
 
@@ -113,7 +113,7 @@ def grades(draw: st.DrawFn) -> dict[str, str]:
 def respelled(grade: dict[str, str], draw: st.DrawFn) -> dict[str, str]:
     """The same grade as an institution might write it."""
     value = grade["value"]
-    if grade["scale"] in ("percent", "gpa4", "gpa5"):
+    if grade["scale"] in ("percent", "gpa4", "gpa5", "ten_point"):
         places = 1 if grade["scale"] == "percent" else 2
         value = f"{Decimal(value):.{places}f}"
     elif grade["scale"] == "five_level":

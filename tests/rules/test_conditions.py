@@ -70,7 +70,9 @@ def test_awards_below_the_level_or_without_a_listed_rank_are_not_used() -> None:
     sources = _sources(_award("school", "first_prize"), _award("national", "honourable_mention"))
     result = evaluate(POLICY, sources, ON).body
     assert result["recognised_credits"] == "0"
-    assert _reasons(result, "r0") == _reasons(result, "r1") == {"no_rule"}
+    # Each is told the specific shortfall, not a generic "no rule applies".
+    assert _reasons(result, "r0") == {"award_level"}
+    assert _reasons(result, "r1") == {"award_rank"}
     assert (
         evaluate(POLICY, _sources(_award("municipal", "third_prize")), ON).body[
             "recognised_credits"

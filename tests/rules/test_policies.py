@@ -34,7 +34,7 @@ def test_there_are_policies() -> None:
 
 @pytest.mark.parametrize(("policy", "case"), _all_cases())
 def test_case(policy: Policy, case: PolicyCase) -> None:
-    result = evaluate(policy, case.sources, case.on).body
+    result = evaluate(policy, case.sources, case.on, case.exceptions).body
     filled = {
         course["code"]: course["filled_by"][0]["rule"]
         for course in result["courses"]
@@ -45,6 +45,17 @@ def test_case(policy: Policy, case: PolicyCase) -> None:
     codes = {o["record"]: {r["code"] for r in o["reasons"]} for o in result["outcomes"]}
     for record, code in case.unused.items():
         assert code in codes[record], (record, codes[record])
+    by_code = {course["code"]: course for course in result["courses"]}
+    for code, credits in case.credits.items():
+        assert Decimal(by_code[code]["recognised_credits"]) == credits, code
+    for code, grade in case.recorded.items():
+        assert by_code[code]["recorded_as"]["grade"] == grade, code
+    # The total is what the courses say, and every outcome reported used counts in it.
+    assert sum(Decimal(c["recognised_credits"]) for c in result["courses"]) == Decimal(
+        result["recognised_credits"]
+    )
+    counted = {r for c in result["courses"] for f in c["filled_by"] for r in f["records"]}
+    assert {o["record"] for o in result["outcomes"] if o["used"]} <= counted
     if case.first_match_credits is not None:
         greedy = first_match(screen(policy, case.sources, case.on).candidates, _limits(policy))
         assert greedy.credits == case.first_match_credits

@@ -30,15 +30,23 @@ class PolicyListOut(Schema):
 
 
 class ExceptionIn(Schema):
-    """A registrar's exception: force (or substitute) a record for a course, or waive one."""
+    """A registrar's exception, granting or restricting.
+
+    Force (or substitute) a record for a course, waive a course, exclude a record, set a cap
+    for this learner, or set a course's credits.
+    """
 
     class Meta:
         unknown = RAISE
 
-    type = fields.String(required=True, validate=validate.OneOf(["force", "waive"]))
-    target = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    type = fields.String(
+        required=True,
+        validate=validate.OneOf(["force", "waive", "exclude", "cap", "credits"]),
+    )
+    target = fields.String(validate=validate.Length(min=1, max=40))
     record = fields.String(validate=validate.Length(min=1, max=36))
-    credits = fields.String(validate=validate.Regexp(r"^[0-9]{1,2}(\.[0-9])?$"))
+    cap = fields.String(validate=validate.Length(min=1, max=60))
+    credits = fields.String(validate=validate.Regexp(r"^[0-9]{1,3}(\.[0-9])?$"))
     why = Text(REASON, required=True)
 
 
@@ -84,6 +92,14 @@ class AppealIn(Schema):
         unknown = RAISE
 
     why = Text(REASON, required=True)
+    records = fields.List(
+        fields.String(validate=validate.Length(min=1, max=36)),
+        load_default=list,
+        metadata={
+            "description": "records to reconsider: re-read as they stand now; the others as "
+            "the appealed evaluation read them (none named: every record as it stands now)"
+        },
+    )
 
 
 class TransferOut(Schema):
