@@ -3,6 +3,7 @@ Hypothesis strategies for valid items in canonical and in respelled forms."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -24,6 +25,7 @@ from creditbank.records.vocabulary import (
     CompetitionLevel,
     Level,
 )
+from creditbank.text import line_policy
 
 TODAY = date(2025, 6, 30)
 TOMORROW = (TODAY + timedelta(days=1)).isoformat()
@@ -80,11 +82,16 @@ def without(base: dict[str, Any], *names: str) -> dict[str, Any]:
     return {k: v for k, v in base.items() if k not in names}
 
 
-printable = st.characters(exclude_categories=["Cs", "Cc"])
+# Format characters (Cf) hold the bidi controls and zero-width characters the text policy refuses.
+printable = st.characters(exclude_categories=["Cs", "Cc", "Cf"])
 
 
 def text(max_size: int) -> st.SearchStrategy[str]:
-    return st.text(printable, min_size=1, max_size=max_size).filter(lambda t: t.strip() != "")
+    """Text in its stored spelling: accepted by the one-line policy, and already NFC."""
+    policy = line_policy(max_size)
+    return st.text(printable, min_size=1, max_size=max_size).filter(
+        lambda t: policy.problem(t) is None and unicodedata.is_normalized("NFC", t)
+    )
 
 
 @st.composite

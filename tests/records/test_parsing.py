@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import unicodedata
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -669,3 +670,11 @@ def test_each_kind_reads_the_fields_its_outcome_declares() -> None:
         assert [f.name for f in declared] == [
             f.name for f in dataclasses.fields(OUTCOME_TYPES[kind])
         ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(["Cafe\u0301 实训", "A\u030a 课程", "\u1100\u1161 과정"]))
+def test_text_is_stored_in_one_normal_form(title: str) -> None:
+    item = {**COURSE, "title_zh": title}
+    outcome = parse_outcome(item, today=TODAY)
+    assert outcome.to_payload()["title_zh"] == unicodedata.normalize("NFC", title) != title
