@@ -12,7 +12,16 @@ from creditbank.web import i18n
 from creditbank.web.auth import signed_in
 from creditbank.web.common import csrf, security_headers
 from creditbank.web.sessions import DatabaseSessionInterface
-from creditbank.web.views import admin, dashboard, home, institution, portal, registrar, verify
+from creditbank.web.views import (
+    admin,
+    dashboard,
+    home,
+    institution,
+    institution_files,
+    portal,
+    registrar,
+    verify,
+)
 
 
 def _template_globals() -> dict[str, Any]:
@@ -37,5 +46,6 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.context_processor(_template_globals)
     app.after_request(security_headers)
-    for module in (home, verify, portal, registrar, institution, dashboard, admin):
+    areas = (home, verify, portal, registrar, institution, institution_files, dashboard, admin)
+    for module in areas:
         app.register_blueprint(module.blueprint)
