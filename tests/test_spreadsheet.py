@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import pathlib
+import re
 from decimal import Decimal
 
 import openpyxl
@@ -42,7 +44,7 @@ def test_no_written_csv_cell_starts_like_a_formula(text: str) -> None:
 def test_an_xlsx_stores_every_cell_as_text_never_as_a_formula() -> None:
     body = xlsx_bytes("s", [["=1+1", "@A1", "-3", "李明"]])
     book = openpyxl.load_workbook(io.BytesIO(body))
-    cells = list(book.worksheets[0].iter_rows())[0]
+    cells = next(iter(book.worksheets[0].iter_rows()))
     assert [c.value for c in cells] == ["=1+1", "@A1", "-3", "李明"]
     assert {c.data_type for c in cells} == {"s"}  # a formula would be "f"
     assert {c.number_format for c in cells} == {"@"}
@@ -51,9 +53,6 @@ def test_an_xlsx_stores_every_cell_as_text_never_as_a_formula() -> None:
 
 def test_every_csv_writer_of_the_service_writes_safe_rows() -> None:
     """A structural check: each ``writerow`` in the package passes its cells through safe_row."""
-    import pathlib
-    import re
-
     package = pathlib.Path(__file__).resolve().parents[1] / "creditbank"
     calls = 0
     for path in package.rglob("*.py"):

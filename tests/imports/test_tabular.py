@@ -90,7 +90,7 @@ def test_xlsx_size_rows_and_archive_are_bounded(monkeypatch: pytest.MonkeyPatch)
         archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (tabular.XLSX_MAX_UNPACKED + 1))
     with pytest.raises(InvalidInput, match="unpacks to over"):
         read_table(bomb.getvalue(), "bomb.xlsx")
-    with pytest.raises(InvalidInput, match="not an .xlsx workbook"):
+    with pytest.raises(InvalidInput, match=r"not an \.xlsx workbook"):
         read_table(b"PK\x03\x04 damaged", "damaged.xlsx")
 
 
