@@ -20,6 +20,8 @@ from creditbank.identity.secrets import IssuedSecret, new_secret
 from creditbank.institutions.tables import ApiClient, Institution, InstitutionKey
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.service import Ledger
+from creditbank.notices.kinds import NoticeKind
+from creditbank.notices.service import Recipient, notify
 from creditbank.text import INSTITUTION_NAME, TextPolicy, TextRefused, line_policy
 
 institution_t = Institution.__table__  # type: ignore[attr-defined]
@@ -222,6 +224,16 @@ def issue_client(
             revoked_at=None,
         )
     )
+    if institution is not None:
+        notify(
+            connection,
+            Recipient.INSTITUTION,
+            institution,
+            NoticeKind.KEY_ISSUED,
+            {"key_id": secret.key_id, "role": role.value, "label": label},
+            event_key=f"key-issued:{secret.key_id}",
+            now=now,
+        )
     return ClientInfo(secret.key_id, institution, role, label, now, None), secret
 
 

@@ -18,6 +18,7 @@ from creditbank.web.views import (
     home,
     institution,
     institution_files,
+    notices,
     portal,
     registrar,
     verify,
@@ -46,6 +47,6 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.context_processor(_template_globals)
     app.after_request(security_headers)
-    areas = (home, verify, portal, registrar, institution, institution_files, dashboard, admin)
-    for module in areas:
+    areas = (home, verify, portal, registrar, institution, institution_files, notices)
+    for module in (*areas, dashboard, admin):
         app.register_blueprint(module.blueprint)
