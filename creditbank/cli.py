@@ -242,6 +242,13 @@ def demo_load() -> None:
     click.echo(demo_credentials())
 
 
+@demo_group.command("signins")
+@click.option("--url", default="http://127.0.0.1:8000", help="The address the pages are served at.")
+def demo_signins_command(url: str) -> None:
+    """Print each demo role's sign-in page and what to paste there."""
+    click.echo(demo_credentials(url))
+
+
 # --- transcripts ------------------------------------------------------------------------------
 
 
