@@ -69,6 +69,7 @@ class Table:
     encoding: str | None  # the CSV encoding used (a Python codec name); None for XLSX
     header: tuple[str, ...]
     rows: tuple[TableRow, ...]
+    delimiter: str = ","  # a CSV's cell separator
 
     @property
     def encoding_name(self) -> str:
@@ -110,8 +111,17 @@ def decode_csv(raw: bytes, name: str) -> tuple[str, str]:
     )
 
 
-def _csv_rows(text: str) -> tuple[tuple[str, ...], tuple[TableRow, ...]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+def delimiter_of(text: str) -> str:
+    """The cell separator: a tab when the header has tabs and no commas, else a comma.
+
+    Excel's "Unicode text" (UTF-16) separates cells by tabs.
+    """
+    header = text.split("\n", 1)[0]
+    return "\t" if "\t" in header and "," not in header else ","
+
+
+def _csv_rows(text: str, delimiter: str) -> tuple[tuple[str, ...], tuple[TableRow, ...]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[TableRow] = []
     try:
         header = tuple(next(reader, []))
@@ -128,8 +138,9 @@ def _csv_rows(text: str) -> tuple[tuple[str, ...], tuple[TableRow, ...]]:
 def read_csv(raw: bytes, name: str) -> Table:
     """A CSV file in any of the accepted encodings."""
     text, codec = decode_csv(raw, name)
-    header, rows = _csv_rows(text)
-    return Table("csv", codec, header, rows)
+    delimiter = delimiter_of(text)
+    header, rows = _csv_rows(text, delimiter)
+    return Table("csv", codec, header, rows, delimiter)
 
 
 def _cell_text(value: object) -> tuple[str, str | None]:

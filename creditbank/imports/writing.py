@@ -41,9 +41,9 @@ class OutgoingFile:
         return MIMETYPES[self.format]
 
 
-def _csv_bytes(rows: Sequence[Sequence[str]], encoding: str) -> bytes:
+def _csv_bytes(rows: Sequence[Sequence[str]], encoding: str, delimiter: str = ",") -> bytes:
     out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")  # what Excel writes and expects
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")  # as Excel writes
     for row in rows:
         writer.writerow(safe_row(row))
     text = out.getvalue()
@@ -52,10 +52,12 @@ def _csv_bytes(rows: Sequence[Sequence[str]], encoding: str) -> bytes:
     return text.encode(encoding)
 
 
-def _file(rows: Sequence[Sequence[str]], fmt: Format, encoding: str, sheet: str) -> OutgoingFile:
+def _file(
+    rows: Sequence[Sequence[str]], fmt: Format, encoding: str, sheet: str, delimiter: str = ","
+) -> OutgoingFile:
     if fmt == "xlsx":
         return OutgoingFile(xlsx_bytes(sheet, rows), "xlsx")
-    return OutgoingFile(_csv_bytes(rows, encoding), "csv")
+    return OutgoingFile(_csv_bytes(rows, encoding, delimiter), "csv")
 
 
 def header_in(lang: Lang, names: Sequence[str]) -> list[str]:
@@ -96,4 +98,4 @@ def bad_rows_report(table: Table, problems: Sequence[RowProblem], lang: Lang) ->
     if encoding == "utf-8":
         encoding = "utf-8-sig"  # Excel reads UTF-8 only with its byte order mark
     sheet: Literal["bad rows", "有误的行"] = "bad rows" if lang == "en" else "有误的行"
-    return _file(rows, table.format, encoding, sheet)
+    return _file(rows, table.format, encoding, sheet, table.delimiter)

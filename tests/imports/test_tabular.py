@@ -109,3 +109,10 @@ def test_headers_in_chinese_english_or_both_name_the_same_columns() -> None:
         english_header(["证件类型", "证件号码", "姓名", "name", "kind"])
     with pytest.raises(InvalidInput, match="document_number: missing column"):
         english_header(["证件类型", "姓名", "kind"])
+
+
+def test_excels_unicode_text_is_read_with_its_tabs() -> None:
+    table = read_table(TEXT.replace(",", "\t").encode("utf-16"), "unicode.txt")
+    assert table.encoding == "utf-16" and table.header == ("姓名", "证件号码")
+    assert table.delimiter == "\t"
+    assert table.rows[0].cells == ("李明", "500105200601013115")
