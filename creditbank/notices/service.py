@@ -11,6 +11,8 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from creditbank.notices.kinds import Lang, NoticeKind, words
 from creditbank.notices.tables import Notice, OutboxMessage
@@ -62,14 +64,11 @@ def notify(
     address when it sends, so an address given, changed or erased meanwhile is respected.
     Returns whether a notice was written.
     """
-    seen = connection.execute(
-        select(notice_t.c.id).where(notice_t.c.event_key == event_key)
-    ).first()
-    if seen is not None:
-        return False
     notice_id = str(uuid.uuid4())
-    connection.execute(
-        insert(notice_t).values(
+    dialect = connection.dialect.name
+    insert_notice = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(notice_t)
+    written = connection.execute(
+        insert_notice.values(
             id=notice_id,
             recipient_kind=recipient.value,
             recipient=to,
@@ -79,7 +78,11 @@ def notify(
             created_at=now,
             read_at=None,
         )
-    )
+        .on_conflict_do_nothing(index_elements=["event_key"])
+        .returning(notice_t.c.id)
+    ).first()
+    if written is None:
+        return False  # this event was noticed before (a concurrent writer, or a rerun)
     if recipient is Recipient.LEARNER:
         connection.execute(
             insert(outbox_t).values(
