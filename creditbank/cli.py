@@ -20,7 +20,9 @@ from creditbank.clock import utc_now
 from creditbank.demo import demo_credentials, load_demo
 from creditbank.errors import BackupError, CreditbankError, InvalidJson, SigningKeyError
 from creditbank.identity.principals import CONSOLE_ACTOR, Role
-from creditbank.imports.records_csv import plan_import, post_plan, write_problem_report
+from creditbank.imports.records_csv import plan_import, post_plan
+from creditbank.imports.tabular import read_path
+from creditbank.imports.writing import bad_rows_report
 from creditbank.institutions.clients import (
     CONSOLE,
     KeyStatus,
@@ -219,13 +221,18 @@ def import_group() -> None:
 @click.option(
     "--report",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write bad rows (default: FILE.errors.csv).",
+    help="Where to write bad rows (default: FILE.errors.csv, or .xlsx for a workbook).",
 )
 @with_appcontext
 def import_records_command(file: Path, institution: str, report: Path | None) -> None:
-    """Post the records of a CSV file; rows posted before are skipped, bad rows reported."""
+    """Post the records of a CSV or XLSX file; rows posted before are skipped, bad rows reported.
+
+    A CSV may be UTF-8, GB18030/GBK or UTF-16; the bad rows come back in the file's format.
+    """
     opened = services()
-    plan = plan_import(opened.engine, opened.sealer, file, institution, today=utc_now().date())
+    table = read_path(file)
+    click.echo(f"{file.name}: {len(table.rows)} rows, read as {table.encoding_name}")
+    plan = plan_import(opened.engine, opened.sealer, table, institution, today=utc_now().date())
     with click.progressbar(length=len(plan.fresh), label="posting") as bar:
         outcome = post_plan(opened.ledger, opened.sealer, plan, now=utc_now(), progress=bar.update)
     click.echo(
@@ -233,8 +240,8 @@ def import_records_command(file: Path, institution: str, report: Path | None) ->
         f"{len({p.line for p in outcome.problems})} bad"
     )
     if outcome.problems:
-        target = report or file.with_suffix(".errors.csv")
-        write_problem_report(target, outcome.problems)
+        target = report or file.with_suffix(f".errors.{table.format}")
+        target.write_bytes(bad_rows_report(table, outcome.problems, "en").body)
         click.echo(f"bad rows are listed in {target}")
         sys.exit(1)
 
@@ -257,6 +264,13 @@ def demo_load() -> None:
             f"and {result['records']} records; log size {result['size']}"
         )
     click.echo(demo_credentials())
+
+
+@demo_group.command("signins")
+@click.option("--url", default="http://127.0.0.1:8000", help="The address the pages are served at.")
+def demo_signins_command(url: str) -> None:
+    """Print each demo role's sign-in page and what to paste there."""
+    click.echo(demo_credentials(url))
 
 
 # --- transcripts ------------------------------------------------------------------------------

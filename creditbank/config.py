@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from creditbank.errors import InvalidInput, NoteError
+from creditbank.operations.mail import MailSettings, mail_from_env
 from creditbank.operations.settings import OperationsSettings, operations_from_env
 from creditbank.witness.cosignature import parse_cosigner_key
 
@@ -39,6 +40,8 @@ class Settings:
     witness_keys: tuple[str, ...] = ()
     backup_path: Path | None = None  # where scheduled backups go (default: instance/backups)
     backups_kept: int = 7
+    # The SMTP server notices are e-mailed through (none: e-mails wait in the outbox).
+    mail: MailSettings = field(default_factory=MailSettings)
 
     @property
     def keys_path(self) -> Path:
@@ -114,4 +117,5 @@ def settings_from_env(
         if env.get("CREDITBANK_BACKUP_DIR")
         else None,
         backups_kept=int(_float(env, "CREDITBANK_BACKUPS_KEPT", 7)),
+        mail=mail_from_env(env),
     )

@@ -11,7 +11,7 @@ never load this into an instance that serves real learners.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from creditbank.evaluations.service import commit_current, publish_policy
@@ -171,8 +171,24 @@ def _course(  # noqa: PLR0917 - one positional column per course field keeps the
     }
 
 
-def _outcomes(learner: DemoLearner, number: int) -> dict[str, list[dict[str, Any]]]:
-    """Each learner's outcomes, by the institution that posts them."""
+def last_autumn(today: date) -> int:
+    """The year the last finished autumn semester began (it ends mid-January)."""
+    return today.year - 1 if (today.month, today.day) >= (1, 20) else today.year - 2
+
+
+def _term(year: int, semester: int) -> str:
+    return f"{year}-{year + 1}-{semester}"
+
+
+def _outcomes(learner: DemoLearner, number: int, today: date) -> dict[str, list[dict[str, Any]]]:
+    """Each learner's outcomes, by the institution that posts them, dated relative to today.
+
+    The 本科 course is from the last finished autumn semester (year ``a``), the 高职 courses
+    from the academic year before, the 中职 ones two years before that, so every outcome is
+    in the past and within the policies' age limits (four years at least) whenever the
+    demonstration is loaded, and each pathway recognises what the README says.
+    """
+    a = last_autumn(today)
     shift = number % 3
     zz = "CQ-ZZ-001" if number % 2 == 0 else "SC-ZZ-001"
     gz = "CQ-GZ-001" if number % 2 == 0 else "SC-GZ-001"
@@ -184,11 +200,11 @@ def _outcomes(learner: DemoLearner, number: int) -> dict[str, list[dict[str, Any
                 "机械制图",
                 zz,
                 "zhongzhi",
-                "2020-2021-1",
+                _term(a - 3, 1),
                 72,
                 "4",
                 ("percent", scores[shift]),
-                "2021-01-15",
+                f"{a - 2}-01-15",
                 "机电技术应用",
             ),
             _course(
@@ -196,11 +212,11 @@ def _outcomes(learner: DemoLearner, number: int) -> dict[str, list[dict[str, Any
                 "电工基础",
                 zz,
                 "zhongzhi",
-                "2020-2021-2",
+                _term(a - 3, 2),
                 64,
                 "3.5",
                 ("five_level", ("优秀", "良好", "中等")[shift]),
-                "2021-07-02",
+                f"{a - 2}-07-02",
                 "机电技术应用",
             ),
             _course(
@@ -208,11 +224,11 @@ def _outcomes(learner: DemoLearner, number: int) -> dict[str, list[dict[str, Any
                 "数学Ⅰ",
                 zz,
                 "zhongzhi",
-                "2020-2021-1",
+                _term(a - 3, 1),
                 64,
                 "4",
                 ("percent", "74"),
-                "2021-01-15",
+                f"{a - 2}-01-15",
                 "机电技术应用",
             ),
         ],
@@ -222,10 +238,10 @@ def _outcomes(learner: DemoLearner, number: int) -> dict[str, list[dict[str, Any
                 "certificate_type": "one_plus_x",
                 "title": "工业机器人操作与运维",
                 "level": ("chuji", "zhongji", "gaoji")[shift],
-                "certificate_number": f"GYJQR-2023-{number:05d}",
+                "certificate_number": f"GYJQR-{a - 2}-{number:05d}",
                 "awarding_organisation": "工业机器人操作与运维 1+X 培训评价组织",
-                "issued_on": "2023-06-30",
-                "expires_on": "2027-06-30",
+                "issued_on": f"{a - 2}-06-30",
+                "expires_on": f"{a + 2}-06-30",
             },
         ],
         "CQ-QY-001": [
@@ -235,8 +251,8 @@ def _outcomes(learner: DemoLearner, number: int) -> dict[str, list[dict[str, Any
                 "title": "智能网联汽车检测与运维实训",
                 "hours": 120 + 40 * shift,
                 "result": {"scale": "two_level", "value": "合格"},
-                "started_on": "2023-07-03",
-                "completed_on": "2023-08-25",
+                "started_on": f"{a - 2}-07-03",
+                "completed_on": f"{a - 2}-08-25",
             },
         ],
         "CQ-PX-001": [
@@ -245,7 +261,7 @@ def _outcomes(learner: DemoLearner, number: int) -> dict[str, list[dict[str, Any
                 "competition": "重庆市职业院校技能大赛",
                 "level": "provincial",
                 "rank": ("first_prize", "second_prize", "third_prize")[shift],
-                "awarded_on": "2023-05-20",
+                "awarded_on": f"{a - 2}-05-20",
                 "track": "工业机器人技术应用",
             },
         ],
@@ -255,11 +271,11 @@ def _outcomes(learner: DemoLearner, number: int) -> dict[str, list[dict[str, Any
                 "液压与气动技术",
                 gz,
                 "gaozhi",
-                "2023-2024-1",
+                _term(a - 1, 1),
                 48,
                 "3",
                 ("percent", scores[(shift + 1) % 3]),
-                "2024-01-12",
+                f"{a}-01-12",
                 "机电一体化技术",
             ),
             _course(
@@ -267,11 +283,11 @@ def _outcomes(learner: DemoLearner, number: int) -> dict[str, list[dict[str, Any
                 "PLC 应用技术",
                 gz,
                 "gaozhi",
-                "2023-2024-2",
+                _term(a - 1, 2),
                 64,
                 "4",
                 ("gpa4", "3.5"),
-                "2024-07-05",
+                f"{a}-07-05",
                 "机电一体化技术",
             ),
             _course(
@@ -279,11 +295,11 @@ def _outcomes(learner: DemoLearner, number: int) -> dict[str, list[dict[str, Any
                 "高等数学",
                 gz,
                 "gaozhi",
-                "2023-2024-1",
+                _term(a - 1, 1),
                 64,
                 "4",
                 ("percent", "81"),
-                "2024-01-12",
+                f"{a}-01-12",
                 "机电一体化技术",
             ),
         ],
@@ -293,11 +309,11 @@ def _outcomes(learner: DemoLearner, number: int) -> dict[str, list[dict[str, Any
                 "自动控制原理",
                 "CQ-BK-001",
                 "benke",
-                "2025-2026-1",
+                _term(a, 1),
                 56,
                 "3.5",
                 ("percent", "83"),
-                "2026-01-16",
+                f"{a + 1}-01-16",
                 "机械设计制造及其自动化",
             ),
         ]
@@ -389,7 +405,7 @@ def load_demo(services: Services, *, now: datetime) -> dict[str, int] | None:
     records = 0
     by_institution: dict[str, list[NewRecord]] = {}
     for number, (learner, account) in enumerate(zip(LEARNERS, accounts, strict=True)):
-        for institution, items in _outcomes(learner, number).items():
+        for institution, items in _outcomes(learner, number, today).items():
             for item in items:
                 outcome = parse_outcome(item, today=today)
                 by_institution.setdefault(institution, []).append(
@@ -437,12 +453,56 @@ def load_demo(services: Services, *, now: datetime) -> dict[str, int] | None:
     }
 
 
-def demo_credentials() -> str:
-    """The demonstration sign-in details, as printed by ``scripts/serve``."""
+# The page each role's sign-in opens.
+ROLE_PAGES = {Role.ADMIN: "/institution", Role.POSTER: "/institution", Role.REGISTRAR: "/registrar"}
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """One role of the demonstration: who, the page to open, and what to paste where."""
+
+    who: str
+    url: str
+    where: str
+    secret: str
+
+
+def demo_signins(base_url: str) -> list[SignIn]:
+    """Every demo role, with the sign-in page that leads to its own page."""
+    base = base_url.rstrip("/")
     first = LEARNERS[0]
-    lines = [
-        f"learner   {first.name}: 居民身份证 {first.document_number} / password {DEMO_PASSWORD}",
-        "           (every demo learner has that password)",
+    signins = [
+        SignIn(
+            f"learner {first.name}",
+            f"{base}/signin?next=/portal",
+            f"学习者登录 / Learner sign-in: 证件号码 {first.document_number}, 密码 / password",
+            DEMO_PASSWORD,
+        )
     ]
-    lines += [f"{label:<16} {text}" for label, (_, _, text) in DEMO_KEYS.items()]
+    names = {info.code: info.name_zh for info in INSTITUTIONS}
+    for institution, role, text in DEMO_KEYS.values():
+        if institution is None:
+            who, page = "bank operator", "/admin"
+        else:
+            who, page = f"{names[institution]} {role.value}", ROLE_PAGES[role]
+        signins.append(
+            SignIn(
+                who,
+                f"{base}/signin?next={page}",
+                "工作人员登录 / Staff sign-in: API 密钥 / API key",
+                text,
+            )
+        )
+    return signins
+
+
+def demo_credentials(base_url: str = "http://127.0.0.1:8000") -> str:
+    """The demonstration sign-ins, one URL per role, as ``scripts/serve`` prints them."""
+    lines = ["Sign in (demo only: these keys are public; every demo learner has the password):"]
+    for signin in demo_signins(base_url):
+        lines += [
+            f"  {signin.who}",
+            f"      open   {signin.url}",
+            f"      paste  {signin.where}: {signin.secret}",
+        ]
     return "\n".join(lines)

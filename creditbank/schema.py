@@ -14,6 +14,7 @@ import creditbank.evaluations.tables as _evaluation_tables
 import creditbank.institutions.tables as _institution_tables
 import creditbank.learners.tables as _learner_tables
 import creditbank.ledger.tables as _ledger_tables
+import creditbank.notices.tables as _notice_tables
 import creditbank.operations.tables as _operation_tables
 import creditbank.records.tables as _record_tables
 import creditbank.transcripts.tables as _transcript_tables
@@ -31,4 +32,5 @@ MODULES = (
     _auth_tables,
     _operation_tables,
     _cosignature_tables,
+    _notice_tables,
 )

@@ -21,8 +21,9 @@ from creditbank.errors import SigningKeyError
 from creditbank.identity.sealing import FieldSealer, KeyEncryptionKeys
 from creditbank.ledger.keys import Keyring
 from creditbank.ledger.service import Ledger
-from creditbank.operations import audit, checkpoints, expiry, runs
+from creditbank.operations import audit, checkpoints, expiry, outbox, runs
 from creditbank.operations.jobs import Daily, Every, JobSpec
+from creditbank.operations.mail import smtp_connection
 from creditbank.operations.scheduler import Scheduler
 from creditbank.rules.loader import load_policies
 from creditbank.rules.policy import Policy
@@ -163,6 +164,21 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
     def expire_consents() -> str | None:
         return expiry.expire_consents(opened().ledger)
 
+    def warn_consents() -> str | None:
+        return expiry.warn_expiring_consents(opened().engine)
+
+    def send_notices() -> str | None:
+        if not settings.mail.enabled:
+            return None  # no mail server: the messages wait in the outbox
+        services = opened()
+        return outbox.deliver_outbox(
+            services.engine,
+            services.sealer,
+            settings.mail,
+            lambda: smtp_connection(settings.mail),
+            now=utc_now,
+        )
+
     def flag_certificates() -> str | None:
         return expiry.flag_certificates(opened().engine)
 
@@ -208,6 +224,18 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
             "record consents past their end date in the log",
             expire_consents,
             Every(ops.expiry_seconds),
+        ),
+        JobSpec(
+            "consent-reminders",
+            "tell learners of consents ending within a week",
+            warn_consents,
+            Every(ops.expiry_seconds),
+        ),
+        JobSpec(
+            "outbox",
+            "e-mail learners their notices (retrying while the mail server is down)",
+            send_notices,
+            Every(settings.mail.outbox_seconds),
         ),
         JobSpec(
             "flag-certificates",

@@ -29,6 +29,7 @@ from creditbank.evaluations.service import current_sources, find_policy
 from creditbank.learners.service import ConsentScope, consenting_learners
 from creditbank.rules.evaluate import evaluate
 from creditbank.rules.policy import Policy
+from creditbank.spreadsheet import safe_row
 from creditbank.storage.database import read_connection, write_transaction
 
 job_t = CohortJob.__table__  # type: ignore[attr-defined]
@@ -137,7 +138,7 @@ def results_csv(engine: Engine, job_id: str, institution: str) -> str:
     """The results so far, as CSV with a header."""
     row = read_job(engine, job_id, institution)
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow(HEADER)
+    csv.writer(out, lineterminator="\n").writerow(safe_row(HEADER))
     return out.getvalue() + str(row.results)
 
 
@@ -168,13 +169,15 @@ def _lines(policy: Policy, engine: Engine, learners: Sequence[str], on: date) ->
             result = evaluate(policy, sources, on)
             body = result.body
             writer.writerow(
-                [
-                    learner,
-                    body["recognised_credits"],
-                    body["remaining_credits"],
-                    " ".join(body["missing"]),
-                    result.result_hash,
-                ]
+                safe_row(
+                    [
+                        learner,
+                        body["recognised_credits"],
+                        body["remaining_credits"],
+                        " ".join(body["missing"]),
+                        result.result_hash,
+                    ]
+                )
             )
     return out.getvalue()
 

@@ -26,6 +26,8 @@ from creditbank.learners.service import ConsentScope, has_consent, learner_exist
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.service import Ledger
+from creditbank.notices.kinds import NoticeKind
+from creditbank.notices.service import Recipient, notify
 from creditbank.records.dependents import RevokeDependents
 from creditbank.records.parsing import parse_outcome
 from creditbank.records.tables import OutcomeRecord, RecordVersion
@@ -388,6 +390,22 @@ def commit(
             learner_id=learner_id,
             institution=institution,
             policy_id=policy.id,
+        )
+        notify(
+            tx.connection,
+            Recipient.LEARNER,
+            learner_id,
+            NoticeKind.EVALUATION_DECIDED if appeal_of is None else NoticeKind.APPEAL_DECIDED,
+            {
+                "evaluation": evaluation_id,
+                "appeal_of": appeal_of,
+                "institution": institution,
+                "policy": f"{policy.id} v{policy.version}",
+                "recognised": str(evaluation.body["recognised_credits"]),
+                "remaining": str(evaluation.body["remaining_credits"]),
+            },
+            event_key=f"evaluation:{evaluation_id}",
+            now=now,
         )
     return Committed(evaluation_id, index, evaluation, planned.ids)
 

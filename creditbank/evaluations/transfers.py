@@ -27,6 +27,8 @@ from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.service import LedgerTransaction
 from creditbank.ledger.store import read_openings
+from creditbank.notices.kinds import NoticeKind
+from creditbank.notices.service import Recipient, notify
 from creditbank.records.dependents import RevokeDependents
 from creditbank.rules.evaluate import Evaluation
 from creditbank.rules.policy import Policy
@@ -238,6 +240,18 @@ def supersede_transfers(
             actor=actor,
             now=now,
         )
+    courses = tx.connection.execute(
+        select(transfer_t.c.course_code).where(transfer_t.c.id.in_(standing))
+    ).scalars()
+    notify(
+        tx.connection,
+        Recipient.LEARNER,
+        learner_id,
+        NoticeKind.TRANSFERS_SUPERSEDED,
+        {"policy": policy_id, "evaluation": by_evaluation, "courses": ", ".join(sorted(courses))},
+        event_key=f"transfers-superseded:{by_evaluation}",
+        now=now,
+    )
     return standing
 
 

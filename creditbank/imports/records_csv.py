@@ -1,4 +1,4 @@
-"""Bulk import of records from a registry office's CSV file, safe to run again.
+"""Bulk import of records from a registry office's CSV or XLSX file, safe to run again.
 
 Each row names a learner by identity document (accounts are opened or found) and carries one
 outcome. Every row is validated first; bad rows are reported with their line numbers and
@@ -8,12 +8,9 @@ posted before (by an earlier run, even of an edited file) is skipped, never doub
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -22,6 +19,8 @@ from creditbank.canonical import canonical_json
 from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.identity.documents import parse_document
 from creditbank.identity.sealing import FieldSealer
+from creditbank.imports.columns import REPORT_NAMES, english_header
+from creditbank.imports.tabular import Table, TableRow
 from creditbank.institutions.service import get_institution
 from creditbank.learners.service import NewLearner, open_accounts
 from creditbank.ledger.service import Ledger
@@ -74,7 +73,7 @@ class _GoodRow:
 def _outcome_item(row: dict[str, str]) -> dict[str, Any]:
     item: dict[str, Any] = {}
     for key, value in row.items():
-        if key in IDENTITY_COLUMNS or key is None:
+        if key in IDENTITY_COLUMNS or key in REPORT_NAMES or key == "":
             continue
         text = (value or "").strip()
         if text == "":
@@ -90,26 +89,23 @@ def _outcome_item(row: dict[str, str]) -> dict[str, Any]:
     return item
 
 
-def _rows(text: str) -> Iterable[tuple[int, dict[str, str]]]:
-    reader = csv.DictReader(io.StringIO(text))
-    try:
-        missing = [c for c in (*IDENTITY_COLUMNS, "kind") if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InvalidInput(
-                f"the CSV header lacks {', '.join(missing)}",
-                problems=[FieldProblem(column, "missing column") for column in missing],
-            )
-        for row in reader:
-            yield reader.line_num, row
-    except csv.Error as exc:
-        # A malformed file (or a cell over csv.field_size_limit(), 128 KiB) stops the whole
-        # check: the rows after it cannot be told apart.
-        reason = f"line {reader.line_num} cannot be read as CSV: {exc}"
-        raise InvalidInput(reason, problems=[FieldProblem("file", reason)]) from None
+def _rows(table: Table) -> Iterable[tuple[TableRow, dict[str, str]]]:
+    names = english_header(table.header)
+    if "kind" not in names:
+        raise InvalidInput(
+            "the header lacks kind", problems=[FieldProblem("kind", "missing column")]
+        )
+    for row in table.rows:
+        cells = dict.fromkeys(names, "")
+        for name, value in zip(names, row.cells, strict=False):
+            cells[name] = value
+        if len(row.cells) > len(names) and any(c.strip() for c in row.cells[len(names) :]):
+            cells[""] = "extra"  # a cell beyond the header: reported below
+        yield row, cells
 
 
 def validate_rows(
-    sealer: FieldSealer, text: str, *, today: date
+    sealer: FieldSealer, table: Table, *, today: date
 ) -> tuple[list[_GoodRow], list[RowProblem], int]:
     """Check every row; return the good ones, every problem found, and the row count.
 
@@ -118,9 +114,15 @@ def validate_rows(
     good: list[_GoodRow] = []
     problems: list[RowProblem] = []
     count = 0
-    for line, row in _rows(text):
+    names = english_header(table.header)
+    for source, row in _rows(table):
         count += 1
-        found: list[FieldProblem] = []
+        line = source.line
+        found: list[FieldProblem] = [
+            FieldProblem(names[i] if i < len(names) else "file", why) for i, why in source.damaged
+        ]
+        if "" in row:
+            found.append(FieldProblem("file", "the row has more cells than the header"))
         person = outcome = None
         try:
             document = parse_document(
@@ -164,20 +166,15 @@ class ImportPlan:
 
 
 def plan_import(
-    engine: Engine, sealer: FieldSealer, path: Path, institution: str, *, today: date
+    engine: Engine, sealer: FieldSealer, table: Table, institution: str, *, today: date
 ) -> ImportPlan:
-    """Check every row of ``path`` (as of ``today``) and find those not posted before.
+    """Check every row of ``table`` (as of ``today``) and find those not posted before.
 
     Writes nothing: the web page shows the plan before anything is posted.
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        reason = f"{path.name} is not UTF-8 text (byte {exc.start})"
-        raise InvalidInput(reason, problems=[FieldProblem("file", reason)]) from None
     with read_connection(engine) as connection:
         get_institution(connection, institution)
-    good, problems, count = validate_rows(sealer, text, today=today)
+    good, problems, count = validate_rows(sealer, table, today=today)
     with read_connection(engine) as connection:
         done = existing_external_ids(connection, institution, [row.external_id for row in good])
     fresh = tuple(row for row in good if row.external_id not in done)
@@ -225,12 +222,3 @@ def post_plan(
         if progress is not None:
             progress(len(chunk))
     return ImportReport(plan.rows, posted, plan.skipped, plan.problems)
-
-
-def write_problem_report(path: Path, problems: Sequence[RowProblem]) -> None:
-    """Write the bad rows as CSV: line, field, reason."""
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["line", "field", "reason"])
-        for problem in problems:
-            writer.writerow([problem.line, problem.field, problem.reason])

@@ -31,6 +31,8 @@ from creditbank.institutions.service import get_institution
 from creditbank.institutions.tables import ApiClient
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.service import Ledger, LedgerTransaction
+from creditbank.notices.kinds import NoticeKind
+from creditbank.notices.service import Recipient, notify
 
 client_t = ApiClient.__table__  # type: ignore[attr-defined]
 
@@ -286,6 +288,16 @@ def issue_client(
             "accepted_index": index if active else None,
         }
         connection.execute(insert(client_t).values(**values))
+        if institution is not None:
+            notify(
+                connection,
+                Recipient.INSTITUTION,
+                institution,
+                NoticeKind.KEY_ISSUED,
+                {"key_id": secret.key_id, "role": role.value, "label": label},
+                event_key=f"key-issued:{secret.key_id}",
+                now=now,
+            )
         if by.bootstrap and by.key_id is not None:
             _revoke(
                 tx,

@@ -24,6 +24,8 @@ class Learner(SQLModel, table=True):
     document_kind: str = Field(sa_column=Column(String(32), nullable=False))
     name_sealed: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     document_sealed: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Where notices are e-mailed, if the learner gave an address (sealed like the name).
+    email_sealed: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     password_hash: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
     # SHA-256 of the one-time code an opening institution hands the learner to set a password.
     activation_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))

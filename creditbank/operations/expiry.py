@@ -9,7 +9,7 @@ version that states the date, so a correction with a later date clears the flag.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select
 
@@ -19,6 +19,8 @@ from creditbank.learners.tables import Consent
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.service import Ledger
+from creditbank.notices.kinds import NoticeKind
+from creditbank.notices.service import Recipient, notify
 from creditbank.operations.tables import CertificateFlag, ConsentExpiry
 from creditbank.records.tables import OutcomeRecord, RecordVersion
 from creditbank.storage.database import read_connection, write_transaction
@@ -29,6 +31,8 @@ flag_t = CertificateFlag.__table__  # type: ignore[attr-defined]
 record_t = OutcomeRecord.__table__  # type: ignore[attr-defined]
 version_t = RecordVersion.__table__  # type: ignore[attr-defined]
 BATCH = 500
+# How long before a consent ends its learner is told.
+EXPIRY_WARNING = timedelta(days=7)
 
 
 def expire_consents(ledger: Ledger, *, now: datetime | None = None) -> str | None:
@@ -75,6 +79,43 @@ def expire_consents(ledger: Ledger, *, now: datetime | None = None) -> str | Non
             )
         total += len(due)
     return f"{total} consents expired" if total else None
+
+
+def warn_expiring_consents(
+    engine: Engine, *, within: timedelta = EXPIRY_WARNING, now: datetime | None = None
+) -> str | None:
+    """Tell each learner, once per consent, that one ends within ``within``.
+
+    The notice's event key is the consent's id, so a consent is warned about once however
+    often the job runs; a consent granted again is a new consent and is warned about again.
+    """
+    now = now or utc_now()
+    warned = 0
+    with write_transaction(engine) as connection:
+        due = connection.execute(
+            select(consent_t)
+            .where(
+                consent_t.c.valid_until > now,
+                consent_t.c.valid_until <= now + within,
+                consent_t.c.withdrawn_at.is_(None),
+            )
+            .order_by(consent_t.c.valid_until, consent_t.c.id)
+        ).all()
+        for row in due:
+            warned += notify(
+                connection,
+                Recipient.LEARNER,
+                row.learner,
+                NoticeKind.CONSENT_EXPIRING,
+                {
+                    "institution": row.institution,
+                    "scope": row.scope,
+                    "valid_until": as_utc(row.valid_until).date().isoformat(),
+                },
+                event_key=f"consent-expiring:{row.id}",
+                now=now,
+            )
+    return f"{warned} learners told a consent expires soon" if warned else None
 
 
 def flag_certificates(engine: Engine, *, today: date | None = None) -> str | None:

@@ -18,6 +18,8 @@ from sqlalchemy import Column, select, update
 
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.service import LedgerTransaction
+from creditbank.notices.kinds import NoticeKind
+from creditbank.notices.service import Recipient, notify
 from creditbank.transcripts.issuer import IssuerIdentity
 from creditbank.transcripts.status_lists import sign_list
 from creditbank.transcripts.tables import Transcript, TranscriptRecord, TranscriptTransfer
@@ -58,6 +60,21 @@ def revoke_transcripts(
                 revoked_category=category.value,
                 revoked_index=index,
             )
+        )
+    holders = tx.connection.execute(
+        select(transcript_t.c.id, transcript_t.c.learner).where(
+            transcript_t.c.id.in_(transcript_ids)
+        )
+    ).all()
+    for transcript_id, learner in holders:
+        notify(
+            tx.connection,
+            Recipient.LEARNER,
+            learner,
+            NoticeKind.TRANSCRIPT_REVOKED,
+            {"transcript": transcript_id, "reason": reason},
+            event_key=f"transcript-revoked:{transcript_id}",
+            now=now,
         )
     lists = set(
         tx.connection.execute(

@@ -17,7 +17,9 @@ from creditbank.web.views import (
     dashboard,
     home,
     institution,
+    institution_files,
     institution_keys,
+    notices,
     portal,
     registrar,
     verify,
@@ -54,6 +56,8 @@ def init_app(app: Flask) -> None:
         registrar,
         institution,
         institution_keys,
+        institution_files,
+        notices,
         dashboard,
         admin,
     ):

@@ -113,7 +113,9 @@ def test_import_twice_posts_good_rows_once_and_reports_bad_lines(tmp_path: Path)
 
     first = run("import", "records", str(source), "--institution", "CQ-GZ-001")
     assert first.startswith("1|") and "5 rows: 2 posted, 0 posted before, 3 bad" in first
-    report = list(csv.DictReader((tmp_path / "records.errors.csv").read_text("utf-8").splitlines()))
+    report = list(
+        csv.DictReader((tmp_path / "records.errors.csv").read_text("utf-8-sig").splitlines())
+    )
     assert {(r["line"], r["field"]) for r in report} == {
         ("4", "document_number"),
         ("5", "grade.value"),

@@ -1,18 +1,17 @@
-"""The institution workspace: CSV upload checked row by row, batches, corrections, revocations."""
+"""The institution workspace: CSV/XLSX upload checked row by row, batches, corrections."""
 
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from creditbank.auth import authorise
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, Forbidden, InvalidInput, InvalidJson
 from creditbank.identity.principals import Role
 from creditbank.imports.records_csv import ImportPlan, plan_import, post_plan
+from creditbank.imports.tabular import Table, read_table
 from creditbank.records import service as records
 from creditbank.records.parsing import parse_outcome
 from creditbank.storage.database import read_connection
@@ -23,11 +22,11 @@ from creditbank.web.auth import signed_in
 from creditbank.web.common import Reply, field, text_field, web_blueprint
 from creditbank.web.i18n import tr
 from creditbank.web.outcomes import line_of
+from creditbank.web.uploads import remember_upload, remembered_upload, upload_helpers
 from creditbank.wiring import services
 
 blueprint = web_blueprint("web_institution", "/institution")
 
-UPLOAD = "upload"  # the session key of a checked file waiting to be posted
 MAX_UPLOAD = 2 * 1024 * 1024
 
 
@@ -43,26 +42,24 @@ def index() -> str:
         code=code,
         batches=batches,
         lines=[line_of(v) for v in recent],
+        **upload_helpers(),
     )
 
 
-def _plan(text: str, code: str) -> ImportPlan:
-    # plan_import reads a file (it is shared with the command line), so hand it one.
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "upload.csv"
-        path.write_text(text, encoding="utf-8")
-        s = services()
-        return plan_import(s.engine, s.sealer, path, code, today=utc_now().date())
+def _plan(table: Table, code: str) -> ImportPlan:
+    s = services()
+    return plan_import(s.engine, s.sealer, table, code, today=utc_now().date())
 
 
 @blueprint.post("/upload")
 def upload() -> str:
-    """Check every row of an uploaded CSV; nothing is posted yet."""
+    """Check every row of an uploaded CSV or XLSX file; nothing is posted yet."""
     _, code = authorise.require_institution_member(signed_in(), Role.POSTER)
     sent = request.files.get("file")
     if sent is None or not sent.filename:
         raise InvalidInput(
-            tr("请选择 CSV 文件", "choose a CSV file"), problems=[FieldProblem("file", "missing")]
+            tr("请选择 CSV 或 XLSX 文件", "choose a CSV or XLSX file"),
+            problems=[FieldProblem("file", "missing")],
         )
     raw = sent.read(MAX_UPLOAD + 1)
     if len(raw) > MAX_UPLOAD:
@@ -70,29 +67,24 @@ def upload() -> str:
             tr("文件超过 2 MB，请用命令行导入", "the file is over 2 MB: use the command line"),
             problems=[FieldProblem("file", "at most 2 MB")],
         )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput(
-            tr("文件不是 UTF-8 编码", "the file is not UTF-8"),
-            problems=[FieldProblem("file", "must be UTF-8 text")],
-        ) from None
-    plan = _plan(text, code)
-    session[UPLOAD] = {"name": sent.filename, "text": text}
-    return render_template("web/institution/preview.html", plan=plan, name=sent.filename, code=code)
+    table = read_table(raw, sent.filename)
+    plan = _plan(table, code)
+    remember_upload(sent.filename, raw)
+    return render_template(
+        "web/institution/preview.html",
+        plan=plan,
+        name=sent.filename,
+        code=code,
+        table=table,
+        **upload_helpers(),
+    )
 
 
 @blueprint.post("/upload/post")
 def post_upload() -> Reply:
     """Post the good rows of the checked file (checked again: the file may be stale)."""
     _, code = authorise.require_institution_member(signed_in(), Role.POSTER)
-    pending = session.pop(UPLOAD, None)
-    if not isinstance(pending, dict):
-        raise InvalidInput(
-            tr("没有待提交的文件，请重新上传", "no checked file is waiting: upload it again"),
-            problems=[FieldProblem("file", "upload first")],
-        )
-    plan = _plan(str(pending["text"]), code)
+    plan = _plan(remembered_upload(forget=True), code)
     s = services()
     report = post_plan(s.ledger, s.sealer, plan, now=utc_now(), actor_key="web")
     flash(

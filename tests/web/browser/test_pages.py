@@ -128,7 +128,7 @@ def test_an_institution_uploads_a_csv_with_a_bad_row(
     upload.write_text("\n".join([header, good, bad]) + "\n", encoding="utf-8")
     sign_in_staff(page, live_server, "cq-gz-poster")
     expect(page).to_have_url(re.compile(r"/institution$"))
-    page.get_by_label("CSV 文件（UTF-8）").set_input_files(str(upload))
+    page.get_by_label("CSV 或 XLSX 文件").set_input_files(str(upload))
     page.locator("#check-upload").click()
     expect(page.locator("#summary")).to_contain_text("1 行有误")
     problems = page.locator("#problems tbody tr")

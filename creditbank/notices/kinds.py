@@ -1,0 +1,103 @@
+"""The kinds of notice and their words, in Chinese and English."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+
+
+class NoticeKind(StrEnum):
+    """What happened."""
+
+    TRANSCRIPT_REVOKED = "transcript_revoked"
+    TRANSFERS_SUPERSEDED = "transfers_superseded"
+    EVALUATION_DECIDED = "evaluation_decided"
+    APPEAL_DECIDED = "appeal_decided"
+    CONSENT_EXPIRING = "consent_expiring"
+    KEY_ISSUED = "key_issued"
+
+
+# Subject and body per kind and language; ``{name}`` fields come from the notice's params.
+_TEXTS: dict[NoticeKind, dict[Lang, tuple[str, str]]] = {
+    NoticeKind.TRANSCRIPT_REVOKED: {
+        "zh": ("成绩单已撤销", "您的成绩单 {transcript} 已被撤销。原因：{reason}"),
+        "en": (
+            "A transcript was revoked",
+            "Your transcript {transcript} was revoked. Reason: {reason}",
+        ),
+    },
+    NoticeKind.TRANSFERS_SUPERSEDED: {
+        "zh": (
+            "学分转换已被新的评估取代",
+            "按政策 {policy} 认定的课程 {courses} 已被评估 {evaluation} 取代；"
+            "请在学习账户中查看新的结果。",
+        ),
+        "en": (
+            "Recognised transfers were superseded",
+            "The courses {courses} recognised under policy {policy} were superseded by "
+            "evaluation {evaluation}; see the new result in your account.",
+        ),
+    },
+    NoticeKind.EVALUATION_DECIDED: {
+        "zh": (
+            "学分转换评估已完成",
+            "{institution} 按政策 {policy} 完成了评估 {evaluation}：认定 {recognised} 学分，"
+            "尚缺 {remaining} 学分。",
+        ),
+        "en": (
+            "A credit-transfer evaluation was decided",
+            "{institution} decided evaluation {evaluation} under policy {policy}: "
+            "{recognised} credits recognised, {remaining} still needed.",
+        ),
+    },
+    NoticeKind.APPEAL_DECIDED: {
+        "zh": (
+            "申诉已有结果",
+            "{institution} 对评估 {appeal_of} 的申诉作出决定（评估 {evaluation}）：认定 "
+            "{recognised} 学分，尚缺 {remaining} 学分。",
+        ),
+        "en": (
+            "An appeal was decided",
+            "{institution} decided the appeal of evaluation {appeal_of} (evaluation "
+            "{evaluation}): {recognised} credits recognised, {remaining} still needed.",
+        ),
+    },
+    NoticeKind.CONSENT_EXPIRING: {
+        "zh": (
+            "授权即将到期",
+            "您授予 {institution} 的授权（{scope}）将于 {valid_until} 到期；"
+            "如需继续，请在学习账户中重新授权。",
+        ),
+        "en": (
+            "A consent is about to expire",
+            "Your consent for {institution} ({scope}) expires on {valid_until}; grant it "
+            "again in your account to continue.",
+        ),
+    },
+    NoticeKind.KEY_ISSUED: {
+        "zh": (
+            "已为本机构签发 API 密钥",
+            "已签发密钥 {key_id}（角色 {role}，标签 {label}）。"
+            "如非本机构申请，请立即联系学分银行。",
+        ),
+        "en": (
+            "An API key was issued for your institution",
+            "Key {key_id} was issued (role {role}, label {label}). If your institution did "
+            "not ask for it, contact the credit bank at once.",
+        ),
+    },
+}
+
+
+class _Missing(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return "—"
+
+
+def words(kind: NoticeKind, params: Mapping[str, object], lang: Lang) -> tuple[str, str]:
+    """The subject and body of a notice in ``lang``."""
+    subject, body = _TEXTS[kind][lang]
+    return subject, body.format_map(_Missing(params))
