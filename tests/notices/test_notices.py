@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from creditbank.clock import utc_now
 from creditbank.identity.principals import Role
-from creditbank.institutions.service import issue_client
+from creditbank.institutions.clients import CONSOLE, issue_client
 from creditbank.learners.service import ConsentScope, grant_consent
 from creditbank.notices.kinds import NoticeKind, words
 from creditbank.notices.service import (
@@ -64,9 +64,9 @@ def test_every_event_tells_its_recipient_once(services: Services, engine_name: s
     assert superseded.params["courses"]
 
     now = utc_now()
-    with write_transaction(services.engine) as connection:
-        info, _ = issue_client(connection, POSTER, Role.POSTER, "uploads", now=now)
-        issue_client(connection, None, Role.ADMIN, "operator", now=now)  # the bank's: nobody
+    # The institution's first key (a bootstrap admin key), and an operator key: told to nobody.
+    info, _ = issue_client(services.ledger, POSTER, Role.ADMIN, "uploads", by=CONSOLE, now=now)
+    issue_client(services.ledger, None, Role.ADMIN, "operator", by=CONSOLE, now=now)
     assert _kinds(services, Recipient.INSTITUTION, POSTER) == [NoticeKind.KEY_ISSUED]
     with read_connection(services.engine) as connection:
         key_notice = list_notices(connection, Recipient.INSTITUTION, POSTER)[0]

@@ -48,5 +48,6 @@ def downgrade() -> None:
     op.drop_table("outbox")
     op.drop_index("ix_notice_recipient", "notice")
     op.drop_table("notice")
-    with op.batch_alter_table("learner") as batch:
-        batch.drop_column("email_sealed")
+    # In place (SQLite 3.35+ drops a column itself): a batch copy of ``learner`` would drop
+    # the table that other tables' foreign keys name.
+    op.drop_column("learner", "email_sealed")
