@@ -168,8 +168,15 @@ class OpenedListOut(Schema):
     learners = fields.List(fields.Nested(OpenedOut))
 
 
+class RegistrationOut(Schema):
+    """A learner's own registration, answered alike whether or not the document has an account."""
+
+    status = fields.String()
+    detail = fields.String()
+
+
 class AccountOut(Schema):
-    """A learner account."""
+    """A learner account, with how its identity was established."""
 
     id = fields.String()
     name = fields.String(allow_none=True)
@@ -179,6 +186,30 @@ class AccountOut(Schema):
     opened_at = fields.DateTime()
     ledger_index = fields.Integer()
     has_password = fields.Boolean()
+    assurance = fields.String(
+        metadata={"enum": ["self_asserted", "institution_verified"]},
+    )
+    bound_by = fields.String(allow_none=True)
+    bound_at = fields.DateTime(allow_none=True)
+    set_aside_at = fields.DateTime(allow_none=True)
+    merged_into = fields.String(allow_none=True)
+
+
+class MergeIn(Strict):
+    """Merge another account of the same person into this one (a registrar, with a reason)."""
+
+    alias = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    reason = _text(500, required=True)
+
+
+class MergedOut(Schema):
+    """A recorded merge."""
+
+    id = fields.String()
+    ledger_index = fields.Integer()
+    alias = fields.String()
+    into = fields.String()
+    records_moved = fields.Integer()
 
 
 class ActivateIn(Strict):
@@ -263,6 +294,9 @@ PUBLISHED: tuple[type[Schema], ...] = (
     OpenedOut,
     OpenedListOut,
     AccountOut,
+    RegistrationOut,
+    MergeIn,
+    MergedOut,
     ActivateIn,
     ActivatedOut,
     SignInIn,
