@@ -23,7 +23,12 @@ from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.identity.documents import parse_document
 from creditbank.identity.sealing import FieldSealer
 from creditbank.institutions.service import get_institution
-from creditbank.learners.service import NewLearner, open_accounts
+from creditbank.learners.service import (
+    NAME_MISMATCH,
+    NewLearner,
+    name_mismatches,
+    open_accounts,
+)
 from creditbank.ledger.service import Ledger
 from creditbank.records.outcomes import Outcome
 from creditbank.records.parsing import parse_outcome
@@ -165,6 +170,13 @@ def plan_import(
         get_institution(connection, institution)
     good, problems, count = validate_rows(sealer, text, today=today)
     with read_connection(engine) as connection:
+        # A name other than the account's would stop the import half-way: refuse the row now.
+        mismatched = {
+            good[index].line
+            for index in name_mismatches(connection, sealer, [row.person for row in good])
+        }
+        problems += [RowProblem(line, "name", NAME_MISMATCH) for line in sorted(mismatched)]
+        good = [row for row in good if row.line not in mismatched]
         done = existing_external_ids(connection, institution, [row.external_id for row in good])
     fresh = tuple(row for row in good if row.external_id not in done)
     return ImportPlan(institution, count, fresh, len(good) - len(fresh), tuple(problems))

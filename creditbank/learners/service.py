@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from creditbank.clock import as_utc
 from creditbank.errors import FieldProblem, InvalidInput, NameMismatch, NotFound
@@ -39,6 +39,9 @@ token_t = LearnerToken.__table__  # type: ignore[attr-defined]
 
 ACTIVATION_PREFIX = "cba"
 _IN_CHUNK = 500  # stays under SQLite's bound-parameter limit
+NAME_MISMATCH = (
+    "an account exists for this identity document under another name; the stored name is not shown"
+)
 MAX_CONSENT = timedelta(days=5 * 366)
 
 
@@ -188,13 +191,13 @@ def open_accounts(
             row = existing.get(lookup)
             if row is not None and row.assurance == Assurance.INSTITUTION_VERIFIED.value:
                 if not _name_matches(sealer, row, person.name):
-                    problems.append(FieldProblem("name", _MISMATCH, index))
+                    problems.append(FieldProblem("name", NAME_MISMATCH, index))
                     continue
                 answers.append(OpenedAccount(row.merged_into or row.id, False, None))
                 continue
             if lookup in seen:  # the same person twice in one batch is one account
                 if not same_name(seen[lookup][1], person.name):
-                    problems.append(FieldProblem("name", _MISMATCH, index))
+                    problems.append(FieldProblem("name", NAME_MISMATCH, index))
                 answers.append(seen[lookup][0])
                 continue
             learner_id = str(uuid.uuid4())
@@ -264,9 +267,35 @@ def open_accounts(
     ]
 
 
-_MISMATCH = (
-    "an account exists for this identity document under another name; the stored name is not shown"
-)
+def name_mismatches(
+    connection: Connection, sealer: FieldSealer, people: Sequence[NewLearner]
+) -> list[int]:
+    """Which of ``people`` :func:`open_accounts` would refuse for their name, checked ahead.
+
+    Lets a multi-batch import refuse such rows before any batch is posted.
+    """
+    lookups = [sealer.lookup_hash(person.document.lookup_material()) for person in people]
+    existing = _by_lookup(connection, set(lookups))
+    first_name: dict[str, str] = {}
+    found: list[int] = []
+    for index, (person, lookup) in enumerate(zip(people, lookups, strict=True)):
+        row = existing.get(lookup)
+        if row is not None and row.assurance == Assurance.INSTITUTION_VERIFIED.value:
+            if not _name_matches(sealer, row, person.name):
+                found.append(index)
+        elif not same_name(first_name.setdefault(lookup, person.name), person.name):
+            found.append(index)
+    return found
+
+
+def active_accounts(connection: Connection) -> int:
+    """How many accounts stand for a person: set-aside claims and merged aliases do not."""
+    query = (
+        select(func.count())
+        .select_from(learner_t)
+        .where(learner_t.c.set_aside_at.is_(None), learner_t.c.merged_into.is_(None))
+    )
+    return int(connection.execute(query).scalar_one())
 
 
 @dataclass(frozen=True)
