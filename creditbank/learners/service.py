@@ -182,23 +182,22 @@ def open_accounts(
     lookups = [sealer.lookup_hash(person.document.lookup_material()) for person in people]
     with ledger.transaction() as tx:
         lock_sequencer(tx)
+        mismatched = name_mismatches(tx.connection, sealer, people)
+        if mismatched:
+            raise _mismatch(
+                [FieldProblem("name", NAME_MISMATCH, i) for i in mismatched], len(people)
+            )
         existing = _by_lookup(tx.connection, set(lookups))
         opening = _Opening([], [], [])
         answers: list[OpenedAccount] = []
-        problems: list[FieldProblem] = []
-        seen: dict[str, tuple[OpenedAccount, str]] = {}
-        for index, (person, lookup) in enumerate(zip(people, lookups, strict=True)):
+        seen: dict[str, OpenedAccount] = {}
+        for person, lookup in zip(people, lookups, strict=True):
             row = existing.get(lookup)
             if row is not None and row.assurance == Assurance.INSTITUTION_VERIFIED.value:
-                if not _name_matches(sealer, row, person.name):
-                    problems.append(FieldProblem("name", NAME_MISMATCH, index))
-                    continue
                 answers.append(OpenedAccount(row.merged_into or row.id, False, None))
                 continue
             if lookup in seen:  # the same person twice in one batch is one account
-                if not same_name(seen[lookup][1], person.name):
-                    problems.append(FieldProblem("name", NAME_MISMATCH, index))
-                answers.append(seen[lookup][0])
+                answers.append(seen[lookup])
                 continue
             learner_id = str(uuid.uuid4())
             if row is not None:  # a self-asserted claim: set aside, never merged
@@ -236,10 +235,8 @@ def open_accounts(
                 )
             )
             account = OpenedAccount(learner_id, True, None, activation.text)
-            seen[lookup] = (account, person.name)
+            seen[lookup] = account
             answers.append(account)
-        if problems:
-            raise _mismatch(problems, len(people))
         if not opening.entries:
             return answers
         indices = tx.append(opening.entries, now=now).indices
@@ -270,9 +267,11 @@ def open_accounts(
 def name_mismatches(
     connection: Connection, sealer: FieldSealer, people: Sequence[NewLearner]
 ) -> list[int]:
-    """Which of ``people`` :func:`open_accounts` would refuse for their name, checked ahead.
+    """The indices of ``people`` whose name is not that of their document's account.
 
-    Lets a multi-batch import refuse such rows before any batch is posted.
+    That is the verified account's name, or the first name given for the document in
+    ``people``. :func:`open_accounts` refuses such a call; a multi-batch import asks first, so
+    it refuses such rows before any batch is posted.
     """
     lookups = [sealer.lookup_hash(person.document.lookup_material()) for person in people]
     existing = _by_lookup(connection, set(lookups))
