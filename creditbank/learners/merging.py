@@ -155,6 +155,10 @@ def merge_accounts(
             .where(learner_t.c.id == alias)
             .values(merged_into=into, merged_index=index, password_hash=None, activation_hash=None)
         )
+        # Accounts merged into the alias before now resolve to the surviving one: one hop.
+        tx.connection.execute(
+            update(learner_t).where(learner_t.c.merged_into == alias).values(merged_into=into)
+        )
         if into_row.password_hash is None and alias_row.password_hash is not None:
             # The learner keeps the password they had: it now opens the surviving account.
             tx.connection.execute(

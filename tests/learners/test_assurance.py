@@ -243,3 +243,11 @@ def test_a_merge_needs_consent_on_both_verified_accounts_and_writes_nothing_othe
     assert _open(services, passport, B, name="Zhang Wei").learner_id == into
     with pytest.raises(Conflict, match="already merged"):
         merge()
+
+    # Merged again later, the first alias still resolves to the account that holds everything.
+    last = _open(services, _document("998"), A, name="张伟").learner_id
+    grant_consent(services.ledger, last, A, ConsentScope.READ, until, now=utc_now())
+    merge(alias=into, into=last)
+    assert _open(services, passport, B, name="ZHANG WEI").learner_id == last
+    rows = {row.id: row for row in _rows(services)}
+    assert rows[alias].merged_into == rows[into].merged_into == last
