@@ -24,6 +24,7 @@ from creditbank.institutions.service import (
     list_institutions,
     register_institution,
 )
+from creditbank.learners.credentials import activate
 from creditbank.learners.service import ConsentScope, NewLearner, grant_consent, open_accounts
 from creditbank.ledger.service import Ledger
 from creditbank.records.parsing import parse_outcome
@@ -393,15 +394,23 @@ def load_demo(services: Services, *, now: datetime) -> dict[str, int] | None:
         register_institution(ledger, info, actor=CONSOLE_ACTOR, now=now)
     _issue_demo_keys(ledger, now=now)
     today = now.date()
-    people = [
-        NewLearner(
-            who.name, parse_document("resident_id", who.document_number, today=today), DEMO_PASSWORD
+    # Each learner's first school opens the account (a verified identity) and hands over the
+    # activation code, which the learner uses to choose the demo password.
+    accounts = []
+    for number, who in enumerate(LEARNERS):
+        document = parse_document("resident_id", who.document_number, today=today)
+        school = next(iter(_outcomes(who, number, today)))
+        [account] = open_accounts(
+            ledger,
+            services.sealer,
+            [NewLearner(who.name, document)],
+            opened_by=school,
+            actor=f"institution:{school}",
+            now=now,
         )
-        for who in LEARNERS
-    ]
-    accounts = open_accounts(
-        ledger, services.sealer, people, opened_by="self", actor="learner", now=now
-    )
+        assert account.activation_code is not None
+        activate(services.engine, services.sealer, document, account.activation_code, DEMO_PASSWORD)
+        accounts.append(account)
     records = 0
     by_institution: dict[str, list[NewRecord]] = {}
     for number, (learner, account) in enumerate(zip(LEARNERS, accounts, strict=True)):

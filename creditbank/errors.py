@@ -109,6 +109,16 @@ class Unauthenticated(CreditbankError):
     title = "Authentication required"
 
 
+class ClaimSetAside(Unauthenticated):
+    """A self-registered claim on a document was set aside when an institution verified it.
+
+    Said only to whoever gives that claim's password, so it reveals nothing to anyone else.
+    """
+
+    slug = "claim-set-aside"
+    title = "Self-registered claim set aside"
+
+
 class Forbidden(CreditbankError):
     """The caller is known but may not do this; nothing was changed."""
 
@@ -143,6 +153,13 @@ class Conflict(CreditbankError):
     status = 409
     slug = "conflict"
     title = "Conflict"
+
+
+class NameMismatch(Conflict):
+    """An account exists for the document, under a name other than the one given."""
+
+    slug = "name-mismatch"
+    title = "Name does not match the account"
 
 
 # --- ledger errors ------------------------------------------------------------------------

@@ -28,8 +28,11 @@ from creditbank.api.schemas.members import (
     LearnerBatchIn,
     LearnerIdListOut,
     LearnerIn,
+    MergedOut,
+    MergeIn,
     OpenedListOut,
     OpenedOut,
+    RegistrationOut,
 )
 from creditbank.api.schemas.records import RecordListOut
 from creditbank.clock import utc_now
@@ -39,7 +42,10 @@ from creditbank.identity.documents import IdentityDocument, parse_document
 from creditbank.identity.passwords import check_password_strength
 from creditbank.identity.principals import Role
 from creditbank.learners import credentials, service
+from creditbank.learners.merging import merge_accounts
+from creditbank.learners.registration import ACCEPTED, register_self
 from creditbank.operations.expiry import expired_certificates
+from creditbank.records.moves import move_records
 from creditbank.records.service import learner_records
 from creditbank.storage.database import read_connection
 from creditbank.wiring import services
@@ -93,27 +99,32 @@ def _opened(accounts: list[service.OpenedAccount]) -> list[dict[str, Any]]:
 
 @blueprint.post("")
 @documented(
-    "Open an account (institution) or one's own (anonymous)",
+    "Open a verified account (institution) or register one's own unverified one (anonymous)",
     status=201,
     request=LearnerIn,
     response=OpenedOut,
     auth="optional",
     errors=(400, 409),
+    also=((200, OpenedOut), (202, RegistrationOut)),
 )
 def open_account() -> tuple[Response, int]:
-    """Open one account: by an institution (poster or admin), or by the learner themself."""
+    """Open one account: by an institution (poster or admin), or by the learner themself.
+
+    An institution gets the account id (201 new, 200 when its document and name match an
+    account already verified; 409 ``name-mismatch`` when the name does not). An anonymous
+    learner gets 202 and the same words whether or not the document has an account.
+    """
     principal = current_principal()
     data = load(LearnerIn(), json_object())
+    s = services()
     if principal is None:
         person = _new_learner(data, None, self_service=True)
-        opened_by, actor = "self", "learner"
-    else:
-        client, code = require_institution_member(Role.POSTER)
-        person = _new_learner(data, None, self_service=False)
-        opened_by, actor = code, client.actor
-    s = services()
+        register_self(s.ledger, s.sealer, person, now=utc_now())
+        return jsonify(RegistrationOut().dump({"status": "accepted", "detail": ACCEPTED})), 202
+    client, code = require_institution_member(Role.POSTER)
+    person = _new_learner(data, None, self_service=False)
     [account] = service.open_accounts(
-        s.ledger, s.sealer, [person], opened_by=opened_by, actor=actor, now=utc_now()
+        s.ledger, s.sealer, [person], opened_by=code, actor=client.actor, now=utc_now()
     )
     return jsonify(_opened([account])[0]), 201 if account.created else 200
 
@@ -125,7 +136,7 @@ def open_account() -> tuple[Response, int]:
     request=LearnerBatchIn,
     response=OpenedListOut,
     auth="bearer",
-    errors=(400,),
+    errors=(400, 409),
 )
 def open_accounts() -> tuple[Response, int]:
     """Open many accounts at once (集体开户): all valid or none opened."""
@@ -202,6 +213,36 @@ def records(learner_id: str) -> Response:
         found = learner_records(connection, learner_id)
         expired = expired_certificates(connection, [v.id for v in found if v.kind == "certificate"])
     return jsonify({"records": [record_json(view, expired) for view in found]})
+
+
+@blueprint.post("/<learner_id>/merge")
+@documented(
+    "Merge another account of the same person into this one (registrar, with a reason)",
+    status=201,
+    request=MergeIn,
+    response=MergedOut,
+    auth="bearer",
+    errors=(400, 409),
+)
+def merge(learner_id: str) -> tuple[Response, int]:
+    """One person, two documents: the ``alias`` account's records move to this account.
+
+    A registrar (or admin) of an institution holding ``read`` consent on both accounts; the
+    merge and each moved record are log entries, with the reason and no personal data.
+    """
+    client, code = require_institution_member(Role.REGISTRAR)
+    data = load(MergeIn(), json_object())
+    merged = merge_accounts(
+        services().ledger,
+        alias=data["alias"],
+        into=learner_id,
+        institution=code,
+        actor=client.actor,
+        reason=data["reason"],
+        now=utc_now(),
+        move_records=move_records,
+    )
+    return jsonify(MergedOut().dump(asdict(merged))), 201
 
 
 def transfer_json(view: TransferView) -> dict[str, Any]:

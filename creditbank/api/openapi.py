@@ -56,6 +56,7 @@ class Contract:
     query: tuple[tuple[str, dict[str, Any], bool], ...] = ()  # (name, JSON schema, required)
     headers: tuple[tuple[str, bool], ...] = ()  # (name, required)
     errors: tuple[int, ...] = field(default=(400,))
+    also: tuple[tuple[int, type[Schema]], ...] = ()  # other successful answers: (status, schema)
 
 
 def documented(summary: str, **kwargs: Any) -> Callable[[F], F]:
@@ -111,6 +112,11 @@ def _operation(spec: APISpec, contract: Contract, path_params: list[str]) -> dic
         responses[str(contract.status)] = {
             "description": contract.summary,
             "content": {"application/json": {"schema": _ref(spec, contract.response)}},
+        }
+    for status, schema in contract.also:
+        responses[str(status)] = {
+            "description": schema.__doc__ or contract.summary,
+            "content": {"application/json": {"schema": _ref(spec, schema)}},
         }
     codes = set(contract.errors) | {413, 429, 500}
     if contract.auth == "bearer":

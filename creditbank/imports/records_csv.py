@@ -22,7 +22,12 @@ from creditbank.identity.sealing import FieldSealer
 from creditbank.imports.columns import REPORT_NAMES, english_header
 from creditbank.imports.tabular import Table, TableRow
 from creditbank.institutions.service import get_institution
-from creditbank.learners.service import NewLearner, open_accounts
+from creditbank.learners.service import (
+    NAME_MISMATCH,
+    NewLearner,
+    name_mismatches,
+    open_accounts,
+)
 from creditbank.ledger.service import Ledger
 from creditbank.numerals import whole
 from creditbank.records.outcomes import Outcome
@@ -176,6 +181,13 @@ def plan_import(
         get_institution(connection, institution)
     good, problems, count = validate_rows(sealer, table, today=today)
     with read_connection(engine) as connection:
+        # A name other than the account's would stop the import half-way: refuse the row now.
+        mismatched = {
+            good[index].line
+            for index in name_mismatches(connection, sealer, [row.person for row in good])
+        }
+        problems += [RowProblem(line, "name", NAME_MISMATCH) for line in sorted(mismatched)]
+        good = [row for row in good if row.line not in mismatched]
         done = existing_external_ids(connection, institution, [row.external_id for row in good])
     fresh = tuple(row for row in good if row.external_id not in done)
     return ImportPlan(institution, count, fresh, len(good) - len(fresh), tuple(problems))

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from creditbank.clock import as_utc
 from creditbank.evaluations.tables import CommittedEvaluation
 from creditbank.institutions.tables import Institution
-from creditbank.learners.tables import Learner
+from creditbank.learners.service import active_accounts
 from creditbank.ledger.store import latest_checkpoint, read_head
 from creditbank.records.tables import OutcomeRecord, RecordVersion
 from creditbank.records.vocabulary import CertificateType
@@ -29,7 +29,6 @@ from creditbank.rules.policy import Policy
 record_t = OutcomeRecord.__table__  # type: ignore[attr-defined]
 version_t = RecordVersion.__table__  # type: ignore[attr-defined]
 institution_t = Institution.__table__  # type: ignore[attr-defined]
-learner_t = Learner.__table__  # type: ignore[attr-defined]
 evaluation_t = CommittedEvaluation.__table__  # type: ignore[attr-defined]
 
 ONE_PLUS_X = CertificateType.ONE_PLUS_X.value
@@ -103,7 +102,7 @@ def compute(connection: Connection, policies: Mapping[str, Policy]) -> Indicator
         evaluations[pathway] += 1
         recognised = Decimal(str(json.loads(result).get("recognised_credits", "0")))
         credits[pathway] = credits.get(pathway, Decimal(0)) + recognised
-    learners = connection.execute(select(func.count()).select_from(learner_t)).scalar_one()
+    learners = active_accounts(connection)
     checkpoint = latest_checkpoint(connection)
     return Indicators(
         records=len(rows),

@@ -3,6 +3,11 @@
 Each step is the one the API and the web portal both call: it takes the engine and opens its
 own write transaction, so an edge only parses the request and shapes the answer. Every wrong
 document, code or password gets the same 401, so the answers do not reveal which accounts exist.
+
+A learner proves control of an account an institution opened with the activation code that
+institution handed over; the code sets the first password. Signing in with a merged alias's
+document signs in to the account it was merged into. Whoever gives the password of a
+self-registered claim that an institution's opening set aside is told so (and only they are).
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from creditbank.errors import Unauthenticated
+from creditbank.clock import as_utc
+from creditbank.errors import ClaimSetAside, Unauthenticated
 from creditbank.identity.documents import IdentityDocument
 from creditbank.identity.passwords import check_password_strength, hash_password, verify_password
 from creditbank.identity.principals import LEARNER_TOKEN_PREFIX
@@ -38,8 +44,33 @@ class SignedIn:
 
 
 def _find(connection: Connection, sealer: FieldSealer, document: IdentityDocument) -> Any:
+    """The account for ``document``: a merged alias gives the account it was merged into."""
     lookup = sealer.lookup_hash(document.lookup_material())
-    return connection.execute(select(learner_t).where(learner_t.c.lookup == lookup)).first()
+    row = connection.execute(select(learner_t).where(learner_t.c.lookup == lookup)).first()
+    if row is not None and row.merged_into is not None:
+        row = connection.execute(select(learner_t).where(learner_t.c.id == row.merged_into)).one()
+    return row
+
+
+def _set_aside_claim(
+    connection: Connection, sealer: FieldSealer, document: IdentityDocument
+) -> Any:
+    lookup = sealer.lookup_hash(document.lookup_material())
+    return connection.execute(
+        select(learner_t)
+        .where(learner_t.c.set_aside_lookup == lookup)
+        .order_by(learner_t.c.set_aside_at.desc())
+    ).first()
+
+
+def _claim_set_aside(claim: Any) -> ClaimSetAside:
+    day = as_utc(claim.set_aside_at).date().isoformat()
+    return ClaimSetAside(
+        f"the account you opened yourself for this identity document was set aside on {day}: "
+        "an institution opened a verified account for the document. Your records are in that "
+        "account: activate it with the activation code from the institution that enrolled "
+        "you, then sign in with the password you choose there"
+    )
 
 
 def activate(
@@ -74,12 +105,21 @@ def sign_in(
     *,
     now: datetime,
 ) -> SignedIn:
-    """Check a learner's password and issue a bearer token; the same 401 for every failure."""
+    """Check a learner's password and issue a bearer token; the same 401 for every failure.
+
+    The one exception is the password of a set-aside self-registered claim: its holder gets
+    :class:`ClaimSetAside` saying what happened and what to do.
+    """
     with write_transaction(engine) as connection:
         row = _find(connection, sealer, document)
-        stored = None if row is None else row.password_hash
-        # verify_password does the scrypt work even without an account: no timing oracle.
-        if not verify_password(password, stored):
+        claim = _set_aside_claim(connection, sealer, document)
+        # Both checks run every time, and verify_password does the scrypt work even without a
+        # hash: the answer's timing tells neither whether an account nor a claim exists.
+        account_ok = verify_password(password, None if row is None else row.password_hash)
+        claim_ok = verify_password(password, None if claim is None else claim.password_hash)
+        if not account_ok:
+            if claim_ok:
+                raise _claim_set_aside(claim)
             raise Unauthenticated("the identity document or the password is wrong")
         token = new_secret(LEARNER_TOKEN_PREFIX)
         expires = now + TOKEN_LIFETIME

@@ -1,8 +1,11 @@
-"""Opening learner accounts (one by one, in bulk or by the learner), and consent.
+"""Opening learner accounts (one by one or in bulk, by an institution), and consent.
 
 The same person is one account: accounts are found by a keyed hash of the identity document,
-so an institution opening an account that exists gets the existing id back. Names and
-document numbers are sealed before they reach the database and never enter the log.
+so an institution opening an account that exists gets the existing id back, provided the name
+it gives is the account's. An institution's opening binds the identity it checked
+(``institution_verified``); a claim the learner made alone on the same document
+(``self_asserted``, see :mod:`creditbank.learners.registration`) is set aside, never merged.
+Names and document numbers are sealed before they reach the database and never enter the log.
 """
 
 from __future__ import annotations
@@ -14,25 +17,31 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from creditbank.clock import as_utc
-from creditbank.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from creditbank.errors import FieldProblem, InvalidInput, NameMismatch, NotFound
 from creditbank.identity.documents import IdentityDocument
-from creditbank.identity.passwords import hash_password
 from creditbank.identity.principals import LEARNER_ACTOR
 from creditbank.identity.sealing import FieldSealer
 from creditbank.identity.secrets import new_secret
 from creditbank.institutions.service import get_institution
-from creditbank.learners.tables import Consent, Learner
+from creditbank.learners.assurance import SELF, SET_ASIDE_PREFIX, Assurance, same_name
+from creditbank.learners.tables import Consent, Learner, LearnerToken
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
-from creditbank.ledger.service import Ledger
+from creditbank.ledger.service import Ledger, LedgerTransaction
+from creditbank.ledger.store import read_head
 
 learner_t = Learner.__table__  # type: ignore[attr-defined]
 consent_t = Consent.__table__  # type: ignore[attr-defined]
+token_t = LearnerToken.__table__  # type: ignore[attr-defined]
 
 ACTIVATION_PREFIX = "cba"
+_IN_CHUNK = 500  # stays under SQLite's bound-parameter limit
+NAME_MISMATCH = (
+    "an account exists for this identity document under another name; the stored name is not shown"
+)
 MAX_CONSENT = timedelta(days=5 * 366)
 
 
@@ -55,12 +64,99 @@ class OpenedAccount:
     activation_code: str | None = None
 
 
-def _name_context(learner_id: str) -> str:
+def name_context(learner_id: str) -> str:
+    """The sealing context of an account's name."""
     return f"learner:{learner_id}:name"
 
 
-def _document_context(learner_id: str) -> str:
+def document_context(learner_id: str) -> str:
+    """The sealing context of an account's document number."""
     return f"learner:{learner_id}:document"
+
+
+def _name_matches(sealer: FieldSealer, row: Any, name: str) -> bool:
+    # An erased name matches nothing: the account can no longer be confirmed by name.
+    if row.name_sealed is None:
+        return False
+    return same_name(sealer.open(row.name_sealed, context=name_context(row.id)), name)
+
+
+def lock_sequencer(tx: LedgerTransaction) -> None:
+    """Take the sequencer before reading: two openings of one document then run one by one."""
+    read_head(tx.connection, for_update=True)
+
+
+def _by_lookup(connection: Connection, lookups: set[str]) -> dict[str, Any]:
+    if not lookups:
+        return {}
+    rows = connection.execute(select(learner_t).where(learner_t.c.lookup.in_(lookups)))
+    return {row.lookup: row for row in rows}
+
+
+def _mismatch(problems: list[FieldProblem], total: int) -> NameMismatch:
+    return NameMismatch(
+        f"{len(problems)} of {total} people have an account for their identity document under "
+        "another name; check the name as written on the document. Nothing was opened",
+        extra={"errors": [problem.as_dict() for problem in problems]},
+    )
+
+
+@dataclass
+class _Opening:
+    """The rows and entries one call to :func:`open_accounts` writes, in log order."""
+
+    rows: list[dict[str, object]]
+    set_aside: list[str]
+    entries: list[NewEntry]
+
+
+def _new_row(
+    sealer: FieldSealer,
+    person: NewLearner,
+    learner_id: str,
+    lookup: str,
+    activation_hash: str,
+    *,
+    institution: str,
+    now: datetime,
+) -> dict[str, object]:
+    return {
+        "id": learner_id,
+        "lookup": lookup,
+        "document_kind": person.document.kind.value,
+        "name_sealed": sealer.seal(person.name, context=name_context(learner_id)),
+        "document_sealed": sealer.seal(
+            person.document.number, context=document_context(learner_id)
+        ),
+        "password_hash": None,
+        "activation_hash": activation_hash,
+        "opened_by": institution,
+        "opened_at": now,
+        "assurance": Assurance.INSTITUTION_VERIFIED.value,
+        "bound_by": institution,
+        "bound_at": now,
+    }
+
+
+def _set_aside(tx: LedgerTransaction, claims: list[str], indices: list[int], now: datetime) -> None:
+    """Free the documents of self-asserted claims and end their sign-ins; the rows stay."""
+    for claim, index in zip(claims, indices, strict=True):
+        row = tx.connection.execute(select(learner_t.c.lookup).where(learner_t.c.id == claim)).one()
+        tx.connection.execute(
+            update(learner_t)
+            .where(learner_t.c.id == claim)
+            .values(
+                lookup=SET_ASIDE_PREFIX + claim,
+                set_aside_lookup=row.lookup,
+                set_aside_at=now,
+                set_aside_index=index,
+            )
+        )
+        tx.connection.execute(
+            update(token_t)
+            .where(token_t.c.learner == claim, token_t.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
 
 
 def open_accounts(
@@ -72,60 +168,60 @@ def open_accounts(
     actor: str,
     now: datetime,
 ) -> list[OpenedAccount]:
-    """Open accounts for ``people`` (all or none); existing people get their existing id.
+    """Open verified accounts for ``people`` as institution ``opened_by`` (all or none).
 
-    ``opened_by`` is an institution code or ``"self"``. Accounts an institution opens get a
-    one-time activation code the learner uses to choose a password.
+    A person whose document has a verified account gets its id back when the name matches
+    (another institution confirming the same person; a merged alias answers the account it
+    was merged into), and the whole call is refused with :class:`NameMismatch` otherwise,
+    without the stored name. A self-asserted claim on the document is set aside (logged,
+    its sign-ins ended) and a new verified account opened. New accounts get a one-time
+    activation code the learner uses to choose a password.
     """
+    if opened_by == SELF:
+        raise ValueError("learners open their own account with registration.register_self")
     lookups = [sealer.lookup_hash(person.document.lookup_material()) for person in people]
     with ledger.transaction() as tx:
-        existing: dict[str, str] = (
-            dict(
-                tx.connection.execute(
-                    select(learner_t.c.lookup, learner_t.c.id).where(
-                        learner_t.c.lookup.in_(set(lookups))
-                    )
-                ).all()
+        lock_sequencer(tx)
+        mismatched = name_mismatches(tx.connection, sealer, people)
+        if mismatched:
+            raise _mismatch(
+                [FieldProblem("name", NAME_MISMATCH, i) for i in mismatched], len(people)
             )
-            if lookups
-            else {}
-        )
-        if opened_by == "self" and existing:
-            raise Conflict(
-                "an account for this identity document already exists; sign in, or ask the "
-                "institution that opened it for the activation code"
-            )
+        existing = _by_lookup(tx.connection, set(lookups))
+        opening = _Opening([], [], [])
         answers: list[OpenedAccount] = []
-        new_rows: list[dict[str, object]] = []
-        entries: list[NewEntry] = []
         seen: dict[str, OpenedAccount] = {}
         for person, lookup in zip(people, lookups, strict=True):
-            if lookup in existing:
-                answers.append(OpenedAccount(existing[lookup], False, None))
+            row = existing.get(lookup)
+            if row is not None and row.assurance == Assurance.INSTITUTION_VERIFIED.value:
+                answers.append(OpenedAccount(row.merged_into or row.id, False, None))
                 continue
             if lookup in seen:  # the same person twice in one batch is one account
                 answers.append(seen[lookup])
                 continue
             learner_id = str(uuid.uuid4())
-            activation = None if opened_by == "self" else new_secret(ACTIVATION_PREFIX)
-            new_rows.append(
-                {
-                    "id": learner_id,
-                    "lookup": lookup,
-                    "document_kind": person.document.kind.value,
-                    "name_sealed": sealer.seal(person.name, context=_name_context(learner_id)),
-                    "document_sealed": sealer.seal(
-                        person.document.number, context=_document_context(learner_id)
-                    ),
-                    "password_hash": None
-                    if person.password is None
-                    else hash_password(person.password),
-                    "activation_hash": None if activation is None else activation.secret_hash,
-                    "opened_by": opened_by,
-                    "opened_at": now,
-                }
+            if row is not None:  # a self-asserted claim: set aside, never merged
+                opening.set_aside.append(row.id)
+                opening.entries.append(
+                    NewEntry(
+                        EntryKind.LEARNER_CLAIM_SET_ASIDE,
+                        actor,
+                        {"learner": row.id, "by": opened_by, "verified_account": learner_id},
+                    )
+                )
+            activation = new_secret(ACTIVATION_PREFIX)
+            opening.rows.append(
+                _new_row(
+                    sealer,
+                    person,
+                    learner_id,
+                    lookup,
+                    activation.secret_hash,
+                    institution=opened_by,
+                    now=now,
+                )
             )
-            entries.append(
+            opening.entries.append(
                 NewEntry(
                     EntryKind.LEARNER_OPENED,
                     actor,
@@ -133,30 +229,72 @@ def open_accounts(
                         "learner": learner_id,
                         "document_kind": person.document.kind.value,
                         "opened_by": opened_by,
+                        "assurance": Assurance.INSTITUTION_VERIFIED.value,
+                        "bound_by": opened_by,
                     },
                 )
             )
-            account = OpenedAccount(
-                learner_id, True, None, None if activation is None else activation.text
-            )
+            account = OpenedAccount(learner_id, True, None, activation.text)
             seen[lookup] = account
             answers.append(account)
-        if entries:
-            result = tx.append(entries, now=now)
-            index_of = {}
-            for row, appended in zip(new_rows, result.entries, strict=True):
-                row["ledger_index"] = appended.index
-                index_of[row["id"]] = appended.index
-            tx.connection.execute(insert(learner_t), new_rows)
-            answers = [
-                OpenedAccount(
-                    a.learner_id, a.created, index_of.get(a.learner_id), a.activation_code
-                )
-                if a.created
-                else a
-                for a in answers
-            ]
-    return answers
+        if not opening.entries:
+            return answers
+        indices = tx.append(opening.entries, now=now).indices
+        set_aside_indices = [
+            index
+            for index, entry in zip(indices, opening.entries, strict=True)
+            if entry.kind == EntryKind.LEARNER_CLAIM_SET_ASIDE
+        ]
+        opened_indices = [
+            index
+            for index, entry in zip(indices, opening.entries, strict=True)
+            if entry.kind == EntryKind.LEARNER_OPENED
+        ]
+        _set_aside(tx, opening.set_aside, set_aside_indices, now)
+        index_of: dict[object, int] = {}
+        for new_row, ledger_index in zip(opening.rows, opened_indices, strict=True):
+            new_row["ledger_index"] = ledger_index
+            index_of[new_row["id"]] = ledger_index
+        tx.connection.execute(insert(learner_t), opening.rows)
+    return [
+        OpenedAccount(a.learner_id, a.created, index_of[a.learner_id], a.activation_code)
+        if a.created
+        else a
+        for a in answers
+    ]
+
+
+def name_mismatches(
+    connection: Connection, sealer: FieldSealer, people: Sequence[NewLearner]
+) -> list[int]:
+    """The indices of ``people`` whose name is not that of their document's account.
+
+    That is the verified account's name, or the first name given for the document in
+    ``people``. :func:`open_accounts` refuses such a call; a multi-batch import asks first, so
+    it refuses such rows before any batch is posted.
+    """
+    lookups = [sealer.lookup_hash(person.document.lookup_material()) for person in people]
+    existing = _by_lookup(connection, set(lookups))
+    first_name: dict[str, str] = {}
+    found: list[int] = []
+    for index, (person, lookup) in enumerate(zip(people, lookups, strict=True)):
+        row = existing.get(lookup)
+        if row is not None and row.assurance == Assurance.INSTITUTION_VERIFIED.value:
+            if not _name_matches(sealer, row, person.name):
+                found.append(index)
+        elif not same_name(first_name.setdefault(lookup, person.name), person.name):
+            found.append(index)
+    return found
+
+
+def active_accounts(connection: Connection) -> int:
+    """How many accounts stand for a person: set-aside claims and merged aliases do not."""
+    query = (
+        select(func.count())
+        .select_from(learner_t)
+        .where(learner_t.c.set_aside_at.is_(None), learner_t.c.merged_into.is_(None))
+    )
+    return int(connection.execute(query).scalar_one())
 
 
 @dataclass(frozen=True)
@@ -171,6 +309,11 @@ class AccountView:
     opened_at: datetime
     ledger_index: int
     has_password: bool
+    assurance: Assurance
+    bound_by: str | None
+    bound_at: datetime | None
+    set_aside_at: datetime | None
+    merged_into: str | None
 
 
 def read_account(connection: Connection, sealer: FieldSealer, learner_id: str) -> AccountView:
@@ -181,11 +324,11 @@ def read_account(connection: Connection, sealer: FieldSealer, learner_id: str) -
     name = (
         None
         if row.name_sealed is None
-        else sealer.open(row.name_sealed, context=_name_context(row.id))
+        else sealer.open(row.name_sealed, context=name_context(row.id))
     )
     masked = None
     if row.document_sealed is not None:
-        number = sealer.open(row.document_sealed, context=_document_context(row.id))
+        number = sealer.open(row.document_sealed, context=document_context(row.id))
         masked = number[:4] + "*" * max(len(number) - 8, 0) + number[-4:]
     return AccountView(
         row.id,
@@ -196,6 +339,11 @@ def read_account(connection: Connection, sealer: FieldSealer, learner_id: str) -
         row.opened_at,
         row.ledger_index,
         row.password_hash is not None,
+        Assurance(row.assurance),
+        row.bound_by,
+        None if row.bound_at is None else as_utc(row.bound_at),
+        None if row.set_aside_at is None else as_utc(row.set_aside_at),
+        row.merged_into,
     )
 
 
@@ -205,6 +353,42 @@ def learner_exists(connection: Connection, learner_id: str) -> bool:
         connection.execute(select(learner_t.c.id).where(learner_t.c.id == learner_id)).first()
         is not None
     )
+
+
+def unpostable_learners(connection: Connection, learner_ids: Sequence[str]) -> dict[str, str]:
+    """Why institutions may not post to some of ``learner_ids`` (absent ids are fine).
+
+    Only an active, institution-verified account holds what institutions post: a missing, a
+    self-asserted or a set-aside account is refused alike (so an id does not reveal which), and
+    a merged alias is refused with the way to its account.
+    """
+    wanted = sorted(set(learner_ids))
+    found: dict[str, Any] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        query = select(
+            learner_t.c.id, learner_t.c.assurance, learner_t.c.set_aside_at, learner_t.c.merged_into
+        ).where(learner_t.c.id.in_(chunk))
+        found.update((row.id, row) for row in connection.execute(query))
+    reasons: dict[str, str] = {}
+    for learner_id in wanted:
+        row = found.get(learner_id)
+        if row is not None and row.merged_into is not None:
+            reasons[learner_id] = (
+                f"learner account {learner_id!r} was merged into another account; open the "
+                "learner's identity document again (POST /api/v1/learners) for its id"
+            )
+        elif (
+            row is None
+            or row.assurance != Assurance.INSTITUTION_VERIFIED.value
+            or row.set_aside_at is not None
+        ):
+            reasons[learner_id] = (
+                f"no institution-verified learner account {learner_id!r}: an institution must "
+                "open the account for the learner's identity document (POST /api/v1/learners) "
+                "before anything is posted to it"
+            )
+    return reasons
 
 
 # --- consent --------------------------------------------------------------------------------

@@ -15,7 +15,15 @@ from creditbank.storage.types import UtcDateTime
 
 
 class Learner(SQLModel, table=True):
-    """One person's account; ``lookup`` makes the same document one account."""
+    """One person's account; ``lookup`` makes the same document one account.
+
+    ``assurance`` says how the identity was established (``self_asserted`` by the learner
+    alone, ``institution_verified`` by the institution in ``bound_by`` at ``bound_at``). A
+    self-asserted claim an institution's opening set aside keeps its row, with its document's
+    hash moved to ``set_aside_lookup`` (``lookup`` becomes ``set-aside:<id>``, which no
+    document hashes to) so that its holder can be told at sign-in. A merged account is an alias:
+    ``merged_into`` names the account that holds its records now.
+    """
 
     __tablename__ = "learner"
 
@@ -32,6 +40,18 @@ class Learner(SQLModel, table=True):
     opened_by: str = Field(sa_column=Column(String(64), nullable=False))
     opened_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     ledger_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+    assurance: str = Field(sa_column=Column(String(32), nullable=False))
+    bound_by: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    bound_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    set_aside_lookup: str | None = Field(
+        default=None, sa_column=Column(String(64), nullable=True, index=True)
+    )
+    set_aside_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime(), nullable=True)
+    )
+    set_aside_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    merged_into: str | None = Field(default=None, sa_column=Column(String(36), nullable=True))
+    merged_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 class LearnerToken(SQLModel, table=True):

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from creditbank.canonical import canonical_json
 from creditbank.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from creditbank.institutions.service import BatchSignature, check_batch_signature
-from creditbank.learners.tables import Learner
+from creditbank.learners.service import unpostable_learners
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.service import Ledger
@@ -34,7 +34,6 @@ from creditbank.storage.database import read_connection
 batch_t = Batch.__table__  # type: ignore[attr-defined]
 record_t = OutcomeRecord.__table__  # type: ignore[attr-defined]
 version_t = RecordVersion.__table__  # type: ignore[attr-defined]
-learner_t = Learner.__table__  # type: ignore[attr-defined]
 
 _IN_CHUNK = 500  # stays under SQLite's bound-parameter limit
 # The most records one posted batch may hold; a larger one is refused whole, unread.
@@ -54,6 +53,7 @@ class Action(StrEnum):
     POSTED = "posted"
     CORRECTED = "corrected"
     REVOKED = "revoked"
+    MOVED = "moved"  # to the account a learner's two accounts were merged into
 
 
 @dataclass(frozen=True)
@@ -107,17 +107,11 @@ def _replay(connection: Connection, request: BatchRequest) -> BatchAnswer | None
 
 
 def _missing_learners(connection: Connection, records: Sequence[NewRecord]) -> list[FieldProblem]:
-    wanted = sorted({record.learner_id for record in records})
-    found: set[str] = set()
-    for start in range(0, len(wanted), _IN_CHUNK):
-        chunk = wanted[start : start + _IN_CHUNK]
-        found.update(
-            connection.execute(select(learner_t.c.id).where(learner_t.c.id.in_(chunk))).scalars()
-        )
+    reasons = unpostable_learners(connection, [record.learner_id for record in records])
     return [
-        FieldProblem("learner_id", f"no learner account {record.learner_id!r}", index)
+        FieldProblem("learner_id", reasons[record.learner_id], index)
         for index, record in enumerate(records)
-        if record.learner_id not in found
+        if record.learner_id in reasons
     ]
 
 
@@ -205,7 +199,8 @@ def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> Batch
             problems = _missing_learners(tx.connection, request.records)
             if problems:
                 raise InvalidInput(
-                    f"{len(problems)} of {len(request.records)} records name no learner account",
+                    f"{len(problems)} of {len(request.records)} records name no learner account "
+                    "an institution verified",
                     problems=problems,
                 )
             taken = _taken_external_ids(tx.connection, request.institution, request.records)

@@ -168,3 +168,48 @@ def test_an_unreadable_file_is_one_clear_line_and_a_failure(tmp_path: Path) -> N
     status, output = run("import", "records", str(latin), "--institution", "CQ-GZ-001")
     assert status != 0 and output.startswith("error: latin.csv is not UTF-8")
     assert "ok: 1 entries" in run("ledger", "verify")[1]  # the registration alone
+
+
+def test_a_name_unlike_the_accounts_is_a_bad_row_and_nothing_of_it_is_posted(
+    tmp_path: Path,
+) -> None:
+    runner = CliRunner(
+        env={"CREDITBANK_INSTANCE": str(tmp_path / "instance"), "CREDITBANK_LOG_ORIGIN": ORIGIN}
+    )
+
+    def run(*args: str) -> str:
+        result = runner.invoke(main, list(args), catch_exceptions=False)
+        return f"{result.exit_code}|{result.output}"
+
+    def write(name: str, rows: list[list[str]]) -> str:
+        path = tmp_path / name
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(HEADER)
+            writer.writerows(rows)
+        return str(path)
+
+    run("init")
+    run(
+        "institutions", "add", "CQ-GZ-001", "--name-zh", "重庆工程职业技术学院",
+        "--name-en", "CQVIE", "--kind", "gaozhi_college", "--level", "gaozhi", "--region", "重庆",
+    )  # fmt: skip
+    li, wang = resident_id(sequence="311"), resident_id(sequence="422")
+    first = run(
+        "import", "records", write("a.csv", [_course(li, "李明")]), "--institution", "CQ-GZ-001"
+    )
+    assert "1 rows: 1 posted" in first
+    later = write(
+        "b.csv",
+        [
+            _course(li, "李四", course_code="JX102", title_zh="电工基础"),  # line 2: not his name
+            _course(wang, "王芳"),
+            _course(resident_id(sequence="533"), "赵六"),
+            _course(resident_id(sequence="533"), "赵七", course_code="JX103"),  # line 5
+        ],
+    )
+    second = run("import", "records", later, "--institution", "CQ-GZ-001")
+    assert "4 rows: 2 posted, 0 posted before, 2 bad" in second
+    report = list(csv.DictReader((tmp_path / "b.errors.csv").read_text("utf-8-sig").splitlines()))
+    assert [(r["line"], r["field"]) for r in report] == [("2", "name"), ("5", "name")]
+    assert "李明" not in (tmp_path / "b.errors.csv").read_text("utf-8")

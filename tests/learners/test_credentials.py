@@ -11,6 +11,7 @@ from creditbank.clock import as_utc, utc_now
 from creditbank.errors import InvalidInput, Unauthenticated
 from creditbank.identity.documents import IdentityDocument, parse_document
 from creditbank.learners import credentials
+from creditbank.learners.registration import register_self
 from creditbank.learners.service import NewLearner, open_accounts
 from creditbank.learners.tables import Learner, LearnerToken
 from creditbank.storage.database import read_connection
@@ -33,13 +34,19 @@ def _document(sequence: str = "123") -> IdentityDocument:
 
 
 def _open(services: Services, document: IdentityDocument, *, by: str) -> tuple[str, str | None]:
-    password = PASSWORD if by == "self" else None
+    """Open an account as institution ``by``, or register it alone (``"self"``)."""
+    if by == "self":
+        register_self(
+            services.ledger, services.sealer, NewLearner("李明", document, PASSWORD), now=utc_now()
+        )
+        with read_connection(services.engine) as connection:
+            return connection.execute(select(learner_t.c.id)).scalar_one(), None
     [account] = open_accounts(
         services.ledger,
         services.sealer,
-        [NewLearner("李明", document, password)],
+        [NewLearner("李明", document)],
         opened_by=by,
-        actor="learner" if by == "self" else f"institution:{by}",
+        actor=f"institution:{by}",
         now=utc_now(),
     )
     return account.learner_id, account.activation_code

@@ -6,7 +6,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from creditbank.api.schemas.strict_fields import Text
 from creditbank.institutions.service import CODE_PATTERN, CODE_RULE, INSTITUTION_KINDS, LEVELS
-from creditbank.text import INSTITUTION_NAME, LABEL, PERSON_NAME, line_policy
+from creditbank.text import INSTITUTION_NAME, LABEL, PERSON_NAME, REASON, line_policy
 
 ROLES = ("poster", "registrar", "admin")
 DOCUMENT_KINDS = (
@@ -180,8 +180,15 @@ class OpenedListOut(Schema):
     learners = fields.List(fields.Nested(OpenedOut))
 
 
+class RegistrationOut(Schema):
+    """A learner's own registration, answered alike whether or not the document has an account."""
+
+    status = fields.String()
+    detail = fields.String()
+
+
 class AccountOut(Schema):
-    """A learner account."""
+    """A learner account, with how its identity was established."""
 
     id = fields.String()
     name = fields.String(allow_none=True)
@@ -191,6 +198,30 @@ class AccountOut(Schema):
     opened_at = fields.DateTime()
     ledger_index = fields.Integer()
     has_password = fields.Boolean()
+    assurance = fields.String(
+        metadata={"enum": ["self_asserted", "institution_verified"]},
+    )
+    bound_by = fields.String(allow_none=True)
+    bound_at = fields.DateTime(allow_none=True)
+    set_aside_at = fields.DateTime(allow_none=True)
+    merged_into = fields.String(allow_none=True)
+
+
+class MergeIn(Strict):
+    """Merge another account of the same person into this one (a registrar, with a reason)."""
+
+    alias = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    reason = Text(REASON, required=True)
+
+
+class MergedOut(Schema):
+    """A recorded merge."""
+
+    id = fields.String()
+    ledger_index = fields.Integer()
+    alias = fields.String()
+    into = fields.String()
+    records_moved = fields.Integer()
 
 
 class ActivateIn(Strict):
@@ -275,6 +306,9 @@ PUBLISHED: tuple[type[Schema], ...] = (
     OpenedOut,
     OpenedListOut,
     AccountOut,
+    RegistrationOut,
+    MergeIn,
+    MergedOut,
     ActivateIn,
     ActivatedOut,
     SignInIn,

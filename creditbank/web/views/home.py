@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 
 from creditbank.clock import utc_now
-from creditbank.errors import InvalidInput, Unauthenticated
+from creditbank.errors import ClaimSetAside, InvalidInput, Unauthenticated
 from creditbank.identity.documents import DocumentKind, parse_document
 from creditbank.identity.principals import ClientPrincipal, Role
 from creditbank.web import auth
@@ -60,7 +60,16 @@ def sign_in() -> str | Reply | tuple[str, int]:
         return redirect(safe_next(target, _home_of(principal)))
     except (Unauthenticated, InvalidInput) as error:
         message = (
-            tr("证件或密码不正确。", "The identity document or the password is wrong.")
+            tr(
+                "您自行注册的账户已被搁置：有院校为该证件开立了经核验的账户，您的记录在那个账户中。"
+                "请向为您开户的院校索取激活码，激活后用新设置的密码登录。",
+                "The account you registered yourself for this document was set aside: an "
+                "institution opened a verified account for it, which holds your records. Ask "
+                "the institution that enrolled you for its activation code, activate it and "
+                "sign in with the password you choose.",
+            )
+            if isinstance(error, ClaimSetAside)
+            else tr("证件或密码不正确。", "The identity document or the password is wrong.")
             if which == "learner" and isinstance(error, Unauthenticated)
             else error.detail
         )
