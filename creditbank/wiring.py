@@ -29,6 +29,7 @@ from creditbank.rules.policy import Policy
 from creditbank.schema import metadata
 from creditbank.storage.database import create_db_engine
 from creditbank.storage.migrate import upgrade
+from creditbank.storage.private_files import make_private_directory
 from creditbank.transcripts.issuer import IssuerIdentity
 from creditbank.transcripts.keys import IssuerKeys
 from creditbank.transcripts.status_lists import refresh_status_lists
@@ -89,7 +90,7 @@ def open_services(settings: Settings, engine: Engine | None = None) -> Services:
 
 def initialise(settings: Settings) -> Services:
     """Create the instance folder, migrate the schema and generate the log key on first run."""
-    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    make_private_directory(settings.instance_path)
     engine = create_db_engine(settings.database_url)
     upgrade(engine)
     if not (settings.keys_path / "keyring.json").exists():

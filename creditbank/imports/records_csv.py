@@ -160,7 +160,13 @@ def plan_import(
 
     Writes nothing: the web page shows the plan before anything is posted.
     """
-    text = path.read_text(encoding="utf-8-sig")
+    return plan_text(engine, sealer, path.read_text(encoding="utf-8-sig"), institution, today=today)
+
+
+def plan_text(
+    engine: Engine, sealer: FieldSealer, text: str, institution: str, *, today: date
+) -> ImportPlan:
+    """:func:`plan_import` of a file already in memory (an upload: never written to disk)."""
     with read_connection(engine) as connection:
         get_institution(connection, institution)
     good, problems, count = validate_rows(sealer, text, today=today)

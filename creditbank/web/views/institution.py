@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 
 from flask import flash, redirect, render_template, request, session, url_for
 
@@ -12,7 +10,8 @@ from creditbank.auth import authorise
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, Forbidden, InvalidInput
 from creditbank.identity.principals import Role
-from creditbank.imports.records_csv import ImportPlan, plan_import, post_plan
+from creditbank.identity.sealing import SealError
+from creditbank.imports.records_csv import ImportPlan, plan_text, post_plan
 from creditbank.records import service as records
 from creditbank.records.parsing import parse_outcome
 from creditbank.storage.database import read_connection
@@ -45,12 +44,13 @@ def index() -> str:
 
 
 def _plan(text: str, code: str) -> ImportPlan:
-    # plan_import reads a file (it is shared with the command line), so hand it one.
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "upload.csv"
-        path.write_text(text, encoding="utf-8")
-        s = services()
-        return plan_import(s.engine, s.sealer, path, code, today=utc_now().date())
+    s = services()
+    return plan_text(s.engine, s.sealer, text, code, today=utc_now().date())
+
+
+def _pending_context(code: str) -> str:
+    # Bound to the institution: a sealed upload moved into another's session does not open.
+    return f"pending-upload:{code}"
 
 
 @blueprint.post("/upload")
@@ -76,7 +76,11 @@ def upload() -> str:
             problems=[FieldProblem("file", "must be UTF-8 text")],
         ) from None
     plan = _plan(text, code)
-    session[UPLOAD] = {"name": sent.filename, "text": text}
+    # The file holds names and identity numbers: the session row keeps it sealed.
+    session[UPLOAD] = services().sealer.seal(
+        json.dumps({"name": sent.filename, "text": text}, ensure_ascii=False),
+        context=_pending_context(code),
+    )
     return render_template("web/institution/preview.html", plan=plan, name=sent.filename, code=code)
 
 
@@ -84,14 +88,18 @@ def upload() -> str:
 def post_upload() -> Reply:
     """Post the good rows of the checked file (checked again: the file may be stale)."""
     _, code = authorise.require_institution_member(signed_in(), Role.POSTER)
-    pending = session.pop(UPLOAD, None)
+    sealed = session.pop(UPLOAD, None)
+    s = services()
+    try:
+        pending = json.loads(s.sealer.open(str(sealed), context=_pending_context(code)))
+    except SealError:
+        pending = None
     if not isinstance(pending, dict):
         raise InvalidInput(
             tr("没有待提交的文件，请重新上传", "no checked file is waiting: upload it again"),
             problems=[FieldProblem("file", "upload first")],
         )
     plan = _plan(str(pending["text"]), code)
-    s = services()
     report = post_plan(s.ledger, s.sealer, plan, now=utc_now(), actor_key="web")
     flash(
         tr(
