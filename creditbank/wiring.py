@@ -19,6 +19,7 @@ from creditbank.cohorts.service import run_pending
 from creditbank.config import Settings
 from creditbank.errors import SigningKeyError
 from creditbank.identity.sealing import FieldSealer, KeyEncryptionKeys
+from creditbank.indicators.snapshot import refresh as refresh_indicators
 from creditbank.ledger.keys import Keyring
 from creditbank.ledger.service import Ledger
 from creditbank.operations import audit, checkpoints, expiry, runs
@@ -182,6 +183,11 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
             opened().ledger, settings.backups_path, schema=metadata, keep=settings.backups_kept
         )
 
+    def dashboard() -> str:
+        services = opened()
+        snapshot = refresh_indicators(services.engine, services.policies, now=utc_now())
+        return f"indicators of {snapshot.figures.records} records"
+
     def cohorts() -> str | None:
         services = opened()
         ran = run_pending(services.engine, services.policies, limit=5)
@@ -230,6 +236,12 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
             f"export the log to {settings.backups_path}, keeping {settings.backups_kept}",
             backup,
             nightly,
+        ),
+        JobSpec(
+            "dashboard",
+            "recompute the dashboard's indicators",
+            dashboard,
+            Every(ops.dashboard_seconds),
         ),
         JobSpec(
             "cohorts",

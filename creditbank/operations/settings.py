@@ -21,6 +21,8 @@ class OperationsSettings:
     nightly_hour_utc: int = 19  # 03:00 in Beijing
     expiry_seconds: float = 3600.0
     cohort_seconds: float = 2.0
+    # Seconds between refreshes of the dashboard's indicators.
+    dashboard_seconds: float = 60.0
     # The leader lease: how long it lasts without renewal, and how often it is renewed.
     lease_seconds: float = 15.0
     lease_renew_seconds: float = 5.0
@@ -69,6 +71,7 @@ def operations_from_env(environ: Mapping[str, str]) -> OperationsSettings:
         nightly_hour_utc=hour,
         expiry_seconds=_number(environ, "CREDITBANK_EXPIRY_SECONDS", d.expiry_seconds),
         cohort_seconds=_number(environ, "CREDITBANK_COHORT_SECONDS", d.cohort_seconds),
+        dashboard_seconds=_number(environ, "CREDITBANK_DASHBOARD_SECONDS", d.dashboard_seconds),
         lease_seconds=_number(environ, "CREDITBANK_LEASE_SECONDS", d.lease_seconds),
         lease_renew_seconds=_number(
             environ, "CREDITBANK_LEASE_RENEW_SECONDS", d.lease_renew_seconds
