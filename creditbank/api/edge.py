@@ -20,6 +20,8 @@ from creditbank.wiring import EXTENSION, LazyServices
 
 REQUEST_ID = "X-Request-Id"
 _GOOD_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Public verification (API and page): anonymous, so bounded tighter than other bodies.
+VERIFY_PATHS = frozenset({"/api/v1/verify", "/verify"})
 
 
 def init_app(app: Flask) -> None:
@@ -33,8 +35,14 @@ def init_app(app: Flask) -> None:
         g.started = time.perf_counter()
         offered = request.headers.get(REQUEST_ID)
         g.request_id = offered if offered and _GOOD_ID.match(offered) else uuid.uuid4().hex
-        if request.content_length is not None and request.content_length > max_body:
-            raise PayloadTooLarge(_too_large(max_body))
+        limit = max_body
+        if request.path in VERIFY_PATHS:
+            # Anyone may ask for a verification: its body gets a bound of its own, also for a
+            # body without Content-Length (Werkzeug stops reading past it).
+            limit = min(max_body, operations.max_verify_body_bytes)
+            request.max_content_length = limit
+        if request.content_length is not None and request.content_length > limit:
+            raise PayloadTooLarge(_too_large(limit))
 
     @app.after_request
     def _end(response: Response) -> Response:
@@ -50,7 +58,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(RequestEntityTooLarge)
     def _streamed_too_large(_: RequestEntityTooLarge) -> Response:
         # A body without Content-Length that grew past the limit while being read.
-        error = PayloadTooLarge(_too_large(max_body))
+        limit = request.max_content_length or max_body
+        error = PayloadTooLarge(_too_large(limit))
         return problem_response(error.status, error.slug, error.title, error.detail)
 
     # After the hooks above: the limits' own hook runs once the request id is set.

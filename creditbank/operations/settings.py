@@ -40,6 +40,8 @@ class OperationsSettings:
     # How many proxies in front set X-Forwarded-For (nginx: 1); 0 trusts no header.
     trusted_proxies: int = 0
     max_body_bytes: int = 32 * 1024 * 1024
+    # A transcript of 200 records is about 0.5 MB of JSON-LD.
+    max_verify_body_bytes: int = 2 * 1024 * 1024
 
 
 def _number(environ: Mapping[str, str], name: str, default: float) -> float:
@@ -85,6 +87,9 @@ def operations_from_env(environ: Mapping[str, str]) -> OperationsSettings:
         if rate
         else 0,
         max_body_bytes=int(_number(environ, "CREDITBANK_MAX_BODY_BYTES", d.max_body_bytes)),
+        max_verify_body_bytes=int(
+            _number(environ, "CREDITBANK_MAX_VERIFY_BYTES", d.max_verify_body_bytes)
+        ),
         auth_failures_per_minute=int(
             _number(environ, "CREDITBANK_AUTH_FAILURES_PER_MINUTE", d.auth_failures_per_minute)
         ),
