@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from creditbank.clock import as_utc
 from creditbank.indicators.service import Indicators, compute
@@ -94,12 +95,17 @@ def refresh(engine: Engine, policies: Mapping[str, Policy], *, now: datetime) ->
     with read_connection(engine) as connection:
         figures = compute(connection, policies)
     body = encode(figures)
+    change = update(snapshot_t).where(snapshot_t.c.id == ROW).values(computed_at=now, body=body)
     with write_transaction(engine) as connection:
-        done = connection.execute(
-            update(snapshot_t).where(snapshot_t.c.id == ROW).values(computed_at=now, body=body)
-        ).rowcount
-        if not done:
-            connection.execute(insert(snapshot_t).values(id=ROW, computed_at=now, body=body))
+        if not connection.execute(change).rowcount:
+            try:
+                with connection.begin_nested():
+                    connection.execute(
+                        insert(snapshot_t).values(id=ROW, computed_at=now, body=body)
+                    )
+            except IntegrityError:
+                # Another process stored the first snapshot meanwhile: overwrite it.
+                connection.execute(change)
     return Snapshot(figures, now)
 
 

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -36,6 +37,7 @@ from creditbank.wiring import initialise
 from scripts.load import postgres
 from scripts.load.checks import check_records, ledger_verify
 from scripts.load.clients import BatchOutcome, CheckpointWatcher, Poster, PosterConfig
+from scripts.load.costly import CostlyClient, issue_transcript
 from scripts.load.server import ROOT, Gunicorn
 
 POSTER = DEMO_KEYS["cq-gz-poster"][2]
@@ -205,13 +207,20 @@ def _load(args: argparse.Namespace, plan: Plan, server: Gunicorn, learners: list
         give_up_at=started + plan.duration + args.grace,
     )
     posters = [Poster(n, config) for n in range(args.clients)]
-    for poster in posters:
-        poster.start()
+    costly: list[CostlyClient] = []
+    if args.costly:
+        transcript = issue_transcript(server.port)
+        costly = [
+            CostlyClient(n, server.port, transcript, POSTER, config.stop_at)
+            for n in range(args.costly)
+        ]
+    for client in [*posters, *costly]:
+        client.start()
     injector = threading.Thread(target=_inject, args=(plan, started, server, stop_faults))
     injector.start()
     try:
-        for poster in posters:
-            poster.join()
+        for client in [*posters, *costly]:
+            client.join()
     finally:
         ended = time.monotonic()
         stop_faults.set()
@@ -219,11 +228,19 @@ def _load(args: argparse.Namespace, plan: Plan, server: Gunicorn, learners: list
         watcher.stop()
         watcher.join()
     outcomes = [o for poster in posters for o in poster.outcomes]
+    figures = _figures(outcomes, ended - started, started, ended)
+    statuses: Counter[tuple[str, int]] = Counter()
+    for client in costly:
+        statuses.update(client.statuses)
+    figures["costly_requests"] = {
+        f"{name} {status}": n for (name, status), n in sorted(statuses.items())
+    }
     return Loaded(
         outcomes=outcomes,
-        unexpected=[v for poster in posters for v in poster.unexpected],
+        unexpected=[v for poster in posters for v in poster.unexpected]
+        + sorted({v for client in costly for v in client.violations}),
         watcher=watcher,
-        figures=_figures(outcomes, ended - started, started, ended),
+        figures=figures,
     )
 
 
@@ -356,6 +373,9 @@ def _report(
         "consistency proofs verified"
     )
     print(f"ledger verify: {verify_line or 'FAILED'}")
+    if figures.get("costly_requests"):
+        answered = ", ".join(f"{k}: {v}" for k, v in figures["costly_requests"].items())
+        print(f"costly requests answered: {answered}")
     if storage:
         print(
             f"storage: {storage['bytes_per_entry_log']:.0f} bytes/entry in the log tables, "
@@ -386,6 +406,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
     parser.add_argument("--learners", type=int, default=200)
+    parser.add_argument(
+        "--costly",
+        type=int,
+        default=0,
+        help="clients also sending costly requests (dashboard, PDF, big verify, wrong secrets)",
+    )
     parser.add_argument(
         "--grace", type=float, default=90.0, help="seconds a batch in hand may retry after the end"
     )

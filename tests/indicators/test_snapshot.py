@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -49,3 +50,24 @@ def test_page_views_read_the_snapshot(
     snapshot.refresh(demo.engine, demo.policies, now=utc_now())
     client.get("/dashboard")
     assert len(calls) == 2
+
+
+def test_processes_racing_to_store_the_first_snapshot_both_succeed(
+    demo: Services, engine_name: str
+) -> None:
+    start = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def first_view() -> None:
+        start.wait()
+        try:
+            snapshot.latest(demo.engine, demo.policies, now=utc_now())
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=first_view) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
