@@ -1,11 +1,13 @@
 """Clients that send cheap requests which used to cost the service a lot.
 
-Each one loops over: the public dashboard and one of its charts, an anonymous page with a
-form, an oversized public verification body, a signed-in learner's transcript PDF, and a
-wrong secret under the posters' key id. They send from another loopback address than the
-posters (127.0.0.2), as an outsider would, so the per-address limit on failed
-authentication cannot be mistaken for a lockout of the posters. Every answer's status is
-counted; answers the service must never give are kept as violations.
+Each one sends a request every ``PACE`` seconds (a busy crawler, not a flood: a flood is the
+rate limit's business), looping over: the public dashboard and one of its charts, an
+anonymous page with a form, an oversized public verification body, a signed-in learner's
+transcript PDF, and a wrong secret under the posters' key id. They send from other loopback
+addresses than the posters (127.0.0.2, and 127.0.0.3 for the wrong secrets), as outsiders
+would, so the per-address limit on failed authentication cannot be mistaken for a lockout of
+the posters. Every answer's status is counted; answers the service must never give are kept
+as violations.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import http.client
 import json
 import secrets
+import sys
 import threading
 import time
 from collections import Counter
@@ -22,6 +25,7 @@ from creditbank.demo import DEMO_PASSWORD, LEARNERS
 
 SOURCE = ("127.0.0.2", 0)
 FLOODER = ("127.0.0.3", 0)  # the wrong secrets come from yet another address
+PACE = 0.1  # seconds between one client's requests: 10 a second each
 OVERSIZED = 3 * 1024 * 1024  # above the 2 MiB bound on verification bodies
 # What each request may answer (429: the rate limit holding the cost, also fine).
 EXPECTED = {
@@ -90,6 +94,7 @@ class CostlyClient(threading.Thread):
         self.statuses: Counter[tuple[str, int]] = Counter()
         self.violations: list[str] = []
         self._big = b'{"padding": "' + b"x" * OVERSIZED + b'"}'
+        self._next = 0.0
 
     def _one(
         self,
@@ -99,6 +104,8 @@ class CostlyClient(threading.Thread):
         source: tuple[str, int] = SOURCE,
         **headers: str,
     ) -> None:
+        time.sleep(max(0.0, self._next - time.monotonic()))
+        self._next = time.monotonic() + PACE
         connection = _connection(self.port, source)
         try:
             connection.request("GET" if body is None else "POST", path, body=body, headers=headers)
@@ -124,7 +131,7 @@ class CostlyClient(threading.Thread):
         """Loop over the costly requests."""
         pdf = {"Authorization": f"Bearer {self.transcript.token}", "Accept": "application/pdf"}
         wrong = {"Authorization": f"Bearer {self.wrong_secret}"}
-        while time.monotonic() < self.stop_at:
+        while time.monotonic() < self.stop_at - PACE:
             self._one("dashboard", "/dashboard")
             self._one("chart", "/dashboard/charts/months.svg")
             self._one("form-page", "/verify")
@@ -133,3 +140,35 @@ class CostlyClient(threading.Thread):
             )
             self._one("pdf", f"/api/v1/transcripts/{self.transcript.transcript_id}", **pdf)
             self._one("wrong-secret", "/api/v1/learners/me", None, FLOODER, **wrong)
+
+
+def run_clients(port: int, count: int, seconds: float, poster_secret: str) -> dict[str, object]:
+    """Run ``count`` costly clients for ``seconds``; return their answers and violations."""
+    transcript = issue_transcript(port)
+    stop_at = time.monotonic() + seconds
+    clients = [CostlyClient(n, port, transcript, poster_secret, stop_at) for n in range(count)]
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join()
+    statuses: Counter[tuple[str, int]] = Counter()
+    for client in clients:
+        statuses.update(client.statuses)
+    return {
+        "answers": {f"{name} {status}": n for (name, status), n in sorted(statuses.items())},
+        "violations": sorted({v for client in clients for v in client.violations}),
+    }
+
+
+def main() -> None:
+    """``python -m scripts.load.costly PORT COUNT SECONDS POSTER_SECRET``: JSON on stdout.
+
+    A process of its own, as an outside client would be: its threads do not share the
+    posters' interpreter lock.
+    """
+    port, count, seconds, secret = sys.argv[1:5]
+    print(json.dumps(run_clients(int(port), int(count), float(seconds), secret)))
+
+
+if __name__ == "__main__":
+    main()

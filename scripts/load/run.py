@@ -19,7 +19,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -37,7 +36,6 @@ from creditbank.wiring import initialise
 from scripts.load import postgres
 from scripts.load.checks import check_records, ledger_verify
 from scripts.load.clients import BatchOutcome, CheckpointWatcher, Poster, PosterConfig
-from scripts.load.costly import CostlyClient, issue_transcript
 from scripts.load.server import ROOT, Gunicorn
 
 POSTER = DEMO_KEYS["cq-gz-poster"][2]
@@ -207,20 +205,27 @@ def _load(args: argparse.Namespace, plan: Plan, server: Gunicorn, learners: list
         give_up_at=started + plan.duration + args.grace,
     )
     posters = [Poster(n, config) for n in range(args.clients)]
-    costly: list[CostlyClient] = []
-    if args.costly:
-        transcript = issue_transcript(server.port)
-        costly = [
-            CostlyClient(n, server.port, transcript, POSTER, config.stop_at)
-            for n in range(args.costly)
-        ]
-    for client in [*posters, *costly]:
-        client.start()
+    costly = (
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "scripts.load.costly",
+                *(str(server.port), str(args.costly), str(plan.duration), POSTER),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+        )
+        if args.costly
+        else None
+    )
+    for poster in posters:
+        poster.start()
     injector = threading.Thread(target=_inject, args=(plan, started, server, stop_faults))
     injector.start()
     try:
-        for client in [*posters, *costly]:
-            client.join()
+        for poster in posters:
+            poster.join()
     finally:
         ended = time.monotonic()
         stop_faults.set()
@@ -229,19 +234,16 @@ def _load(args: argparse.Namespace, plan: Plan, server: Gunicorn, learners: list
         watcher.join()
     outcomes = [o for poster in posters for o in poster.outcomes]
     figures = _figures(outcomes, ended - started, started, ended)
-    statuses: Counter[tuple[str, int]] = Counter()
-    for client in costly:
-        statuses.update(client.statuses)
-    figures["costly_requests"] = {
-        f"{name} {status}": n for (name, status), n in sorted(statuses.items())
-    }
-    return Loaded(
-        outcomes=outcomes,
-        unexpected=[v for poster in posters for v in poster.unexpected]
-        + sorted({v for client in costly for v in client.violations}),
-        watcher=watcher,
-        figures=figures,
-    )
+    unexpected = [v for poster in posters for v in poster.unexpected]
+    if costly is not None:
+        output, _ = costly.communicate(timeout=args.grace + 60)
+        if costly.returncode != 0:
+            unexpected.append(f"the costly clients failed (status {costly.returncode})")
+        else:
+            report = json.loads(output)
+            figures["costly_requests"] = report["answers"]
+            unexpected += [f"costly client: {v}" for v in report["violations"]]
+    return Loaded(outcomes=outcomes, unexpected=unexpected, watcher=watcher, figures=figures)
 
 
 def _check(
