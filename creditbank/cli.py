@@ -40,6 +40,7 @@ from creditbank.institutions.service import (
 from creditbank.ledger.full_audit import audit_ledger
 from creditbank.ledger.keys import Keyring
 from creditbank.operations import runs
+from creditbank.operations.audit import check_stored_copies
 from creditbank.operations.lease import current_lease
 from creditbank.schema import metadata
 from creditbank.storage.database import create_db_engine, read_connection
@@ -102,10 +103,12 @@ def ledger_verify() -> None:
         report = audit_ledger(
             connection, ledger.keyring.verifiers(), ledger.origin, progress=progress
         )
-    click.echo("", err=True)
+        click.echo("", err=True)
+        records = check_stored_copies(connection, report.size)
     click.echo(
         f"ok: {report.entries_checked} entries, {report.nodes_checked} interior nodes, "
-        f"{report.checkpoints_checked} checkpoints; root {report.root_hash.hex()}"
+        f"{report.checkpoints_checked} checkpoints, {records} record changes; "
+        f"root {report.root_hash.hex()}"
     )
 
 

@@ -59,6 +59,11 @@ class Settings:
         return self.instance_path / "keys" / "transcripts"
 
     @property
+    def pdf_path(self) -> Path:
+        """Where rendered transcript PDFs are kept, sealed."""
+        return self.instance_path / "transcripts-pdf"
+
+    @property
     def backups_path(self) -> Path:
         """Folder of the scheduled daily backups."""
         return self.backup_path or self.instance_path / "backups"

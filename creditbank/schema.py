@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 import creditbank.auth.tables as _auth_tables
 import creditbank.cohorts.tables as _cohort_tables
 import creditbank.evaluations.tables as _evaluation_tables
+import creditbank.indicators.tables as _indicator_tables
 import creditbank.institutions.tables as _institution_tables
 import creditbank.learners.tables as _learner_tables
 import creditbank.ledger.tables as _ledger_tables
@@ -33,4 +34,5 @@ MODULES = (
     _operation_tables,
     _cosignature_tables,
     _notice_tables,
+    _indicator_tables,
 )

@@ -19,6 +19,7 @@ from creditbank.cohorts.service import run_pending
 from creditbank.config import Settings
 from creditbank.errors import SigningKeyError
 from creditbank.identity.sealing import FieldSealer, KeyEncryptionKeys
+from creditbank.indicators.snapshot import refresh as refresh_indicators
 from creditbank.ledger.keys import Keyring
 from creditbank.ledger.service import Ledger
 from creditbank.operations import audit, checkpoints, expiry, outbox, runs
@@ -30,6 +31,7 @@ from creditbank.rules.policy import Policy
 from creditbank.schema import metadata
 from creditbank.storage.database import create_db_engine
 from creditbank.storage.migrate import upgrade
+from creditbank.storage.private_files import make_private_directory
 from creditbank.transcripts.issuer import IssuerIdentity
 from creditbank.transcripts.keys import IssuerKeys
 from creditbank.transcripts.status_lists import refresh_status_lists
@@ -90,7 +92,7 @@ def open_services(settings: Settings, engine: Engine | None = None) -> Services:
 
 def initialise(settings: Settings) -> Services:
     """Create the instance folder, migrate the schema and generate the log key on first run."""
-    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    make_private_directory(settings.instance_path)
     engine = create_db_engine(settings.database_url)
     upgrade(engine)
     if not (settings.keys_path / "keyring.json").exists():
@@ -197,6 +199,11 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
             opened().ledger, settings.backups_path, schema=metadata, keep=settings.backups_kept
         )
 
+    def dashboard() -> str:
+        services = opened()
+        snapshot = refresh_indicators(services.engine, services.policies, now=utc_now())
+        return f"indicators of {snapshot.figures.records} records"
+
     def cohorts() -> str | None:
         services = opened()
         ran = run_pending(services.engine, services.policies, limit=5)
@@ -257,6 +264,12 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
             f"export the log to {settings.backups_path}, keeping {settings.backups_kept}",
             backup,
             nightly,
+        ),
+        JobSpec(
+            "dashboard",
+            "recompute the dashboard's indicators",
+            dashboard,
+            Every(ops.dashboard_seconds),
         ),
         JobSpec(
             "cohorts",

@@ -116,3 +116,24 @@ def test_institution_keys_at_the_console_follow_the_operator_rules(invoke: Invok
     assert invoke("clients", "revoke", key_id, "--institution", "CQ-ZZ-001").exit_code == 0
     verified = invoke("ledger", "verify")
     assert "ok: 4 entries" in verified.output  # registered, two issued, one revoked
+
+
+def test_verify_compares_the_record_tables_with_the_log(invoke: Invoke, tmp_path: Path) -> None:
+    invoke("init")
+    invoke("demo", "load")
+    engine = create_engine(f"sqlite:///{tmp_path / 'instance' / 'creditbank.sqlite3'}")
+    with engine.begin() as connection:
+        index = connection.execute(
+            text("SELECT min(ledger_index) FROM record_version WHERE content LIKE '%credits%'")
+        ).scalar_one()
+        connection.execute(
+            text(
+                'UPDATE record_version SET content = replace(content, \'"credits":"\', '
+                '\'"credits":"9\') WHERE ledger_index = :i'
+            ),
+            {"i": index},
+        )
+    engine.dispose()
+    result = invoke("ledger", "verify")
+    assert result.exit_code == 2
+    assert f"\nerror: index {index}: record content: record " in result.output

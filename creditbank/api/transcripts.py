@@ -38,6 +38,7 @@ from creditbank.transcripts.issued import (
 )
 from creditbank.transcripts.issuer import did_document, trust_list
 from creditbank.transcripts.issuing import issue_transcript
+from creditbank.transcripts.kept_pdfs import KeptPdfs
 from creditbank.transcripts.online import verify_online
 from creditbank.transcripts.printing import pdf_renderer
 from creditbank.transcripts.status_lists import status_list_document
@@ -151,7 +152,12 @@ def read(transcript_id: str) -> Response:
         opened.engine, opened.sealer, transcript_id, learner.learner_id
     )
     if best == PDF_TYPE:
-        pdf: bytes = renderer(view_from_credential(credential), language=summary.language)
+        kept = KeptPdfs(opened.settings.pdf_path, opened.sealer)
+        pdf = kept.render_once(
+            summary.id,
+            summary.language,
+            lambda: bytes(renderer(view_from_credential(credential), language=summary.language)),
+        )
         return Response(pdf, mimetype=PDF_TYPE)
     return _json_ld(credential, best)
 

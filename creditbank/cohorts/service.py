@@ -1,9 +1,12 @@
 """Submitting, running and reading cohort evaluations.
 
 A cohort is a list of learners evaluated against one policy on one date, as what-if
-evaluations (nothing enters the log; a registrar commits the ones they approve). Jobs wait in
-``cohort_job``; :func:`run_pending` claims one with a conditional UPDATE (so two processes
-never run the same job) and evaluates it in chunks, saving progress after each chunk.
+evaluations (nothing enters the log; a registrar commits the ones they approve). Consent is
+checked when the cohort is queued and again for each learner when they are evaluated: a
+learner who withdrew it meanwhile is skipped, with the reason in the ``skipped`` column.
+Jobs wait in ``cohort_job``; :func:`run_pending` claims one with a conditional UPDATE (so
+two processes never run the same job) and evaluates it in chunks, saving progress after each
+chunk.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from creditbank.cohorts import MAX_LEARNERS
 from creditbank.cohorts.tables import CohortJob
 from creditbank.errors import FieldProblem, Forbidden, InvalidInput, NotFound
 from creditbank.evaluations.service import current_sources, find_policy
-from creditbank.learners.service import ConsentScope, consenting_learners
+from creditbank.learners.service import ConsentScope, consenting_learners, has_consent
 from creditbank.rules.evaluate import evaluate
 from creditbank.rules.policy import Policy
 from creditbank.spreadsheet import safe_row
@@ -35,7 +38,15 @@ from creditbank.storage.database import read_connection, write_transaction
 job_t = CohortJob.__table__  # type: ignore[attr-defined]
 
 CHUNK = 50
-HEADER = ["learner_id", "recognised_credits", "remaining_credits", "missing_courses", "result_hash"]
+HEADER = [
+    "learner_id",
+    "recognised_credits",
+    "remaining_credits",
+    "missing_courses",
+    "result_hash",
+    "skipped",
+]
+NO_CONSENT = "no evaluate consent for this institution when the evaluation ran"
 
 
 @dataclass(frozen=True)
@@ -160,11 +171,17 @@ def _claim(engine: Engine, worker: str) -> Any:
         return connection.execute(select(job_t).where(job_t.c.id == queued.id)).one()
 
 
-def _lines(policy: Policy, engine: Engine, learners: Sequence[str], on: date) -> str:
+def _lines(
+    policy: Policy, engine: Engine, institution: str, learners: Sequence[str], on: date
+) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    now = utc_now()
     with read_connection(engine) as connection:
         for learner in learners:
+            if not has_consent(connection, learner, institution, ConsentScope.EVALUATE, now=now):
+                writer.writerow(safe_row([learner, "", "", "", "", NO_CONSENT]))
+                continue
             sources, _ = current_sources(connection, learner)
             result = evaluate(policy, sources, on)
             body = result.body
@@ -176,6 +193,7 @@ def _lines(policy: Policy, engine: Engine, learners: Sequence[str], on: date) ->
                         body["remaining_credits"],
                         " ".join(body["missing"]),
                         result.result_hash,
+                        "",
                     ]
                 )
             )
@@ -195,7 +213,8 @@ def run_pending(engine: Engine, policies: Mapping[str, Policy], *, limit: int = 
         try:
             policy = find_policy(policies, job.policy_id)
             for start in range(0, len(learners), CHUNK):
-                lines = _lines(policy, engine, learners[start : start + CHUNK], job.evaluated_on)
+                chunk = learners[start : start + CHUNK]
+                lines = _lines(policy, engine, job.institution, chunk, job.evaluated_on)
                 with write_transaction(engine) as connection:
                     connection.execute(
                         update(job_t)

@@ -72,8 +72,9 @@ loglevel = _env("CREDITBANK_LOG_LEVEL", "info")
 logger_class = "creditbank.deploy.gunicorn_logging.JsonAccessLogger"
 logconfig_dict = logging_config(loglevel.upper())
 
-# The production default rate limit per API key and per process (see README.md); the library
-# default is off so that tests and scripts are not throttled.
+# The production default rate limit per caller (see README.md; share it across workers and
+# hosts with CREDITBANK_RATE_LIMIT_STORAGE=redis://…); the library default is off so that
+# tests and scripts are not throttled.
 os.environ.setdefault("CREDITBANK_RATE_LIMIT", "50")
 
 # prometheus-client reads this variable when metrics are created, so set it before the

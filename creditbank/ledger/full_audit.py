@@ -17,6 +17,7 @@ from creditbank.errors import AuditFailed, AuditFinding, CreditbankError, Ledger
 from creditbank.ledger.checkpoint import open_checkpoint
 from creditbank.ledger.compact import CompactRange
 from creditbank.ledger.envelope import GENESIS_PREV, commitment, decode_envelope
+from creditbank.ledger.erasure import erased
 from creditbank.ledger.hashing import hash_leaf
 from creditbank.ledger.nodes import is_stored, node_position
 from creditbank.ledger.note import NoteVerifier
@@ -105,7 +106,13 @@ class Walk:
             self.last_good = self.size
 
     def entry(
-        self, idx: int, data: bytes, opening: tuple[bytes, bytes] | None, stored_leaf: bytes | None
+        self,
+        idx: int,
+        data: bytes,
+        opening: tuple[bytes, bytes] | None,
+        stored_leaf: bytes | None,
+        *,
+        erased: bool = False,
     ) -> dict[int, bytes]:
         """Check one entry and add it to the tree; return the interior nodes it completes."""
         # 2. No gaps: the stored indices are exactly 0, 1, 2, …
@@ -128,9 +135,8 @@ class Walk:
                 f"{self.prev.hex()}",
                 idx - 1,
             )
-        # 5. The payload kept aside (if not erased) still opens the commitment.
-        if opening is not None and commitment(*opening) != envelope.commitment:
-            raise _fail("commitment", "stored payload does not open the commitment", idx)
+        # 5. The payload kept aside still opens the commitment, or its erasure was recorded.
+        check_opening(idx, envelope.commitment, opening, erased=erased)
         # 6. The stored leaf hash (used for proofs) is the hash of these bytes.
         leaf = hash_leaf(data)
         if stored_leaf != leaf:
@@ -140,6 +146,20 @@ class Walk:
         self.size += 1
         self.check_checkpoints()
         return dict(completed)
+
+
+def check_opening(
+    idx: int, committed: bytes, opening: tuple[bytes, bytes] | None, *, erased: bool
+) -> None:
+    """The stored payload opens the entry's commitment; only a recorded erasure excuses none."""
+    if opening is None:
+        if not erased:
+            raise _fail(
+                "missing opening", f"entry {idx}'s payload is gone and no erasure is recorded", idx
+            )
+        return
+    if commitment(*opening) != committed:
+        raise _fail("commitment", "stored payload does not open the commitment", idx)
 
 
 def audit_ledger(
@@ -198,10 +218,13 @@ def walk_entries(
                 )
             return
         openings = read_openings(connection, [idx for idx, _ in page])
+        gone = erased(connection, [idx for idx, _ in page if idx not in openings])
         stored_leaves = _stored_leaf_hashes(connection, page[0][0], page[-1][0])
         emitted: dict[int, bytes] = {}  # the complete nodes this page adds that are stored
         for idx, data in page:
-            completed = walk.entry(idx, data, openings.get(idx), stored_leaves.get(idx))
+            completed = walk.entry(
+                idx, data, openings.get(idx), stored_leaves.get(idx), erased=idx in gone
+            )
             emitted.update((node, digest) for node, digest in completed.items() if is_stored(node))
         # 7. Stored interior nodes equal the recomputed ones.
         _check_stored_nodes(connection, emitted)

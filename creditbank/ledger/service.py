@@ -39,6 +39,13 @@ class LedgerTransaction:
         """Sequence ``entries``; they commit with the caller's rows or not at all."""
         return append_entries(self.connection, entries, now=now)
 
+    def hold(self) -> None:
+        """Take the sequencer now, so what the caller reads next no other writer can change.
+
+        (SQLite's ``BEGIN IMMEDIATE`` already holds it; PostgreSQL locks the head row.)
+        """
+        read_head(self.connection, for_update=True)
+
     def record(
         self, kind: str, actor: str, payload: Mapping[str, Any], *, now: datetime | None = None
     ) -> int:

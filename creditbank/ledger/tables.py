@@ -1,8 +1,9 @@
 """The log's tables.
 
-Entries, nodes and checkpoints are append-only (database triggers refuse UPDATE and DELETE,
-see migration 0001); openings may be deleted, never changed, so a learner's payload can be
-erased without touching the log.
+Entries, nodes, checkpoints and erasures are append-only (database triggers refuse UPDATE and
+DELETE, see migrations 0001 and 0012); openings are never changed, and deleted only once an
+erasure is recorded for them, so a learner's payload can be erased without touching the log
+while an opening removed behind the service's back is found by the audit.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ _BIG_SERIAL = BigInteger().with_variant(Integer(), "sqlite")
 # B-tree beside it, written on every append (migration 0010).
 _BIG_KEY = BigInteger().with_variant(Integer(), "sqlite")
 
-APPEND_ONLY_TABLES = ("ledger_entry", "ledger_node", "ledger_checkpoint")
+APPEND_ONLY_TABLES = ("ledger_entry", "ledger_node", "ledger_checkpoint", "ledger_erasure")
 NO_UPDATE_TABLES = ("ledger_opening",)
 
 
@@ -79,3 +80,17 @@ class LedgerHead(SQLModel, table=True):
     root_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
     last_leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class LedgerErasure(SQLModel, table=True):
+    """An opening deliberately erased (a learner's payload deleted): when and why."""
+
+    __tablename__ = "ledger_erasure"
+
+    idx: int = Field(
+        sa_column=Column(
+            _BIG_KEY, ForeignKey("ledger_entry.idx"), primary_key=True, autoincrement=False
+        )
+    )
+    erased_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    reason: str = Field(sa_column=Column(Text, nullable=False))

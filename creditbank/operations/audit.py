@@ -22,8 +22,15 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from creditbank.clock import utc_now
 from creditbank.errors import AuditFailed, AuditFinding, CreditbankError, LedgerError
 from creditbank.ledger.compact import CompactRange
-from creditbank.ledger.envelope import GENESIS_PREV, commitment, decode_envelope
-from creditbank.ledger.full_audit import Walk, audit_ledger, check_signatures, walk_entries
+from creditbank.ledger.envelope import GENESIS_PREV, decode_envelope
+from creditbank.ledger.erasure import erased
+from creditbank.ledger.full_audit import (
+    Walk,
+    audit_ledger,
+    check_opening,
+    check_signatures,
+    walk_entries,
+)
 from creditbank.ledger.hashing import EMPTY_ROOT, HASH_SIZE, hash_leaf
 from creditbank.ledger.proof_checks import verify_consistency, verify_inclusion
 from creditbank.ledger.proofs import consistency_proof, inclusion_proof
@@ -37,6 +44,7 @@ from creditbank.ledger.store import (
     read_openings,
 )
 from creditbank.operations.tables import AuditState
+from creditbank.records import integrity as record_integrity
 from creditbank.storage.database import read_connection, write_transaction
 
 state_t = AuditState.__table__  # type: ignore[attr-defined]
@@ -180,16 +188,19 @@ def incremental_audit(ledger: Ledger, *, sample: int) -> str:
                 )
             walk_entries(connection, walk, head.size)
             _check_head(head.size, head.root_hash, walk)
+            check_latest_checkpoint_kept(checkpoints, status)
             _check_older_checkpoints(connection, fresh, status, walk)
             drawn = _sample(connection, status.audited_size, walk, sample)
+            records = record_integrity.check_range(connection, status.audited_size, walk.size)
+            records += record_integrity.check_indices(connection, drawn)
     except AuditFailed as exc:
         _alarm(ledger.engine, exc.finding, now=now)
         raise
     last_id = max((c.id for c in checkpoints), default=status.last_checkpoint_id)
     _save_good(ledger.engine, walk, last_id, full=False, now=now)
     return (
-        f"{walk.size - status.audited_size} new entries, {len(fresh)} new checkpoints and "
-        f"{drawn} sampled entries ok; audited size {walk.size}"
+        f"{walk.size - status.audited_size} new entries, {len(fresh)} new checkpoints, "
+        f"{len(drawn)} sampled entries and {records} record changes ok; audited size {walk.size}"
     )
 
 
@@ -199,6 +210,7 @@ def full_audit(ledger: Ledger) -> str:
     try:
         with read_connection(ledger.engine) as connection:
             report = audit_ledger(connection, ledger.keyring.verifiers(), ledger.origin)
+            records = check_stored_copies(connection, report.size)
             last_id = max((c.id for c in all_checkpoints(connection)), default=0)
     except AuditFailed as exc:
         _alarm(ledger.engine, exc.finding, now=now)
@@ -207,8 +219,31 @@ def full_audit(ledger: Ledger) -> str:
     _save_good(ledger.engine, walk, last_id, full=True, now=now)
     return (
         f"full pass ok: {report.entries_checked} entries, {report.nodes_checked} nodes, "
-        f"{report.checkpoints_checked} checkpoints"
+        f"{report.checkpoints_checked} checkpoints, {records} record changes"
     )
+
+
+def check_stored_copies(connection: Connection, size: int) -> int:
+    """What the ledger's own audit cannot see: the record tables and the checkpoints it audited.
+
+    Run after :func:`creditbank.ledger.full_audit.audit_ledger` passed for ``size`` entries;
+    returns how many record changes were compared with their rows.
+    """
+    check_latest_checkpoint_kept(list(all_checkpoints(connection)), read_status(connection))
+    return record_integrity.check_all(connection, size)
+
+
+def check_latest_checkpoint_kept(checkpoints: list[StoredCheckpoint], status: AuditStatus) -> None:
+    """The newest checkpoint the audit saw is still stored (checkpoints are never deleted)."""
+    if status.last_checkpoint_id and all(c.id != status.last_checkpoint_id for c in checkpoints):
+        raise AuditFailed(
+            AuditFinding(
+                "missing checkpoint",
+                f"checkpoint #{status.last_checkpoint_id}, audited at {status.checked_at}, "
+                "is no longer stored",
+                None,
+            )
+        )
 
 
 def _check_head(size: int, root: bytes, walk: Walk) -> None:
@@ -241,10 +276,10 @@ def _check_older_checkpoints(
             ) from None
 
 
-def _sample(connection: Connection, audited: int, walk: Walk, count: int) -> int:
-    """Check ``count`` random entries of ``[0, audited)``; return how many were drawn."""
+def _sample(connection: Connection, audited: int, walk: Walk, count: int) -> list[int]:
+    """Check ``count`` random entries of ``[0, audited)``; return those drawn."""
     if audited == 0 or count <= 0:
-        return 0
+        return []
     if count >= audited:
         drawn = list(range(audited))
     else:
@@ -262,12 +297,13 @@ def _sample(connection: Connection, audited: int, walk: Walk, count: int) -> int
         )
     }
     openings = read_openings(connection, drawn)
+    gone = erased(connection, [idx for idx in drawn if idx not in openings])
     reader = StoredNodes(connection)
     root = walk.tree.root()
     # First what each entry says about itself and its successor, then the proofs: an altered
     # entry also breaks the proofs of its neighbours, and the finding should name it.
     for idx in drawn:
-        _check_old_entry(idx, rows, openings.get(idx))
+        _check_old_entry(idx, rows, openings.get(idx), erased=idx in gone)
     for idx in drawn:
         leaf = hash_leaf(rows[idx][0])
         try:
@@ -281,11 +317,15 @@ def _sample(connection: Connection, audited: int, walk: Walk, count: int) -> int
                     idx,
                 )
             ) from None
-    return len(drawn)
+    return drawn
 
 
 def _check_old_entry(
-    idx: int, rows: dict[int, tuple[bytes, bytes]], opening: tuple[bytes, bytes] | None
+    idx: int,
+    rows: dict[int, tuple[bytes, bytes]],
+    opening: tuple[bytes, bytes] | None,
+    *,
+    erased: bool,
 ) -> None:
     def fail(check: str, detail: str) -> AuditFailed:
         return AuditFailed(AuditFinding(check, detail, idx))
@@ -302,8 +342,7 @@ def _check_old_entry(
     leaf = hash_leaf(data)
     if stored_leaf != leaf:
         raise fail("leaf hash", "stored leaf hash differs from the entry bytes' hash")
-    if opening is not None and commitment(*opening) != envelope.commitment:
-        raise fail("commitment", "stored payload does not open the commitment")
+    check_opening(idx, envelope.commitment, opening, erased=erased)
     following = rows.get(idx + 1)
     if following is not None:
         try:

@@ -21,15 +21,27 @@ class OperationsSettings:
     nightly_hour_utc: int = 19  # 03:00 in Beijing
     expiry_seconds: float = 3600.0
     cohort_seconds: float = 2.0
+    # Seconds between refreshes of the dashboard's indicators.
+    dashboard_seconds: float = 60.0
     # The leader lease: how long it lasts without renewal, and how often it is renewed.
     lease_seconds: float = 15.0
     lease_renew_seconds: float = 5.0
     # Days of job_run history kept.
     job_run_retention_days: int = 14
-    # Token bucket per API key (or client address) per process; 0 requests/s turns it off.
+    # Requests a second per caller (principal, else address), in windows of ``burst``
+    # requests, counted in shared storage; 0 requests/s turns it off.
     rate_limit_per_second: float = 0.0
     rate_limit_burst: int = 0
+    # Refused authentications an address may cause per minute (0: no limit).
+    auth_failures_per_minute: int = 30
+    # Where the counts live: memory:// (one process) or redis://host:port/db (shared).
+    rate_limit_storage: str = "memory://"
+    rate_limit_prefix: str = "creditbank"
+    # How many proxies in front set X-Forwarded-For (nginx: 1); 0 trusts no header.
+    trusted_proxies: int = 0
     max_body_bytes: int = 32 * 1024 * 1024
+    # A transcript of 200 records is about 0.5 MB of JSON-LD.
+    max_verify_body_bytes: int = 2 * 1024 * 1024
 
 
 def _number(environ: Mapping[str, str], name: str, default: float) -> float:
@@ -61,6 +73,7 @@ def operations_from_env(environ: Mapping[str, str]) -> OperationsSettings:
         nightly_hour_utc=hour,
         expiry_seconds=_number(environ, "CREDITBANK_EXPIRY_SECONDS", d.expiry_seconds),
         cohort_seconds=_number(environ, "CREDITBANK_COHORT_SECONDS", d.cohort_seconds),
+        dashboard_seconds=_number(environ, "CREDITBANK_DASHBOARD_SECONDS", d.dashboard_seconds),
         lease_seconds=_number(environ, "CREDITBANK_LEASE_SECONDS", d.lease_seconds),
         lease_renew_seconds=_number(
             environ, "CREDITBANK_LEASE_RENEW_SECONDS", d.lease_renew_seconds
@@ -74,4 +87,26 @@ def operations_from_env(environ: Mapping[str, str]) -> OperationsSettings:
         if rate
         else 0,
         max_body_bytes=int(_number(environ, "CREDITBANK_MAX_BODY_BYTES", d.max_body_bytes)),
+        max_verify_body_bytes=int(
+            _number(environ, "CREDITBANK_MAX_VERIFY_BYTES", d.max_verify_body_bytes)
+        ),
+        auth_failures_per_minute=int(
+            _number(environ, "CREDITBANK_AUTH_FAILURES_PER_MINUTE", d.auth_failures_per_minute)
+        ),
+        rate_limit_storage=_storage_uri(environ, d.rate_limit_storage),
+        rate_limit_prefix=environ.get("CREDITBANK_RATE_LIMIT_PREFIX") or d.rate_limit_prefix,
+        trusted_proxies=int(_number(environ, "CREDITBANK_TRUSTED_PROXIES", d.trusted_proxies)),
     )
+
+
+_STORAGE_SCHEMES = ("memory://", "redis://", "rediss://", "redis+unix://", "redis+sentinel://")
+
+
+def _storage_uri(environ: Mapping[str, str], default: str) -> str:
+    uri = environ.get("CREDITBANK_RATE_LIMIT_STORAGE") or default
+    if not uri.startswith(_STORAGE_SCHEMES):
+        raise InvalidInput(
+            "CREDITBANK_RATE_LIMIT_STORAGE must be memory:// or a redis:// URL, "
+            f"got {uri.split('://')[0]!r}"
+        )
+    return uri

@@ -196,6 +196,13 @@ def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> Batch
         )
     try:
         with ledger.transaction() as tx:
+            # A request with the same key may have committed since the read above: with the
+            # sequencer held, look again, so the second of two concurrent posts replays the
+            # first one's answer rather than finding its external ids taken (409).
+            tx.hold()
+            replay = _replay(tx.connection, request)
+            if replay is not None:
+                return replay
             problems = _missing_learners(tx.connection, request.records)
             if problems:
                 raise InvalidInput(

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+from creditbank.storage.private_files import make_private_database_file
 
 _BEGIN_OPTION = "creditbank_sqlite_begin"
 
@@ -54,6 +57,9 @@ def create_db_engine(url: str, **options: Any) -> Engine:
     """Create the engine for ``url`` with the settings the ledger relies on."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        database = make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            make_private_database_file(Path(database))
         engine = create_engine(
             url,
             connect_args={"timeout": 60, "check_same_thread": False},

@@ -1,7 +1,7 @@
-"""Files only the service's user may read: the log's signing keys and the key-encryption keys.
+"""Files only the service's user may read: signing keys, key-encryption keys, the SQLite file.
 
-Both keep secrets outside the database, so they share how such files are created: owner-only
-from the moment they exist, flushed to disk, in owner-only folders.
+They share how such files are created: owner-only from the moment they exist, flushed to
+disk, in owner-only folders.
 """
 
 from __future__ import annotations
@@ -46,3 +46,22 @@ def make_private_directory(directory: Path) -> None:
         with contextlib.suppress(FileExistsError):
             path.mkdir(mode=DIRECTORY_MODE)
     os.chmod(directory, DIRECTORY_MODE)
+
+
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def make_private_database_file(path: Path) -> None:
+    """Create the SQLite file owner-only (its folder too, if missing) before SQLite opens it.
+
+    SQLite gives its WAL and shared-memory files the database file's mode, so they are
+    owner-only as well; files left by an earlier version are narrowed to 0600 here.
+    """
+    if not path.parent.exists():
+        make_private_directory(path.parent)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    for candidate in (path, *(path.with_name(path.name + tail) for tail in SQLITE_COMPANIONS)):
+        with contextlib.suppress(FileNotFoundError):
+            if candidate.stat().st_mode & 0o777 != FILE_MODE:
+                os.chmod(candidate, FILE_MODE)

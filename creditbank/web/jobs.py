@@ -18,6 +18,7 @@ TITLES_ZH = {
     "status-lists": "重新签名状态列表",
     "backup": "备份账本",
     "cohorts": "运行批量评估",
+    "dashboard": "更新驾驶舱指标",
 }
 STATUSES = ("ok", "error", "running", "abandoned")
 _STATUS_TEXT = {

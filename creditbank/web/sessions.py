@@ -3,6 +3,11 @@
 A session ends after ``IDLE`` without a request, after ``ABSOLUTE`` in any case, and at once
 on sign-out (its row is deleted). Signing in gives a fresh id, so an id planted before
 sign-in is worthless afterwards.
+
+A visitor who has not signed in gets no row: what their session holds before sign-in (the
+form's CSRF token, the language) is not secret from them and travels in a signed cookie
+(``cb_anon``), so anonymous page views and form posts write nothing to the database. A row is
+created the first time the session holds anything else (a sign-in).
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, insert, select, update
 from werkzeug.datastructures import CallbackDict
 
@@ -26,6 +32,10 @@ from creditbank.wiring import services
 session_t = WebSession.__table__  # type: ignore[attr-defined]
 
 COOKIE = "cb_session"
+ANONYMOUS_COOKIE = "cb_anon"
+# What an anonymous session may hold in its signed cookie; anything else needs a row.
+ANONYMOUS_KEYS = frozenset({"csrf_token", "lang"})
+_ANONYMOUS_SALT = "creditbank-anonymous-session"
 IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=8)
 # A request refreshes the idle deadline at most this often, so reading pages is not a write each.
@@ -74,17 +84,17 @@ class DatabaseSessionInterface(SessionInterface):
     """Keeps sessions in the ``web_session`` table."""
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
-        """Load the session named by the cookie, or start an empty one."""
+        """Load the session named by the cookie, or the signed anonymous one, or start one."""
         session_id = request.cookies.get(COOKIE)
         if not session_id or len(session_id) > 100:
-            return ServerSession()
+            return ServerSession(_read_anonymous(app, request))
         now = utc_now()
         with read_connection(services().engine) as connection:
             row = connection.execute(
                 select(session_t).where(session_t.c.id_hash == _hash(session_id))
             ).first()
         if row is None or as_utc(row.expires_at) <= now:
-            return ServerSession()
+            return ServerSession(_read_anonymous(app, request))
         return ServerSession(
             json.loads(row.data),
             session_id=session_id,
@@ -105,7 +115,15 @@ class DatabaseSessionInterface(SessionInterface):
             response.delete_cookie(name, path="/", httponly=True, samesite="Lax")
             return
         if not session:
+            if request.cookies.get(ANONYMOUS_COOKIE):
+                response.delete_cookie(ANONYMOUS_COOKIE, path="/", httponly=True, samesite="Lax")
             return  # nothing worth keeping: no row, no cookie
+        if session.session_id is None and set(session) <= ANONYMOUS_KEYS:
+            if session.modified:
+                _write_anonymous(app, session, response)
+            return  # anonymous: a signed cookie, no row
+        if request.cookies.get(ANONYMOUS_COOKIE):
+            response.delete_cookie(ANONYMOUS_COOKIE, path="/", httponly=True, samesite="Lax")
         now = utc_now()
         stale = session.seen_at is None or now - session.seen_at >= TOUCH_EVERY
         if not (session.modified or session.renew or stale or session.session_id is None):
@@ -149,3 +167,39 @@ class DatabaseSessionInterface(SessionInterface):
             httponly=True,
             samesite="Lax",
         )
+
+
+def _serializer(app: Flask) -> URLSafeTimedSerializer | None:
+    if not app.secret_key:
+        return None
+    return URLSafeTimedSerializer(app.secret_key, salt=_ANONYMOUS_SALT)
+
+
+def _read_anonymous(app: Flask, request: Request) -> dict[str, Any]:
+    """The signed cookie's content, if it is intact and younger than ``ABSOLUTE``."""
+    raw = request.cookies.get(ANONYMOUS_COOKIE)
+    serializer = _serializer(app)
+    if not raw or serializer is None or len(raw) > 4096:
+        return {}
+    try:
+        data = serializer.loads(raw, max_age=int(ABSOLUTE.total_seconds()))
+    except BadSignature:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if k in ANONYMOUS_KEYS and isinstance(v, str)}
+
+
+def _write_anonymous(app: Flask, session: ServerSession, response: Response) -> None:
+    serializer = _serializer(app)
+    if serializer is None:
+        return
+    response.set_cookie(
+        ANONYMOUS_COOKIE,
+        serializer.dumps(dict(session)),
+        max_age=int(ABSOLUTE.total_seconds()),
+        path="/",
+        secure=app.config.get("SESSION_COOKIE_SECURE", False),
+        httponly=True,
+        samesite="Lax",
+    )

@@ -205,6 +205,20 @@ def _load(args: argparse.Namespace, plan: Plan, server: Gunicorn, learners: list
         give_up_at=started + plan.duration + args.grace,
     )
     posters = [Poster(n, config) for n in range(args.clients)]
+    costly = (
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "scripts.load.costly",
+                *(str(server.port), str(args.costly), str(plan.duration), POSTER),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+        )
+        if args.costly
+        else None
+    )
     for poster in posters:
         poster.start()
     injector = threading.Thread(target=_inject, args=(plan, started, server, stop_faults))
@@ -219,12 +233,17 @@ def _load(args: argparse.Namespace, plan: Plan, server: Gunicorn, learners: list
         watcher.stop()
         watcher.join()
     outcomes = [o for poster in posters for o in poster.outcomes]
-    return Loaded(
-        outcomes=outcomes,
-        unexpected=[v for poster in posters for v in poster.unexpected],
-        watcher=watcher,
-        figures=_figures(outcomes, ended - started, started, ended),
-    )
+    figures = _figures(outcomes, ended - started, started, ended)
+    unexpected = [v for poster in posters for v in poster.unexpected]
+    if costly is not None:
+        output, _ = costly.communicate(timeout=args.grace + 60)
+        if costly.returncode != 0:
+            unexpected.append(f"the costly clients failed (status {costly.returncode})")
+        else:
+            report = json.loads(output)
+            figures["costly_requests"] = report["answers"]
+            unexpected += [f"costly client: {v}" for v in report["violations"]]
+    return Loaded(outcomes=outcomes, unexpected=unexpected, watcher=watcher, figures=figures)
 
 
 def _check(
@@ -356,6 +375,9 @@ def _report(
         "consistency proofs verified"
     )
     print(f"ledger verify: {verify_line or 'FAILED'}")
+    if figures.get("costly_requests"):
+        answered = ", ".join(f"{k}: {v}" for k, v in figures["costly_requests"].items())
+        print(f"costly requests answered: {answered}")
     if storage:
         print(
             f"storage: {storage['bytes_per_entry_log']:.0f} bytes/entry in the log tables, "
@@ -386,6 +408,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
     parser.add_argument("--learners", type=int, default=200)
+    parser.add_argument(
+        "--costly",
+        type=int,
+        default=0,
+        help="clients also sending costly requests (dashboard, PDF, big verify, wrong secrets)",
+    )
     parser.add_argument(
         "--grace", type=float, default=90.0, help="seconds a batch in hand may retry after the end"
     )

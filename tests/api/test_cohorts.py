@@ -72,3 +72,22 @@ def test_cohort_access(world: World, engine_name: str) -> None:
     assert world.post("/api/v1/cohorts", "registrarB", {"policy": POLICY}).status_code == 403
     bad = world.post("/api/v1/cohorts", "registrarA", {"policy": POLICY, "learners": ["nobody"]})
     assert bad.status_code == 400 and bad.get_json()["errors"][0]["field"] == "learners"
+
+
+def test_consent_withdrawn_after_queueing_skips_the_learner(
+    world: World, services: Services, engine_name: str
+) -> None:
+    job = world.post("/api/v1/cohorts", "registrarA", {"policy": POLICY}).get_json()
+    assert job["total"] == 2
+    consents = world.get("/api/v1/learners/me/consents", "wang").get_json()
+    consent = next(c for c in consents["consents"] if c["institution"] == "CQ-GZ-001")
+    withdrawn = world.post(f"/api/v1/learners/me/consents/{consent['id']}/withdraw", "wang", {})
+    assert withdrawn.status_code == 200, withdrawn.get_json()
+    assert run_pending(services.engine, services.policies) == 1
+    answer = world.get(f"/api/v1/cohorts/{job['id']}/results.csv", "registrarA")
+    rows = {row["learner_id"]: row for row in csv.DictReader(io.StringIO(answer.text))}
+    assert rows[world.learners["li"]]["skipped"] == ""
+    assert rows[world.learners["li"]]["result_hash"]
+    skipped = rows[world.learners["wang"]]
+    assert skipped["skipped"] == "no evaluate consent for this institution when the evaluation ran"
+    assert skipped["recognised_credits"] == skipped["result_hash"] == ""

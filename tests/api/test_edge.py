@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -86,3 +88,24 @@ def test_metrics_expose_request_counters(client: FlaskClient, services: Services
     assert "creditbank_log_size 0.0" in text
     assert "creditbank_checkpoint_age_seconds" in text
     assert "creditbank_audit_failed 0.0" in text
+
+
+def test_verification_bodies_have_a_tighter_bound(settings: Settings, services: Services) -> None:
+    app = _app(settings, services, OperationsSettings(max_verify_body_bytes=4096))
+    client = app.test_client()
+    big = b'{"a": "' + b"x" * 5000 + b'"}'
+    for path in ("/api/v1/verify", "/verify"):
+        answer = client.post(path, data=big, content_type="application/json")
+        assert answer.status_code == 413, path
+    streamed = client.post(
+        "/api/v1/verify",
+        input_stream=io.BytesIO(big),
+        content_type="application/json",
+        environ_overrides={"wsgi.input_terminated": True},  # no Content-Length, as if chunked
+    )
+    assert streamed.status_code == 413
+    assert "4096-byte limit" in streamed.get_json()["detail"]
+    # Other endpoints keep the general limit.
+    assert (
+        client.post("/api/v1/records", data=big, content_type="application/json").status_code == 401
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +26,41 @@ def world(base_world: World) -> World:
 
 def _batch(world: World, items: list[dict[str, Any]], key: str, who: str = "posterA") -> Any:
     return world.post("/api/v1/records", who, {"records": items}, **{"Idempotency-Key": key})
+
+
+@pytest.mark.parametrize("external_ids", [False, True], ids=["plain", "external-ids"])
+def test_concurrent_posts_with_one_key_answer_once_and_replay(
+    world: World, engine_name: str, external_ids: bool
+) -> None:
+    items = [
+        {"learner_id": world.learners["li"], **course(course_code=f"JX10{n}")}
+        | ({"external_id": f"ext-{n}"} if external_ids else {})
+        for n in range(3)
+    ]
+    body = json.dumps({"records": items})
+    headers = {**bearer(world.keys["posterA"]), "Idempotency-Key": "race-1"}
+    size = world.size()
+    start = threading.Barrier(6)
+    answers: list[Any] = []
+
+    def post() -> None:
+        client = world.client.application.test_client()
+        start.wait()
+        answers.append(
+            client.post(
+                "/api/v1/records", data=body, content_type="application/json", headers=headers
+            )
+        )
+
+    threads = [threading.Thread(target=post) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answer.status_code for answer in answers) == [201] * 6
+    assert len({json.dumps(answer.get_json(), sort_keys=True) for answer in answers}) == 1
+    assert [answer.headers.get("Idempotent-Replayed") for answer in answers].count(None) == 1
+    assert world.size() == size + 3
 
 
 def test_same_key_same_body_replays_other_body_conflicts(world: World, engine_name: str) -> None:

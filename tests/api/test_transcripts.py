@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
+import stat
 from typing import Any
 
 import pytest
 
 from creditbank.transcripts.printing import pdf_renderer
+from creditbank.wiring import Services
 from tests.api.world import World, bearer, course
 
 
@@ -183,3 +185,37 @@ def test_public_documents(world: World) -> None:
         world.client.post("/api/v1/verify", data="[]", content_type="application/json").status_code
         == 400
     )
+
+
+def test_a_pdf_is_rendered_once_and_kept_sealed(
+    world: World, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = pdf_renderer()
+    if real is None:
+        pytest.skip("this build has no PDF renderer")
+    calls: list[str] = []
+
+    def counted(view: Any, *, language: str = "zh") -> bytes:
+        calls.append(language)
+        return bytes(real(view, language=language))
+
+    monkeypatch.setattr("creditbank.transcripts.pdf.render_transcript_pdf", counted)
+    transcript_id = json.loads(issue(world).data)["id"].removeprefix("urn:uuid:")
+    headers = {**bearer(world.tokens["li"]), "Accept": "application/pdf"}
+    first = world.client.get(f"/api/v1/transcripts/{transcript_id}", headers=headers)
+    again = world.client.get(f"/api/v1/transcripts/{transcript_id}", headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert first.data == again.data and first.data.startswith(b"%PDF")
+    assert len(calls) == 1
+    kept = list(services.settings.pdf_path.iterdir())
+    assert len(kept) == 1 and stat.S_IMODE(kept[0].stat().st_mode) == 0o600
+    assert stat.S_IMODE(services.settings.pdf_path.stat().st_mode) == 0o700
+    assert b"%PDF" not in kept[0].read_bytes()  # sealed, not the PDF itself
+    # Another learner still cannot have it; an altered file is refused and rendered afresh.
+    other = {**bearer(world.tokens["wang"]), "Accept": "application/pdf"}
+    assert (
+        world.client.get(f"/api/v1/transcripts/{transcript_id}", headers=other).status_code == 404
+    )
+    kept[0].write_text(kept[0].read_text()[:-4] + "AAAA")
+    third = world.client.get(f"/api/v1/transcripts/{transcript_id}", headers=headers)
+    assert third.status_code == 200 and third.data.startswith(b"%PDF") and len(calls) == 2

@@ -7,10 +7,14 @@ from creditbank.ledger.sequencer import NewEntry
 
 
 def entries(count: int, *, start: int = 0, actor: str = "institution:CQ001") -> list[NewEntry]:
-    """``count`` record entries with distinct payloads."""
+    """``count`` entries with distinct payloads.
+
+    Of a kind no table mirrors: the audit compares record entries with their rows, and these
+    exercise the log alone.
+    """
     return [
         NewEntry(
-            kind=EntryKind.RECORD_POSTED,
+            kind=EntryKind.INSTITUTION_UPDATED,
             actor=actor,
             payload={"record": f"r-{start + i}", "credits": (start + i) % 7, "title": "机械制图"},
         )

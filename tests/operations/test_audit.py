@@ -6,8 +6,11 @@ import logging
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
+from creditbank.clock import utc_now
 from creditbank.errors import AuditFailed
+from creditbank.ledger.erasure import erase_opening
 from creditbank.operations.audit import full_audit, incremental_audit, read_status
 from creditbank.storage.database import read_connection
 from creditbank.wiring import Services
@@ -98,3 +101,43 @@ def test_healthz_reports_the_alarm_with_the_first_bad_index(
     assert body["status"] == "unhealthy" and body["database"] == "ok"
     assert body["audit"]["status"] == "failed" and body["audit"]["first_bad_index"] == 13
     assert "leaf hash" in body["audit"]["finding"]
+
+
+def test_an_opening_deleted_behind_the_service_is_found(
+    services: Services, engine_name: str
+) -> None:
+    _grow(services, 12, 0)
+    incremental_audit(services.ledger, sample=0)
+    tamper(services, lambda c: c.execute(text("DELETE FROM ledger_opening WHERE idx = 4")))
+    with pytest.raises(AuditFailed) as caught:
+        incremental_audit(services.ledger, sample=1000)
+    assert (caught.value.finding.check, caught.value.finding.index) == ("missing opening", 4)
+    with pytest.raises(AuditFailed, match="missing opening"):
+        full_audit(services.ledger)
+
+
+def test_an_erased_opening_is_not_a_finding(services: Services, engine_name: str) -> None:
+    _grow(services, 12, 0)
+    with services.engine.begin() as connection:
+        erase_opening(connection, 4, reason="learner asked", now=utc_now())
+    incremental_audit(services.ledger, sample=1000)
+    assert "12 entries" in full_audit(services.ledger)
+
+
+def test_the_latest_checkpoint_deleted_behind_the_service_is_found(
+    services: Services, engine_name: str
+) -> None:
+    _grow(services, 6, 0)
+    _grow(services, 6, 6)
+    incremental_audit(services.ledger, sample=0)
+    tamper(
+        services,
+        lambda c: c.execute(
+            text("DELETE FROM ledger_checkpoint WHERE id = (SELECT max(id) FROM ledger_checkpoint)")
+        ),
+    )
+    with pytest.raises(AuditFailed) as caught:
+        incremental_audit(services.ledger, sample=0)
+    assert caught.value.finding.check == "missing checkpoint"
+    with pytest.raises(AuditFailed, match="missing checkpoint"):
+        full_audit(services.ledger)

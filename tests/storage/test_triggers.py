@@ -1,9 +1,12 @@
 """UPDATE and DELETE on the log tables are refused by the database itself."""
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from creditbank.ledger.erasure import erase_opening
 from creditbank.ledger.tables import APPEND_ONLY_TABLES, NO_UPDATE_TABLES
 from creditbank.wiring import Services
 from tests.ledger.helpers import entries
@@ -13,12 +16,14 @@ KEY = {
     "ledger_node": "id",
     "ledger_checkpoint": "id",
     "ledger_opening": "idx",
+    "ledger_erasure": "idx",
 }
 COLUMN = {
     "ledger_entry": "data",
     "ledger_node": "hash",
     "ledger_checkpoint": "note",
     "ledger_opening": "payload",
+    "ledger_erasure": "reason",
 }
 
 
@@ -26,6 +31,8 @@ COLUMN = {
 def filled(services: Services) -> Services:
     services.ledger.append(entries(16))  # enough for stored interior nodes (8 leaves and up)
     services.ledger.publish_checkpoint()
+    with services.engine.begin() as connection:
+        erase_opening(connection, 2, reason="learner asked", now=datetime.now(UTC))
     return services
 
 
@@ -50,10 +57,25 @@ def test_truncate_refused_on_postgres(filled: Services, engine_name: str) -> Non
         connection.execute(text("TRUNCATE ledger_checkpoint"))
 
 
-def test_openings_may_be_erased(filled: Services, engine_name: str) -> None:
-    # Erasing a learner's payload (PIPL) deletes the opening; the log entry stays.
+def test_an_opening_is_deleted_only_after_its_erasure_is_recorded(
+    filled: Services, engine_name: str
+) -> None:
+    with (
+        pytest.raises(DBAPIError, match="without an erasure record"),
+        filled.engine.begin() as connection,
+    ):
+        connection.execute(text("DELETE FROM ledger_opening WHERE idx = 1"))
+    # Erasing a learner's payload (PIPL) records the erasure, then deletes the opening.
     with filled.engine.begin() as connection:
-        deleted = connection.execute(text("DELETE FROM ledger_opening WHERE idx = 1")).rowcount
+        erase_opening(connection, 1, reason="learner asked", now=datetime.now(UTC))
+        openings = connection.execute(text("SELECT count(*) FROM ledger_opening")).scalar_one()
         remaining = connection.execute(text("SELECT count(*) FROM ledger_entry")).scalar_one()
-    assert deleted == 1
-    assert remaining == 16
+    assert (openings, remaining) == (14, 16)
+
+
+@pytest.mark.postgres
+def test_openings_cannot_be_truncated_on_postgres(filled: Services, engine_name: str) -> None:
+    if engine_name != "postgres":
+        pytest.skip("TRUNCATE exists only on PostgreSQL")
+    with pytest.raises(DBAPIError, match="append-only"), filled.engine.begin() as connection:
+        connection.execute(text("TRUNCATE ledger_opening"))

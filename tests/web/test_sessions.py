@@ -13,7 +13,7 @@ from creditbank.clock import utc_now
 from creditbank.learners.tables import LearnerToken
 from creditbank.web import sessions
 from creditbank.wiring import Services
-from tests.web.conftest import learner, post_form, staff
+from tests.web.conftest import csrf_token, learner, post_form, staff
 
 session_t = WebSession.__table__  # type: ignore[attr-defined]
 token_t = LearnerToken.__table__  # type: ignore[attr-defined]
@@ -44,13 +44,15 @@ def test_the_cookie_holds_a_random_id_and_the_database_only_its_hash(
 
 def test_signing_in_gives_a_new_session_id(app: Flask, demo: Services) -> None:
     client = app.test_client()
-    client.get("/signin")  # the form's CSRF token starts an anonymous session
-    before = _cookie(client)
-    assert before is not None
+    client.get("/signin")  # the form's CSRF token: an anonymous session, in a signed cookie
+    assert _cookie(client) is None and _rows(demo) == []
+    planted = "planted-by-someone-else-" + "x" * 20
+    client.set_cookie(sessions.COOKIE, planted)
     staff(client, "cq-gz-poster")
     after = _cookie(client)
-    assert after is not None and after != before
-    assert sessions._hash(before) not in {row["id_hash"] for row in _rows(demo)}
+    assert after is not None and after != planted
+    assert [row["id_hash"] for row in _rows(demo)] == [sessions._hash(after)]
+    assert client.get_cookie(sessions.ANONYMOUS_COOKIE) is None  # replaced by the row
 
 
 def test_an_idle_session_expires(
@@ -104,3 +106,22 @@ def test_anonymous_pages_without_forms_write_no_session(app: Flask, demo: Servic
     assert client.get("/dashboard").status_code == 200
     assert _cookie(client) is None
     assert _rows(demo) == []
+
+
+def test_anonymous_forms_write_no_session(app: Flask, demo: Services) -> None:
+    client = app.test_client()
+    for page in ("/signin", "/verify", "/dashboard", "/"):
+        assert client.get(page).status_code == 200
+    anonymous = client.get_cookie(sessions.ANONYMOUS_COOKIE)
+    assert anonymous is not None
+    # A form post with the cookie's CSRF token is accepted, and still writes no row.
+    answer = post_form(client, "/verify", {"code": "ABCD-EFGH-JKMN"}, page="/verify")
+    assert answer.status_code in {200, 302, 404}
+    wrong = post_form(client, "/signin", {"form": "staff", "api_key": "cbk_x"})
+    assert wrong.status_code in {400, 401}
+    assert _cookie(client) is None and _rows(demo) == []
+    # A tampered cookie is not trusted: its CSRF token is gone, the form is refused.
+    client.set_cookie(sessions.ANONYMOUS_COOKIE, anonymous.value[:-2] + "xx")
+    token = csrf_token(app.test_client(), "/signin")
+    refused = client.post("/signin", data={"csrf_token": token, "form": "staff", "api_key": "x"})
+    assert refused.status_code == 400

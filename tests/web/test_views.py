@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text as text_sql
 
+from creditbank.clock import utc_now
 from creditbank.demo import DEMO_KEYS, LEARNERS
 from creditbank.identity.documents import check_digit
+from creditbank.indicators.snapshot import refresh
 from creditbank.web.common import CSP
 from creditbank.wiring import Services
 from tests.web.conftest import csrf_token, learner, post_form, staff
@@ -276,6 +280,9 @@ def test_dashboard_figures_follow_the_database(app: Flask, demo: Services) -> No
         content_type="multipart/form-data",
     )
     post_form(poster, "/institution/upload/post", {}, page="/institution")
+    # The page reads the snapshot; the dashboard job brings it up to date.
+    assert figure("records") == records
+    refresh(demo.engine, demo.policies, now=utc_now())
     assert figure("records") == records + 2
 
 
@@ -342,3 +349,31 @@ def test_a_learner_sees_transfers_and_puts_one_alone_on_a_transcript(
     assert [n["credentialSubject"]["recordKind"] for n in nested] == ["transfer"]
     report = client.post("/api/v1/verify", json=credential).get_json()
     assert report["valid"] is True, report
+
+
+def test_an_upload_under_preview_is_kept_sealed(app: Flask, demo: Services) -> None:
+    client = staff(app.test_client(), "cq-gz-poster")
+    name, number = "欧阳秘密", _resident_id("655")
+    row = _row("655", "2").replace("赵磊", name)
+    text = "\n".join([HEADER, row]) + "\n"
+    response = client.post(
+        "/institution/upload",
+        data={
+            "csrf_token": csrf_token(client, "/institution"),
+            "file": (io.BytesIO(text.encode()), "欧阳秘密.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    database = Path(demo.settings.instance_path) / "creditbank.sqlite3"
+    for path in (database, database.with_name(database.name + "-wal")):
+        stored = path.read_bytes()
+        for secret in (name, number, "欧阳"):
+            assert secret.encode() not in stored, f"{secret} is readable in {path.name}"
+    with demo.engine.connect() as connection:
+        data = connection.execute(text_sql("SELECT data FROM web_session")).scalars().all()
+    assert data and all(name not in row and number not in row for row in data)
+    # The sealed file still posts.
+    size = _size(demo)
+    assert post_form(client, "/institution/upload/post", {}, page="/institution").status_code == 302
+    assert _size(demo) == size + 2  # the new account and its record

@@ -1,17 +1,25 @@
 """The dashboard (数据可视化驾驶舱): key indicators as figures, charts and tables.
 
 Public: every figure is an aggregate, and none names a learner. Each chart is an SVG drawn on
-the server from the same figures as the table next to it (which screen readers read).
+the server from the same figures as the table next to it (which screen readers read). The
+figures come from the snapshot the ``dashboard`` job refreshes, and each chart is drawn once
+per snapshot and language in each process: a page view costs a row read, not a pass over
+every record.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import Response, render_template
 
-from creditbank.indicators.service import Indicators, compute
+from creditbank.clock import utc_now
+from creditbank.indicators.service import Indicators
+from creditbank.indicators.snapshot import Snapshot, latest
 from creditbank.institutions.service import list_institutions
 from creditbank.records.vocabulary import (
     CertificateLevel,
@@ -58,14 +66,14 @@ def _level_label(key: str) -> str:
     return f"{_vocabulary_label(OutcomeKind, kind)} · {_vocabulary_label(vocabulary, level)}"
 
 
-def _indicators() -> tuple[Indicators, dict[str, str]]:
+def _indicators() -> tuple[Snapshot, dict[str, str]]:
     s = services()
+    kept = latest(s.engine, s.policies, now=utc_now())
     with read_connection(s.engine) as connection:
-        figures = compute(connection, s.policies)
         found = list_institutions(connection)
     english = current_language() == "en"
     names = {i.info.code: i.info.name_en if english else i.info.name_zh for i in found}
-    return figures, names
+    return kept, names
 
 
 def _tables(figures: Indicators, names: Mapping[str, str]) -> dict[str, Table]:
@@ -124,12 +132,14 @@ def _tables(figures: Indicators, names: Mapping[str, str]) -> dict[str, Table]:
 @blueprint.get("")
 def index() -> str:
     """Figures, charts and their tables."""
-    figures, names = _indicators()
+    kept, names = _indicators()
+    figures = kept.figures
     s = services()
     witnesses = witnesses_of(s.ledger, s.settings.witness_keys).status()
     return render_template(
         "web/dashboard.html",
         figures=figures,
+        computed_at=kept.computed_at,
         tables=_tables(figures, names),
         credits_total=sum(figures.credits_by_pathway.values()),
         certificates_total=sum(figures.certificates.values()),
@@ -158,14 +168,29 @@ def _chart(table: Table) -> bytes:
     return charts.bars(table.title, {row[0]: int(row[1]) for row in table.rows})
 
 
+# (chart, language, snapshot time) -> SVG: drawn once per snapshot in each process.
+_DRAWN: OrderedDict[tuple[str, str, datetime], bytes] = OrderedDict()
+_DRAWN_LOCK = threading.Lock()
+_DRAWN_KEPT = 64
+
+
 @blueprint.get("/charts/<name>.svg")
 def chart(name: str) -> Response:
-    """One chart as an SVG document, drawn from the current figures."""
-    figures, names = _indicators()
-    table = _tables(figures, names).get(name)
-    if table is None:
-        not_found()
-    assert table is not None
-    response = Response(_chart(table), mimetype="image/svg+xml")
-    response.headers["Cache-Control"] = "no-store"
+    """One chart as an SVG document, drawn from the current snapshot."""
+    kept, names = _indicators()
+    key = (name, current_language(), kept.computed_at)
+    with _DRAWN_LOCK:
+        svg = _DRAWN.get(key)
+    if svg is None:
+        table = _tables(kept.figures, names).get(name)
+        if table is None:
+            not_found()
+        assert table is not None
+        svg = _chart(table)
+        with _DRAWN_LOCK:
+            _DRAWN[key] = svg
+            while len(_DRAWN) > _DRAWN_KEPT:
+                _DRAWN.popitem(last=False)
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=60"
     return response

@@ -69,7 +69,7 @@ def upload() -> str:
         )
     table = read_table(raw, sent.filename)
     plan = _plan(table, code)
-    remember_upload(sent.filename, raw)
+    remember_upload(services().sealer, code, sent.filename, raw)
     return render_template(
         "web/institution/preview.html",
         plan=plan,
@@ -84,7 +84,7 @@ def upload() -> str:
 def post_upload() -> Reply:
     """Post the good rows of the checked file (checked again: the file may be stale)."""
     _, code = authorise.require_institution_member(signed_in(), Role.POSTER)
-    plan = _plan(remembered_upload(forget=True), code)
+    plan = _plan(remembered_upload(services().sealer, code, forget=True), code)
     s = services()
     report = post_plan(s.ledger, s.sealer, plan, now=utc_now(), actor_key="web")
     flash(

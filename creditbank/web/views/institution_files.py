@@ -47,10 +47,10 @@ def records_template(kind: str, fmt: str) -> Response:
 @blueprint.get("/upload/bad-rows")
 def bad_rows() -> Response:
     """The bad rows of the checked file, in its format, with line numbers and reasons."""
-    authorise.require_institution_member(signed_in(), Role.POSTER)
-    table = remembered_upload()
+    _, code = authorise.require_institution_member(signed_in(), Role.POSTER)
     s = services()
+    table = remembered_upload(s.sealer, code)
     _, problems, _ = validate_rows(s.sealer, table, today=utc_now().date())
     file = bad_rows_report(table, problems, current_language())
-    stem = PurePath(remembered_name()).stem or "upload"
+    stem = PurePath(remembered_name(s.sealer, code)).stem or "upload"
     return _download(file, f"{stem}.errors.{file.format}")

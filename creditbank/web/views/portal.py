@@ -18,6 +18,7 @@ from creditbank.storage.database import read_connection
 from creditbank.text import REASON
 from creditbank.transcripts import issued as issued_transcripts
 from creditbank.transcripts.issuing import issue_transcript
+from creditbank.transcripts.kept_pdfs import KeptPdfs
 from creditbank.transcripts.view import view_from_credential
 from creditbank.web import transcripts
 from creditbank.web.auth import signed_in
@@ -171,7 +172,10 @@ def transcript_pdf(transcript_id: str) -> Response:
     _, credential = issued_transcripts.read_transcript(
         s.engine, s.sealer, transcript_id, learner.learner_id
     )
-    response = Response(renderer(view_from_credential(credential)), mimetype="application/pdf")
+    kept = KeptPdfs(s.settings.pdf_path, s.sealer)
+    # The page's renderer draws the default ("zh") layout: the same file the API keeps.
+    pdf = kept.render_once(transcript_id, "zh", lambda: renderer(view_from_credential(credential)))
+    response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="transcript-{transcript_id}.pdf"'
     )
