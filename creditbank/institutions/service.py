@@ -6,20 +6,28 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, insert, select, update
 
-from creditbank.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
+from creditbank.errors import (
+    Conflict,
+    FieldProblem,
+    Forbidden,
+    InstitutionLeft,
+    InvalidInput,
+    NotFound,
+)
 from creditbank.identity.principals import API_KEY_PREFIX, BANK_ACTOR, Role
 from creditbank.identity.secrets import IssuedSecret, new_secret
 from creditbank.institutions.tables import ApiClient, Institution, InstitutionKey
-from creditbank.ledger.envelope import EntryKind
-from creditbank.ledger.service import Ledger
+from creditbank.ledger.envelope import EntryKind, format_time
+from creditbank.ledger.service import Ledger, LedgerTransaction
 
 institution_t = Institution.__table__  # type: ignore[attr-defined]
 client_t = ApiClient.__table__  # type: ignore[attr-defined]
@@ -104,6 +112,8 @@ class RegisteredInstitution:
     info: InstitutionInfo
     registered_at: datetime
     ledger_index: int
+    left_at: datetime | None = None
+    left_index: int | None = None
 
 
 def _row_to_institution(row: object) -> RegisteredInstitution:
@@ -117,7 +127,13 @@ def _row_to_institution(row: object) -> RegisteredInstitution:
         region=mapping["region"],
         require_signed_batches=bool(mapping["require_signed_batches"]),
     )
-    return RegisteredInstitution(info, mapping["registered_at"], mapping["ledger_index"])
+    return RegisteredInstitution(
+        info,
+        mapping["registered_at"],
+        mapping["ledger_index"],
+        mapping["left_at"],
+        mapping["left_index"],
+    )
 
 
 def find_institution(connection: Connection, code: str) -> RegisteredInstitution | None:
@@ -174,7 +190,73 @@ def set_signing_requirement(
             .values(require_signed_batches=required)
         )
     info = InstitutionInfo(**{**asdict(current.info), "require_signed_batches": required})
-    return RegisteredInstitution(info, current.registered_at, current.ledger_index)
+    return RegisteredInstitution(
+        info, current.registered_at, current.ledger_index, current.left_at, current.left_index
+    )
+
+
+class EndDependents(Protocol):
+    """What a member's leaving ends in the same transaction (its delegations, both ways)."""
+
+    def __call__(
+        self,
+        tx: LedgerTransaction,
+        code: str,
+        /,
+        *,
+        actor: str,
+        by: dict[str, Any],
+        reason: str,
+        now: datetime,
+    ) -> Sequence[str]:
+        """End, in ``tx``, what depends on ``code`` being a member; return the ids ended."""
+        ...
+
+
+def leave_institution(
+    ledger: Ledger,
+    code: str,
+    *,
+    actor: str,
+    by: dict[str, Any],
+    reason: str,
+    now: datetime,
+    end_dependents: EndDependents,
+) -> RegisteredInstitution:
+    """Record that a member left the bank: it posts nothing after ``now``.
+
+    What it posted before stays valid as of its date; ``end_dependents`` ends, in the same
+    transaction, the delegations it granted or received (each its own entry).
+    """
+    with ledger.transaction() as tx:
+        current = get_institution(tx.connection, code)
+        if current.left_at is not None:
+            raise Conflict(f"{code} already left the bank on {current.left_at.isoformat()}")
+        index = tx.record(
+            EntryKind.INSTITUTION_LEFT,
+            actor,
+            {"institution": code, "left_at": format_time(now), "reason": reason, "by": by},
+            now=now,
+        )
+        end_dependents(tx, code, actor=actor, by=by, reason=f"{code} left the bank", now=now)
+        tx.connection.execute(
+            update(institution_t)
+            .where(institution_t.c.code == code)
+            .values(left_at=now, left_index=index)
+        )
+    return RegisteredInstitution(
+        current.info, current.registered_at, current.ledger_index, now, index
+    )
+
+
+def require_member(connection: Connection, code: str) -> RegisteredInstitution:
+    """The institution ``code`` if it is still a member; InstitutionLeft (403) if it left."""
+    found = get_institution(connection, code)
+    if found.left_at is not None:
+        raise InstitutionLeft(
+            f"{code} left the bank on {found.left_at.date().isoformat()}: it can post nothing new"
+        )
+    return found
 
 
 # --- API clients ----------------------------------------------------------------------------

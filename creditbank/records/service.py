@@ -21,11 +21,16 @@ from sqlalchemy.exc import IntegrityError
 
 from creditbank.canonical import canonical_json
 from creditbank.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
-from creditbank.institutions.service import BatchSignature, check_batch_signature
+from creditbank.institutions.service import (
+    BatchSignature,
+    check_batch_signature,
+    require_member,
+)
 from creditbank.learners.tables import Learner
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.service import Ledger
+from creditbank.records.authorship import Authorship, check_authorship
 from creditbank.records.dependents import RevokeDependents
 from creditbank.records.outcomes import Outcome
 from creditbank.records.tables import Batch, OutcomeRecord, RecordVersion
@@ -160,11 +165,47 @@ def existing_external_ids(
     return found
 
 
+def _posted_entries(
+    request: BatchRequest,
+    batch_id: str,
+    record_ids: Sequence[str],
+    authorship: Sequence[Authorship],
+    signed: Mapping[str, str] | None,
+) -> list[NewEntry]:
+    """One ``record.posted`` entry per record; a delegated one commits its delegation."""
+    entries = []
+    for position, (record_id, record, author) in enumerate(
+        zip(record_ids, request.records, authorship, strict=True)
+    ):
+        payload: dict[str, Any] = {
+            "record": record_id,
+            "version": 1,
+            "learner": record.learner_id,
+            "institution": request.institution,
+            "outcome": record.outcome.to_payload(),
+            "batch": batch_id,
+            "position": position,
+        }
+        if record.external_id is not None:
+            payload["external_id"] = record.external_id
+        if signed is not None:
+            payload["signed_batch"] = dict(signed)
+        delegation = author.payload()
+        if delegation is not None:
+            payload["delegation"] = delegation
+        entries.append(
+            NewEntry(EntryKind.RECORD_POSTED, f"institution:{request.institution}", payload)
+        )
+    return entries
+
+
 def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> BatchAnswer:
     """Post every record of the batch, or none; repeat the first answer for a retried key.
 
     The batch's signature is checked first, whichever door the batch came through: an
-    institution that requires signed batches gets none posted unsigned (403).
+    institution that requires signed batches gets none posted unsigned (403). Then, in the
+    writing transaction, each outcome's source: the poster itself, or a member that
+    delegated that kind to it (:func:`~creditbank.records.authorship.check_authorship`).
     """
     with read_connection(ledger.engine) as connection:
         check_batch_signature(connection, request.institution, request.body, request.signature)
@@ -182,26 +223,15 @@ def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> Batch
             "signature": request.signature.signature_b64,
         }
     )
-    entries = []
-    for position, (record_id, record) in enumerate(zip(record_ids, request.records, strict=True)):
-        payload: dict[str, Any] = {
-            "record": record_id,
-            "version": 1,
-            "learner": record.learner_id,
-            "institution": request.institution,
-            "outcome": record.outcome.to_payload(),
-            "batch": batch_id,
-            "position": position,
-        }
-        if record.external_id is not None:
-            payload["external_id"] = record.external_id
-        if signed is not None:
-            payload["signed_batch"] = signed
-        entries.append(
-            NewEntry(EntryKind.RECORD_POSTED, f"institution:{request.institution}", payload)
-        )
     try:
         with ledger.transaction() as tx:
+            authorship = check_authorship(
+                tx.connection,
+                request.institution,
+                [record.outcome for record in request.records],
+                now=now,
+            )
+            entries = _posted_entries(request, batch_id, record_ids, authorship, signed)
             problems = _missing_learners(tx.connection, request.records)
             if problems:
                 raise InvalidInput(
@@ -249,6 +279,10 @@ def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> Batch
                             "id": record_id,
                             "learner": record.learner_id,
                             "institution": request.institution,
+                            "source": author.source,
+                            "delegation": None
+                            if author.delegation is None
+                            else author.delegation.id,
                             "kind": record.outcome.kind.value,
                             "status": RecordStatus.ACTIVE.value,
                             "version": 1,
@@ -257,7 +291,9 @@ def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> Batch
                             "batch": batch_id,
                             "external_id": record.external_id,
                         }
-                        for record_id, record in zip(record_ids, request.records, strict=True)
+                        for record_id, record, author in zip(
+                            record_ids, request.records, authorship, strict=True
+                        )
                     ],
                 )
                 tx.connection.execute(
@@ -304,11 +340,17 @@ class RecordVersionView:
 
 @dataclass(frozen=True)
 class RecordView:
-    """A record as it stands, with its history when asked for."""
+    """A record as it stands, with its history when asked for.
+
+    ``institution`` posted it; ``source`` is the member it is from (the poster, or the
+    delegator of ``delegation``).
+    """
 
     id: str
     learner: str
     institution: str
+    source: str
+    delegation: str | None
     kind: str
     status: RecordStatus
     version: int
@@ -346,6 +388,7 @@ def _change(
             )
         if row.status == RecordStatus.REVOKED:
             raise Conflict(f"record {record_id} is revoked; it cannot change any more")
+        require_member(tx.connection, institution)
         if outcome is not None and outcome.kind.value != row.kind:
             raise InvalidInput(
                 f"a {row.kind} record cannot be corrected into a {outcome.kind.value}",
@@ -369,8 +412,13 @@ def _change(
             "supersedes": previous.ledger_index,
             "reason": reason,
         }
+        authorship = None
         if outcome is not None:
             payload["outcome"] = content
+            authorship = check_authorship(tx.connection, institution, [outcome], now=now)[0]
+            delegation = authorship.payload()
+            if delegation is not None:
+                payload["delegation"] = delegation
         index = tx.record(kind, f"institution:{institution}", payload, now=now)
         status = RecordStatus.REVOKED if action is Action.REVOKED else RecordStatus.ACTIVE
         tx.connection.execute(
@@ -384,11 +432,13 @@ def _change(
                 ledger_index=index,
             )
         )
-        tx.connection.execute(
-            update(record_t)
-            .where(record_t.c.id == record_id)
-            .values(version=version, status=status.value, updated_at=now)
-        )
+        changed: dict[str, Any] = {"version": version, "status": status.value, "updated_at": now}
+        if authorship is not None:
+            changed["source"] = authorship.source
+            changed["delegation"] = (
+                None if authorship.delegation is None else authorship.delegation.id
+            )
+        tx.connection.execute(update(record_t).where(record_t.c.id == record_id).values(changed))
         # A transcript showing the old content must not outlive the change.
         revoke_dependents(
             tx,
@@ -471,6 +521,8 @@ def _view(row: Any, versions: Sequence[RecordVersionView], history: bool) -> Rec
         row.id,
         row.learner,
         row.institution,
+        row.source,
+        row.delegation,
         row.kind,
         RecordStatus(row.status),
         row.version,

@@ -9,6 +9,7 @@ every record's credential and the transcript, and stores it (sealed) with a
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -41,7 +42,11 @@ from creditbank.transcripts.credential import (
     TranscriptInput,
     transcript_credential,
 )
-from creditbank.transcripts.evidence import build_evidence
+from creditbank.transcripts.evidence import (
+    DELEGATION_EVIDENCE_NAME,
+    EVIDENCE_NAME,
+    build_evidence,
+)
 from creditbank.transcripts.issued import seal_context
 from creditbank.transcripts.issuer import IssuerIdentity
 from creditbank.transcripts.selection import Disclosed, check_request, select_items
@@ -119,35 +124,59 @@ def _institution_names(connection: Connection, codes: set[str]) -> dict[str, Ins
     return {row.code: InstitutionName(row.code, row.name_zh, row.name_en) for row in rows}
 
 
+def _delegation_index(payload: Any) -> int | None:
+    """The ledger index of the delegation a record was posted under, if any."""
+    delegation = payload.get("delegation") if isinstance(payload, dict) else None
+    return int(delegation["index"]) if isinstance(delegation, dict) else None
+
+
 def _evidence(
     connection: Connection, chosen: Sequence[Disclosed], checkpoint: CoveringCheckpoint
 ) -> tuple[list[RecordInput], dict[str, InstitutionName]]:
+    """Each chosen item's evidence and, for one posted under a delegation, the delegation's.
+
+    The delegation's entry precedes the record's, so the checkpoint covering the record
+    covers it too, and both are proven against the same one.
+    """
     indices = [item.ledger_index for item in chosen]
-    entries = _entry_bytes(connection, indices)
     openings = read_openings(connection, indices)
+    delegations = {
+        index
+        for index in (_delegation_index(json.loads(p)) for _, p in openings.values())
+        if index is not None
+    }
+    wanted = sorted(set(indices) | delegations)
+    entries = _entry_bytes(connection, wanted)
+    openings.update(read_openings(connection, sorted(delegations)))
     nodes = StoredNodes(connection)
+
+    def proven(index: int, name: str = EVIDENCE_NAME) -> dict[str, Any]:
+        salt, payload_bytes = openings[index]
+        return build_evidence(
+            entries[index],
+            salt=salt,
+            payload_bytes=payload_bytes,
+            proof=inclusion_proof(nodes, index, checkpoint.size),
+            tree_size=checkpoint.size,
+            checkpoint_note=checkpoint.note,
+            name=name,
+        )
+
     inputs = []
     codes: set[str] = set()
     for item in chosen:
         index = item.ledger_index
         if index not in openings:
             raise Conflict(f"record {item.id}: its committed payload was erased")
-        salt, payload_bytes = openings[index]
-        proof = inclusion_proof(nodes, index, checkpoint.size)
-        evidence = build_evidence(
-            entries[index],
-            salt=salt,
-            payload_bytes=payload_bytes,
-            proof=proof,
-            tree_size=checkpoint.size,
-            checkpoint_note=checkpoint.note,
-        )
+        evidence = proven(index)
         payload = evidence["ledgerPayload"]
         codes.add(str(payload["institution"]))
         source = payload.get("outcome", {}).get("source_institution")
         if source:
             codes.add(str(source))
-        inputs.append(RecordInput(payload, evidence, evidence["ledgerEntry"]["kind"]))
+        delegation = _delegation_index(payload)
+        extra = () if delegation is None else (proven(delegation, DELEGATION_EVIDENCE_NAME),)
+        inputs.append(RecordInput(payload, evidence, evidence["ledgerEntry"]["kind"], extra))
     return inputs, _institution_names(connection, codes)
 
 

@@ -29,6 +29,7 @@ CHECK_NAMES: dict[str, tuple[str, str]] = {
     "outer signature": ("成绩单签名", "the transcript's signature"),
     "nested signatures": ("各条记录的签名", "each record's signature"),
     "record content": ("记录内容", "the records' content"),
+    "authorship": ("登记机构与来源", "who posted each record, and from whom"),
     "commitment opening": ("记录与账本承诺一致", "the records match the ledger's commitments"),
     "inclusion proof": (
         "记录在账本中（包含证明）",
