@@ -342,13 +342,14 @@ def revoke_client(
 
 @dataclass(frozen=True)
 class SigningKeyInfo:
-    """An institution's Ed25519 batch-signing key."""
+    """An institution's Ed25519 batch-signing key, and the entry that registered it."""
 
     key_id: str
     institution: str
     public_key: bytes
     added_at: datetime
     revoked_at: datetime | None
+    added_index: int | None = None
 
     @property
     def public_key_b64(self) -> str:
@@ -377,7 +378,12 @@ def parse_public_key(text: str) -> bytes:
 def _key_info(row: object) -> SigningKeyInfo:
     m = row._mapping  # type: ignore[attr-defined]
     return SigningKeyInfo(
-        m["key_id"], m["institution"], bytes(m["public_key"]), m["added_at"], m["revoked_at"]
+        m["key_id"],
+        m["institution"],
+        bytes(m["public_key"]),
+        m["added_at"],
+        m["revoked_at"],
+        m["added_index"],
     )
 
 
@@ -425,7 +431,7 @@ def add_signing_key(
                 added_index=index,
             )
         )
-    return SigningKeyInfo(key_id, institution, public_key, now, None)
+    return SigningKeyInfo(key_id, institution, public_key, now, None, index)
 
 
 def revoke_signing_key(
@@ -456,15 +462,22 @@ def revoke_signing_key(
             .where(key_t.c.key_id == key_id)
             .values(revoked_at=now, revoked_index=index)
         )
-    return SigningKeyInfo(key_id, institution, info.public_key, info.added_at, now)
+    return SigningKeyInfo(
+        key_id, institution, info.public_key, info.added_at, now, info.added_index
+    )
 
 
 @dataclass(frozen=True)
 class BatchSignature:
-    """``Creditbank-Signature: keyid=<hex>; sig=<base64>`` over the exact request body."""
+    """``Creditbank-Signature: keyid=<hex>; sig=<base64>[; over=items]``.
+
+    Over the exact request body, or (``over_items``) over the tree of its items, which a
+    verifier can check from one record (:mod:`creditbank.records.signed_items`).
+    """
 
     key_id: str
     signature: bytes
+    over_items: bool = False
 
     @property
     def signature_b64(self) -> str:
@@ -474,16 +487,18 @@ class BatchSignature:
 
 def check_batch_signature(
     connection: Connection, institution: str, body: bytes, signature: BatchSignature | None
-) -> None:
-    """Accept the body's signature by an active key of ``institution``, or refuse with 403.
+) -> SigningKeyInfo | None:
+    """Accept a signature by an active key of ``institution``, or refuse with 403.
 
+    ``body`` is the bytes signed (the request body, or the message of its signed items);
+    the answer is the key that signed, None for an unsigned batch.
     A missing signature is refused only when the institution requires signed batches; a
     signature that is present must always verify.
     """
     if signature is None:
         if get_institution(connection, institution).info.require_signed_batches:
             raise Forbidden(f"institution {institution} requires every batch to be signed")
-        return
+        return None
     keys = {key.key_id: key for key in _active_keys(connection, institution)}
     key = keys.get(signature.key_id)
     if key is None:
@@ -492,3 +507,4 @@ def check_batch_signature(
         Ed25519PublicKey.from_public_bytes(key.public_key).verify(signature.signature, body)
     except InvalidSignature:
         raise Forbidden(f"the batch signature by key {key.key_id} does not verify") from None
+    return key

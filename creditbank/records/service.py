@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -33,6 +33,7 @@ from creditbank.ledger.service import Ledger
 from creditbank.records.authorship import Authorship, check_authorship
 from creditbank.records.dependents import RevokeDependents
 from creditbank.records.outcomes import Outcome
+from creditbank.records.signed_items import SignedItems
 from creditbank.records.tables import Batch, OutcomeRecord, RecordVersion
 from creditbank.storage.database import read_connection
 
@@ -170,7 +171,7 @@ def _posted_entries(
     batch_id: str,
     record_ids: Sequence[str],
     authorship: Sequence[Authorship],
-    signed: Mapping[str, str] | None,
+    signed: Callable[[int], dict[str, Any] | None],
 ) -> list[NewEntry]:
     """One ``record.posted`` entry per record; a delegated one commits its delegation."""
     entries = []
@@ -188,8 +189,9 @@ def _posted_entries(
         }
         if record.external_id is not None:
             payload["external_id"] = record.external_id
-        if signed is not None:
-            payload["signed_batch"] = dict(signed)
+        signature = signed(position)
+        if signature is not None:
+            payload["signed_batch"] = signature
         delegation = author.payload()
         if delegation is not None:
             payload["delegation"] = delegation
@@ -207,22 +209,42 @@ def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> Batch
     writing transaction, each outcome's source: the poster itself, or a member that
     delegated that kind to it (:func:`~creditbank.records.authorship.check_authorship`).
     """
+    items = None
+    signed_bytes = request.body
+    if request.signature is not None and request.signature.over_items:
+        items = SignedItems.of_body(request.body)
+        if len(items.items) != len(request.records):
+            raise InvalidInput(
+                "the signed items are not the batch's records",
+                problems=[FieldProblem("records", "must be the items that were signed")],
+            )
+        signed_bytes = items.message(request.institution)
     with read_connection(ledger.engine) as connection:
-        check_batch_signature(connection, request.institution, request.body, request.signature)
+        key = check_batch_signature(
+            connection, request.institution, signed_bytes, request.signature
+        )
         replay = _replay(connection, request)
     if replay is not None:
         return replay
     batch_id = str(uuid.uuid4())
     record_ids = [str(uuid.uuid4()) for _ in request.records]
-    signed = (
-        None
-        if request.signature is None
-        else {
-            "body_sha256": request.request_hash,
-            "key_id": request.signature.key_id,
+
+    def signed(position: int) -> dict[str, Any] | None:
+        if request.signature is None or key is None:
+            return None
+        if items is None:
+            return {
+                "body_sha256": request.request_hash,
+                "key_id": request.signature.key_id,
+                "signature": request.signature.signature_b64,
+            }
+        return {
+            "key_id": key.key_id,
+            "key_index": key.added_index,
             "signature": request.signature.signature_b64,
+            **items.committed(position),
         }
-    )
+
     try:
         with ledger.transaction() as tx:
             authorship = check_authorship(

@@ -28,6 +28,7 @@ from creditbank.ledger.proof_checks import root_from_inclusion_proof
 EVIDENCE_TYPE = ["Evidence", "LedgerEvidence"]
 EVIDENCE_NAME = "账本收录证明 Ledger inclusion proof"
 DELEGATION_EVIDENCE_NAME = "委托登记证明 Delegation on the ledger"
+SIGNING_KEY_EVIDENCE_NAME = "签名密钥登记证明 Batch-signing key on the ledger"
 
 
 def build_evidence(

@@ -45,6 +45,7 @@ from creditbank.transcripts.credential import (
 from creditbank.transcripts.evidence import (
     DELEGATION_EVIDENCE_NAME,
     EVIDENCE_NAME,
+    SIGNING_KEY_EVIDENCE_NAME,
     build_evidence,
 )
 from creditbank.transcripts.issued import seal_context
@@ -124,30 +125,35 @@ def _institution_names(connection: Connection, codes: set[str]) -> dict[str, Ins
     return {row.code: InstitutionName(row.code, row.name_zh, row.name_en) for row in rows}
 
 
-def _delegation_index(payload: Any) -> int | None:
-    """The ledger index of the delegation a record was posted under, if any."""
-    delegation = payload.get("delegation") if isinstance(payload, dict) else None
-    return int(delegation["index"]) if isinstance(delegation, dict) else None
+def _authorship_entries(payload: Any) -> list[tuple[int, str]]:
+    """The entries that show who posted a record: its delegation, its signing key."""
+    found = []
+    if isinstance(payload, dict):
+        delegation = payload.get("delegation")
+        if isinstance(delegation, dict):
+            found.append((int(delegation["index"]), DELEGATION_EVIDENCE_NAME))
+        signed = payload.get("signed_batch")
+        if isinstance(signed, dict) and isinstance(signed.get("key_index"), int):
+            found.append((int(signed["key_index"]), SIGNING_KEY_EVIDENCE_NAME))
+    return found
 
 
 def _evidence(
     connection: Connection, chosen: Sequence[Disclosed], checkpoint: CoveringCheckpoint
 ) -> tuple[list[RecordInput], dict[str, InstitutionName]]:
-    """Each chosen item's evidence and, for one posted under a delegation, the delegation's.
+    """Each chosen item's evidence, with that of the entries showing who posted it.
 
-    The delegation's entry precedes the record's, so the checkpoint covering the record
-    covers it too, and both are proven against the same one.
+    Those are the delegation a record was posted under and the key that signed its batch
+    over its items; both precede the record's entry, so the checkpoint covering the record
+    covers them too, and all are proven against the same one.
     """
     indices = [item.ledger_index for item in chosen]
     openings = read_openings(connection, indices)
-    delegations = {
-        index
-        for index in (_delegation_index(json.loads(p)) for _, p in openings.values())
-        if index is not None
+    authorship = {
+        index for _, p in openings.values() for index, _ in _authorship_entries(json.loads(p))
     }
-    wanted = sorted(set(indices) | delegations)
-    entries = _entry_bytes(connection, wanted)
-    openings.update(read_openings(connection, sorted(delegations)))
+    entries = _entry_bytes(connection, sorted(set(indices) | authorship))
+    openings.update(read_openings(connection, sorted(authorship)))
     nodes = StoredNodes(connection)
 
     def proven(index: int, name: str = EVIDENCE_NAME) -> dict[str, Any]:
@@ -174,8 +180,7 @@ def _evidence(
         source = payload.get("outcome", {}).get("source_institution")
         if source:
             codes.add(str(source))
-        delegation = _delegation_index(payload)
-        extra = () if delegation is None else (proven(delegation, DELEGATION_EVIDENCE_NAME),)
+        extra = tuple(proven(index, name) for index, name in _authorship_entries(payload))
         inputs.append(RecordInput(payload, evidence, evidence["ledgerEntry"]["kind"], extra))
     return inputs, _institution_names(connection, codes)
 

@@ -164,8 +164,8 @@ def test_under_a_delegation_poster_and_source_are_shown_and_verified(
     report = world.client.post("/api/v1/verify", json=stripped).get_json()
     [authorship] = [c for c in report["checks"] if c["name"] == "authorship"]
     assert authorship["outcome"] == "failed"
-    assert f"evidence of delegation {delegation['granted_index']} is missing" in (
-        authorship["reason"]
+    assert (
+        f"evidence of delegation {delegation['granted_index']} is missing" in (authorship["reason"])
     )
 
 
@@ -272,9 +272,12 @@ def test_a_member_that_leaves_posts_nothing_new_and_its_past_stays_valid(
     assert delegated.status_code == 403, delegated.get_json()
     assert "left the bank" in delegated.get_json()["errors"][0]["reason"]
     assert _delegate(world, who="operator").status_code == 409
-    assert world.post(
-        f"/api/v1/institutions/{UNIVERSITY}/leave", "operator", {"reason": "again"}
-    ).status_code == 409
+    assert (
+        world.post(
+            f"/api/v1/institutions/{UNIVERSITY}/leave", "operator", {"reason": "again"}
+        ).status_code
+        == 409
+    )
     assert world.size() == before
     answer = world.post("/api/v1/transcripts", "li", {"validity_days": 60})
     assert answer.status_code == 201, answer.get_json()
