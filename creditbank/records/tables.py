@@ -65,9 +65,8 @@ class OutcomeRecord(SQLModel, table=True):
         sa_column=Column(String(32), ForeignKey("institution.code"), nullable=False, index=True)
     )
     source: str = Field(sa_column=Column(String(32), nullable=False, index=True))
-    delegation: str | None = Field(
-        default=None, sa_column=Column(String(36), ForeignKey("delegation.id"), nullable=True)
-    )
+    # The delegation's id (no foreign key, so SQLite can add and drop the column in place).
+    delegation: str | None = Field(default=None, sa_column=Column(String(36), nullable=True))
     kind: str = Field(sa_column=Column(String(16), nullable=False))
     status: str = Field(sa_column=Column(String(16), nullable=False))
     version: int = Field(sa_column=Column(Integer, nullable=False))

@@ -20,9 +20,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("institution") as batch:
-        batch.add_column(sa.Column("left_at", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column("left_index", sa.BigInteger(), nullable=True))
+    op.add_column("institution", sa.Column("left_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("institution", sa.Column("left_index", sa.BigInteger(), nullable=True))
     op.create_table(
         "delegation",
         sa.Column("id", sa.String(36), primary_key=True),
@@ -41,17 +40,19 @@ def upgrade() -> None:
     )
     op.create_index("ix_delegation_delegator", "delegation", ["delegator"])
     op.create_index("ix_delegation_delegate", "delegation", ["delegate"])
-    with op.batch_alter_table("outcome_record") as batch:
-        batch.add_column(sa.Column("source", sa.String(32), nullable=True))
-        batch.add_column(sa.Column("delegation", sa.String(36), nullable=True))
+    # Plain ADD COLUMN, never a rebuilt table: on SQLite a rebuild drops outcome_record,
+    # which record_version's rows refer to. The default only lets SQLite add a NOT NULL
+    # column; every row gets its source below, and the code always writes one.
+    op.add_column(
+        "outcome_record", sa.Column("source", sa.String(32), nullable=False, server_default="")
+    )
+    # No foreign key either: SQLite drops a column only when nothing constrains it.
+    op.add_column("outcome_record", sa.Column("delegation", sa.String(36), nullable=True))
     _fill_authorship()
     # No foreign key on ``source``: a record stored before sources were checked may name a
     # code that was never a member, and keeps it (new records are checked when posted).
-    with op.batch_alter_table("outcome_record") as batch:
-        batch.alter_column("source", existing_type=sa.String(32), nullable=False)
-        batch.create_foreign_key(
-            "fk_outcome_record_delegation", "delegation", ["delegation"], ["id"]
-        )
+    if op.get_bind().dialect.name != "sqlite":
+        op.alter_column("outcome_record", "source", server_default=None)
     op.create_index("ix_outcome_record_source", "outcome_record", ["source"])
 
 
@@ -94,11 +95,8 @@ def _fill_authorship() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_outcome_record_source", "outcome_record")
-    with op.batch_alter_table("outcome_record") as batch:
-        batch.drop_constraint("fk_outcome_record_delegation", type_="foreignkey")
-        batch.drop_column("delegation")
-        batch.drop_column("source")
+    op.drop_column("outcome_record", "delegation")
+    op.drop_column("outcome_record", "source")
     op.drop_table("delegation")
-    with op.batch_alter_table("institution") as batch:
-        batch.drop_column("left_index")
-        batch.drop_column("left_at")
+    op.drop_column("institution", "left_index")
+    op.drop_column("institution", "left_at")
