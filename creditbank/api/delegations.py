@@ -6,6 +6,7 @@ post an outcome from another.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
@@ -35,7 +36,7 @@ def delegation_json(view: delegations.DelegationView) -> dict[str, Any]:
     active = view.ended_at is None and (
         view.effective_until is None or utc_now() < view.effective_until
     )
-    return dict(DelegationOut().dump({**view.__dict__, "active": active}))
+    return dict(DelegationOut().dump({**asdict(view), "active": active}))
 
 
 @blueprint.post("/<code>/delegations")
