@@ -14,13 +14,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from creditbank.canonical import canonical_json
 from creditbank.evaluations.service import commit_current, publish_policy
 from creditbank.identity.documents import check_digit, parse_document
 from creditbank.identity.principals import CONSOLE_ACTOR, ClientPrincipal, Role
 from creditbank.identity.secrets import known_secret
 from creditbank.institutions.clients import CONSOLE, Acting, issue_client
 from creditbank.institutions.service import (
+    BatchSignature,
     InstitutionInfo,
+    add_signing_key,
     list_institutions,
     register_institution,
 )
@@ -29,6 +35,7 @@ from creditbank.learners.service import ConsentScope, NewLearner, grant_consent,
 from creditbank.ledger.service import Ledger
 from creditbank.records.parsing import parse_outcome
 from creditbank.records.service import BatchRequest, NewRecord, post_batch
+from creditbank.records.signed_items import sign_items
 from creditbank.storage.database import read_connection
 from creditbank.transcripts.issuing import issue_transcript
 from creditbank.transcripts.revocation import DependentTranscripts
@@ -384,6 +391,32 @@ def _issue_demo_keys(ledger: Ledger, *, now: datetime) -> None:
     issue_client(ledger, "CQ-GZ-001", Role.REGISTRAR, "bank helpdesk", by=CONSOLE, now=now)
 
 
+def _signed_batch(
+    ledger: Ledger, institution: str, items: list[dict[str, Any]], *, now: datetime
+) -> BatchRequest:
+    """A batch the institution signs over its items, with a key it registers in the log.
+
+    The private key is thrown away: the demo shows authorship a verifier checks without
+    trusting the bank; an institution trying the demo registers its own key to sign more.
+    """
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    added = add_signing_key(
+        ledger, institution, public, actor=f"institution:{institution}", now=now
+    )
+    body = canonical_json({"records": items})
+    today = now.date()
+    records = [
+        NewRecord(
+            item["learner_id"],
+            parse_outcome({k: v for k, v in item.items() if k != "learner_id"}, today=today),
+        )
+        for item in items
+    ]
+    signature = BatchSignature(added.key_id, sign_items(institution, items, key.sign), True)
+    return BatchRequest(institution, "demo", f"demo-{institution}", body, records, signature)
+
+
 def load_demo(services: Services, *, now: datetime) -> dict[str, int] | None:
     """Load everything once; return counts, or None when institutions already exist."""
     with read_connection(services.engine) as connection:
@@ -412,21 +445,15 @@ def load_demo(services: Services, *, now: datetime) -> dict[str, int] | None:
         activate(services.engine, services.sealer, document, account.activation_code, DEMO_PASSWORD)
         accounts.append(account)
     records = 0
-    by_institution: dict[str, list[NewRecord]] = {}
+    by_institution: dict[str, list[dict[str, Any]]] = {}
     for number, (learner, account) in enumerate(zip(LEARNERS, accounts, strict=True)):
         for institution, items in _outcomes(learner, number, today).items():
-            for item in items:
-                outcome = parse_outcome(item, today=today)
-                by_institution.setdefault(institution, []).append(
-                    NewRecord(account.learner_id, outcome)
-                )
-    for institution, batch in by_institution.items():
-        post_batch(
-            ledger,
-            BatchRequest(institution, "demo", f"demo-{institution}", institution.encode(), batch),
-            now=now,
-        )
-        records += len(batch)
+            by_institution.setdefault(institution, []).extend(
+                {"learner_id": account.learner_id, **item} for item in items
+            )
+    for institution, items in by_institution.items():
+        post_batch(ledger, _signed_batch(ledger, institution, items, now=now), now=now)
+        records += len(items)
     # The first learner lets the receiving 高职 and 本科 see their account.
     for institution in ("CQ-GZ-001", "CQ-BK-001"):
         grant_consent(

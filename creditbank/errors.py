@@ -127,6 +127,28 @@ class Forbidden(CreditbankError):
     title = "Forbidden"
 
 
+class UnknownInstitution(InvalidInput):
+    """A body names as an outcome's source an institution that is not a member of the bank."""
+
+    status = 422
+    slug = "unknown-institution"
+    title = "Not a member institution"
+
+
+class DelegationMissing(Forbidden):
+    """An institution posted as another without a delegation the log records; nothing was posted."""
+
+    slug = "delegation-missing"
+    title = "No delegation on record"
+
+
+class InstitutionLeft(Forbidden):
+    """The institution has left the bank: it can post nothing new."""
+
+    slug = "institution-left"
+    title = "Institution has left the bank"
+
+
 class PayloadTooLarge(InvalidInput):
     """A body or batch is larger than the service accepts."""
 

@@ -6,6 +6,7 @@ from flask import Flask
 
 from creditbank.api import (
     cohorts,
+    delegations,
     edge,
     evaluations,
     health,
@@ -30,6 +31,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(health.blueprint)
     app.register_blueprint(log.blueprint)
     app.register_blueprint(institutions.blueprint)
+    app.register_blueprint(delegations.blueprint)
     app.register_blueprint(learners.blueprint)
     app.register_blueprint(learners.consents_blueprint)
     app.register_blueprint(records.blueprint)

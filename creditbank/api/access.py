@@ -60,6 +60,11 @@ def require_institution_member(*roles: Role) -> tuple[ClientPrincipal, str]:
     return authorise.require_institution_member(current_principal(), *roles)
 
 
+def require_delegation_manager(delegator: str) -> ClientPrincipal:
+    """The delegating institution's admin, or a bank operator."""
+    return authorise.require_delegation_manager(current_principal(), delegator)
+
+
 def require_learner(learner_id: str | None = None) -> LearnerPrincipal:
     """A signed-in learner (that learner, when ``learner_id`` is given)."""
     return authorise.require_learner(current_principal(), learner_id)

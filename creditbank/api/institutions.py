@@ -44,6 +44,7 @@ def _institution(found: service.RegisteredInstitution) -> dict[str, Any]:
                 **asdict(found.info),
                 "registered_at": found.registered_at,
                 "ledger_index": found.ledger_index,
+                "left_at": found.left_at,
             }
         )
     )

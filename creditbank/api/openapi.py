@@ -28,6 +28,7 @@ from creditbank.api.schemas import (
     transcripts,
     witnesses,
 )
+from creditbank.api.schemas import delegations as delegation_schemas
 from creditbank.api.schemas import operations as operation_schemas
 from creditbank.api.schemas.problems import ProblemOut
 
@@ -163,6 +164,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
     _record_item_components(spec)
     published = members.PUBLISHED + records.PUBLISHED + evaluations.PUBLISHED + cohorts.PUBLISHED
     extra = transcripts.PUBLISHED + witnesses.PUBLISHED + operation_schemas.PUBLISHED
+    extra += delegation_schemas.PUBLISHED
     for schema in published + extra:
         spec.components.schema(schema.__name__, schema=schema)
     paths: dict[str, dict[str, Any]] = {}

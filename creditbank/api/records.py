@@ -39,7 +39,9 @@ blueprint = Blueprint("records", __name__, url_prefix="/api/v1/records")
 
 SIGNATURE_HEADER = "Creditbank-Signature"
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
-_SIGNATURE = re.compile(r"^keyid=([0-9a-f]{16});\s*sig=([A-Za-z0-9+/]+={0,2})$")
+_SIGNATURE = re.compile(
+    r"^keyid=([0-9a-f]{16});\s*sig=([A-Za-z0-9+/]+={0,2})(;\s*over=(body|items))?$"
+)
 
 
 def record_json(view: service.RecordView, expired: set[str] | None = None) -> dict[str, Any]:
@@ -63,6 +65,9 @@ def record_json(view: service.RecordView, expired: set[str] | None = None) -> di
         "id": view.id,
         "learner_id": view.learner,
         "institution": view.institution,
+        "posted_by": view.institution,
+        "source_institution": view.source,
+        "delegation": view.delegation,
         "kind": view.kind,
         "status": view.status.value,
         "version": view.version,
@@ -106,10 +111,11 @@ def _signature() -> BatchSignature | None:
             signature = None
     if match is None or signature is None or len(signature) != 64:
         raise InvalidInput(
-            f"the {SIGNATURE_HEADER} header must be 'keyid=<16 hex>; sig=<base64 Ed25519>'",
+            f"the {SIGNATURE_HEADER} header must be "
+            "'keyid=<16 hex>; sig=<base64 Ed25519>[; over=items]'",
             problems=[FieldProblem(SIGNATURE_HEADER, "malformed")],
         )
-    return BatchSignature(match.group(1), signature)
+    return BatchSignature(match.group(1), signature, over_items=match.group(4) == "items")
 
 
 @blueprint.post("")

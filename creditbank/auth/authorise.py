@@ -91,6 +91,14 @@ def require_institution_member(
     return found, found.institution
 
 
+def require_delegation_manager(principal: Principal | None, delegator: str) -> ClientPrincipal:
+    """Who may grant or end a delegation from ``delegator``: its admin, or a bank operator.
+
+    An operator's act is recorded as an operator's in the delegation's log entry.
+    """
+    return require_client(principal, delegator, Role.ADMIN)
+
+
 def require_learner(principal: Principal | None, learner_id: str | None = None) -> LearnerPrincipal:
     """A signed-in learner (that learner, when ``learner_id`` is given)."""
     found = require_principal(principal)

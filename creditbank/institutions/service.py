@@ -9,18 +9,26 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, insert, select, update
 
-from creditbank.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
+from creditbank.errors import (
+    Conflict,
+    FieldProblem,
+    Forbidden,
+    InstitutionLeft,
+    InvalidInput,
+    NotFound,
+)
 from creditbank.institutions.tables import Institution, InstitutionKey
-from creditbank.ledger.envelope import EntryKind
-from creditbank.ledger.service import Ledger
+from creditbank.ledger.envelope import EntryKind, format_time
+from creditbank.ledger.service import Ledger, LedgerTransaction
 from creditbank.text import INSTITUTION_NAME, TextPolicy, TextRefused, line_policy
 
 institution_t = Institution.__table__  # type: ignore[attr-defined]
@@ -107,6 +115,8 @@ class RegisteredInstitution:
     info: InstitutionInfo
     registered_at: datetime
     ledger_index: int
+    left_at: datetime | None = None
+    left_index: int | None = None
 
 
 def _row_to_institution(row: object) -> RegisteredInstitution:
@@ -120,7 +130,13 @@ def _row_to_institution(row: object) -> RegisteredInstitution:
         region=mapping["region"],
         require_signed_batches=bool(mapping["require_signed_batches"]),
     )
-    return RegisteredInstitution(info, mapping["registered_at"], mapping["ledger_index"])
+    return RegisteredInstitution(
+        info,
+        mapping["registered_at"],
+        mapping["ledger_index"],
+        mapping["left_at"],
+        mapping["left_index"],
+    )
 
 
 def find_institution(connection: Connection, code: str) -> RegisteredInstitution | None:
@@ -177,7 +193,73 @@ def set_signing_requirement(
             .values(require_signed_batches=required)
         )
     info = InstitutionInfo(**{**asdict(current.info), "require_signed_batches": required})
-    return RegisteredInstitution(info, current.registered_at, current.ledger_index)
+    return RegisteredInstitution(
+        info, current.registered_at, current.ledger_index, current.left_at, current.left_index
+    )
+
+
+class EndDependents(Protocol):
+    """What a member's leaving ends in the same transaction (its delegations, both ways)."""
+
+    def __call__(
+        self,
+        tx: LedgerTransaction,
+        code: str,
+        /,
+        *,
+        actor: str,
+        by: dict[str, Any],
+        reason: str,
+        now: datetime,
+    ) -> Sequence[str]:
+        """End, in ``tx``, what depends on ``code`` being a member; return the ids ended."""
+        ...
+
+
+def leave_institution(
+    ledger: Ledger,
+    code: str,
+    *,
+    actor: str,
+    by: dict[str, Any],
+    reason: str,
+    now: datetime,
+    end_dependents: EndDependents,
+) -> RegisteredInstitution:
+    """Record that a member left the bank: it posts nothing after ``now``.
+
+    What it posted before stays valid as of its date; ``end_dependents`` ends, in the same
+    transaction, the delegations it granted or received (each its own entry).
+    """
+    with ledger.transaction() as tx:
+        current = get_institution(tx.connection, code)
+        if current.left_at is not None:
+            raise Conflict(f"{code} already left the bank on {current.left_at.isoformat()}")
+        index = tx.record(
+            EntryKind.INSTITUTION_LEFT,
+            actor,
+            {"institution": code, "left_at": format_time(now), "reason": reason, "by": by},
+            now=now,
+        )
+        end_dependents(tx, code, actor=actor, by=by, reason=f"{code} left the bank", now=now)
+        tx.connection.execute(
+            update(institution_t)
+            .where(institution_t.c.code == code)
+            .values(left_at=now, left_index=index)
+        )
+    return RegisteredInstitution(
+        current.info, current.registered_at, current.ledger_index, now, index
+    )
+
+
+def require_member(connection: Connection, code: str) -> RegisteredInstitution:
+    """The institution ``code`` if it is still a member; InstitutionLeft (403) if it left."""
+    found = get_institution(connection, code)
+    if found.left_at is not None:
+        raise InstitutionLeft(
+            f"{code} left the bank on {found.left_at.date().isoformat()}: it can post nothing new"
+        )
+    return found
 
 
 # --- batch-signing keys ---------------------------------------------------------------------
@@ -185,13 +267,14 @@ def set_signing_requirement(
 
 @dataclass(frozen=True)
 class SigningKeyInfo:
-    """An institution's Ed25519 batch-signing key."""
+    """An institution's Ed25519 batch-signing key, and the entry that registered it."""
 
     key_id: str
     institution: str
     public_key: bytes
     added_at: datetime
     revoked_at: datetime | None
+    added_index: int | None = None
 
     @property
     def public_key_b64(self) -> str:
@@ -220,7 +303,12 @@ def parse_public_key(text: str) -> bytes:
 def _key_info(row: object) -> SigningKeyInfo:
     m = row._mapping  # type: ignore[attr-defined]
     return SigningKeyInfo(
-        m["key_id"], m["institution"], bytes(m["public_key"]), m["added_at"], m["revoked_at"]
+        m["key_id"],
+        m["institution"],
+        bytes(m["public_key"]),
+        m["added_at"],
+        m["revoked_at"],
+        m["added_index"],
     )
 
 
@@ -268,7 +356,7 @@ def add_signing_key(
                 added_index=index,
             )
         )
-    return SigningKeyInfo(key_id, institution, public_key, now, None)
+    return SigningKeyInfo(key_id, institution, public_key, now, None, index)
 
 
 def revoke_signing_key(
@@ -299,15 +387,22 @@ def revoke_signing_key(
             .where(key_t.c.key_id == key_id)
             .values(revoked_at=now, revoked_index=index)
         )
-    return SigningKeyInfo(key_id, institution, info.public_key, info.added_at, now)
+    return SigningKeyInfo(
+        key_id, institution, info.public_key, info.added_at, now, info.added_index
+    )
 
 
 @dataclass(frozen=True)
 class BatchSignature:
-    """``Creditbank-Signature: keyid=<hex>; sig=<base64>`` over the exact request body."""
+    """``Creditbank-Signature: keyid=<hex>; sig=<base64>[; over=items]``.
+
+    Over the exact request body, or (``over_items``) over the tree of its items, which a
+    verifier can check from one record (:mod:`creditbank.records.signed_items`).
+    """
 
     key_id: str
     signature: bytes
+    over_items: bool = False
 
     @property
     def signature_b64(self) -> str:
@@ -317,16 +412,18 @@ class BatchSignature:
 
 def check_batch_signature(
     connection: Connection, institution: str, body: bytes, signature: BatchSignature | None
-) -> None:
-    """Accept the body's signature by an active key of ``institution``, or refuse with 403.
+) -> SigningKeyInfo | None:
+    """Accept a signature by an active key of ``institution``, or refuse with 403.
 
+    ``body`` is the bytes signed (the request body, or the message of its signed items);
+    the answer is the key that signed, None for an unsigned batch.
     A missing signature is refused only when the institution requires signed batches; a
     signature that is present must always verify.
     """
     if signature is None:
         if get_institution(connection, institution).info.require_signed_batches:
             raise Forbidden(f"institution {institution} requires every batch to be signed")
-        return
+        return None
     keys = {key.key_id: key for key in _active_keys(connection, institution)}
     key = keys.get(signature.key_id)
     if key is None:
@@ -335,3 +432,4 @@ def check_batch_signature(
         Ed25519PublicKey.from_public_bytes(key.public_key).verify(signature.signature, body)
     except InvalidSignature:
         raise Forbidden(f"the batch signature by key {key.key_id} does not verify") from None
+    return key

@@ -24,6 +24,9 @@ class Institution(SQLModel, table=True):
     require_signed_batches: bool = Field(sa_column=Column(Boolean, nullable=False))
     registered_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     ledger_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # Set once, by the ``institution.left`` entry: it posts nothing after; its records stay.
+    left_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    left_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 class ApiClient(SQLModel, table=True):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -21,13 +21,19 @@ from sqlalchemy.exc import IntegrityError
 
 from creditbank.canonical import canonical_json
 from creditbank.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
-from creditbank.institutions.service import BatchSignature, check_batch_signature
+from creditbank.institutions.service import (
+    BatchSignature,
+    check_batch_signature,
+    require_member,
+)
 from creditbank.learners.service import unpostable_learners
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.service import Ledger
+from creditbank.records.authorship import Authorship, check_authorship
 from creditbank.records.dependents import RevokeDependents
 from creditbank.records.outcomes import Outcome
+from creditbank.records.signed_items import SignedItems
 from creditbank.records.tables import Batch, OutcomeRecord, RecordVersion
 from creditbank.storage.database import read_connection
 
@@ -154,30 +160,18 @@ def existing_external_ids(
     return found
 
 
-def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> BatchAnswer:
-    """Post every record of the batch, or none; repeat the first answer for a retried key.
-
-    The batch's signature is checked first, whichever door the batch came through: an
-    institution that requires signed batches gets none posted unsigned (403).
-    """
-    with read_connection(ledger.engine) as connection:
-        check_batch_signature(connection, request.institution, request.body, request.signature)
-        replay = _replay(connection, request)
-    if replay is not None:
-        return replay
-    batch_id = str(uuid.uuid4())
-    record_ids = [str(uuid.uuid4()) for _ in request.records]
-    signed = (
-        None
-        if request.signature is None
-        else {
-            "body_sha256": request.request_hash,
-            "key_id": request.signature.key_id,
-            "signature": request.signature.signature_b64,
-        }
-    )
+def _posted_entries(
+    request: BatchRequest,
+    batch_id: str,
+    record_ids: Sequence[str],
+    authorship: Sequence[Authorship],
+    signed: Callable[[int], dict[str, Any] | None],
+) -> list[NewEntry]:
+    """One ``record.posted`` entry per record; a delegated one commits its delegation."""
     entries = []
-    for position, (record_id, record) in enumerate(zip(record_ids, request.records, strict=True)):
+    for position, (record_id, record, author) in enumerate(
+        zip(record_ids, request.records, authorship, strict=True)
+    ):
         payload: dict[str, Any] = {
             "record": record_id,
             "version": 1,
@@ -189,11 +183,62 @@ def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> Batch
         }
         if record.external_id is not None:
             payload["external_id"] = record.external_id
-        if signed is not None:
-            payload["signed_batch"] = signed
+        signature = signed(position)
+        if signature is not None:
+            payload["signed_batch"] = signature
+        delegation = author.payload()
+        if delegation is not None:
+            payload["delegation"] = delegation
         entries.append(
             NewEntry(EntryKind.RECORD_POSTED, f"institution:{request.institution}", payload)
         )
+    return entries
+
+
+def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> BatchAnswer:
+    """Post every record of the batch, or none; repeat the first answer for a retried key.
+
+    The batch's signature is checked first, whichever door the batch came through: an
+    institution that requires signed batches gets none posted unsigned (403). Then, in the
+    writing transaction, each outcome's source: the poster itself, or a member that
+    delegated that kind to it (:func:`~creditbank.records.authorship.check_authorship`).
+    """
+    items = None
+    signed_bytes = request.body
+    if request.signature is not None and request.signature.over_items:
+        items = SignedItems.of_body(request.body)
+        if len(items.items) != len(request.records):
+            raise InvalidInput(
+                "the signed items are not the batch's records",
+                problems=[FieldProblem("records", "must be the items that were signed")],
+            )
+        signed_bytes = items.message(request.institution)
+    with read_connection(ledger.engine) as connection:
+        key = check_batch_signature(
+            connection, request.institution, signed_bytes, request.signature
+        )
+        replay = _replay(connection, request)
+    if replay is not None:
+        return replay
+    batch_id = str(uuid.uuid4())
+    record_ids = [str(uuid.uuid4()) for _ in request.records]
+
+    def signed(position: int) -> dict[str, Any] | None:
+        if request.signature is None or key is None:
+            return None
+        if items is None:
+            return {
+                "body_sha256": request.request_hash,
+                "key_id": request.signature.key_id,
+                "signature": request.signature.signature_b64,
+            }
+        return {
+            "key_id": key.key_id,
+            "key_index": key.added_index,
+            "signature": request.signature.signature_b64,
+            **items.committed(position),
+        }
+
     try:
         with ledger.transaction() as tx:
             # A request with the same key may have committed since the read above: with the
@@ -203,6 +248,13 @@ def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> Batch
             replay = _replay(tx.connection, request)
             if replay is not None:
                 return replay
+            authorship = check_authorship(
+                tx.connection,
+                request.institution,
+                [record.outcome for record in request.records],
+                now=now,
+            )
+            entries = _posted_entries(request, batch_id, record_ids, authorship, signed)
             problems = _missing_learners(tx.connection, request.records)
             if problems:
                 raise InvalidInput(
@@ -251,6 +303,10 @@ def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> Batch
                             "id": record_id,
                             "learner": record.learner_id,
                             "institution": request.institution,
+                            "source": author.source,
+                            "delegation": None
+                            if author.delegation is None
+                            else author.delegation.id,
                             "kind": record.outcome.kind.value,
                             "status": RecordStatus.ACTIVE.value,
                             "version": 1,
@@ -259,7 +315,9 @@ def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> Batch
                             "batch": batch_id,
                             "external_id": record.external_id,
                         }
-                        for record_id, record in zip(record_ids, request.records, strict=True)
+                        for record_id, record, author in zip(
+                            record_ids, request.records, authorship, strict=True
+                        )
                     ],
                 )
                 tx.connection.execute(
@@ -306,11 +364,17 @@ class RecordVersionView:
 
 @dataclass(frozen=True)
 class RecordView:
-    """A record as it stands, with its history when asked for."""
+    """A record as it stands, with its history when asked for.
+
+    ``institution`` posted it; ``source`` is the member it is from (the poster, or the
+    delegator of ``delegation``).
+    """
 
     id: str
     learner: str
     institution: str
+    source: str
+    delegation: str | None
     kind: str
     status: RecordStatus
     version: int
@@ -348,6 +412,7 @@ def _change(
             )
         if row.status == RecordStatus.REVOKED:
             raise Conflict(f"record {record_id} is revoked; it cannot change any more")
+        require_member(tx.connection, institution)
         if outcome is not None and outcome.kind.value != row.kind:
             raise InvalidInput(
                 f"a {row.kind} record cannot be corrected into a {outcome.kind.value}",
@@ -371,8 +436,13 @@ def _change(
             "supersedes": previous.ledger_index,
             "reason": reason,
         }
+        authorship = None
         if outcome is not None:
             payload["outcome"] = content
+            authorship = check_authorship(tx.connection, institution, [outcome], now=now)[0]
+            delegation = authorship.payload()
+            if delegation is not None:
+                payload["delegation"] = delegation
         index = tx.record(kind, f"institution:{institution}", payload, now=now)
         status = RecordStatus.REVOKED if action is Action.REVOKED else RecordStatus.ACTIVE
         tx.connection.execute(
@@ -386,11 +456,13 @@ def _change(
                 ledger_index=index,
             )
         )
-        tx.connection.execute(
-            update(record_t)
-            .where(record_t.c.id == record_id)
-            .values(version=version, status=status.value, updated_at=now)
-        )
+        changed: dict[str, Any] = {"version": version, "status": status.value, "updated_at": now}
+        if authorship is not None:
+            changed["source"] = authorship.source
+            changed["delegation"] = (
+                None if authorship.delegation is None else authorship.delegation.id
+            )
+        tx.connection.execute(update(record_t).where(record_t.c.id == record_id).values(changed))
         # A transcript showing the old content must not outlive the change.
         revoke_dependents(
             tx,
@@ -473,6 +545,8 @@ def _view(row: Any, versions: Sequence[RecordVersionView], history: bool) -> Rec
         row.id,
         row.learner,
         row.institution,
+        row.source,
+        row.delegation,
         row.kind,
         RecordStatus(row.status),
         row.version,

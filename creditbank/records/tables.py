@@ -44,6 +44,10 @@ class Batch(SQLModel, table=True):
 class OutcomeRecord(SQLModel, table=True):
     """A learner's outcome as it stands now; every version is in ``record_version``.
 
+    ``institution`` is the poster (from the key that posted it, never from the body);
+    ``source`` the member institution the outcome is from: the poster itself, or another
+    member that delegated posting to it (``delegation``, the current version's).
+
     ``external_id`` is the posting institution's own id for the record (or the import's
     keyed hash of a CSV row): unique per institution, so a re-sent record is never doubled.
     """
@@ -60,6 +64,9 @@ class OutcomeRecord(SQLModel, table=True):
     institution: str = Field(
         sa_column=Column(String(32), ForeignKey("institution.code"), nullable=False, index=True)
     )
+    source: str = Field(sa_column=Column(String(32), nullable=False, index=True))
+    # The delegation's id (no foreign key, so SQLite can add and drop the column in place).
+    delegation: str | None = Field(default=None, sa_column=Column(String(36), nullable=True))
     kind: str = Field(sa_column=Column(String(16), nullable=False))
     status: str = Field(sa_column=Column(String(16), nullable=False))
     version: int = Field(sa_column=Column(Integer, nullable=False))
@@ -85,3 +92,33 @@ class RecordVersion(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     recorded_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     ledger_index: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+
+
+class Delegation(SQLModel, table=True):
+    """A member's leave for another member to post outcomes with it as their source.
+
+    Mirrors its ``delegation.granted`` entry (``granted_index``) and, once ended, its
+    ``delegation.ended`` entry; ``kinds`` is the comma-joined outcome kinds it covers.
+    """
+
+    __tablename__ = "delegation"
+
+    id: str = Field(sa_column=Column(String(36), primary_key=True))
+    delegator: str = Field(
+        sa_column=Column(String(32), ForeignKey("institution.code"), nullable=False, index=True)
+    )
+    delegate: str = Field(
+        sa_column=Column(String(32), ForeignKey("institution.code"), nullable=False, index=True)
+    )
+    kinds: str = Field(sa_column=Column(String(64), nullable=False))
+    effective_from: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    effective_until: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime(), nullable=True)
+    )
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    granted_by: str = Field(sa_column=Column(String(64), nullable=False))
+    granted_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    granted_index: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    ended_by: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    ended_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))

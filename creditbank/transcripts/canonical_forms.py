@@ -46,9 +46,9 @@ def _same_items(found: Any, nested: Sequence[Any]) -> bool:
 
 
 def _payload(record: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The ``ledgerPayload`` of a record's single evidence object, if it has one."""
+    """The ``ledgerPayload`` of a record's own (first) evidence object, if it has one."""
     evidence = record.get("evidence")
-    if isinstance(evidence, list) and len(evidence) == 1 and isinstance(evidence[0], Mapping):
+    if isinstance(evidence, list) and evidence and isinstance(evidence[0], Mapping):
         payload = evidence[0].get("ledgerPayload")
         if type(payload) is dict:
             return payload

@@ -16,6 +16,7 @@ CHECK_NAMES: dict[str, tuple[str, str]] = {
     "outer signature": ("成绩单签名", "the transcript's signature"),
     "nested signatures": ("各条记录的签名", "each record's signature"),
     "record content": ("记录内容", "the records' content"),
+    "authorship": ("登记机构与来源", "who posted each record, and from whom"),
     "commitment opening": ("记录与账本承诺一致", "the records match the ledger's commitments"),
     "inclusion proof": (
         "记录在账本中（包含证明）",
@@ -52,6 +53,13 @@ COMPARED: dict[str, tuple[str, str]] = {
         "将每条记录的名称、成绩、学分、学时、学期、日期和学习者与账本中承诺的记录逐项比较",
         "compared each record's title, result, credits, hours, term, dates and learner with "
         "the record committed in the ledger",
+    ),
+    "authorship": (
+        "核对每条记录的登记机构与来源机构；二者不同时，核对账本中来源机构授予登记机构的委托"
+        "（类别、生效期）和登记机构对该条记录的签名",
+        "compared each record's poster with its source; where they differ, checked the "
+        "delegation the source granted the poster in the ledger (kinds, dates) and the "
+        "poster's signature over the record",
     ),
     "commitment opening": (
         "用盐值和记录内容重新计算承诺值，与账本条目中的承诺值比较",

@@ -363,6 +363,8 @@ class RecordInput:
     payload: Mapping[str, Any]
     evidence: Mapping[str, Any]
     entry_kind: str = "record.posted"  # the ledger entry's kind: which claims the payload makes
+    # Evidence of what let the poster post it from another member: its delegation's entry.
+    authorship_evidence: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -412,7 +414,7 @@ def record_credential(
         "awardedDate": awarded,
         "credentialSubject": subject,
         "credentialStatus": dict(request.status_entry),
-        "evidence": [dict(record.evidence)],
+        "evidence": [dict(record.evidence), *(dict(e) for e in record.authorship_evidence)],
     }
     return sign_document(
         document,

@@ -27,6 +27,8 @@ from creditbank.ledger.proof_checks import root_from_inclusion_proof
 
 EVIDENCE_TYPE = ["Evidence", "LedgerEvidence"]
 EVIDENCE_NAME = "账本收录证明 Ledger inclusion proof"
+DELEGATION_EVIDENCE_NAME = "委托登记证明 Delegation on the ledger"
+SIGNING_KEY_EVIDENCE_NAME = "签名密钥登记证明 Batch-signing key on the ledger"
 
 
 def build_evidence(
@@ -37,13 +39,14 @@ def build_evidence(
     proof: Sequence[bytes],
     tree_size: int,
     checkpoint_note: str,
+    name: str = EVIDENCE_NAME,
 ) -> dict[str, Any]:
     """The ``LedgerEvidence`` object of one entry, proven against one signed checkpoint."""
     envelope = decode_envelope(entry_bytes)
     entry = envelope.to_json()
     return {
         "type": list(EVIDENCE_TYPE),
-        "name": EVIDENCE_NAME,
+        "name": name,
         "ledgerIndex": envelope.index,
         "ledgerEntry": entry,
         "ledgerPayload": json.loads(payload_bytes),
@@ -65,6 +68,8 @@ class ProvenEntry:
     payload: Mapping[str, Any]
     checkpoint: Checkpoint
     checkpoint_note: str
+    actor: str = ""
+    time: str = ""
 
 
 class CheckpointCache:
@@ -191,4 +196,6 @@ def check_evidence(
             f"the entry does not lead to the checkpoint's root (got {root.hex()[:16]}…, "
             f"committed entry or proof altered)",
         )
-    return ProvenEntry(index, envelope.kind, payload, checkpoint, note)
+    return ProvenEntry(
+        index, envelope.kind, payload, checkpoint, note, envelope.actor, envelope.time
+    )

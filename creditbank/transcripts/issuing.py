@@ -9,6 +9,7 @@ every record's credential and the transcript, and stores it (sealed) with a
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -41,7 +42,12 @@ from creditbank.transcripts.credential import (
     TranscriptInput,
     transcript_credential,
 )
-from creditbank.transcripts.evidence import build_evidence
+from creditbank.transcripts.evidence import (
+    DELEGATION_EVIDENCE_NAME,
+    EVIDENCE_NAME,
+    SIGNING_KEY_EVIDENCE_NAME,
+    build_evidence,
+)
 from creditbank.transcripts.issued import seal_context
 from creditbank.transcripts.issuer import IssuerIdentity
 from creditbank.transcripts.selection import Disclosed, check_request, select_items
@@ -119,35 +125,63 @@ def _institution_names(connection: Connection, codes: set[str]) -> dict[str, Ins
     return {row.code: InstitutionName(row.code, row.name_zh, row.name_en) for row in rows}
 
 
+def _authorship_entries(payload: Any) -> list[tuple[int, str]]:
+    """The entries that show who posted a record: its delegation, its signing key."""
+    found = []
+    if isinstance(payload, dict):
+        delegation = payload.get("delegation")
+        if isinstance(delegation, dict):
+            found.append((int(delegation["index"]), DELEGATION_EVIDENCE_NAME))
+        signed = payload.get("signed_batch")
+        if isinstance(signed, dict) and isinstance(signed.get("key_index"), int):
+            found.append((int(signed["key_index"]), SIGNING_KEY_EVIDENCE_NAME))
+    return found
+
+
 def _evidence(
     connection: Connection, chosen: Sequence[Disclosed], checkpoint: CoveringCheckpoint
 ) -> tuple[list[RecordInput], dict[str, InstitutionName]]:
+    """Each chosen item's evidence, with that of the entries showing who posted it.
+
+    Those are the delegation a record was posted under and the key that signed its batch
+    over its items; both precede the record's entry, so the checkpoint covering the record
+    covers them too, and all are proven against the same one.
+    """
     indices = [item.ledger_index for item in chosen]
-    entries = _entry_bytes(connection, indices)
     openings = read_openings(connection, indices)
+    authorship = {
+        index for _, p in openings.values() for index, _ in _authorship_entries(json.loads(p))
+    }
+    entries = _entry_bytes(connection, sorted(set(indices) | authorship))
+    openings.update(read_openings(connection, sorted(authorship)))
     nodes = StoredNodes(connection)
+
+    def proven(index: int, name: str = EVIDENCE_NAME) -> dict[str, Any]:
+        salt, payload_bytes = openings[index]
+        return build_evidence(
+            entries[index],
+            salt=salt,
+            payload_bytes=payload_bytes,
+            proof=inclusion_proof(nodes, index, checkpoint.size),
+            tree_size=checkpoint.size,
+            checkpoint_note=checkpoint.note,
+            name=name,
+        )
+
     inputs = []
     codes: set[str] = set()
     for item in chosen:
         index = item.ledger_index
         if index not in openings:
             raise Conflict(f"record {item.id}: its committed payload was erased")
-        salt, payload_bytes = openings[index]
-        proof = inclusion_proof(nodes, index, checkpoint.size)
-        evidence = build_evidence(
-            entries[index],
-            salt=salt,
-            payload_bytes=payload_bytes,
-            proof=proof,
-            tree_size=checkpoint.size,
-            checkpoint_note=checkpoint.note,
-        )
+        evidence = proven(index)
         payload = evidence["ledgerPayload"]
         codes.add(str(payload["institution"]))
         source = payload.get("outcome", {}).get("source_institution")
         if source:
             codes.add(str(source))
-        inputs.append(RecordInput(payload, evidence, evidence["ledgerEntry"]["kind"]))
+        extra = tuple(proven(index, name) for index, name in _authorship_entries(payload))
+        inputs.append(RecordInput(payload, evidence, evidence["ledgerEntry"]["kind"], extra))
     return inputs, _institution_names(connection, codes)
 
 

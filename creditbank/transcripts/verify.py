@@ -7,7 +7,8 @@ Checks, in the order they are reported:
    the credential's issuer, and valid when the proof was made;
 3. ``outer signature`` and 4. ``nested signatures`` (eddsa-jcs-2022);
 5. ``record content``: each record's claims are what its committed payload says, about this
-   learner, from a record entry;
+   learner, from a record entry; ``authorship``: a record whose source is not its poster
+   carries the logged delegation that allowed it (:mod:`creditbank.transcripts.authorship`);
 6. ``commitment opening``, 7. ``inclusion proof``, 8. ``checkpoint signature`` (the log's keys);
 9. ``checkpoint consistency``: the checkpoint is a prefix of the bank's latest (online, or
    offline with the latest checkpoint of the same size);
@@ -43,6 +44,7 @@ from creditbank.errors import (
 from creditbank.ledger.checkpoint import Checkpoint
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.note import NoteVerifier
+from creditbank.transcripts.authorship import check_authorship
 from creditbank.transcripts.canonical_forms import CanonicalForms, digest
 from creditbank.transcripts.contexts import CLR_CONTEXT, OB_CONTEXT, VC_CONTEXT
 from creditbank.transcripts.credential import (
@@ -68,6 +70,7 @@ CHECKS = (
     "outer signature",
     "nested signatures",
     "record content",
+    "authorship",
     "commitment opening",
     "inclusion proof",
     "checkpoint signature",
@@ -614,15 +617,14 @@ def verify_transcript(credential: Any, trust: Trust) -> Report:
     learner = subject.get("id") if isinstance(subject, Mapping) else None
     checkpoints = CheckpointCache(trust.log_verifiers, trust.log_origin)
     proven: dict[str, Checkpoint] = {}
+    authors: list[str] = []
     for label, record_id, item, payload_bytes in zip(
         labels, ids, nested, forms.payloads, strict=True
     ):
         # 6-8. The ledger evidence.
         evidence = item.get("evidence")
-        if not isinstance(evidence, list) or len(evidence) != 1:
-            failures.fail(
-                "commitment opening", f"{label}: carries no single ledger evidence", record_id
-            )
+        if not isinstance(evidence, list) or not evidence:
+            failures.fail("commitment opening", f"{label}: carries no ledger evidence", record_id)
             continue
         try:
             entry = check_evidence(evidence[0], checkpoints, payload_bytes=payload_bytes)
@@ -634,6 +636,12 @@ def verify_transcript(credential: Any, trust: Trust) -> Report:
         problem = _record_content(item, entry.payload, entry.kind, credential, str(learner))
         if problem is not None:
             failures.fail("record content", f"{label}: {problem}", record_id)
+        # 5b. Who posted it, from whom, and the delegation between them.
+        problem, established = check_authorship(entry, evidence, checkpoints)
+        if problem is not None:
+            failures.fail("authorship", f"{label}: {problem}", record_id)
+        elif established:
+            authors.append(established)
     # 9. Consistency with the bank's latest checkpoint.
     if trust.consistency is None:
         failures.skip("checkpoint consistency", trust.offline_note)
@@ -650,4 +658,13 @@ def verify_transcript(credential: Any, trust: Trust) -> Report:
     _check_dates(credential, trust.now, failures)
     _check_status(credential, trust, failures)
     reason = _check_witnesses(proven, trust, failures, checkpoints)
-    return failures.report(credential_id, len(nested), {"witness cosignatures": reason})
+    passed = {"witness cosignatures": reason, "authorship": _authors(authors)}
+    return failures.report(credential_id, len(nested), passed)
+
+
+def _authors(established: Sequence[str]) -> str:
+    """The passed authorship check's reason: each poster, and each delegation relied on."""
+    counted = {text: established.count(text) for text in established}
+    if not counted:
+        return "no record posted by a member"
+    return "; ".join(f"{text} ({n})" if n > 1 else text for text, n in counted.items())

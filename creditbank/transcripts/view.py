@@ -30,6 +30,9 @@ class RecordLine:
     term: str | None  # e.g. "2024-2025-1"
     awarded_on: date | None
     ledger_index: int
+    # The member that posted it, when that is not the institution it is from (a delegate).
+    posted_by_zh: str | None = None
+    posted_by_en: str | None = None
 
     @property
     def is_transfer(self) -> bool:
@@ -123,6 +126,7 @@ def _record_line(nested: Mapping[str, Any]) -> RecordLine:
     achievement = subject["achievement"]
     creator = achievement.get("creator") or {}
     institution = subject.get("source") or creator
+    delegated = institution.get("institutionCode") != creator.get("institutionCode")
     evidence = nested["evidence"][0]
     results = subject.get("result") or []
     level = (
@@ -143,6 +147,8 @@ def _record_line(nested: Mapping[str, Any]) -> RecordLine:
         term=subject.get("term"),
         awarded_on=_day(nested.get("awardedDate")),
         ledger_index=int(evidence["ledgerIndex"]),
+        posted_by_zh=str(creator.get("nameZh") or creator.get("name")) if delegated else None,
+        posted_by_en=creator.get("nameEn") if delegated else None,
     )
 
 

@@ -225,7 +225,8 @@ def test_post_records(world: World, engine_name: str) -> None:
             {"records": [{"learner_id": li, **course()}]},
             **{"Idempotency-Key": f"k-{next(_counter)}"},
         ),
-        {"posterA": 201, "adminA": 201, "posterB": 201, "adminB": 201},
+        # B's keys may not post a course from A: B holds no delegation from A.
+        {"posterA": 201, "adminA": 201},
     )
 
 
@@ -342,3 +343,69 @@ def test_wrong_password_and_activation_code(world: World) -> None:
         },
     )
     assert reused.status_code == 401
+
+
+# --- delegations: who may let another member post from an institution, and who then may post
+
+
+def _delegate(world: World, who: str | None) -> Any:
+    return world.post(
+        f"/api/v1/institutions/{A}/delegations",
+        who,
+        {"delegate": B, "kinds": ["course"], "reason": "教育局统一登记"},
+    )
+
+
+def test_grant_delegation(world: World, engine_name: str) -> None:
+    # Only the delegating institution's admin, or an operator (recorded as one).
+    _check(world, lambda who: _delegate(world, who), {"adminA": 201, "operator": 201})
+    granted = world.get(f"/api/v1/institutions/{A}/delegations", None).get_json()["delegations"]
+    assert [d["granted_by"] for d in granted] == [
+        world.keys["adminA"].split("_")[1],
+        world.keys["operator"].split("_")[1],
+    ]
+
+
+def test_list_delegations_is_public(world: World, engine_name: str) -> None:
+    _delegate(world, "adminA")
+    for role in ROLES:
+        answer = world.get(f"/api/v1/institutions/{B}/delegations", role)
+        assert answer.status_code == 200 and len(answer.get_json()["delegations"]) == 1
+
+
+def test_end_delegation(world: World, engine_name: str) -> None:
+    ids = iter(_delegate(world, "operator").get_json()["id"] for _ in range(2))
+    current = {"id": next(ids)}
+
+    def end(who: str | None) -> Any:
+        answer = world.post(
+            f"/api/v1/institutions/{A}/delegations/{current['id']}/end", who, {"reason": "结束"}
+        )
+        if answer.status_code == 200:
+            current["id"] = next(ids, "")
+        return answer
+
+    _check(world, end, {"adminA": 200, "operator": 200})
+
+
+def test_post_records_under_a_delegation(world: World, engine_name: str) -> None:
+    assert _delegate(world, "adminA").status_code == 201
+    li = world.learners["li"]
+    _check(
+        world,
+        lambda who: world.post(
+            "/api/v1/records",
+            who,
+            {"records": [{"learner_id": li, **course()}]},  # a course from A
+            **{"Idempotency-Key": f"d-{next(_counter)}"},
+        ),
+        {"posterA": 201, "adminA": 201, "posterB": 201, "adminB": 201},
+    )
+
+
+def test_leave_the_bank(world: World, engine_name: str) -> None:
+    _check(
+        world,
+        lambda who: world.post(f"/api/v1/institutions/{B}/leave", who, {"reason": "退出"}),
+        {"operator": 200},
+    )

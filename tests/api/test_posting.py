@@ -74,7 +74,8 @@ def test_same_key_same_body_replays_other_body_conflicts(world: World, engine_na
     assert other.status_code == 409 and other.mimetype == "application/problem+json"
     assert world.size() == size
     # Keys are per institution: B may use the same key for its own batch.
-    assert _batch(world, items, "term-1", who="posterB").status_code == 201
+    its_own = [{"learner_id": world.learners["li"], **course(source_institution="SC-GZ-001")}]
+    assert _batch(world, its_own, "term-1", who="posterB").status_code == 201
 
 
 def test_one_bad_item_rejects_the_batch_and_names_every_bad_item(
@@ -366,6 +367,15 @@ def test_external_ids_are_never_posted_twice(world: World, engine_name: str) -> 
     assert world.size() == size
     # Another institution's ids are its own.
     other = _batch(
-        world, [{"learner_id": li, "external_id": "JW-2025-0001", **course()}], "e3", "posterB"
+        world,
+        [
+            {
+                "learner_id": li,
+                "external_id": "JW-2025-0001",
+                **course(source_institution="SC-GZ-001"),
+            }
+        ],
+        "e3",
+        "posterB",
     )
     assert other.status_code == 201

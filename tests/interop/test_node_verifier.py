@@ -157,7 +157,17 @@ def _outcomes() -> list[dict[str, Any]]:
 
 
 def _post_records(world: World) -> list[str]:
-    """Post every outcome for learner li (A's poster) and return their record ids."""
+    """Post every outcome for learner li (A's poster) and return their record ids.
+
+    B delegates its courses to A first, so the course from B carries its delegation's
+    evidence too, and the third-party verifier sees a record with two evidence objects.
+    """
+    delegated = world.post(
+        "/api/v1/institutions/SC-GZ-001/delegations",
+        "adminB",
+        {"delegate": "CQ-GZ-001", "kinds": ["course"], "reason": "成渝互认：代为登记"},
+    )
+    assert delegated.status_code == 201, delegated.get_json()
     items = [{"learner_id": world.learners["li"], **outcome} for outcome in _outcomes()]
     answer = world.post(
         "/api/v1/records", "posterA", {"records": items}, **{"Idempotency-Key": "interop-1"}

@@ -47,7 +47,12 @@ def _unsigned_batch(
     [account] = open_accounts(
         ledger, services.sealer, [person], opened_by=CODE, actor="test", now=NOW
     )
-    records = [NewRecord(account.learner_id, parse_outcome(COURSE, today=NOW.date()))]
+    records = [
+        NewRecord(
+            account.learner_id,
+            parse_outcome({**COURSE, "source_institution": CODE}, today=NOW.date()),
+        )
+    ]
     body = b'{"records": "as posted"}'
     unsigned = BatchRequest(CODE, "web", "upload-1", body, records)
     return unsigned, BatchSignature(added.key_id, key.sign(body))

@@ -59,7 +59,8 @@ def _joined(chunks: Sequence[Chunk] | None) -> bytes | None:
 
 def _payload(record: Any) -> Any:
     evidence = record.get("evidence")
-    if isinstance(evidence, list) and len(evidence) == 1 and isinstance(evidence[0], dict):
+    # The record's own evidence comes first; what shows its authorship may follow.
+    if isinstance(evidence, list) and evidence and isinstance(evidence[0], dict):
         payload = evidence[0].get("ledgerPayload")
         return payload if isinstance(payload, dict) else None
     return None

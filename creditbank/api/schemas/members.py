@@ -52,6 +52,7 @@ class InstitutionOut(Schema):
     require_signed_batches = fields.Boolean()
     registered_at = fields.DateTime()
     ledger_index = fields.Integer()
+    left_at = fields.DateTime(allow_none=True)  # set when it left the bank
 
 
 class InstitutionListOut(Schema):

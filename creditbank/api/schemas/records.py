@@ -158,7 +158,12 @@ class RecordOut(Schema):
 
     id = fields.String()
     learner_id = fields.String()
-    institution = fields.String()
+    institution = fields.String(metadata={"description": "the poster (kept for old clients)"})
+    posted_by = fields.String(metadata={"description": "the member whose key posted it"})
+    source_institution = fields.String(metadata={"description": "the member it is from"})
+    delegation = fields.String(
+        allow_none=True, metadata={"description": "the delegation it was posted under"}
+    )
     kind = fields.String()
     status = fields.String()
     version = fields.Integer()

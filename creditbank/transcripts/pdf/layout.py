@@ -249,11 +249,22 @@ def _cells(line: RecordLine, language: Language) -> tuple[str, ...]:
         # Each name on its own line: line breaks inside a name were made spaces first.
         return Words(value(zh), value(en)).stacked(language)
 
+    def institution() -> str:
+        # The source, and the member that posted it under delegation when that differs.
+        source = both(line.institution_zh, line.institution_en)
+        if line.posted_by_zh is None:
+            return source
+        poster = Words(
+            f"{labels.POSTED_BY.zh} {value(line.posted_by_zh)}",
+            f"{labels.POSTED_BY.en} {value(line.posted_by_en or line.posted_by_zh)}",
+        )
+        return f"{source}\n{poster.stacked(language)}"
+
     kind = labels.kind(line.kind)
     return (
         both(kind.zh, kind.en),
         both(line.name_zh, line.name_en),
-        both(line.institution_zh, line.institution_en),
+        institution(),
         value(level.lead(language) if (level := labels.level(line.level)) else None),
         value(line.result),
         fmt.number(line.credits),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime, time, timedelta, timezone
 
 from flask import flash, redirect, render_template, request, url_for
 
@@ -12,8 +13,10 @@ from creditbank.errors import FieldProblem, Forbidden, InvalidInput, InvalidJson
 from creditbank.identity.principals import Role
 from creditbank.imports.records_csv import ImportPlan, plan_import, post_plan
 from creditbank.imports.tabular import Table, read_table
+from creditbank.records import delegations
 from creditbank.records import service as records
 from creditbank.records.parsing import parse_outcome
+from creditbank.records.vocabulary import OutcomeKind
 from creditbank.storage.database import read_connection
 from creditbank.strict_json import read_json
 from creditbank.text import REASON
@@ -27,23 +30,85 @@ from creditbank.wiring import services
 
 blueprint = web_blueprint("web_institution", "/institution")
 
+CHINA = timezone(timedelta(hours=8), "CST")
 MAX_UPLOAD = 2 * 1024 * 1024
 
 
 @blueprint.get("")
 def index() -> str:
     """Upload form, recent batches with their ledger indices, recent records."""
-    _, code = authorise.require_institution_member(signed_in(), Role.POSTER)
+    client, code = authorise.require_institution_member(signed_in(), Role.POSTER)
     with read_connection(services().engine) as connection:
         batches = records.list_batches(connection, code)
         recent = records.recent_records(connection, code)
+        granted = delegations.list_delegations(connection, code)
     return render_template(
         "web/institution/index.html",
         code=code,
         batches=batches,
         lines=[line_of(v) for v in recent],
         **upload_helpers(),
+        delegations=granted,
+        is_admin=client.role is Role.ADMIN,
+        kinds=list(OutcomeKind),
+        now=utc_now(),
     )
+
+
+@blueprint.post("/delegations")
+def delegate() -> Reply:
+    """Let another member post outcomes of the chosen kinds from this institution (admins)."""
+    client, code = authorise.require_institution_member(signed_in(), Role.ADMIN)
+    chosen = request.form.getlist("kinds")
+    if not chosen or any(kind not in {k.value for k in OutcomeKind} for kind in chosen):
+        raise InvalidInput(
+            tr("请选择成果类别", "choose the outcome kinds"),
+            problems=[FieldProblem("kinds", tr("至少选一项", "at least one"))],
+        )
+    now = utc_now()
+    until = field("effective_until", required=False, max_length=10)
+    terms = delegations.DelegationTerms(
+        delegate=field("delegate", max_length=32).upper(),
+        kinds=tuple(OutcomeKind(kind) for kind in chosen),
+        effective_from=now,
+        effective_until=_day_start(until) if until else None,
+        reason=text_field("reason", REASON),
+    )
+    view = delegations.grant_delegation(services().ledger, code, terms, by=client, now=now)
+    flash(
+        tr(
+            f"已委托 {view.delegate} 代为登记，账本序号 {view.granted_index}。",
+            f"Delegated to {view.delegate} at index {view.granted_index}.",
+        )
+    )
+    return redirect(url_for("web_institution.index"))
+
+
+@blueprint.post("/delegations/<delegation_id>/end")
+def end_delegation(delegation_id: str) -> Reply:
+    """End a delegation this institution granted (admins)."""
+    client, code = authorise.require_institution_member(signed_in(), Role.ADMIN)
+    view = delegations.end_delegation(
+        services().ledger,
+        code,
+        delegation_id,
+        by=client,
+        reason=text_field("reason", REASON),
+        now=utc_now(),
+    )
+    flash(tr(f"委托已结束，账本序号 {view.ended_index}。", f"Ended at index {view.ended_index}."))
+    return redirect(url_for("web_institution.index"))
+
+
+def _day_start(text: str) -> datetime:
+    """Midnight, China Standard Time, of a ``YYYY-MM-DD`` day; 400 naming the field otherwise."""
+    try:
+        return datetime.combine(date.fromisoformat(text), time(), tzinfo=CHINA)
+    except ValueError:
+        raise InvalidInput(
+            tr("日期格式为 YYYY-MM-DD", "dates are written YYYY-MM-DD"),
+            problems=[FieldProblem("effective_until", "YYYY-MM-DD")],
+        ) from None
 
 
 def _plan(table: Table, code: str) -> ImportPlan:

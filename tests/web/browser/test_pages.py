@@ -293,3 +293,63 @@ def test_an_operator_reads_the_scheduled_jobs(page: Page, live_server: LiveServe
     expect(page.locator("h1")).to_contain_text("checkpoint")
     expect(page.get_by_label("结果")).to_be_visible()
     screenshot(page, "admin-job-runs")
+
+
+def test_the_verification_page_names_the_poster_and_the_source(
+    page: Page, live_server: LiveServer
+) -> None:
+    """A 1+X organisation posts a course from a college under the college's delegation."""
+    api = live_server.api
+    api(
+        "POST",
+        "/api/v1/institutions/CQ-GZ-001/delegations",
+        "cq-gz-admin",
+        {"delegate": "BJ-PJ-001", "kinds": ["course"], "reason": "1+X 课证融通：证书课程代为登记"},
+    )
+    signed = api(
+        "POST",
+        "/api/v1/sessions",
+        body={
+            "document": {"kind": "resident_id", "number": LEARNERS[5].document_number},
+            "password": DEMO_PASSWORD,
+        },
+    )
+    token = {"Authorization": f"Bearer {signed['token']}"}
+    learner = api("GET", "/api/v1/learners/me", headers=token)["id"]
+    course = {
+        "learner_id": learner,
+        "kind": "course",
+        "course_code": "GZ-GYJQR-X1",
+        "title_zh": "工业机器人操作与运维（1+X 课证融通）",
+        "source_institution": "CQ-GZ-001",
+        "level": "gaozhi",
+        "programme": "工业机器人技术",
+        "term": "2023-2024-2",
+        "hours": 48,
+        "credits": "3",
+        "grade": {"scale": "two_level", "value": "合格"},
+        "completed_on": "2024-06-28",
+    }
+    posted = api(
+        "POST",
+        "/api/v1/records",
+        "bj-pj-poster",
+        {"records": [course]},
+        headers={"Idempotency-Key": f"browser-{uuid.uuid4()}"},
+    )
+    record = posted["records"][0]["id"]
+    credential = api(
+        "POST",
+        "/api/v1/transcripts",
+        body={"records": [record], "language": "zh", "validity_days": 30},
+        headers=token,
+    )
+    page.goto(live_server.url + "/verify/" + str(credential["verificationCode"]))
+    expect(page.locator("#verdict")).to_contain_text("验证通过")
+    row = page.locator("table[aria-labelledby=records-h] tbody tr", has_text="课证融通")
+    expect(row).to_contain_text("重庆工程职业技术学院")
+    expect(row.locator(".posted-by")).to_contain_text("受委托登记")
+    expect(row.locator(".posted-by")).to_contain_text("培训评价组织")
+    expect(page.locator("#checks")).to_contain_text("登记机构与来源")
+    expect(page.locator("#checks")).not_to_contain_text("未通过")
+    screenshot(page, "verify-poster-and-source")
