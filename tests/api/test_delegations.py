@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from creditbank.clock import utc_now
 from creditbank.transcripts.view import view_from_credential
 from creditbank.wiring import Services
-from tests.api.world import World, build_world, course
+from tests.api.world import World, build_world, course, issue_bootstrap
 
 UNIVERSITY, ONE_PLUS_X = "CQ-BK-001", "X-PJ-001"
 _keys = itertools.count()
@@ -40,9 +40,12 @@ def _register(world: World, code: str, name: str, kind: str, level: str) -> None
         },
     )
     assert answer.status_code == 201, answer.get_json()
-    for role in ("admin", "poster"):
+    # As in production: the operator's bootstrap key is exchanged for the institution's own
+    # admin key, which issues the poster key.
+    world.keys[f"bootstrap:{code}"] = issue_bootstrap(world, code)
+    for role, by in (("admin", "bootstrap"), ("poster", "admin")):
         issued = world.post(
-            f"/api/v1/institutions/{code}/clients", "operator", {"role": role, "label": role}
+            f"/api/v1/institutions/{code}/clients", f"{by}:{code}", {"role": role, "label": role}
         )
         assert issued.status_code == 201, issued.get_json()
         world.keys[f"{role}:{code}"] = issued.get_json()["secret"]

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from creditbank.identity.principals import BANK_ACTOR, ClientPrincipal, LearnerPrincipal, Role
+from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Role
 
 
 @pytest.mark.parametrize(
     ("institution", "role", "operator", "actor"),
     [
-        (None, Role.ADMIN, True, BANK_ACTOR),
-        (None, Role.POSTER, False, BANK_ACTOR),
+        # The bank's keys act as their operator, named by key id (never a label or a name).
+        (None, Role.ADMIN, True, "operator:0123456789abcdef"),
+        (None, Role.POSTER, False, "operator:0123456789abcdef"),
         ("CQ-GZ-001", Role.ADMIN, False, "institution:CQ-GZ-001"),
         ("CQ-GZ-001", Role.REGISTRAR, False, "institution:CQ-GZ-001"),
     ],

@@ -160,9 +160,9 @@ def test_a_forged_record_row_is_found_by_the_full_pass(world: World, engine_name
         world.services,
         lambda c: c.execute(
             text(
-                "INSERT INTO outcome_record (id, learner, institution, kind, status, version, "
-                "posted_at, updated_at) SELECT 'forged', learner, institution, kind, status, "
-                "version, posted_at, updated_at FROM outcome_record WHERE id = :r"
+                "INSERT INTO outcome_record (id, learner, institution, source, kind, status, "
+                "version, posted_at, updated_at) SELECT 'forged', learner, institution, source, "
+                "kind, status, version, posted_at, updated_at FROM outcome_record WHERE id = :r"
             ),
             {"r": record_id},
         ),

@@ -15,6 +15,7 @@ from sqlalchemy import select, text, update
 
 from creditbank.clock import utc_now
 from creditbank.identity.documents import parse_document
+from creditbank.identity.principals import CONSOLE_ACTOR
 from creditbank.institutions.service import InstitutionInfo, register_institution
 from creditbank.learners.service import NewLearner, open_accounts
 from creditbank.records.parsing import parse_outcome
@@ -34,7 +35,7 @@ def test_stored_records_get_their_poster_and_keep_their_source(
     ledger = services.ledger
     for code in ("CQ-GZ-001", "SC-GZ-001"):
         info = InstitutionInfo(code, "学院", "College", "gaozhi_college", "gaozhi", "重庆")
-        register_institution(ledger, info, now=NOW)
+        register_institution(ledger, info, actor=CONSOLE_ACTOR, now=NOW)
     person = NewLearner("李明", parse_document("resident_id", resident_id("123"), today=NOW.date()))
     [account] = open_accounts(
         ledger, services.sealer, [person], opened_by="CQ-GZ-001", actor="test", now=NOW
