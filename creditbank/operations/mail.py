@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from typing import Protocol
 
 from creditbank.errors import InvalidInput
+from creditbank.operations.settings import env_number
 
 
 @dataclass(frozen=True)
@@ -49,32 +50,19 @@ def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
     raise InvalidInput(f"environment variable {name} must be on or off, got {raw!r}")
 
 
-def _number(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = environ.get(name, "")
-    if raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InvalidInput(f"environment variable {name} must be a number, got {raw!r}") from None
-    if value < 0:
-        raise InvalidInput(f"environment variable {name} must not be negative, got {raw!r}")
-    return value
-
-
 def mail_from_env(environ: Mapping[str, str]) -> MailSettings:
     """Read ``CREDITBANK_SMTP_*`` variables."""
     d = MailSettings()
     return MailSettings(
         host=environ.get("CREDITBANK_SMTP_HOST", "").strip(),
-        port=int(_number(environ, "CREDITBANK_SMTP_PORT", d.port)),
+        port=int(env_number(environ, "CREDITBANK_SMTP_PORT", d.port)),
         sender=environ.get("CREDITBANK_SMTP_FROM", "").strip() or d.sender,
         starttls=_flag(environ, "CREDITBANK_SMTP_STARTTLS", d.starttls),
         username=environ.get("CREDITBANK_SMTP_USERNAME", ""),
         password=environ.get("CREDITBANK_SMTP_PASSWORD", ""),
-        timeout_seconds=_number(environ, "CREDITBANK_SMTP_TIMEOUT", d.timeout_seconds),
-        outbox_seconds=_number(environ, "CREDITBANK_OUTBOX_SECONDS", d.outbox_seconds),
-        max_attempts=int(_number(environ, "CREDITBANK_OUTBOX_ATTEMPTS", d.max_attempts)),
+        timeout_seconds=env_number(environ, "CREDITBANK_SMTP_TIMEOUT", d.timeout_seconds),
+        outbox_seconds=env_number(environ, "CREDITBANK_OUTBOX_SECONDS", d.outbox_seconds),
+        max_attempts=int(env_number(environ, "CREDITBANK_OUTBOX_ATTEMPTS", d.max_attempts)),
     )
 
 

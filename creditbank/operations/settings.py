@@ -44,7 +44,8 @@ class OperationsSettings:
     max_verify_body_bytes: int = 2 * 1024 * 1024
 
 
-def _number(environ: Mapping[str, str], name: str, default: float) -> float:
+def env_number(environ: Mapping[str, str], name: str, default: float) -> float:
+    """A non-negative number from ``environ[name]``, ``default`` when unset or empty."""
     raw = environ.get(name)
     if raw is None or raw == "":
         return default
@@ -60,42 +61,42 @@ def _number(environ: Mapping[str, str], name: str, default: float) -> float:
 def operations_from_env(environ: Mapping[str, str]) -> OperationsSettings:
     """Read the ``CREDITBANK_*`` variables of the operations work."""
     d = OperationsSettings()
-    rate = _number(environ, "CREDITBANK_RATE_LIMIT", d.rate_limit_per_second)
-    hour = int(_number(environ, "CREDITBANK_NIGHTLY_HOUR", d.nightly_hour_utc))
+    rate = env_number(environ, "CREDITBANK_RATE_LIMIT", d.rate_limit_per_second)
+    hour = int(env_number(environ, "CREDITBANK_NIGHTLY_HOUR", d.nightly_hour_utc))
     if hour > 23:
         raise InvalidInput(f"CREDITBANK_NIGHTLY_HOUR must be 0..23, got {hour}")
     return OperationsSettings(
-        checkpoint_job_seconds=_number(
+        checkpoint_job_seconds=env_number(
             environ, "CREDITBANK_CHECKPOINT_JOB_SECONDS", d.checkpoint_job_seconds
         ),
-        audit_seconds=_number(environ, "CREDITBANK_AUDIT_SECONDS", d.audit_seconds),
-        audit_sample=int(_number(environ, "CREDITBANK_AUDIT_SAMPLE", d.audit_sample)),
+        audit_seconds=env_number(environ, "CREDITBANK_AUDIT_SECONDS", d.audit_seconds),
+        audit_sample=int(env_number(environ, "CREDITBANK_AUDIT_SAMPLE", d.audit_sample)),
         nightly_hour_utc=hour,
-        expiry_seconds=_number(environ, "CREDITBANK_EXPIRY_SECONDS", d.expiry_seconds),
-        cohort_seconds=_number(environ, "CREDITBANK_COHORT_SECONDS", d.cohort_seconds),
-        dashboard_seconds=_number(environ, "CREDITBANK_DASHBOARD_SECONDS", d.dashboard_seconds),
-        lease_seconds=_number(environ, "CREDITBANK_LEASE_SECONDS", d.lease_seconds),
-        lease_renew_seconds=_number(
+        expiry_seconds=env_number(environ, "CREDITBANK_EXPIRY_SECONDS", d.expiry_seconds),
+        cohort_seconds=env_number(environ, "CREDITBANK_COHORT_SECONDS", d.cohort_seconds),
+        dashboard_seconds=env_number(environ, "CREDITBANK_DASHBOARD_SECONDS", d.dashboard_seconds),
+        lease_seconds=env_number(environ, "CREDITBANK_LEASE_SECONDS", d.lease_seconds),
+        lease_renew_seconds=env_number(
             environ, "CREDITBANK_LEASE_RENEW_SECONDS", d.lease_renew_seconds
         ),
         job_run_retention_days=int(
-            _number(environ, "CREDITBANK_JOB_RUN_RETENTION_DAYS", d.job_run_retention_days)
+            env_number(environ, "CREDITBANK_JOB_RUN_RETENTION_DAYS", d.job_run_retention_days)
         ),
         rate_limit_per_second=rate,
         # The burst defaults to twice a second's worth of requests.
-        rate_limit_burst=int(_number(environ, "CREDITBANK_RATE_BURST", max(2 * rate, 1)))
+        rate_limit_burst=int(env_number(environ, "CREDITBANK_RATE_BURST", max(2 * rate, 1)))
         if rate
         else 0,
-        max_body_bytes=int(_number(environ, "CREDITBANK_MAX_BODY_BYTES", d.max_body_bytes)),
+        max_body_bytes=int(env_number(environ, "CREDITBANK_MAX_BODY_BYTES", d.max_body_bytes)),
         max_verify_body_bytes=int(
-            _number(environ, "CREDITBANK_MAX_VERIFY_BYTES", d.max_verify_body_bytes)
+            env_number(environ, "CREDITBANK_MAX_VERIFY_BYTES", d.max_verify_body_bytes)
         ),
         auth_failures_per_minute=int(
-            _number(environ, "CREDITBANK_AUTH_FAILURES_PER_MINUTE", d.auth_failures_per_minute)
+            env_number(environ, "CREDITBANK_AUTH_FAILURES_PER_MINUTE", d.auth_failures_per_minute)
         ),
         rate_limit_storage=_storage_uri(environ, d.rate_limit_storage),
         rate_limit_prefix=environ.get("CREDITBANK_RATE_LIMIT_PREFIX") or d.rate_limit_prefix,
-        trusted_proxies=int(_number(environ, "CREDITBANK_TRUSTED_PROXIES", d.trusted_proxies)),
+        trusted_proxies=int(env_number(environ, "CREDITBANK_TRUSTED_PROXIES", d.trusted_proxies)),
     )
 
 
