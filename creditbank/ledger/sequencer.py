@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -123,6 +124,14 @@ class _Sealed:
     payloads: tuple[bytes, ...]
 
 
+@dataclass
+class LockClock:
+    """When a transaction asked for the head row lock and when it got it (monotonic seconds)."""
+
+    asked: float | None = None
+    taken: float | None = None
+
+
 def _require_write_lock(connection: Connection) -> None:
     if is_sqlite(connection):
         mode = connection.get_execution_options().get("creditbank_sqlite_begin")
@@ -200,7 +209,11 @@ def _check_batch(entries: Sequence[NewEntry], moment: str, last_index: int) -> N
 
 
 def append_entries(
-    connection: Connection, entries: Sequence[NewEntry], *, now: datetime | None = None
+    connection: Connection,
+    entries: Sequence[NewEntry],
+    *,
+    now: datetime | None = None,
+    clock: LockClock | None = None,
 ) -> AppendResult:
     """Append ``entries`` as one batch inside the caller's write transaction.
 
@@ -213,7 +226,10 @@ def append_entries(
     _require_write_lock(connection)
 
     # 1. Lock the head: from here on this transaction is the only sequencer.
+    asked = time.monotonic()
     head = read_head(connection, for_update=True)
+    if clock is not None and clock.taken is None:
+        clock.asked, clock.taken = asked, time.monotonic()
     first = head.size
     _check_batch((), moment, first + len(entries) - 1)
     frontier = load_frontier(connection, first)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,9 +15,10 @@ from creditbank.errors import InvalidParameter
 from creditbank.ledger.checkpoint import Checkpoint, sign_checkpoint
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.keys import Keyring
+from creditbank.ledger.metrics import LOCK_HOLD, LOCK_WAIT
 from creditbank.ledger.note import NoteSigner
 from creditbank.ledger.proofs import consistency_proof, inclusion_proof
-from creditbank.ledger.sequencer import AppendResult, NewEntry, append_entries
+from creditbank.ledger.sequencer import AppendResult, LockClock, NewEntry, append_entries
 from creditbank.ledger.store import (
     Head,
     StoredCheckpoint,
@@ -34,10 +36,11 @@ class LedgerTransaction:
     """A write transaction in which the caller stores its rows and appends their entries."""
 
     connection: Connection
+    clock: LockClock = field(default_factory=LockClock)
 
     def append(self, entries: Sequence[NewEntry], *, now: datetime | None = None) -> AppendResult:
         """Sequence ``entries``; they commit with the caller's rows or not at all."""
-        return append_entries(self.connection, entries, now=now)
+        return append_entries(self.connection, entries, now=now, clock=self.clock)
 
     def record(
         self, kind: str, actor: str, payload: Mapping[str, Any], *, now: datetime | None = None
@@ -84,8 +87,14 @@ class Ledger:
     @contextmanager
     def transaction(self) -> Iterator[LedgerTransaction]:
         """Open a write transaction holding the sequencer for the whole unit of work."""
-        with write_transaction(self.engine) as connection:
-            yield LedgerTransaction(connection)
+        tx: LedgerTransaction | None = None
+        try:
+            with write_transaction(self.engine) as connection:
+                tx = LedgerTransaction(connection)
+                yield tx
+        finally:
+            if tx is not None:
+                _observe_lock(tx.clock, "transaction")
 
     def append(self, entries: Sequence[NewEntry], *, now: datetime | None = None) -> AppendResult:
         """Append one batch in its own transaction."""
@@ -163,6 +172,14 @@ class Ledger:
             if first < 1 or first > second:
                 raise InvalidParameter("first", f"must satisfy 1 <= first <= second ({second})")
             return consistency_proof(StoredNodes(connection), first, second)
+
+
+def _observe_lock(clock: LockClock, writer: str) -> None:
+    """Record how long a transaction waited for and held the head lock, if it took it."""
+    if clock.asked is None or clock.taken is None:
+        return
+    LOCK_WAIT.labels(writer).observe(clock.taken - clock.asked)
+    LOCK_HOLD.labels(writer).observe(time.monotonic() - clock.taken)
 
 
 def _aware(moment: datetime) -> datetime:

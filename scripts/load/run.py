@@ -36,6 +36,7 @@ from creditbank.wiring import initialise
 from scripts.load import postgres
 from scripts.load.checks import check_records, ledger_verify
 from scripts.load.clients import BatchOutcome, CheckpointWatcher, Poster, PosterConfig
+from scripts.load.sequencer import scrape
 from scripts.load.server import ROOT, Gunicorn
 
 POSTER = DEMO_KEYS["cq-gz-poster"][2]
@@ -299,6 +300,10 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
         loaded = _load(args, plan, server, learners)
+        sequencer = scrape(server.port)
+        if sequencer is not None:
+            figures = loaded.figures
+            figures["sequencer"] = sequencer.as_dict(figures["batches"], figures["seconds"])
         server.stop()
         server = None
         print("checking …", flush=True)
@@ -356,6 +361,16 @@ def _report(
         "consistency proofs verified"
     )
     print(f"ledger verify: {verify_line or 'FAILED'}")
+    sequencer = figures.get("sequencer")
+    if sequencer:
+        print(
+            f"sequencer: lock held {sequencer['lock_hold_ms_per_batch']:.2f} ms per batch "
+            f"({sequencer['lock_hold_ms_per_transaction']:.2f} ms per transaction, waited "
+            f"{sequencer['lock_wait_ms_per_transaction']:.1f} ms), busy "
+            f"{100 * sequencer['lock_busy_share']:.0f}% of the run; "
+            f"{sequencer['requests_per_group']:.1f} requests and "
+            f"{sequencer['entries_per_group']:.0f} entries per group"
+        )
     if storage:
         print(
             f"storage: {storage['bytes_per_entry_log']:.0f} bytes/entry in the log tables, "
