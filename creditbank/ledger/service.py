@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, insert
 from creditbank.errors import InvalidParameter
 from creditbank.ledger.checkpoint import Checkpoint, sign_checkpoint
 from creditbank.ledger.envelope import EntryKind
+from creditbank.ledger.group import GroupCommitter, Submission
 from creditbank.ledger.keys import Keyring
 from creditbank.ledger.metrics import LOCK_HOLD, LOCK_WAIT
 from creditbank.ledger.note import NoteSigner
@@ -66,6 +67,7 @@ class Ledger:
         self.origin = origin
         self.checkpoint_interval_seconds = checkpoint_interval_seconds
         self.page_size = page_size
+        self.committer = GroupCommitter(engine)
 
     # --- writing ----------------------------------------------------------------------------
 
@@ -100,6 +102,10 @@ class Ledger:
         """Append one batch in its own transaction."""
         with self.transaction() as tx:
             return tx.append(entries, now=now)
+
+    def submit(self, submission: Submission) -> AppendResult:
+        """Sequence one request's batch in a group commit with concurrent ones (see group.py)."""
+        return self.committer.submit(submission)
 
     def publish_checkpoint(self, *, force: bool = False) -> StoredCheckpoint:
         """Sign and store a checkpoint of the committed tree, unless the latest one covers it.
