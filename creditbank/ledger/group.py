@@ -105,6 +105,11 @@ class GroupCommitter:
         self._queue: list[_Waiter] = []
         self._leading = False
 
+    def queued(self) -> int:
+        """Return how many requests wait for the next group."""
+        with self._mutex:
+            return len(self._queue)
+
     def submit(self, submission: Submission) -> AppendResult:
         """Stage, sequence and commit ``submission`` (with whoever queued alongside).
 
