@@ -174,14 +174,21 @@ class GroupCommitter:
                     else:
                         sequenced.append(waiter)
                 if sequenced:
+
+                    def finish(results: list[AppendResult]) -> None:
+                        writes: list[IndexedWrite] = []
+                        for waiter, result in zip(sequenced, results, strict=True):
+                            writes += waiter.submission.finish(result)
+                        write_indexed(connection, writes)
+
                     results = sequence_batches(
-                        connection, [w.submission.batch for w in sequenced], clock=clock
+                        connection,
+                        [w.submission.batch for w in sequenced],
+                        clock=clock,
+                        then=finish,
                     )
-                    writes: list[IndexedWrite] = []
                     for waiter, result in zip(sequenced, results, strict=True):
-                        writes += waiter.submission.finish(result)
                         waiter.result = result
-                    write_indexed(connection, writes)
         except BaseException as exc:  # the group is rolled back: every request learns why
             for waiter in group:
                 waiter.result, waiter.error = None, exc

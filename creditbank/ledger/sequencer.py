@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -44,7 +44,7 @@ from creditbank.ledger.store import (
     opening_t,
     read_head,
 )
-from creditbank.storage.database import is_sqlite
+from creditbank.storage.database import in_pipeline, is_sqlite, pipelined
 
 
 @dataclass(frozen=True)
@@ -179,6 +179,16 @@ def write_rows(connection: Connection, table: Table, rows: Sequence[tuple[Any, .
         return
     raw = connection.connection.driver_connection
     assert raw is not None
+    if in_pipeline(connection):
+        # COPY needs its own round trips; one INSERT of unnested arrays joins the pipeline.
+        types = [_COPY_TYPES.get(column, "bytea") for column in columns]
+        arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+        raw.execute(
+            f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})",  # noqa: S608
+            [list(column) for column in zip(*rows, strict=True)],
+            binary=True,
+        )
+        return
     copy_sql = f"COPY {table.name} ({names}) FROM STDIN (FORMAT BINARY)"
     with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
         copy.set_types([_COPY_TYPES.get(column, "bytea") for column in columns])
@@ -225,13 +235,19 @@ def seal_entries(entries: Sequence[NewEntry], *, now: datetime | None = None) ->
 
 
 def sequence_batches(
-    connection: Connection, batches: Sequence[SealedBatch], *, clock: LockClock | None = None
+    connection: Connection,
+    batches: Sequence[SealedBatch],
+    *,
+    clock: LockClock | None = None,
+    then: Callable[[list[AppendResult]], None] | None = None,
 ) -> list[AppendResult]:
     """Give ``batches`` consecutive indices, in order, inside the caller's write transaction.
 
     This is the serial section: lock the head, take the frontier (from memory when it matches
     the head), build envelopes, leaves and nodes, write the log's rows once for every batch,
-    move the head. Each batch's result carries its own range and the tree after it.
+    move the head. Each batch's result carries its own range and the tree after it. ``then``
+    writes the caller's index-bearing rows; on PostgreSQL it joins the log's writes in one
+    pipeline, so everything after the head is locked costs two round trips and the commit.
 
     Requires: ``connection`` is in a transaction from ``write_transaction`` (the caller commits).
     """
@@ -278,16 +294,22 @@ def sequence_batches(
         results.append(AppendResult(index, root, first, tuple(leaves), batch, batch_prev))
 
     # 3. Write them all; the head moves last, in the same transaction.
-    write_rows(connection, entry_t, entry_rows)
-    write_rows(connection, opening_t, opening_rows)
-    write_rows(connection, node_t, node_rows)
-    connection.execute(
-        update(head_t)
-        .where(head_t.c.id == HEAD_ID)
-        .values(
-            size=frontier.size, root_hash=root, last_leaf_hash=prev, updated_at=datetime.now(UTC)
+    with pipelined(connection):
+        write_rows(connection, entry_t, entry_rows)
+        write_rows(connection, opening_t, opening_rows)
+        write_rows(connection, node_t, node_rows)
+        if then is not None:
+            then(results)
+        connection.execute(
+            update(head_t)
+            .where(head_t.c.id == HEAD_ID)
+            .values(
+                size=frontier.size,
+                root_hash=root,
+                last_leaf_hash=prev,
+                updated_at=datetime.now(UTC),
+            )
         )
-    )
     FRONTIERS.remember(connection, (before, frontier))
     return results
 
