@@ -32,13 +32,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, insert, update
+from sqlalchemy import Connection, Engine, Table, bindparam, update
 
 from creditbank.ledger.frontier import FRONTIERS
 from creditbank.ledger.metrics import LOCK_HOLD, LOCK_WAIT, observe_group
 from creditbank.ledger.sequencer import AppendResult, LockClock, SealedBatch, sequence_batches
-from creditbank.storage.database import is_sqlite, write_transaction
+from creditbank.ledger.store import read_head, try_lock_head
+from creditbank.storage.database import bulk_insert, is_sqlite, write_transaction
 
+# How long a leader waiting for another process's sequencer sleeps between tries, unless a
+# request arrives to join its group first.
+LOCK_POLL_SECONDS = 0.002
 # Requests join a group until it holds this many entries (a single larger request still goes
 # alone): bounds a group's transaction and the memory of its rows.
 MAX_GROUP_ENTRIES = 20_000
@@ -102,6 +106,7 @@ class GroupCommitter:
         self.engine = engine
         self.max_entries = max_entries
         self._mutex = threading.Lock()
+        self._arrived = threading.Condition(self._mutex)
         self._queue: list[_Waiter] = []
         self._leading = False
 
@@ -121,6 +126,7 @@ class GroupCommitter:
             self._queue.append(waiter)
             lead = not self._leading
             self._leading = True
+            self._arrived.notify()
         if not lead:
             waiter.event.wait()
             if not waiter.promoted:
@@ -144,35 +150,73 @@ class GroupCommitter:
             for waiter in group:
                 waiter.event.set()
 
-    def _take(self) -> list[_Waiter]:
-        """Take waiters from the front of the queue up to the group's size (at least one)."""
+    def _take(self, room: int | None = None) -> list[_Waiter]:
+        """Take waiters from the front of the queue while they fit in ``room`` entries.
+
+        Without ``room`` (a new group) the first waiter is taken whatever its size.
+        """
         count = 0
         entries = 0
+        limit = self.max_entries if room is None else room
         for waiter in self._queue:
             size = len(waiter.submission.batch)
-            if count and entries + size > self.max_entries:
+            if (count or room is not None) and entries + size > limit:
                 break
             count += 1
             entries += size
         group, self._queue[:] = self._queue[:count], self._queue[count:]
         return group
 
+    def _stage(self, connection: Connection, waiters: list[_Waiter], into: list[_Waiter]) -> None:
+        """Write each waiter's unindexed rows in its own savepoint; keep those that succeed."""
+        for waiter in waiters:
+            try:
+                with connection.begin_nested():
+                    waiter.submission.stage(connection)
+            except Exception as exc:  # this request's rows only: it alone fails
+                waiter.error = exc
+            else:
+                into.append(waiter)
+
+    def _stage_until_locked(
+        self, connection: Connection, group: list[_Waiter], clock: LockClock
+    ) -> list[_Waiter]:
+        """Stage the group; on PostgreSQL, take the head lock, staging late arrivals meanwhile.
+
+        Waiting on the lock with ``SKIP LOCKED`` polls instead of blocking, so requests that
+        queue while another process holds the sequencer join this group rather than the next.
+        """
+        staged: list[_Waiter] = []
+        self._stage(connection, group, staged)
+        if is_sqlite(connection):
+            return staged  # BEGIN IMMEDIATE already holds the database's write lock
+        clock.asked = time.monotonic()
+        if not try_lock_head(connection):
+            read_head(connection)  # the row is there, only taken: raises if it is not
+        while not try_lock_head(connection):
+            with self._arrived:
+                room = self.max_entries - sum(len(w.submission.batch) for w in group)
+                late = self._take(room)
+                if not late:
+                    self._arrived.wait(LOCK_POLL_SECONDS)
+                    late = self._take(room)
+            group += late
+            self._stage(connection, late, staged)
+        clock.taken = time.monotonic()
+        return staged
+
     def _commit(self, group: list[_Waiter]) -> None:
         clock = LockClock()
         sequenced: list[_Waiter] = []
+        asked = time.monotonic()
         try:
             with write_transaction(self.engine) as connection:
-                if not is_sqlite(connection):
+                if is_sqlite(connection):  # BEGIN IMMEDIATE took the write lock
+                    clock.asked, clock.taken = asked, time.monotonic()
+                else:
                     # Fold in other processes' appends while nobody waits on us.
                     FRONTIERS.warm(connection)
-                for waiter in group:
-                    try:
-                        with connection.begin_nested():
-                            waiter.submission.stage(connection)
-                    except Exception as exc:  # this request's rows only: it alone fails
-                        waiter.error = exc
-                    else:
-                        sequenced.append(waiter)
+                sequenced = self._stage_until_locked(connection, group, clock)
                 if sequenced:
 
                     def finish(results: list[AppendResult]) -> None:
@@ -218,8 +262,7 @@ def write_indexed(connection: Connection, writes: Sequence[IndexedWrite]) -> Non
             shape = (write.table, write.key, tuple(sorted(c for c in row if c != write.key)))
             updates.setdefault(shape, []).append(row)
     for table, rows in inserts.items():
-        if rows:
-            connection.execute(insert(table), list(rows))
+        bulk_insert(connection, table, rows)
     for (table, key, columns), rows in updates.items():
         # Bound names must differ from the column names an UPDATE sets.
         statement = (

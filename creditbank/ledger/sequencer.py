@@ -1,11 +1,17 @@
 """The sequencer: the one place that assigns log indices.
 
 Exactly one writer sequences at a time, across processes and hosts: the append runs inside a
-write transaction that first locks the ``ledger_head`` row (``SELECT … FOR UPDATE`` on
-PostgreSQL; on SQLite the transaction itself began with ``BEGIN IMMEDIATE``). Everything a
-batch writes (entries, openings, tree nodes, the new head, and whatever rows the caller adds
-in the same transaction) commits together or not at all, so indices have no gaps and no
-duplicates, and the tree never describes an entry that is not there.
+write transaction that locks the ``ledger_head`` row (``SELECT … FOR UPDATE`` on PostgreSQL;
+on SQLite the transaction itself began with ``BEGIN IMMEDIATE``). Everything a batch writes
+(entries, openings, tree nodes, the new head, and whatever rows the caller adds in the same
+transaction) commits together or not at all, so indices have no gaps and no duplicates, and
+the tree never describes an entry that is not there.
+
+Only what needs the order happens under the lock: :func:`seal_entries` checks and seals the
+entries beforehand (salts, canonical payloads, commitments), the frontier comes from memory
+when it matches the head (``frontier.py``), and rows go in with one ``COPY`` per table on
+PostgreSQL. :func:`sequence_batches` orders several requests' batches in one transaction
+(``group.py``).
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from creditbank.ledger.store import (
     opening_t,
     read_head,
 )
-from creditbank.storage.database import in_pipeline, is_sqlite, pipelined
+from creditbank.storage.database import is_sqlite
 
 
 @dataclass(frozen=True)
@@ -179,16 +185,6 @@ def write_rows(connection: Connection, table: Table, rows: Sequence[tuple[Any, .
         return
     raw = connection.connection.driver_connection
     assert raw is not None
-    if in_pipeline(connection):
-        # COPY needs its own round trips; one INSERT of unnested arrays joins the pipeline.
-        types = [_COPY_TYPES.get(column, "bytea") for column in columns]
-        arrays = ", ".join(f"%s::{kind}[]" for kind in types)
-        raw.execute(
-            f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})",  # noqa: S608
-            [list(column) for column in zip(*rows, strict=True)],
-            binary=True,
-        )
-        return
     copy_sql = f"COPY {table.name} ({names}) FROM STDIN (FORMAT BINARY)"
     with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
         copy.set_types([_COPY_TYPES.get(column, "bytea") for column in columns])
@@ -246,8 +242,7 @@ def sequence_batches(
     This is the serial section: lock the head, take the frontier (from memory when it matches
     the head), build envelopes, leaves and nodes, write the log's rows once for every batch,
     move the head. Each batch's result carries its own range and the tree after it. ``then``
-    writes the caller's index-bearing rows; on PostgreSQL it joins the log's writes in one
-    pipeline, so everything after the head is locked costs two round trips and the commit.
+    writes the caller's index-bearing rows before the head moves.
 
     Requires: ``connection`` is in a transaction from ``write_transaction`` (the caller commits).
     """
@@ -294,22 +289,18 @@ def sequence_batches(
         results.append(AppendResult(index, root, first, tuple(leaves), batch, batch_prev))
 
     # 3. Write them all; the head moves last, in the same transaction.
-    with pipelined(connection):
-        write_rows(connection, entry_t, entry_rows)
-        write_rows(connection, opening_t, opening_rows)
-        write_rows(connection, node_t, node_rows)
-        if then is not None:
-            then(results)
-        connection.execute(
-            update(head_t)
-            .where(head_t.c.id == HEAD_ID)
-            .values(
-                size=frontier.size,
-                root_hash=root,
-                last_leaf_hash=prev,
-                updated_at=datetime.now(UTC),
-            )
+    write_rows(connection, entry_t, entry_rows)
+    write_rows(connection, opening_t, opening_rows)
+    write_rows(connection, node_t, node_rows)
+    if then is not None:
+        then(results)
+    connection.execute(
+        update(head_t)
+        .where(head_t.c.id == HEAD_ID)
+        .values(
+            size=frontier.size, root_hash=root, last_leaf_hash=prev, updated_at=datetime.now(UTC)
         )
+    )
     FRONTIERS.remember(connection, (before, frontier))
     return results
 

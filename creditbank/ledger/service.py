@@ -29,7 +29,7 @@ from creditbank.ledger.store import (
     read_entries,
     read_head,
 )
-from creditbank.storage.database import read_connection, write_transaction
+from creditbank.storage.database import is_sqlite, read_connection, write_transaction
 
 
 @dataclass
@@ -90,9 +90,12 @@ class Ledger:
     def transaction(self) -> Iterator[LedgerTransaction]:
         """Open a write transaction holding the sequencer for the whole unit of work."""
         tx: LedgerTransaction | None = None
+        asked = time.monotonic()
         try:
             with write_transaction(self.engine) as connection:
                 tx = LedgerTransaction(connection)
+                if is_sqlite(connection):  # BEGIN IMMEDIATE took the write lock
+                    tx.clock.asked, tx.clock.taken = asked, time.monotonic()
                 yield tx
         finally:
             if tx is not None:

@@ -30,7 +30,7 @@ from creditbank.ledger.service import Ledger
 from creditbank.records.dependents import RevokeDependents
 from creditbank.records.outcomes import Outcome
 from creditbank.records.tables import Batch, OutcomeRecord, RecordVersion
-from creditbank.storage.database import read_connection
+from creditbank.storage.database import bulk_insert, read_connection
 
 batch_t = Batch.__table__  # type: ignore[attr-defined]
 record_t = OutcomeRecord.__table__  # type: ignore[attr-defined]
@@ -279,8 +279,9 @@ class _Posting:
                 response="",
             )
         )
-        connection.execute(
-            insert(record_t),
+        bulk_insert(
+            connection,
+            record_t,
             [
                 {
                     "id": record_id,

@@ -8,12 +8,13 @@ upgrades a read snapshot; PostgreSQL gets the same effect from a row lock (see t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event, insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 _BEGIN_OPTION = "creditbank_sqlite_begin"
 
@@ -76,29 +77,31 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             yield connection
 
 
-@contextmanager
-def pipelined(connection: Connection) -> Iterator[None]:
-    """Send the statements of the block without waiting for each answer (PostgreSQL).
+def bulk_insert(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows of plain values (aware datetimes, no None-defaults needed) fast.
 
-    psycopg's pipeline mode queues statements whose results nobody reads and syncs when a
-    result is read and at the end of the block, where any error is raised: a block of writes
-    costs one round trip instead of one each. A no-op on SQLite, which has no round trips.
+    PostgreSQL: one ``COPY`` whose rows psycopg encodes in C, where SQLAlchemy's executemany
+    would send and encode each row as a statement of its own (about ten times the Python time
+    per row). SQLite: the ordinary executemany, already one C loop in the sqlite3 module.
     """
-    if is_sqlite(connection):
-        yield
+    if not rows:
         return
+    if is_sqlite(connection):
+        connection.execute(insert(table), list(rows))
+        return
+    columns = [column.name for column in table.columns if column.name in rows[0]]
     raw = connection.connection.driver_connection
     assert raw is not None
-    with raw.pipeline():
-        yield
-
-
-def in_pipeline(connection: Connection) -> bool:
-    """Whether ``connection`` is inside :func:`pipelined` (COPY is not allowed there)."""
-    if is_sqlite(connection):
-        return False
-    raw = connection.connection.driver_connection
-    return raw is not None and raw.pgconn.pipeline_status != 0
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    dbapi = connection.dialect.dbapi
+    assert dbapi is not None
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([row[column] for column in columns])
+    except dbapi.Error as exc:
+        # As SQLAlchemy would raise it (IntegrityError for a taken unique key, …).
+        raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
 
 
 @contextmanager

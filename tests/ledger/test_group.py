@@ -16,7 +16,7 @@ from creditbank.ledger.hashing import hash_leaf
 from creditbank.ledger.metrics import GROUP_REQUESTS
 from creditbank.ledger.proofs import MemoryTree, root_hash
 from creditbank.ledger.sequencer import AppendResult, seal_entries
-from creditbank.ledger.store import read_entries, read_openings
+from creditbank.ledger.store import read_entries, read_head, read_openings
 from creditbank.storage.database import read_connection
 from creditbank.wiring import Services
 from tests.ledger.helpers import entries
@@ -248,4 +248,38 @@ def test_many_threads_hammering_one_committer(
     assert len(results) == 96
     covered = sorted(i for r in results for i in r.indices)
     assert covered == list(range(start, services.ledger.head().size))
+    _check_log(services)
+
+
+def test_requests_arriving_while_another_process_sequences_join_the_waiting_group(
+    services: Services, engine_name: str, probe: None
+) -> None:
+    """A leader polls for the head lock; whoever queues meanwhile is sequenced with it."""
+    if engine_name == "sqlite":
+        pytest.skip("SQLite's BEGIN IMMEDIATE already holds the lock before anything is staged")
+    committer = GroupCommitter(services.engine)
+    groups_before = _samples("postgres")
+    outcomes: list[AppendResult | BaseException] = []
+    lock = threading.Lock()
+
+    def run(n: int) -> None:
+        try:
+            result: AppendResult | BaseException = committer.submit(_submission(f"w{n}", 1 + n))
+        except BaseException as exc:
+            result = exc
+        with lock:
+            outcomes.append(result)
+
+    with services.ledger.transaction() as tx:
+        read_head(tx.connection, for_update=True)  # another writer holds the sequencer
+        threads = [threading.Thread(target=run, args=(n,)) for n in range(6)]
+        threads[0].start()
+        time.sleep(0.2)  # the first leads, stages and polls for the lock
+        for thread in threads[1:]:
+            thread.start()
+        time.sleep(0.5)  # the others arrive and join it
+    for thread in threads:
+        thread.join(60)
+    assert all(isinstance(o, AppendResult) for o in outcomes), outcomes
+    assert _samples("postgres") - groups_before == 1
     _check_log(services)
