@@ -1,18 +1,25 @@
 """The sequencer: the one place that assigns log indices.
 
 Exactly one writer sequences at a time, across processes and hosts: the append runs inside a
-write transaction that first locks the ``ledger_head`` row (``SELECT … FOR UPDATE`` on
-PostgreSQL; on SQLite the transaction itself began with ``BEGIN IMMEDIATE``). Everything a
-batch writes (entries, openings, tree nodes, the new head, and whatever rows the caller adds
-in the same transaction) commits together or not at all, so indices have no gaps and no
-duplicates, and the tree never describes an entry that is not there.
+write transaction that locks the ``ledger_head`` row (``SELECT … FOR UPDATE`` on PostgreSQL;
+on SQLite the transaction itself began with ``BEGIN IMMEDIATE``). Everything a batch writes
+(entries, openings, tree nodes, the new head, and whatever rows the caller adds in the same
+transaction) commits together or not at all, so indices have no gaps and no duplicates, and
+the tree never describes an entry that is not there.
+
+Only what needs the order happens under the lock: :func:`seal_entries` checks and seals the
+entries beforehand (salts, canonical payloads, commitments), the frontier comes from memory
+when it matches the head (``frontier.py``), and rows go in with one ``COPY`` per table on
+PostgreSQL. :func:`sequence_batches` orders several requests' batches in one transaction
+(``group.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -32,11 +39,11 @@ from creditbank.ledger.envelope import (
     encode_plain,
     format_time,
 )
+from creditbank.ledger.frontier import FRONTIERS
 from creditbank.ledger.hashing import LEAF_PREFIX
-from creditbank.ledger.nodes import STORED_LEVELS, root_plan
+from creditbank.ledger.nodes import STORED_LEVELS
 from creditbank.ledger.store import (
     HEAD_ID,
-    StoredNodes,
     entry_t,
     head_t,
     node_t,
@@ -66,8 +73,29 @@ class AppendedEntry:
 
 
 @dataclass(frozen=True)
+class SealedBatch:
+    """A batch's entries with everything that does not depend on where they land in the log.
+
+    Checking kinds and actors, drawing salts, encoding payloads and hashing commitments take
+    most of an entry's Python cost and need no order, so they happen before the head row is
+    locked; only the envelopes (index, ``prev``) and the tree are left for the lock.
+    """
+
+    time: str
+    kinds: tuple[str, ...]
+    actors: tuple[str, ...]
+    salts: tuple[bytes, ...]
+    payloads: tuple[bytes, ...]
+    commitments: tuple[bytes, ...]
+
+    def __len__(self) -> int:
+        """Return the number of entries."""
+        return len(self.kinds)
+
+
+@dataclass(frozen=True)
 class AppendResult:
-    """What a batch became: its entries and the tree they produced.
+    """What a batch became: its entries and the tree as it stood after its last one.
 
     ``entries`` is built on first use: most callers only need ``indices`` or nothing at all,
     and a thousand envelope objects per batch are a noticeable part of an append's cost.
@@ -77,7 +105,8 @@ class AppendResult:
     root_hash: bytes
     first_index: int
     leaf_hashes: tuple[bytes, ...]
-    _sealed: _Sealed = field(repr=False, compare=False)
+    _sealed: SealedBatch = field(repr=False, compare=False)
+    _prev: bytes = field(repr=False, compare=False)
 
     @property
     def indices(self) -> range:
@@ -88,7 +117,7 @@ class AppendResult:
     def entries(self) -> tuple[AppendedEntry, ...]:
         """Return each entry with its envelope and opening."""
         sealed = self._sealed
-        prevs = (sealed.prev, *self.leaf_hashes[:-1])
+        prevs = (self._prev, *self.leaf_hashes[:-1])
         return tuple(
             AppendedEntry(
                 index,
@@ -110,17 +139,12 @@ class AppendResult:
         )
 
 
-@dataclass(frozen=True)
-class _Sealed:
-    """The per-entry values of a batch, kept in columns until someone asks for objects."""
+@dataclass
+class LockClock:
+    """When a transaction asked for the head row lock and when it got it (monotonic seconds)."""
 
-    time: str
-    prev: bytes
-    kinds: tuple[str, ...]
-    actors: tuple[str, ...]
-    commitments: tuple[bytes, ...]
-    salts: tuple[bytes, ...]
-    payloads: tuple[bytes, ...]
+    asked: float | None = None
+    taken: float | None = None
 
 
 def _require_write_lock(connection: Connection) -> None:
@@ -130,15 +154,6 @@ def _require_write_lock(connection: Connection) -> None:
             raise LedgerError(
                 "ledger appends must run in creditbank.storage.database.write_transaction"
             )
-
-
-def load_frontier(connection: Connection, size: int) -> CompactRange:
-    """Read the perfect subtrees covering ``[0, size)``: O(log size) nodes, one query each kind."""
-    plan = root_plan(size)
-    if not plan:
-        return CompactRange.empty()
-    found = StoredNodes(connection).read_nodes(plan)
-    return CompactRange(size, [found[node] for node in plan])
 
 
 _COPY_TYPES = {"idx": "int8", "id": "int8"}
@@ -187,72 +202,98 @@ def _blobs_as_bytearray(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]
     return [tuple(bytearray(v) if type(v) is bytes else v for v in row) for row in rows]
 
 
-def _check_batch(entries: Sequence[NewEntry], moment: str, last_index: int) -> None:
-    """Refuse bad kinds and actors; make sure every text field can use the plain encoding."""
+def seal_entries(entries: Sequence[NewEntry], *, now: datetime | None = None) -> SealedBatch:
+    """Check and seal ``entries`` without touching the database (no lock needed)."""
+    if not entries:
+        raise InvalidInput("a ledger batch needs at least one entry")
+    moment = format_time(now or datetime.now(UTC))
     for kind, actor in {(entry.kind, entry.actor) for entry in entries}:
         check_kind_and_actor(kind, actor)
         if not (is_plain(str(kind)) and is_plain(actor)):
             raise InvalidInput(f"ledger kind {kind!r} or actor {actor!r} is not plain ASCII")
     if not is_plain(moment):
         raise LedgerError(f"entry time {moment!r} is not plain ASCII")
-    if last_index > MAX_INDEX:
-        raise LedgerError(f"the log cannot grow beyond {MAX_INDEX + 1} entries")
+    count = len(entries)
+    salt_bytes = os.urandom(SALT_SIZE * count)  # one system call for the whole batch
+    salts = tuple(salt_bytes[i : i + SALT_SIZE] for i in range(0, SALT_SIZE * count, SALT_SIZE))
+    payloads = tuple(canonical_json(entry.payload) for entry in entries)
+    sha256 = hashlib.sha256
+    return SealedBatch(
+        time=moment,
+        kinds=tuple(str(entry.kind) for entry in entries),
+        actors=tuple(entry.actor for entry in entries),
+        salts=salts,
+        payloads=payloads,
+        commitments=tuple(
+            sha256(salt + payload).digest() for salt, payload in zip(salts, payloads, strict=True)
+        ),
+    )
 
 
-def append_entries(
-    connection: Connection, entries: Sequence[NewEntry], *, now: datetime | None = None
-) -> AppendResult:
-    """Append ``entries`` as one batch inside the caller's write transaction.
+def sequence_batches(
+    connection: Connection,
+    batches: Sequence[SealedBatch],
+    *,
+    clock: LockClock | None = None,
+    then: Callable[[list[AppendResult]], None] | None = None,
+) -> list[AppendResult]:
+    """Give ``batches`` consecutive indices, in order, inside the caller's write transaction.
+
+    This is the serial section: lock the head, take the frontier (from memory when it matches
+    the head), build envelopes, leaves and nodes, write the log's rows once for every batch,
+    move the head. Each batch's result carries its own range and the tree after it. ``then``
+    writes the caller's index-bearing rows before the head moves.
 
     Requires: ``connection`` is in a transaction from ``write_transaction`` (the caller commits).
     """
-    if not entries:
+    if not batches or not all(batches):
         raise InvalidInput("a ledger batch needs at least one entry")
-    moment = format_time(now or datetime.now(UTC))
-    _check_batch(entries, moment, 0)
     _require_write_lock(connection)
 
     # 1. Lock the head: from here on this transaction is the only sequencer.
+    asked = time.monotonic()
     head = read_head(connection, for_update=True)
-    first = head.size
-    _check_batch((), moment, first + len(entries) - 1)
-    frontier = load_frontier(connection, first)
-    if frontier.root() != head.root_hash:
-        raise LedgerError("stored tree does not match the head: run 'creditbank ledger verify'")
+    if clock is not None and clock.taken is None:
+        clock.asked, clock.taken = asked, time.monotonic()
+    if head.size + sum(len(batch) for batch in batches) - 1 > MAX_INDEX:
+        raise LedgerError(f"the log cannot grow beyond {MAX_INDEX + 1} entries")
+    frontier = FRONTIERS.frontier(connection, head)
+    before = CompactRange(frontier.size, frontier.hashes)
 
-    # 2. Build envelopes, leaves and the new complete nodes in memory. This loop is the
-    # Python cost of every entry, so it works on columns of plain values (no objects per
-    # entry) and binds what it calls to locals.
-    count = len(entries)
-    salt_bytes = os.urandom(SALT_SIZE * count)  # one system call for the whole batch
-    salts = [salt_bytes[i : i + SALT_SIZE] for i in range(0, SALT_SIZE * count, SALT_SIZE)]
-    kinds = [str(entry.kind) for entry in entries]
-    actors = [entry.actor for entry in entries]
-    payloads = [canonical_json(entry.payload) for entry in entries]
+    # 2. Envelopes, leaves and new complete nodes in memory. This loop is the Python cost of
+    # every entry under the lock, so it works on columns of plain values and binds locals.
     sha256 = hashlib.sha256
-    commitments = [
-        sha256(salt + payload).digest() for salt, payload in zip(salts, payloads, strict=True)
-    ]
-    datas: list[bytes] = []
-    leaves: list[bytes] = []
+    entry_rows: list[tuple[int, bytes, bytes]] = []
+    opening_rows: list[tuple[int, bytes, bytes]] = []
+    node_rows: list[tuple[int, bytes]] = []
+    results: list[AppendResult] = []
     prev = head.last_leaf_hash
-    index = first
-    for kind, actor, digest in zip(kinds, actors, commitments, strict=True):
-        data = encode_plain(
-            index, kind=kind, time=moment, actor=actor, prev=prev, commitment=digest
-        )
-        prev = sha256(LEAF_PREFIX + data).digest()
-        datas.append(data)
-        leaves.append(prev)
-        index += 1
-    node_rows = frontier.extend(leaves, STORED_LEVELS)
-    indices = range(first, first + count)
+    for batch in batches:
+        first = frontier.size
+        batch_prev = prev
+        moment = batch.time
+        leaves: list[bytes] = []
+        index = first
+        for kind, actor, digest in zip(batch.kinds, batch.actors, batch.commitments, strict=True):
+            data = encode_plain(
+                index, kind=kind, time=moment, actor=actor, prev=prev, commitment=digest
+            )
+            prev = sha256(LEAF_PREFIX + data).digest()
+            entry_rows.append((index, prev, data))
+            leaves.append(prev)
+            index += 1
+        indices = range(first, index)
+        opening_rows += zip(indices, batch.salts, batch.payloads, strict=True)
+        node_rows += frontier.extend(leaves, STORED_LEVELS)
+        root = frontier.root()  # O(log n) hashes: each batch gets the tree it completes
+        results.append(AppendResult(index, root, first, tuple(leaves), batch, batch_prev))
 
     # 3. Write them all; the head moves last, in the same transaction.
-    write_rows(connection, entry_t, list(zip(indices, leaves, datas, strict=True)))
-    write_rows(connection, opening_t, list(zip(indices, salts, payloads, strict=True)))
+    write_rows(connection, entry_t, entry_rows)
+    write_rows(connection, opening_t, opening_rows)
     write_rows(connection, node_t, node_rows)
-    root = frontier.root()
+    if then is not None:
+        then(results)
     connection.execute(
         update(head_t)
         .where(head_t.c.id == HEAD_ID)
@@ -260,13 +301,19 @@ def append_entries(
             size=frontier.size, root_hash=root, last_leaf_hash=prev, updated_at=datetime.now(UTC)
         )
     )
-    sealed = _Sealed(
-        moment,
-        head.last_leaf_hash,
-        tuple(kinds),
-        tuple(actors),
-        tuple(commitments),
-        tuple(salts),
-        tuple(payloads),
-    )
-    return AppendResult(frontier.size, root, first, tuple(leaves), sealed)
+    FRONTIERS.remember(connection, (before, frontier))
+    return results
+
+
+def append_entries(
+    connection: Connection,
+    entries: Sequence[NewEntry],
+    *,
+    now: datetime | None = None,
+    clock: LockClock | None = None,
+) -> AppendResult:
+    """Append ``entries`` as one batch inside the caller's write transaction.
+
+    Requires: ``connection`` is in a transaction from ``write_transaction`` (the caller commits).
+    """
+    return sequence_batches(connection, [seal_entries(entries, now=now)], clock=clock)[0]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,10 +14,12 @@ from sqlalchemy import Connection, Engine, insert
 from creditbank.errors import InvalidParameter
 from creditbank.ledger.checkpoint import Checkpoint, sign_checkpoint
 from creditbank.ledger.envelope import EntryKind
+from creditbank.ledger.group import GroupCommitter, Submission
 from creditbank.ledger.keys import Keyring
+from creditbank.ledger.metrics import LOCK_HOLD, LOCK_WAIT
 from creditbank.ledger.note import NoteSigner
 from creditbank.ledger.proofs import consistency_proof, inclusion_proof
-from creditbank.ledger.sequencer import AppendResult, NewEntry, append_entries
+from creditbank.ledger.sequencer import AppendResult, LockClock, NewEntry, append_entries
 from creditbank.ledger.store import (
     Head,
     StoredCheckpoint,
@@ -26,7 +29,7 @@ from creditbank.ledger.store import (
     read_entries,
     read_head,
 )
-from creditbank.storage.database import read_connection, write_transaction
+from creditbank.storage.database import is_sqlite, read_connection, write_transaction
 
 
 @dataclass
@@ -34,10 +37,11 @@ class LedgerTransaction:
     """A write transaction in which the caller stores its rows and appends their entries."""
 
     connection: Connection
+    clock: LockClock = field(default_factory=LockClock)
 
     def append(self, entries: Sequence[NewEntry], *, now: datetime | None = None) -> AppendResult:
         """Sequence ``entries``; they commit with the caller's rows or not at all."""
-        return append_entries(self.connection, entries, now=now)
+        return append_entries(self.connection, entries, now=now, clock=self.clock)
 
     def hold(self) -> None:
         """Take the sequencer now, so what the caller reads next no other writer can change.
@@ -70,6 +74,7 @@ class Ledger:
         self.origin = origin
         self.checkpoint_interval_seconds = checkpoint_interval_seconds
         self.page_size = page_size
+        self.committer = GroupCommitter(engine)
 
     # --- writing ----------------------------------------------------------------------------
 
@@ -94,13 +99,26 @@ class Ledger:
     @contextmanager
     def transaction(self) -> Iterator[LedgerTransaction]:
         """Open a write transaction holding the sequencer for the whole unit of work."""
-        with write_transaction(self.engine) as connection:
-            yield LedgerTransaction(connection)
+        tx: LedgerTransaction | None = None
+        asked = time.monotonic()
+        try:
+            with write_transaction(self.engine) as connection:
+                tx = LedgerTransaction(connection)
+                if is_sqlite(connection):  # BEGIN IMMEDIATE took the write lock
+                    tx.clock.asked, tx.clock.taken = asked, time.monotonic()
+                yield tx
+        finally:
+            if tx is not None:
+                _observe_lock(tx.clock, "transaction")
 
     def append(self, entries: Sequence[NewEntry], *, now: datetime | None = None) -> AppendResult:
         """Append one batch in its own transaction."""
         with self.transaction() as tx:
             return tx.append(entries, now=now)
+
+    def submit(self, submission: Submission) -> AppendResult:
+        """Sequence one request's batch in a group commit with concurrent ones (see group.py)."""
+        return self.committer.submit(submission)
 
     def publish_checkpoint(self, *, force: bool = False) -> StoredCheckpoint:
         """Sign and store a checkpoint of the committed tree, unless the latest one covers it.
@@ -173,6 +191,14 @@ class Ledger:
             if first < 1 or first > second:
                 raise InvalidParameter("first", f"must satisfy 1 <= first <= second ({second})")
             return consistency_proof(StoredNodes(connection), first, second)
+
+
+def _observe_lock(clock: LockClock, writer: str) -> None:
+    """Record how long a transaction waited for and held the head lock, if it took it."""
+    if clock.asked is None or clock.taken is None:
+        return
+    LOCK_WAIT.labels(writer).observe(clock.taken - clock.asked)
+    LOCK_HOLD.labels(writer).observe(time.monotonic() - clock.taken)
 
 
 def _aware(moment: datetime) -> datetime:

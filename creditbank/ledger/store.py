@@ -62,6 +62,12 @@ def read_head(connection: Connection, *, for_update: bool = False) -> Head:
     return Head(row.size, row.root_hash, row.last_leaf_hash, row.updated_at)
 
 
+def try_lock_head(connection: Connection) -> bool:
+    """Take the sequencer's row lock if nobody holds it (PostgreSQL ``SKIP LOCKED``)."""
+    query = select(head_t.c.id).where(head_t.c.id == HEAD_ID).with_for_update(skip_locked=True)
+    return connection.execute(query).first() is not None
+
+
 def _chunks(values: list[int]) -> Iterator[list[int]]:
     for start in range(0, len(values), _CHUNK):
         yield values[start : start + _CHUNK]

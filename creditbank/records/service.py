@@ -28,14 +28,15 @@ from creditbank.institutions.service import (
 )
 from creditbank.learners.service import unpostable_learners
 from creditbank.ledger.envelope import EntryKind
-from creditbank.ledger.sequencer import NewEntry
+from creditbank.ledger.group import IndexedWrite, Insert, Submission, Update
+from creditbank.ledger.sequencer import AppendResult, NewEntry, seal_entries
 from creditbank.ledger.service import Ledger
 from creditbank.records.authorship import Authorship, check_authorship
 from creditbank.records.dependents import RevokeDependents
 from creditbank.records.outcomes import Outcome
 from creditbank.records.signed_items import SignedItems
 from creditbank.records.tables import Batch, OutcomeRecord, RecordVersion
-from creditbank.storage.database import read_connection
+from creditbank.storage.database import bulk_insert, read_connection
 
 batch_t = Batch.__table__  # type: ignore[attr-defined]
 record_t = OutcomeRecord.__table__  # type: ignore[attr-defined]
@@ -160,48 +161,37 @@ def existing_external_ids(
     return found
 
 
-def _posted_entries(
-    request: BatchRequest,
-    batch_id: str,
-    record_ids: Sequence[str],
-    authorship: Sequence[Authorship],
-    signed: Callable[[int], dict[str, Any] | None],
-) -> list[NewEntry]:
-    """One ``record.posted`` entry per record; a delegated one commits its delegation."""
-    entries = []
-    for position, (record_id, record, author) in enumerate(
-        zip(record_ids, request.records, authorship, strict=True)
-    ):
-        payload: dict[str, Any] = {
-            "record": record_id,
-            "version": 1,
-            "learner": record.learner_id,
-            "institution": request.institution,
-            "outcome": record.outcome.to_payload(),
-            "batch": batch_id,
-            "position": position,
-        }
-        if record.external_id is not None:
-            payload["external_id"] = record.external_id
-        signature = signed(position)
-        if signature is not None:
-            payload["signed_batch"] = signature
-        delegation = author.payload()
-        if delegation is not None:
-            payload["delegation"] = delegation
-        entries.append(
-            NewEntry(EntryKind.RECORD_POSTED, f"institution:{request.institution}", payload)
+def _refuse_unknown_and_taken(connection: Connection, request: BatchRequest) -> None:
+    problems = _missing_learners(connection, request.records)
+    if problems:
+        raise InvalidInput(
+            f"{len(problems)} of {len(request.records)} records name no learner account "
+            "an institution verified",
+            problems=problems,
         )
-    return entries
+    taken = _taken_external_ids(connection, request.institution, request.records)
+    if taken:
+        raise Conflict(
+            f"{len(taken)} records repeat an external_id; nothing was posted",
+            extra={"errors": [problem.as_dict() for problem in taken]},
+        )
 
 
 def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> BatchAnswer:
     """Post every record of the batch, or none; repeat the first answer for a retried key.
 
     The batch's signature is checked first, whichever door the batch came through: an
-    institution that requires signed batches gets none posted unsigned (403). Then, in the
-    writing transaction, each outcome's source: the poster itself, or a member that
-    delegated that kind to it (:func:`~creditbank.records.authorship.check_authorship`).
+    institution that requires signed batches gets none posted unsigned (403). Then each
+    outcome's source: the poster itself, or a member that delegated that kind to it
+    (:func:`~creditbank.records.authorship.check_authorship`), checked again in the writing
+    transaction.
+
+    Only ordering waits for the sequencer: the checks read a snapshot outside any write
+    transaction, the entries are sealed in memory, and the batch and record rows are written
+    in the group commit's transaction before the head is locked (see ``ledger/group.py``);
+    under the lock come only the log's rows, the versions (which carry the indices) and the
+    batch row's answer. The unique Idempotency-Key and ``external_id`` indexes settle any race
+    the snapshot could not see.
     """
     items = None
     signed_bytes = request.body
@@ -218,10 +208,15 @@ def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> Batch
             connection, request.institution, signed_bytes, request.signature
         )
         replay = _replay(connection, request)
-    if replay is not None:
-        return replay
-    batch_id = str(uuid.uuid4())
-    record_ids = [str(uuid.uuid4()) for _ in request.records]
+        if replay is not None:
+            return replay
+        authorship = check_authorship(
+            connection,
+            request.institution,
+            [record.outcome for record in request.records],
+            now=now,
+        )
+        _refuse_unknown_and_taken(connection, request)
 
     def signed(position: int) -> dict[str, Any] | None:
         if request.signature is None or key is None:
@@ -239,112 +234,161 @@ def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> Batch
             **items.committed(position),
         }
 
+    posting = _Posting.of(request, now, tuple(authorship), signed)
     try:
-        with ledger.transaction() as tx:
-            # A request with the same key may have committed since the read above: with the
-            # sequencer held, look again, so the second of two concurrent posts replays the
-            # first one's answer rather than finding its external ids taken (409).
-            tx.hold()
-            replay = _replay(tx.connection, request)
+        result = ledger.submit(
+            Submission(seal_entries(posting.entries, now=now), posting.stage, posting.finish)
+        )
+    except IntegrityError:
+        # A concurrent request took the key or an external_id first: answer as it did, or
+        # name the records it took.
+        with read_connection(ledger.engine) as connection:
+            replay = _replay(connection, request)
             if replay is not None:
                 return replay
-            authorship = check_authorship(
-                tx.connection,
-                request.institution,
-                [record.outcome for record in request.records],
-                now=now,
-            )
-            entries = _posted_entries(request, batch_id, record_ids, authorship, signed)
-            problems = _missing_learners(tx.connection, request.records)
-            if problems:
-                raise InvalidInput(
-                    f"{len(problems)} of {len(request.records)} records name no learner account "
-                    "an institution verified",
-                    problems=problems,
-                )
-            taken = _taken_external_ids(tx.connection, request.institution, request.records)
-            if taken:
-                raise Conflict(
-                    f"{len(taken)} records repeat an external_id; nothing was posted",
-                    extra={"errors": [problem.as_dict() for problem in taken]},
-                )
-            result = tx.append(entries, now=now)
-            body = {
+            _refuse_unknown_and_taken(connection, request)
+        raise
+    return BatchAnswer(posting.answer(result), replayed=False)
+
+
+@dataclass(frozen=True)
+class _Posting:
+    """One batch's rows and entries, built before it reaches the sequencer."""
+
+    request: BatchRequest
+    batch_id: str
+    record_ids: tuple[str, ...]
+    entries: tuple[NewEntry, ...]
+    contents: tuple[str, ...]
+    now: datetime
+    authorship: tuple[Authorship, ...]
+
+    @classmethod
+    def of(
+        cls,
+        request: BatchRequest,
+        now: datetime,
+        authorship: tuple[Authorship, ...],
+        signed: Callable[[int], dict[str, Any] | None],
+    ) -> _Posting:
+        """One ``record.posted`` entry per record; a delegated one commits its delegation."""
+        batch_id = str(uuid.uuid4())
+        record_ids = tuple(str(uuid.uuid4()) for _ in request.records)
+        entries = []
+        contents = []
+        actor = f"institution:{request.institution}"
+        for position, (record_id, record, author) in enumerate(
+            zip(record_ids, request.records, authorship, strict=True)
+        ):
+            outcome = record.outcome.to_payload()
+            payload: dict[str, Any] = {
+                "record": record_id,
+                "version": 1,
+                "learner": record.learner_id,
+                "institution": request.institution,
+                "outcome": outcome,
                 "batch": batch_id,
-                "records": [
-                    {"id": record_id, "index": entry.index}
-                    for record_id, entry in zip(record_ids, result.entries, strict=True)
-                ],
-                "size": result.size,
+                "position": position,
             }
-            tx.connection.execute(
-                insert(batch_t).values(
-                    id=batch_id,
-                    institution=request.institution,
-                    idempotency_key=request.idempotency_key,
-                    request_hash=request.request_hash,
-                    signing_key=None if request.signature is None else request.signature.key_id,
-                    signature=None
-                    if request.signature is None
-                    else request.signature.signature_b64,
-                    posted_by=request.client,
-                    posted_at=now,
-                    record_count=len(record_ids),
-                    first_index=result.entries[0].index if result.entries else result.size,
-                    size_after=result.size,
-                    response=json.dumps(body),
-                )
+            if record.external_id is not None:
+                payload["external_id"] = record.external_id
+            signature = signed(position)
+            if signature is not None:
+                payload["signed_batch"] = signature
+            delegation = author.payload()
+            if delegation is not None:
+                payload["delegation"] = delegation
+            entries.append(NewEntry(EntryKind.RECORD_POSTED, actor, payload))
+            contents.append(canonical_json(outcome).decode("utf-8"))
+        return cls(request, batch_id, record_ids, tuple(entries), tuple(contents), now, authorship)
+
+    def stage(self, connection: Connection) -> None:
+        """Before the lock: the batch row (its answer still to come) and the record rows.
+
+        The sources are checked again in this transaction: a delegation ended since the
+        snapshot refuses the batch (403) or, replaced meanwhile, asks for a retry (409).
+        """
+        request = self.request
+        again = check_authorship(
+            connection, request.institution, [r.outcome for r in request.records], now=self.now
+        )
+        if tuple(again) != self.authorship:
+            raise Conflict("a delegation this batch relies on changed while posting: post again")
+        connection.execute(
+            insert(batch_t).values(
+                id=self.batch_id,
+                institution=request.institution,
+                idempotency_key=request.idempotency_key,
+                request_hash=request.request_hash,
+                signing_key=None if request.signature is None else request.signature.key_id,
+                signature=None if request.signature is None else request.signature.signature_b64,
+                posted_by=request.client,
+                posted_at=self.now,
+                record_count=len(self.record_ids),
+                first_index=-1,
+                size_after=-1,
+                response="",
             )
-            if record_ids:
-                tx.connection.execute(
-                    insert(record_t),
-                    [
-                        {
-                            "id": record_id,
-                            "learner": record.learner_id,
-                            "institution": request.institution,
-                            "source": author.source,
-                            "delegation": None
-                            if author.delegation is None
-                            else author.delegation.id,
-                            "kind": record.outcome.kind.value,
-                            "status": RecordStatus.ACTIVE.value,
-                            "version": 1,
-                            "posted_at": now,
-                            "updated_at": now,
-                            "batch": batch_id,
-                            "external_id": record.external_id,
-                        }
-                        for record_id, record, author in zip(
-                            record_ids, request.records, authorship, strict=True
-                        )
-                    ],
+        )
+        bulk_insert(
+            connection,
+            record_t,
+            [
+                {
+                    "id": record_id,
+                    "learner": record.learner_id,
+                    "institution": request.institution,
+                    "source": author.source,
+                    "delegation": None if author.delegation is None else author.delegation.id,
+                    "kind": record.outcome.kind.value,
+                    "status": RecordStatus.ACTIVE.value,
+                    "version": 1,
+                    "posted_at": self.now,
+                    "updated_at": self.now,
+                    "batch": self.batch_id,
+                    "external_id": record.external_id,
+                }
+                for record_id, record, author in zip(
+                    self.record_ids, request.records, self.authorship, strict=True
                 )
-                tx.connection.execute(
-                    insert(version_t),
-                    [
-                        {
-                            "record": record_id,
-                            "version": 1,
-                            "action": Action.POSTED.value,
-                            "content": canonical_json(entry.payload["outcome"]).decode("utf-8"),
-                            "reason": None,
-                            "recorded_at": now,
-                            "ledger_index": appended.index,
-                        }
-                        for record_id, entry, appended in zip(
-                            record_ids, entries, result.entries, strict=True
-                        )
-                    ],
-                )
-    except IntegrityError:
-        # A concurrent request with the same key committed first: answer as it did.
-        with ledger.engine.connect() as connection:
-            replay = _replay(connection, request)
-        if replay is None:
-            raise
-        return replay
-    return BatchAnswer(body, replayed=False)
+            ],
+        )
+
+    def answer(self, result: AppendResult) -> dict[str, Any]:
+        """The answer to the institution: each record's id and log index."""
+        return {
+            "batch": self.batch_id,
+            "records": [
+                {"id": record_id, "index": index}
+                for record_id, index in zip(self.record_ids, result.indices, strict=True)
+            ],
+            "size": result.size,
+        }
+
+    def finish(self, result: AppendResult) -> list[IndexedWrite]:
+        """Under the lock: the versions, which carry the indices, and the batch's answer."""
+        now = self.now
+        versions = [
+            {
+                "record": record_id,
+                "version": 1,
+                "action": Action.POSTED.value,
+                "content": content,
+                "reason": None,
+                "recorded_at": now,
+                "ledger_index": index,
+            }
+            for record_id, content, index in zip(
+                self.record_ids, self.contents, result.indices, strict=True
+            )
+        ]
+        batch = {
+            "id": self.batch_id,
+            "first_index": result.first_index,
+            "size_after": result.size,
+            "response": json.dumps(self.answer(result)),
+        }
+        return [Insert(version_t, versions), Update(batch_t, "id", [batch])]
 
 
 # --- corrections and revocations ------------------------------------------------------------

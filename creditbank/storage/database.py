@@ -8,13 +8,14 @@ upgrades a read snapshot; PostgreSQL gets the same effect from a row lock (see t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event, insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from creditbank.storage.private_files import make_private_database_file
 
@@ -80,6 +81,33 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         )
         with connection.begin():
             yield connection
+
+
+def bulk_insert(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows of plain values (aware datetimes, no None-defaults needed) fast.
+
+    PostgreSQL: one ``COPY`` whose rows psycopg encodes in C, where SQLAlchemy's executemany
+    would send and encode each row as a statement of its own (about ten times the Python time
+    per row). SQLite: the ordinary executemany, already one C loop in the sqlite3 module.
+    """
+    if not rows:
+        return
+    if is_sqlite(connection):
+        connection.execute(insert(table), list(rows))
+        return
+    columns = [column.name for column in table.columns if column.name in rows[0]]
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    dbapi = connection.dialect.dbapi
+    assert dbapi is not None
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([row[column] for column in columns])
+    except dbapi.Error as exc:
+        # As SQLAlchemy would raise it (IntegrityError for a taken unique key, …).
+        raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
 
 
 @contextmanager

@@ -12,6 +12,7 @@ import argparse
 import http.client
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -94,7 +95,7 @@ def _serve(settings: Settings, port: int, workers: int) -> subprocess.Popen[byte
     }
     process = subprocess.Popen(
         [
-            str(ROOT / ".venv/bin/gunicorn"),
+            str(Path(sys.executable).parent / "gunicorn"),
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
@@ -218,6 +219,7 @@ def run(engine: str, args: argparse.Namespace, postgres_url: str | None) -> dict
     finally:
         for cleanup in cleanups:
             cleanup()
+        shutil.rmtree(folder, ignore_errors=True)  # each instance folder holds about 100 MB
     latencies = sorted(result.latencies)
     figures = {
         "engine": engine,

@@ -2,6 +2,8 @@
 
   scripts/loadtest --short        about 45 s (CI): one worker SIGKILLed, one PostgreSQL restart
   scripts/loadtest                5 minutes: a worker killed every minute, two restarts
+  scripts/loadtest --mix verify [--engine sqlite]
+                                  online verification idle, then while four clients post
 
 Exit status 0 when every check passes, 1 on any violation, 2 when the run could not be set up.
 """
@@ -36,7 +38,9 @@ from creditbank.wiring import initialise
 from scripts.load import postgres
 from scripts.load.checks import check_records, ledger_verify
 from scripts.load.clients import BatchOutcome, CheckpointWatcher, Poster, PosterConfig
+from scripts.load.sequencer import scrape
 from scripts.load.server import ROOT, Gunicorn
+from scripts.load.verify_mix import run_mix
 
 POSTER = DEMO_KEYS["cq-gz-poster"][2]
 
@@ -318,6 +322,10 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
         loaded = _load(args, plan, server, learners)
+        sequencer = scrape(server.port)
+        if sequencer is not None:
+            figures = loaded.figures
+            figures["sequencer"] = sequencer.as_dict(figures["batches"], figures["seconds"])
         server.stop()
         server = None
         print("checking …", flush=True)
@@ -378,6 +386,16 @@ def _report(
     if figures.get("costly_requests"):
         answered = ", ".join(f"{k}: {v}" for k, v in figures["costly_requests"].items())
         print(f"costly requests answered: {answered}")
+    sequencer = figures.get("sequencer")
+    if sequencer:
+        print(
+            f"sequencer: lock held {sequencer['lock_hold_ms_per_batch']:.2f} ms per batch "
+            f"({sequencer['lock_hold_ms_per_transaction']:.2f} ms per transaction, waited "
+            f"{sequencer['lock_wait_ms_per_transaction']:.1f} ms), busy "
+            f"{100 * sequencer['lock_busy_share']:.0f}% of the run; "
+            f"{sequencer['requests_per_group']:.1f} requests and "
+            f"{sequencer['entries_per_group']:.0f} entries per group"
+        )
     if storage:
         print(
             f"storage: {storage['bytes_per_entry_log']:.0f} bytes/entry in the log tables, "
@@ -427,9 +445,24 @@ def main() -> None:
     )
     parser.add_argument("--keep", action="store_true", help="keep the instance folder and database")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--mix", choices=("post", "verify"), default="post", help="what the clients do"
+    )
+    parser.add_argument("--engine", choices=("postgres", "sqlite"), default="postgres")
+    parser.add_argument("--verify-posters", type=int, default=4, help="posters in --mix verify")
+    parser.add_argument("--verify-batch", type=int, default=500, help="their batch size")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
+    if args.mix == "verify":
+        args.poster_secret = POSTER
+        try:
+            sys.exit(run_mix(args, _prepare))
+        except _Interrupted as exc:
+            print(f"loadtest: interrupted by {exc}; cleaned up")
+            sys.exit(2)
+    if args.engine != "postgres":
+        parser.error("the posting mix with faults needs PostgreSQL")
     sys.exit(run(args))
 
 

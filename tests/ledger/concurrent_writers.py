@@ -9,9 +9,11 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from creditbank.ledger.envelope import EntryKind
-from creditbank.ledger.sequencer import NewEntry, append_entries
+from creditbank.ledger.group import GroupCommitter, Submission
+from creditbank.ledger.sequencer import AppendResult, NewEntry, append_entries, seal_entries
 from creditbank.storage.database import create_db_engine, write_transaction
 
 
@@ -28,9 +30,32 @@ class WriterReport:
     errors: list[str] = field(default_factory=list)
 
 
-def run_writer(url: str, process: int, threads: int, seconds: float) -> WriterReport:
-    """Append random batches from ``threads`` threads for ``seconds``; some abort."""
+def _append(
+    engine: Any, committer: GroupCommitter | None, batch: list[NewEntry], abort: bool
+) -> AppendResult:
+    if committer is None:
+        with write_transaction(engine) as connection:
+            result = append_entries(connection, batch)
+            if abort:
+                raise _Abort
+            return result
+
+    def stage(_connection: Any) -> None:
+        if abort:
+            raise _Abort  # this request alone is rolled back, the rest of its group goes on
+
+    return committer.submit(Submission(seal_entries(batch), stage, lambda _result: []))
+
+
+def run_writer(
+    url: str, process: int, threads: int, seconds: float, group: bool = False
+) -> WriterReport:
+    """Append random batches from ``threads`` threads for ``seconds``; some abort.
+
+    With ``group`` the threads share one group committer, as a web worker's do.
+    """
     engine = create_db_engine(url, pool_size=threads, max_overflow=0)
+    committer = GroupCommitter(engine) if group else None
     report = WriterReport()
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
@@ -47,10 +72,7 @@ def run_writer(url: str, process: int, threads: int, seconds: float) -> WriterRe
             ]
             abort = batch_no % 7 == 2  # from the second batch on, so a slow run still aborts some
             try:
-                with write_transaction(engine) as connection:
-                    result = append_entries(connection, batch)
-                    if abort:
-                        raise _Abort
+                result = _append(engine, committer, batch, abort)
             except _Abort:
                 with lock:
                     report.rolled_back.extend(tags)

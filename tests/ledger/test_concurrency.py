@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 
+import pytest
 from sqlalchemy import select
 
 from creditbank.ledger.full_audit import audit_ledger
@@ -18,12 +19,13 @@ THREADS = 4
 SECONDS = 4.0
 
 
-def test_concurrent_writers(services: Services, engine_name: str) -> None:
+@pytest.mark.parametrize("group", [False, True], ids=["transactions", "group-commit"])
+def test_concurrent_writers(services: Services, engine_name: str, group: bool) -> None:
     url = services.settings.database_url
     context = multiprocessing.get_context("spawn")
     with context.Pool(PROCESSES) as pool:
         reports: list[WriterReport] = pool.starmap(
-            run_writer, [(url, p, THREADS, SECONDS) for p in range(PROCESSES)]
+            run_writer, [(url, p, THREADS, SECONDS, group) for p in range(PROCESSES)]
         )
     errors = [error for report in reports for error in report.errors]
     assert errors == []
