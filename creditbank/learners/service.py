@@ -307,7 +307,7 @@ class AccountView:
     document_masked: str | None
     opened_by: str
     opened_at: datetime
-    ledger_index: int
+    ledger_index: int | None  # None: registered by the learner alone, not in the log
     has_password: bool
     assurance: Assurance
     bound_by: str | None

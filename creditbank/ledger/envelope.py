@@ -49,7 +49,7 @@ class EntryKind(StrEnum):
     DELEGATION_GRANTED = "delegation.granted"
     DELEGATION_ENDED = "delegation.ended"
     LEARNER_OPENED = "learner.opened"
-    LEARNER_REGISTRATION = "learner.registration"
+    LEARNER_REGISTRATION = "learner.registration"  # no longer written (0019); old logs hold it
     LEARNER_CLAIM_SET_ASIDE = "learner.claim_set_aside"
     LEARNER_MERGED = "learner.merged"
     RECORD_POSTED = "record.posted"
