@@ -250,7 +250,7 @@ def _transfers(connection: Connection, learner_id: str) -> list[dict[str, Any]]:
 def _transcript_status(row: Any, now: datetime) -> str:
     if row.revoked_at is not None:
         return "revoked"
-    return "expired" if as_utc(row.valid_until) <= now else "valid"
+    return "expired" if as_utc(row.valid_until) <= now else "active"
 
 
 def _transcripts(connection: Connection, learner_id: str, now: datetime) -> list[dict[str, Any]]:
