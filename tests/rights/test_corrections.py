@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from creditbank.clock import utc_now
+from creditbank.errors import Conflict
 from creditbank.ledger.envelope import EntryKind, decode_envelope
 from creditbank.ledger.store import read_openings
 from creditbank.notices.service import Recipient, list_notices, outbox_t
-from creditbank.rights.corrections import request_t
+from creditbank.rights.corrections import (
+    Answer,
+    CorrectionStatus,
+    CorrectionView,
+    answer_correction,
+    learner_requests,
+    request_correction,
+    request_t,
+)
 from creditbank.storage.database import read_connection
 from creditbank.wiring import Services
 from tests.api.world import World, course
@@ -167,3 +179,61 @@ def test_the_answering_key_is_kept(base_world: World) -> None:
             select(request_t.c.answered_by).where(request_t.c.id == request)
         ).scalar_one()
     assert by == key_id(world, "adminA")
+
+
+def _race(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run ``calls`` at once, each in its thread; their answers or what they raised."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(position: int) -> None:
+        barrier.wait()
+        try:
+            results[position] = calls[position]()
+        except Exception as exc:  # the loser's refusal is part of the answer
+            results[position] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_requests_and_answers_at_once_count_once(base_world: World, engine_name: str) -> None:
+    world, services = base_world, base_world.services
+    li = world.learners["li"]
+    record = post_course(world, "li", "fix-7")
+    size = world.size()
+
+    asked = _race(
+        [
+            lambda n=n: request_correction(
+                services.ledger, li, record, f"reason {n}", now=utc_now()
+            )
+            for n in range(8)
+        ]
+    )
+    made = [r for r in asked if isinstance(r, CorrectionView)]
+    assert len(made) == 1 and all(isinstance(r, Conflict) for r in asked if r not in made)
+    assert world.size() == size + 1
+
+    def decline(words: str) -> Any:
+        return answer_correction(
+            services.ledger,
+            made[0].id,
+            Answer(CorrectionStatus.DECLINED, words),
+            institution=A,
+            actor=f"institution:{A}",
+            by="k",
+            now=utc_now(),
+            revoke_dependents=lambda *args, **kwargs: None,
+        )
+
+    answered = _race([lambda n=n: decline(f"answer {n}") for n in range(3)])
+    assert sum(isinstance(r, CorrectionView) for r in answered) == 1
+    assert all(isinstance(r, Conflict) for r in answered if not isinstance(r, CorrectionView))
+    assert world.size() == size + 2
+    with read_connection(services.engine) as connection:
+        assert len(learner_requests(connection, li)) == 1
