@@ -73,6 +73,12 @@ def test_the_summary_shows_who_looked_and_the_copy_downloads(app: Flask, demo: S
     assert "access_log.csv" in zipped.namelist()
     _labelled(page)
 
+    client.get("/lang/en")
+    english = _text(client.get("/portal/data"))
+    for heading in ("Your data", "A copy of your data", "Who looked at your account"):
+        assert f">{heading}</h" in english
+    assert "your list of records" in _table(english, "access-log")
+
 
 def test_a_correction_request_round_trip(app: Flask, demo: Services) -> None:
     client = learner(app.test_client())
