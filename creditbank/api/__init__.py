@@ -18,6 +18,7 @@ from creditbank.api import (
     operations,
     problems,
     records,
+    rights,
     sessions,
     transcripts,
     witnesses,
@@ -34,6 +35,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(delegations.blueprint)
     app.register_blueprint(learners.blueprint)
     app.register_blueprint(learners.consents_blueprint)
+    app.register_blueprint(rights.blueprint)
+    app.register_blueprint(rights.institution_blueprint)
     app.register_blueprint(records.blueprint)
     app.register_blueprint(sessions.blueprint)
     app.register_blueprint(evaluations.policies_blueprint)

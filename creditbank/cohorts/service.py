@@ -24,12 +24,13 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
+from creditbank.auth.access_log import Read, ReadKind, record_reads
 from creditbank.clock import utc_now
 from creditbank.cohorts import MAX_LEARNERS
 from creditbank.cohorts.tables import CohortJob
 from creditbank.errors import FieldProblem, Forbidden, InvalidInput, NotFound
 from creditbank.evaluations.service import current_sources, find_policy
-from creditbank.learners.service import ConsentScope, consenting_learners, has_consent
+from creditbank.learners.service import ConsentScope, active_consent, consenting_learners
 from creditbank.rules.evaluate import evaluate
 from creditbank.rules.policy import Policy
 from creditbank.spreadsheet import safe_row
@@ -172,18 +173,26 @@ def _claim(engine: Engine, worker: str) -> Any:
 
 
 def _lines(
-    policy: Policy, engine: Engine, institution: str, learners: Sequence[str], on: date
-) -> str:
+    policy: Policy, engine: Engine, job: Any, learners: Sequence[str]
+) -> tuple[str, list[Read]]:
+    """The chunk's CSV lines, and the reads of consenting learners' records it made."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     now = utc_now()
+    reads: list[Read] = []
     with read_connection(engine) as connection:
         for learner in learners:
-            if not has_consent(connection, learner, institution, ConsentScope.EVALUATE, now=now):
+            consent = active_consent(
+                connection, learner, job.institution, ConsentScope.EVALUATE, now=now
+            )
+            if consent is None:
                 writer.writerow(safe_row([learner, "", "", "", "", NO_CONSENT]))
                 continue
+            reads.append(
+                Read(learner, job.institution, job.submitted_by, consent, ReadKind.COHORT, job.id)
+            )
             sources, _ = current_sources(connection, learner)
-            result = evaluate(policy, sources, on)
+            result = evaluate(policy, sources, job.evaluated_on)
             body = result.body
             writer.writerow(
                 safe_row(
@@ -197,7 +206,7 @@ def _lines(
                     ]
                 )
             )
-    return out.getvalue()
+    return out.getvalue(), reads
 
 
 def run_pending(engine: Engine, policies: Mapping[str, Policy], *, limit: int = 1) -> int:
@@ -214,8 +223,10 @@ def run_pending(engine: Engine, policies: Mapping[str, Policy], *, limit: int = 
             policy = find_policy(policies, job.policy_id)
             for start in range(0, len(learners), CHUNK):
                 chunk = learners[start : start + CHUNK]
-                lines = _lines(policy, engine, job.institution, chunk, job.evaluated_on)
+                lines, reads = _lines(policy, engine, job, chunk)
                 with write_transaction(engine) as connection:
+                    # The learners' access log, in the transaction that keeps what was read.
+                    record_reads(connection, reads, at=utc_now())
                     connection.execute(
                         update(job_t)
                         .where(job_t.c.id == job.id)

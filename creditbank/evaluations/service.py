@@ -18,11 +18,12 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from creditbank.auth.access_log import Read, ReadKind, note_read
 from creditbank.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from creditbank.evaluations.tables import CommittedEvaluation, PolicyPublication
 from creditbank.evaluations.transfers import plan_transfers, store_transfers, supersede_transfers
 from creditbank.institutions.tables import Institution
-from creditbank.learners.service import ConsentScope, has_consent, learner_exists
+from creditbank.learners.service import ConsentScope, active_consent, learner_exists
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.service import Ledger
@@ -268,17 +269,32 @@ def _exceptions_from_json(raw: Sequence[Mapping[str, Any]]) -> list[Exception_]:
 
 
 def check_may_evaluate(
-    connection: Connection, institution: str, learner_id: str, policy: Policy, *, now: datetime
+    connection: Connection,
+    institution: str,
+    learner_id: str,
+    policy: Policy,
+    *,
+    now: datetime,
+    by: str | None = None,
+    kind: ReadKind = ReadKind.WHAT_IF,
 ) -> None:
-    """Only the programme's institution, and only with the learner's evaluate consent."""
+    """Only the programme's institution, and only with the learner's evaluate consent.
+
+    When the key ``by`` asks, the read is noted in the learner's access log as ``kind``.
+    """
     if policy.programme.institution != institution:
         raise Forbidden(
             f"{policy.id} is {policy.programme.institution}'s policy; {institution} cannot apply it"
         )
-    if not learner_exists(connection, learner_id) or not has_consent(
-        connection, learner_id, institution, ConsentScope.EVALUATE, now=now
-    ):
+    consent = (
+        active_consent(connection, learner_id, institution, ConsentScope.EVALUATE, now=now)
+        if learner_exists(connection, learner_id)
+        else None
+    )
+    if consent is None:
         raise Forbidden(f"this learner has given {institution} no evaluate consent")
+    if by is not None:
+        note_read(Read(learner_id, institution, by, consent, kind, policy.id))
 
 
 @dataclass(frozen=True)
@@ -546,7 +562,15 @@ def run_evaluation(
     ``revoke_dependents`` revokes the transcripts that held them.
     """
     with read_connection(ledger.engine) as connection:
-        check_may_evaluate(connection, institution, learner_id, policy, now=now)
+        check_may_evaluate(
+            connection,
+            institution,
+            learner_id,
+            policy,
+            now=now,
+            by=by,
+            kind=ReadKind.EVALUATION if commit_it else ReadKind.WHAT_IF,
+        )
         sources, inputs = current_sources(connection, learner_id)
     parsed = parse_exceptions(exceptions, policy, sources, by, now.isoformat())
     if not commit_it:

@@ -519,17 +519,21 @@ def list_consents(connection: Connection, learner_id: str) -> list[ConsentView]:
     return [_consent_view(row) for row in rows]
 
 
-def has_consent(
+def active_consent(
     connection: Connection, learner_id: str, institution: str, scope: ConsentScope, *, now: datetime
-) -> bool:
-    """True when the learner has an active consent for ``institution`` covering ``scope``."""
+) -> str | None:
+    """The id of an active consent of the learner for ``institution`` covering ``scope``.
+
+    The newest such consent when several are active; None when there is none.
+    """
     scopes = (
         [ConsentScope.EVALUATE.value]
         if scope is ConsentScope.EVALUATE
         else [s.value for s in ConsentScope]
     )
     row = connection.execute(
-        select(consent_t.c.id).where(
+        select(consent_t.c.id)
+        .where(
             consent_t.c.learner == learner_id,
             consent_t.c.institution == institution,
             consent_t.c.scope.in_(scopes),
@@ -537,8 +541,16 @@ def has_consent(
             consent_t.c.valid_from <= now,
             consent_t.c.valid_until > now,
         )
+        .order_by(consent_t.c.granted_index.desc())
     ).first()
-    return row is not None
+    return None if row is None else str(row.id)
+
+
+def has_consent(
+    connection: Connection, learner_id: str, institution: str, scope: ConsentScope, *, now: datetime
+) -> bool:
+    """True when the learner has an active consent for ``institution`` covering ``scope``."""
+    return active_consent(connection, learner_id, institution, scope, now=now) is not None
 
 
 def consenting_learners(

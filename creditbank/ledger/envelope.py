@@ -71,6 +71,9 @@ class EntryKind(StrEnum):
     CLIENT_REVOKED = "client.revoked"
     OPERATOR_SIGNED_IN = "operator.signed_in"
     ISSUER_KEY_ROTATED = "issuer.key_rotated"
+    LEARNER_DATA_EXPORTED = "learner.data_exported"
+    CORRECTION_REQUESTED = "correction.requested"
+    CORRECTION_ANSWERED = "correction.answered"
 
 
 def format_time(moment: datetime) -> str:

@@ -15,6 +15,7 @@ from creditbank.web.sessions import DatabaseSessionInterface
 from creditbank.web.views import (
     admin,
     dashboard,
+    data_rights,
     home,
     institution,
     institution_files,
@@ -53,6 +54,7 @@ def init_app(app: Flask) -> None:
         home,
         verify,
         portal,
+        data_rights,
         registrar,
         institution,
         institution_keys,

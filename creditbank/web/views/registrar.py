@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from creditbank.auth import authorise
+from creditbank.auth.access_log import ReadKind
 from creditbank.clock import utc_now
 from creditbank.cohorts import service as cohorts
 from creditbank.errors import FieldProblem, InvalidInput
@@ -95,7 +96,9 @@ def learner(learner_id: str) -> str:
     _, code = authorise.require_institution_member(signed_in(), Role.REGISTRAR)
     s = services()
     with read_connection(s.engine) as connection:
-        authorise.require_reader_of(signed_in(), connection, learner_id, now=utc_now())
+        authorise.require_reader_of(
+            signed_in(), connection, learner_id, now=utc_now(), kind=ReadKind.RECORDS
+        )
         account = learners.read_account(connection, s.sealer, learner_id)
         views = records.learner_records(connection, learner_id)
     lines = [line_of(v) for v in views if v.status.value == "active"]
