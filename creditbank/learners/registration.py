@@ -21,10 +21,9 @@ from creditbank.identity.sealing import FieldSealer
 from creditbank.learners.assurance import SELF, Assurance
 from creditbank.learners.service import (
     NewLearner,
-    document_context,
     learner_t,
     lock_sequencer,
-    name_context,
+    sealed_identity_row,
 )
 from creditbank.ledger.service import Ledger
 
@@ -51,21 +50,12 @@ def register_self(
     lookup = sealer.lookup_hash(person.document.lookup_material())
     learner_id = str(uuid.uuid4())
     row = {
-        "id": learner_id,
-        "lookup": lookup,
-        "document_kind": person.document.kind.value,
-        "name_sealed": sealer.seal(person.name, context=name_context(learner_id)),
-        "document_sealed": sealer.seal(
-            person.document.number, context=document_context(learner_id)
-        ),
+        **sealed_identity_row(sealer, person, learner_id, lookup, now=now),
         "password_hash": password_hash,
         "activation_hash": None,
         "opened_by": SELF,
-        "opened_at": now,
         "ledger_index": None,
         "assurance": Assurance.SELF_ASSERTED.value,
-        "bound_by": None,
-        "bound_at": None,
     }
     with ledger.transaction() as tx:
         # The sequencer orders this against an institution opening the same document, as

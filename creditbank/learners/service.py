@@ -110,6 +110,22 @@ class _Opening:
     entries: list[NewEntry]
 
 
+def sealed_identity_row(
+    sealer: FieldSealer, person: NewLearner, learner_id: str, lookup: str, *, now: datetime
+) -> dict[str, object]:
+    """The columns every new account starts with: its lookup and its sealed identity."""
+    return {
+        "id": learner_id,
+        "lookup": lookup,
+        "document_kind": person.document.kind.value,
+        "name_sealed": sealer.seal(person.name, context=name_context(learner_id)),
+        "document_sealed": sealer.seal(
+            person.document.number, context=document_context(learner_id)
+        ),
+        "opened_at": now,
+    }
+
+
 def _new_row(
     sealer: FieldSealer,
     person: NewLearner,
@@ -121,17 +137,10 @@ def _new_row(
     now: datetime,
 ) -> dict[str, object]:
     return {
-        "id": learner_id,
-        "lookup": lookup,
-        "document_kind": person.document.kind.value,
-        "name_sealed": sealer.seal(person.name, context=name_context(learner_id)),
-        "document_sealed": sealer.seal(
-            person.document.number, context=document_context(learner_id)
-        ),
+        **sealed_identity_row(sealer, person, learner_id, lookup, now=now),
         "password_hash": None,
         "activation_hash": activation_hash,
         "opened_by": institution,
-        "opened_at": now,
         "assurance": Assurance.INSTITUTION_VERIFIED.value,
         "bound_by": institution,
         "bound_at": now,
