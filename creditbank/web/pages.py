@@ -20,6 +20,7 @@ from creditbank.web.views import (
     institution_files,
     institution_keys,
     notices,
+    policies,
     portal,
     registrar,
     verify,
@@ -60,5 +61,6 @@ def init_app(app: Flask) -> None:
         notices,
         dashboard,
         admin,
+        policies,
     ):
         app.register_blueprint(module.blueprint)

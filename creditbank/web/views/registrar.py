@@ -12,6 +12,7 @@ from creditbank.clock import utc_now
 from creditbank.cohorts import service as cohorts
 from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.evaluations import service as evaluations
+from creditbank.evaluations.listing import ListedPolicy, list_policies
 from creditbank.identity.principals import Role
 from creditbank.learners import service as learners
 from creditbank.learners.service import ConsentScope
@@ -34,6 +35,28 @@ def _policies(institution: str) -> list[Policy]:
         (p for p in services().policies.values() if p.programme.institution == institution),
         key=lambda p: p.id,
     )
+
+
+def _versions(institution: str) -> list[ListedPolicy]:
+    """The institution's policies with every version and its period, for the form's hint."""
+    s = services()
+    return [
+        item
+        for item in list_policies(s.engine, s.catalogue, utc_now().date())
+        if item.current.programme.institution == institution
+    ]
+
+
+def _intake() -> int | None:
+    raw = field("intake", required=False, max_length=4)
+    if not raw:
+        return None
+    if not raw.isdigit() or not 1990 <= int(raw) <= 2200:
+        raise InvalidInput(
+            tr("入学年级应为年份，如 2026", "the intake must be a year such as 2026"),
+            problems=[FieldProblem("intake", "a year")],
+        )
+    return int(raw)
 
 
 @blueprint.get("")
@@ -104,6 +127,7 @@ def learner(learner_id: str) -> str:
         account=account,
         lines=lines,
         policies=_policies(code),
+        versions=_versions(code),
         today=utc_now().date(),
         result=None,
         form={},
@@ -116,8 +140,17 @@ def run(learner_id: str) -> str | tuple[str, int]:
     """Run a what-if (records nothing) or commit an evaluation, with an optional exception."""
     client, code = authorise.require_institution_member(signed_in(), Role.REGISTRAR)
     s = services()
-    policy = evaluations.find_policy(s.policies, field("policy", max_length=80))
     on = _date("on")
+    entered = field("entered_on", required=False, max_length=10)
+    intake = _intake()
+    chosen = evaluations.choose_policy(
+        s.catalogue,
+        field("policy", max_length=80),
+        on=on,
+        entered_on=_date("entered_on") if entered else None,
+        intake=intake,
+    )
+    policy = chosen.policy
     commit = request.form.get("action") == "commit"
     now = utc_now()
     raw = _exception_items()
@@ -133,6 +166,7 @@ def run(learner_id: str) -> str | tuple[str, int]:
         commit_it=commit,
         now=now,
         revoke_dependents=DependentTranscripts(s.issuer_identity()).of_transfer,
+        applies_on=chosen.applies_on,
     )
     result, committed = done.evaluation, done.committed
     if committed is not None:
@@ -154,6 +188,7 @@ def run(learner_id: str) -> str | tuple[str, int]:
         account=account,
         lines=lines,
         policies=_policies(code),
+        versions=_versions(code),
         today=on,
         policy=policy,
         result=result.body,
@@ -162,7 +197,13 @@ def run(learner_id: str) -> str | tuple[str, int]:
         titles=titles,
         names=institution_names(),
         text_key=current_language(),
-        form={"policy": policy.id, "on": on.isoformat(), "exceptions": raw},
+        form={
+            "policy": policy.id,
+            "on": on.isoformat(),
+            "entered_on": entered,
+            "intake": "" if intake is None else str(intake),
+            "exceptions": raw,
+        },
     )
     return (page, 201) if commit else page
 
