@@ -43,7 +43,7 @@ def toml_lines(text: str) -> dict[str, int]:
                 plain = ".".join(parts[: position + 1])
                 last = position == len(parts) - 1
                 if plain in arrays and not (last and header.group(1) == "[["):
-                    resolved.append(str(counts[".".join(resolved[:-1])] - 1))
+                    resolved.append(str(counts.get(".".join(resolved), 1) - 1))
             if header.group(1) == "[[":
                 key = ".".join(resolved)
                 arrays.add(".".join(parts))
