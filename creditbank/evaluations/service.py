@@ -78,6 +78,8 @@ def choose_policy(
     version: str | None = None,
 ) -> Choice:
     """The version of ``policy_id`` that applies to a learner (see :func:`choose`)."""
+    if version is not None:
+        catalogue.version(policy_id, version)  # published by another process just now, perhaps
     return choose(
         catalogue.policies(policy_id),
         on=on,
