@@ -213,7 +213,14 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
 
     def cohorts() -> str | None:
         services = opened()
-        ran = run_pending(services.engine, services.policies, limit=5)
+        ran = run_pending(
+            services.engine,
+            services.policies,
+            limit=5,
+            version=lambda policy_id, version: (
+                services.catalogue.version(policy_id, version).policy
+            ),
+        )
         return f"ran {ran} cohort jobs" if ran else None
 
     nightly = Daily(ops.nightly_hour_utc)

@@ -22,6 +22,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from creditbank.clock import utc_now
+from creditbank.cohorts.service import run_pending
 from creditbank.config import Settings
 from creditbank.evaluations.catalogue import publication_t
 from creditbank.ledger.envelope import EntryKind, decode_envelope
@@ -346,3 +347,40 @@ def test_a_broken_file_at_start_up_is_quarantined_and_the_others_load(
         assert {q["source"] for q in listed["quarantined"]} == {"broken.toml", "not-toml.toml"}
     finally:
         other.close()
+
+
+def test_a_cohort_is_evaluated_under_its_intakes_version(
+    world: World, services: Services, engine_name: str
+) -> None:
+    assert world.post(f"/api/v1/policies/{FIVE_YEAR}/publish", "operator", {}).status_code == 200
+    text = V2027.read_text(encoding="utf-8")
+    draft = _upload(world, "adminA", text, V2027_CASES.read_text(encoding="utf-8"))
+    assert world.post(draft.get_json()["publish"], "adminA", {}).status_code == 200
+    jobs = {}
+    for intake in (2026, 2027):
+        body = {
+            "policy": FIVE_YEAR,
+            "on": "2027-10-01",
+            "intake": intake,
+            "learners": [world.learners["li"]],
+        }
+        queued = world.post("/api/v1/cohorts", "registrarA", body)
+        assert queued.status_code == 202, queued.get_json()
+        jobs[intake] = queued.get_json()
+        assert jobs[intake]["applies_on"] == f"{intake}-09-01"
+    assert (jobs[2026]["policy_version"], jobs[2027]["policy_version"]) == ("2026.1", "2027.1")
+    assert (
+        run_pending(
+            services.engine,
+            services.policies,
+            limit=2,
+            version=lambda policy_id, version: (
+                services.catalogue.version(policy_id, version).policy
+            ),
+        )
+        == 2
+    )
+    for intake, credits in ((2026, "10"), (2027, "13")):
+        rows = world.get(f"/api/v1/cohorts/{jobs[intake]['id']}/results.csv", "registrarA")
+        [row] = list(csv.DictReader(io.StringIO(rows.get_data(as_text=True))))
+        assert row["recognised_credits"] == credits

@@ -77,6 +77,7 @@ def index() -> str:
         accounts=accounts,
         evaluable=evaluable,
         policies=_policies(code),
+        versions=_versions(code),
         jobs=cohorts.list_jobs(s.engine, code),
         today=now.date(),
     )
@@ -213,14 +214,19 @@ def submit_cohort() -> Reply:
     """Queue a cohort evaluation of every learner who gave evaluate consent."""
     client, code = authorise.require_institution_member(signed_in(), Role.REGISTRAR)
     s = services()
+    on = _date("on")
+    policy_id = field("policy", max_length=80)
+    chosen = evaluations.choose_policy(s.catalogue, policy_id, on=on, intake=_intake())
     job = cohorts.submit(
         s.engine,
         s.policies,
         institution=code,
         submitted_by=client.key_id,
-        policy_id=field("policy", max_length=80),
-        on=_date("on"),
+        policy_id=policy_id,
+        on=on,
         learners=None,
+        applying=chosen.policy,
+        applies_on=chosen.applies_on,
     )
     return redirect(url_for("web_registrar.cohort", job_id=job.id))
 

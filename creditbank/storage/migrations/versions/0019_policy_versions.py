@@ -1,5 +1,7 @@
 """Policy versions published through the service: stored content, drafts, applies_on.
 
+Evaluations and cohort jobs keep the entry or intake date that chose their version.
+
 Revision ID: 0019_policy_versions
 Revises: 0018_authorship
 Create Date: 2026-12-07
@@ -20,6 +22,8 @@ def upgrade() -> None:
     op.add_column("policy_publication", sa.Column("source", sa.String(200), nullable=True))
     op.add_column("policy_publication", sa.Column("published_by", sa.String(64), nullable=True))
     op.add_column("evaluation", sa.Column("applies_on", sa.Date(), nullable=True))
+    op.add_column("cohort_job", sa.Column("policy_version", sa.String(40), nullable=True))
+    op.add_column("cohort_job", sa.Column("applies_on", sa.Date(), nullable=True))
     op.create_table(
         "policy_draft",
         sa.Column("id", sa.String(36), primary_key=True),
@@ -46,5 +50,7 @@ def downgrade() -> None:
     # Plain DROP COLUMN (SQLite 3.35+), never a rebuilt table: rebuilding evaluation would
     # drop the table recognised_transfer refers to.
     op.drop_column("evaluation", "applies_on")
+    op.drop_column("cohort_job", "applies_on")
+    op.drop_column("cohort_job", "policy_version")
     for column in ("published_by", "source", "format", "content"):
         op.drop_column("policy_publication", column)
