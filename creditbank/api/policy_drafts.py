@@ -100,7 +100,7 @@ def csv(draft_id: str) -> Response:
     who = uploader()
     draft = publishing.read_draft(services().engine, draft_id, who)
     response = Response(impact_csv(draft.impact), mimetype="text/csv")
-    name = f"impact-{draft.policy.id}-{draft.policy.version}.csv"
+    name = publishing.impact_filename(draft)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

@@ -228,6 +228,11 @@ def upload(
     return Draft(draft_id, policy, fmt, source, count, impact, uploader.actor, now, None)
 
 
+def impact_filename(draft: Draft) -> str:
+    """The impact list's file name (the version is checked to be file-name safe)."""
+    return f"impact-{draft.policy.id}-{draft.policy.version}.csv"
+
+
 def _row(engine: Engine, draft_id: str) -> Any:
     with read_connection(engine) as connection:
         row = connection.execute(select(draft_t).where(draft_t.c.id == draft_id)).first()

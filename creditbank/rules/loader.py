@@ -115,7 +115,7 @@ class ProgrammeSchema(_Strict):
     code = fields.String(required=True)
     title_zh = fields.String(required=True)
     title_en = fields.String(load_default="")
-    institution = fields.String(required=True)
+    institution = fields.String(required=True, validate=validate.Length(min=1, max=32))
     total_credits = _number(required=True)
     residency_credits = _number(load_default=Decimal(0))
     courses = fields.List(
@@ -345,7 +345,12 @@ class PolicySchema(_Strict):
     """A whole policy file."""
 
     id = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,79}$"))
-    version = fields.String(required=True)
+    version = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,39}$", error="letters, digits, . _ + -, at most 40"
+        ),
+    )
     title_zh = fields.String(required=True)
     title_en = fields.String(required=True)
     pathway = fields.String(required=True)

@@ -95,7 +95,7 @@ def draft_csv(draft_id: str) -> Response:
     """The learners whose results would change, as CSV."""
     found = publishing.read_draft(services().engine, draft_id, _uploader())
     response = Response(impact_csv(found.impact), mimetype="text/csv")
-    name = f"impact-{found.policy.id}-{found.policy.version}.csv"
+    name = publishing.impact_filename(found)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
