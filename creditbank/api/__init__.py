@@ -16,6 +16,7 @@ from creditbank.api import (
     metrics,
     openapi,
     operations,
+    policy_drafts,
     problems,
     records,
     rights,
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(rights.institution_blueprint)
     app.register_blueprint(records.blueprint)
     app.register_blueprint(sessions.blueprint)
+    app.register_blueprint(policy_drafts.blueprint)
     app.register_blueprint(evaluations.policies_blueprint)
     app.register_blueprint(evaluations.blueprint)
     app.register_blueprint(cohorts.blueprint)

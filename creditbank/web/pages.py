@@ -21,6 +21,7 @@ from creditbank.web.views import (
     institution_files,
     institution_keys,
     notices,
+    policies,
     portal,
     registrar,
     verify,
@@ -62,5 +63,6 @@ def init_app(app: Flask) -> None:
         notices,
         dashboard,
         admin,
+        policies,
     ):
         app.register_blueprint(module.blueprint)

@@ -13,6 +13,7 @@ from creditbank.clock import utc_now
 from creditbank.cohorts import service as cohorts
 from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.evaluations import service as evaluations
+from creditbank.evaluations.listing import ListedPolicy, list_policies
 from creditbank.identity.principals import Role
 from creditbank.learners import service as learners
 from creditbank.learners.service import ConsentScope
@@ -37,6 +38,28 @@ def _policies(institution: str) -> list[Policy]:
     )
 
 
+def _versions(institution: str) -> list[ListedPolicy]:
+    """The institution's policies with every version and its period, for the form's hint."""
+    s = services()
+    return [
+        item
+        for item in list_policies(s.engine, s.catalogue, utc_now().date())
+        if item.current.programme.institution == institution
+    ]
+
+
+def _intake() -> int | None:
+    raw = field("intake", required=False, max_length=4)
+    if not raw:
+        return None
+    if not raw.isdigit() or not 1990 <= int(raw) <= 2200:
+        raise InvalidInput(
+            tr("入学年级应为年份，如 2026", "the intake must be a year such as 2026"),
+            problems=[FieldProblem("intake", "a year")],
+        )
+    return int(raw)
+
+
 @blueprint.get("")
 def index() -> str:
     """Learners who consented to this institution, and the cohort form and jobs."""
@@ -55,6 +78,7 @@ def index() -> str:
         accounts=accounts,
         evaluable=evaluable,
         policies=_policies(code),
+        versions=_versions(code),
         jobs=cohorts.list_jobs(s.engine, code),
         today=now.date(),
     )
@@ -107,6 +131,7 @@ def learner(learner_id: str) -> str:
         account=account,
         lines=lines,
         policies=_policies(code),
+        versions=_versions(code),
         today=utc_now().date(),
         result=None,
         form={},
@@ -119,8 +144,17 @@ def run(learner_id: str) -> str | tuple[str, int]:
     """Run a what-if (records nothing) or commit an evaluation, with an optional exception."""
     client, code = authorise.require_institution_member(signed_in(), Role.REGISTRAR)
     s = services()
-    policy = evaluations.find_policy(s.policies, field("policy", max_length=80))
     on = _date("on")
+    entered = field("entered_on", required=False, max_length=10)
+    intake = _intake()
+    chosen = evaluations.choose_policy(
+        s.catalogue,
+        field("policy", max_length=80),
+        on=on,
+        entered_on=_date("entered_on") if entered else None,
+        intake=intake,
+    )
+    policy = chosen.policy
     commit = request.form.get("action") == "commit"
     now = utc_now()
     raw = _exception_items()
@@ -136,6 +170,7 @@ def run(learner_id: str) -> str | tuple[str, int]:
         commit_it=commit,
         now=now,
         revoke_dependents=DependentTranscripts(s.issuer_identity()).of_transfer,
+        applies_on=chosen.applies_on,
     )
     result, committed = done.evaluation, done.committed
     if committed is not None:
@@ -157,6 +192,7 @@ def run(learner_id: str) -> str | tuple[str, int]:
         account=account,
         lines=lines,
         policies=_policies(code),
+        versions=_versions(code),
         today=on,
         policy=policy,
         result=result.body,
@@ -165,7 +201,13 @@ def run(learner_id: str) -> str | tuple[str, int]:
         titles=titles,
         names=institution_names(),
         text_key=current_language(),
-        form={"policy": policy.id, "on": on.isoformat(), "exceptions": raw},
+        form={
+            "policy": policy.id,
+            "on": on.isoformat(),
+            "entered_on": entered,
+            "intake": "" if intake is None else str(intake),
+            "exceptions": raw,
+        },
     )
     return (page, 201) if commit else page
 
@@ -175,14 +217,19 @@ def submit_cohort() -> Reply:
     """Queue a cohort evaluation of every learner who gave evaluate consent."""
     client, code = authorise.require_institution_member(signed_in(), Role.REGISTRAR)
     s = services()
+    on = _date("on")
+    policy_id = field("policy", max_length=80)
+    chosen = evaluations.choose_policy(s.catalogue, policy_id, on=on, intake=_intake())
     job = cohorts.submit(
         s.engine,
         s.policies,
         institution=code,
         submitted_by=client.key_id,
-        policy_id=field("policy", max_length=80),
-        on=_date("on"),
+        policy_id=policy_id,
+        on=on,
         learners=None,
+        applying=chosen.policy,
+        applies_on=chosen.applies_on,
     )
     return redirect(url_for("web_registrar.cohort", job_id=job.id))
 
