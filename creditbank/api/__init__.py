@@ -17,6 +17,7 @@ from creditbank.api import (
     openapi,
     operations,
     problems,
+    recognition,
     records,
     sessions,
     transcripts,
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(evaluations.policies_blueprint)
     app.register_blueprint(evaluations.blueprint)
     app.register_blueprint(cohorts.blueprint)
+    app.register_blueprint(recognition.transfers_blueprint)
     app.register_blueprint(transcripts.blueprint)
     app.register_blueprint(transcripts.verify_blueprint)
     app.register_blueprint(transcripts.public_blueprint)

@@ -38,6 +38,7 @@ CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 CODE_RULE = "2-32 of A-Z, 0-9 and '-', starting alphanumeric"
 INSTITUTION_KINDS = (
     "zhongzhi_school",
+    "putong_gaozhong_school",  # 普通高中: 职普融通 moves credits between it and 中职
     "gaozhi_college",
     "university",
     "enterprise",

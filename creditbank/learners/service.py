@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -482,10 +482,29 @@ def grant_consent(
     return _consent_view(row)
 
 
+class ConsentDependents(Protocol):
+    """What follows a withdrawn consent, in the withdrawal's transaction."""
+
+    def __call__(
+        self, tx: LedgerTransaction, consent: ConsentView, /, *, actor: str, now: datetime
+    ) -> Sequence[str]:
+        """Act on what relied on ``consent``; return the ids changed."""
+        ...
+
+
 def withdraw_consent(
-    ledger: Ledger, learner_id: str, consent_id: str, *, now: datetime
+    ledger: Ledger,
+    learner_id: str,
+    consent_id: str,
+    *,
+    now: datetime,
+    after_withdrawal: ConsentDependents,
 ) -> ConsentView:
-    """Withdraw a consent; the institution loses access at once."""
+    """Withdraw a consent; the institution loses access at once.
+
+    ``after_withdrawal`` runs in the same transaction (the transfers that relied on the
+    consent go under review: see :mod:`creditbank.evaluations.review`).
+    """
     with ledger.transaction() as tx:
         row = tx.connection.execute(
             select(consent_t).where(consent_t.c.id == consent_id).with_for_update()
@@ -505,8 +524,11 @@ def withdraw_consent(
             .where(consent_t.c.id == consent_id)
             .values(withdrawn_at=now, withdrawn_index=index)
         )
-        updated = tx.connection.execute(select(consent_t).where(consent_t.c.id == consent_id)).one()
-    return _consent_view(updated)
+        updated = _consent_view(
+            tx.connection.execute(select(consent_t).where(consent_t.c.id == consent_id)).one()
+        )
+        after_withdrawal(tx, updated, actor=LEARNER_ACTOR, now=now)
+    return updated
 
 
 def list_consents(connection: Connection, learner_id: str) -> list[ConsentView]:

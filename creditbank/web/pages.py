@@ -21,6 +21,7 @@ from creditbank.web.views import (
     institution_keys,
     notices,
     portal,
+    queue,
     registrar,
     verify,
 )
@@ -54,6 +55,7 @@ def init_app(app: Flask) -> None:
         verify,
         portal,
         registrar,
+        queue,
         institution,
         institution_keys,
         institution_files,

@@ -11,6 +11,7 @@ from creditbank.auth import authorise
 from creditbank.clock import utc_now
 from creditbank.cohorts import service as cohorts
 from creditbank.errors import FieldProblem, InvalidInput
+from creditbank.evaluations import review
 from creditbank.evaluations import service as evaluations
 from creditbank.identity.principals import Role
 from creditbank.learners import service as learners
@@ -48,8 +49,10 @@ def index() -> str:
             learners.consenting_learners(connection, code, ConsentScope.EVALUATE, now=now)
         )
         accounts = [learners.read_account(connection, s.sealer, i) for i in readable]
+        waiting = len(review.review_queue(connection, code))
     return render_template(
         "web/registrar/index.html",
+        waiting=waiting,
         code=code,
         accounts=accounts,
         evaluable=evaluable,
