@@ -236,20 +236,15 @@ def appeal(evaluation_id: str) -> tuple[Response, int]:
     learner = require_learner()
     asked = load(AppealIn(), json_object())
     s = services()
-    now = utc_now()
-    with read_connection(s.engine) as connection:
-        row = service.read_evaluation(connection, evaluation_id)
-    if row.learner != learner.learner_id:
-        raise Forbidden("a learner may appeal only their own evaluations")
-    policy = service.find_policy(s.policies, row.policy_id)
-    committed = service.commit_appeal(
+    row, committed = service.learner_appeal(
         s.ledger,
-        row,
+        s.policies,
+        evaluation_id,
+        learner_id=learner.learner_id,
         actor=learner.actor,
-        by="learner",
-        policy=policy,
+        reason=asked["why"].strip(),
         records=asked["records"],
-        now=now,
+        now=utc_now(),
         revoke_dependents=DependentTranscripts(s.issuer_identity()).of_transfer,
     )
     answer = _answer(

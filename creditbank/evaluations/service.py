@@ -306,6 +306,7 @@ def commit(
     now: datetime,
     revoke_dependents: RevokeDependents,
     appeal_of: str | None = None,
+    appeal_reason: str | None = None,
 ) -> Committed:
     """Evaluate and record it: the log entry holds the policy and result hashes.
 
@@ -336,6 +337,7 @@ def commit(
                     "inputs": [list(item) for item in inputs],
                     "result_hash": evaluation.result_hash,
                     "appeal_of": appeal_of,
+                    **({} if appeal_reason is None else {"appeal_reason": appeal_reason}),
                 },
             )
         ]
@@ -371,6 +373,7 @@ def commit(
                 committed_at=now,
                 ledger_index=index,
                 appeal_of=appeal_of,
+                appeal_reason=appeal_reason,
             )
         )
         supersede_transfers(
@@ -484,6 +487,7 @@ def commit_appeal(
     now: datetime,
     revoke_dependents: RevokeDependents,
     on: date | None = None,
+    reason: str | None = None,
 ) -> Committed:
     """An appeal (复核) of the committed evaluation ``row``, linked to it.
 
@@ -513,7 +517,104 @@ def commit_appeal(
         now=now,
         revoke_dependents=revoke_dependents,
         appeal_of=row.id,
+        appeal_reason=reason,
     )
+
+
+def learner_appeal(
+    ledger: Ledger,
+    policies: Mapping[str, Policy],
+    evaluation_id: str,
+    *,
+    learner_id: str,
+    actor: str,
+    reason: str,
+    records: Sequence[str],
+    now: datetime,
+    revoke_dependents: RevokeDependents,
+) -> tuple[Any, Committed]:
+    """A learner's appeal (复核) of their own evaluation, with the learner's reason.
+
+    The API and the portal's 复核 button both come here. Returns the appealed row and the new
+    evaluation; the learner is told the result (an ``appeal_decided`` notice, written with
+    the commit).
+    """
+    with read_connection(ledger.engine) as connection:
+        row = read_evaluation(connection, evaluation_id)
+    if row.learner != learner_id:
+        raise Forbidden("a learner may appeal only their own evaluations")
+    policy = find_policy(policies, row.policy_id)
+    committed = commit_appeal(
+        ledger,
+        row,
+        actor=actor,
+        by="learner",
+        policy=policy,
+        records=records,
+        now=now,
+        revoke_dependents=revoke_dependents,
+        reason=reason,
+    )
+    return row, committed
+
+
+@dataclass(frozen=True)
+class EvaluationSummary:
+    """A committed evaluation as its learner reads it."""
+
+    id: str
+    institution: str
+    policy_id: str
+    policy_version: str
+    evaluated_on: date
+    committed_at: datetime
+    result: Mapping[str, Any]
+    appeal_of: str | None
+    appeal_reason: str | None
+    current: bool  # no later evaluation of this learner under this policy
+
+    @property
+    def recognised(self) -> list[Mapping[str, Any]]:
+        """The programme's courses with credits recognised."""
+        return [c for c in self.result["courses"] if Decimal(c["recognised_credits"]) > 0]
+
+    @property
+    def not_recognised(self) -> list[Mapping[str, Any]]:
+        """The programme's courses with nothing recognised, each with why."""
+        return [c for c in self.result["courses"] if Decimal(c["recognised_credits"]) <= 0]
+
+    @property
+    def unused_outcomes(self) -> list[Mapping[str, Any]]:
+        """The learner's outcomes the evaluation did not use, each with why."""
+        return [o for o in self.result["outcomes"] if not o["used"]]
+
+
+def learner_evaluations(connection: Connection, learner_id: str) -> list[EvaluationSummary]:
+    """The learner's committed evaluations, newest first."""
+    rows = connection.execute(
+        select(evaluation_t)
+        .where(evaluation_t.c.learner == learner_id)
+        .order_by(evaluation_t.c.ledger_index.desc())
+    ).all()
+    seen: set[str] = set()
+    found = []
+    for row in rows:
+        found.append(
+            EvaluationSummary(
+                row.id,
+                row.institution,
+                row.policy_id,
+                row.policy_version,
+                row.evaluated_on,
+                row.committed_at,
+                json.loads(row.result),
+                row.appeal_of,
+                row.appeal_reason,
+                row.policy_id not in seen,
+            )
+        )
+        seen.add(row.policy_id)
+    return found
 
 
 @dataclass(frozen=True)

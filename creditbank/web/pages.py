@@ -22,6 +22,7 @@ from creditbank.web.views import (
     notices,
     portal,
     queue,
+    recognition,
     registrar,
     verify,
 )
@@ -54,6 +55,7 @@ def init_app(app: Flask) -> None:
         home,
         verify,
         portal,
+        recognition,
         registrar,
         queue,
         institution,
