@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from creditbank.api import (
+    applications,
     cohorts,
     delegations,
     edge,
@@ -41,6 +42,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(evaluations.blueprint)
     app.register_blueprint(cohorts.blueprint)
     app.register_blueprint(recognition.transfers_blueprint)
+    app.register_blueprint(applications.blueprint)
+    app.register_blueprint(applications.public_blueprint)
+    app.register_blueprint(applications.objections_blueprint)
+    app.register_blueprint(applications.settings_blueprint)
     app.register_blueprint(transcripts.blueprint)
     app.register_blueprint(transcripts.verify_blueprint)
     app.register_blueprint(transcripts.public_blueprint)

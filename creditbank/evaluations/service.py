@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -25,7 +25,7 @@ from creditbank.institutions.tables import Institution
 from creditbank.learners.service import ConsentScope, has_consent, learner_exists
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
-from creditbank.ledger.service import Ledger
+from creditbank.ledger.service import Ledger, LedgerTransaction
 from creditbank.notices.kinds import NoticeKind
 from creditbank.notices.service import Recipient, notify
 from creditbank.records.dependents import RevokeDependents
@@ -142,6 +142,29 @@ def current_sources(
         )
     ).all()
     return _sources(rows), sorted([row.record, row.ledger_index] for row in rows)
+
+
+def chosen_sources(
+    connection: Connection, learner_id: str, records: Sequence[str]
+) -> tuple[list[SourceOutcome], list[list[Any]]]:
+    """The learner's chosen active records as they stand; 400 naming any that is not one."""
+    sources, inputs = current_sources(connection, learner_id)
+    known = {s.record_id for s in sources}
+    problems = [
+        FieldProblem("records", "is not one of your active records", position)
+        for position, record in enumerate(records)
+        if record not in known
+    ]
+    if problems or not records:
+        raise InvalidInput(
+            "choose at least one of your active records",
+            problems=problems or [FieldProblem("records", "choose at least one")],
+        )
+    wanted = set(records)
+    return (
+        [s for s in sources if s.record_id in wanted],
+        [item for item in inputs if item[0] in wanted],
+    )
 
 
 def recorded_sources(
@@ -307,8 +330,12 @@ def commit(
     revoke_dependents: RevokeDependents,
     appeal_of: str | None = None,
     appeal_reason: str | None = None,
+    within: Callable[[LedgerTransaction, str], None] | None = None,
 ) -> Committed:
     """Evaluate and record it: the log entry holds the policy and result hashes.
+
+    ``within`` runs last in the commit's transaction with the new evaluation's id (an
+    application records its last step there, so the two commit together).
 
     Each recognised course gets its own ``transfer.recognised`` entry (see
     :mod:`creditbank.evaluations.transfers`), and the learner's earlier transfers under the
@@ -410,6 +437,8 @@ def commit(
             event_key=f"evaluation:{evaluation_id}",
             now=now,
         )
+        if within is not None:
+            within(tx, evaluation_id)
     return Committed(evaluation_id, index, evaluation, planned.ids)
 
 

@@ -447,38 +447,51 @@ def grant_consent(
     now: datetime,
 ) -> ConsentView:
     """Record a learner's consent for an institution, for a scope, until a time."""
+    with ledger.transaction() as tx:
+        return record_consent(tx, learner_id, institution, scope, valid_until, now=now)
+
+
+def record_consent(
+    tx: LedgerTransaction,
+    learner_id: str,
+    institution: str,
+    scope: ConsentScope,
+    valid_until: datetime,
+    *,
+    now: datetime,
+) -> ConsentView:
+    """Record a consent in the caller's transaction (an application gives one with it)."""
     if not now < valid_until <= now + MAX_CONSENT:
         raise InvalidInput(
             "valid_until must be in the future and at most five years away",
             problems=[FieldProblem("valid_until", "must be after now and within five years")],
         )
     consent_id = str(uuid.uuid4())
-    with ledger.transaction() as tx:
-        get_institution(tx.connection, institution)
-        index = tx.record(
-            EntryKind.CONSENT_GRANTED,
-            LEARNER_ACTOR,
-            {
-                "consent": consent_id,
-                "learner": learner_id,
-                "institution": institution,
-                "scope": scope.value,
-                "valid_until": valid_until.isoformat(),
-            },
-            now=now,
+    get_institution(tx.connection, institution)
+    index = tx.record(
+        EntryKind.CONSENT_GRANTED,
+        LEARNER_ACTOR,
+        {
+            "consent": consent_id,
+            "learner": learner_id,
+            "institution": institution,
+            "scope": scope.value,
+            "valid_until": valid_until.isoformat(),
+        },
+        now=now,
+    )
+    tx.connection.execute(
+        insert(consent_t).values(
+            id=consent_id,
+            learner=learner_id,
+            institution=institution,
+            scope=scope.value,
+            valid_from=now,
+            valid_until=valid_until,
+            granted_index=index,
         )
-        tx.connection.execute(
-            insert(consent_t).values(
-                id=consent_id,
-                learner=learner_id,
-                institution=institution,
-                scope=scope.value,
-                valid_from=now,
-                valid_until=valid_until,
-                granted_index=index,
-            )
-        )
-        row = tx.connection.execute(select(consent_t).where(consent_t.c.id == consent_id)).one()
+    )
+    row = tx.connection.execute(select(consent_t).where(consent_t.c.id == consent_id)).one()
     return _consent_view(row)
 
 
