@@ -30,6 +30,7 @@ from creditbank.evaluations import service
 from creditbank.evaluations.transfers import transfer_ids
 from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Role
 from creditbank.rules.evaluate import Evaluation
+from creditbank.rules.guide import describe
 from creditbank.rules.policy import Policy
 from creditbank.storage.database import read_connection
 from creditbank.transcripts.revocation import DependentTranscripts
@@ -88,6 +89,57 @@ def publish(policy_id: str) -> Response:
     service.publish_policy(s.ledger, policy, actor=principal.actor, now=utc_now())
     with read_connection(s.engine) as connection:
         return jsonify(_policy(policy, service.publications(connection)))
+
+
+@policies_blueprint.get("/<policy_id>/guide")
+@documented("A policy in words (the public transfer guide), zh and en", errors=(404,))
+def guide(policy_id: str) -> Response:
+    """What the policy recognises, for how much and under which conditions (public)."""
+    described = describe(service.find_policy(services().policies, policy_id))
+    policy = described.policy
+
+    def pair(words: tuple[str, str]) -> dict[str, str]:
+        return {"zh": words[0], "en": words[1]}
+
+    return jsonify(
+        {
+            "id": policy.id,
+            "version": policy.version,
+            "institution": policy.programme.institution,
+            "programme": policy.programme.code,
+            "conditions": [pair(c) for c in described.conditions],
+            "courses": [
+                {
+                    "code": c.course.code,
+                    "title_zh": c.course.title_zh,
+                    "title_en": c.course.title_en,
+                    "credits": str(c.course.credits),
+                    "ways": [pair(w) for w in c.ways],
+                    "catch_all": c.catch_all,
+                }
+                for c in described.recognisable
+            ],
+            "caps": [pair(c) for c in described.caps],
+            "not_recognised_when": [pair(c) for c in described.refusals],
+        }
+    )
+
+
+@policies_blueprint.post("/<policy_id>/what-if")
+@documented(
+    "A learner's own what-if against any policy (no consent, nothing recorded)",
+    response=EvaluationOut,
+    auth="bearer",
+    errors=(404,),
+)
+def learner_what_if(policy_id: str) -> Response:
+    """What would count if the learner went there: only the learner sees it."""
+    learner = require_learner()
+    s = services()
+    policy = service.find_policy(s.policies, policy_id)
+    with read_connection(s.engine) as connection:
+        result = service.learner_what_if(connection, learner.learner_id, policy, utc_now().date())
+    return jsonify(_answer(None, None, result))
 
 
 def _answer(

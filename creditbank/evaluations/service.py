@@ -698,6 +698,17 @@ def run_evaluation(
     return EvaluationRun(committed.evaluation, committed)
 
 
+def learner_what_if(
+    connection: Connection, learner_id: str, policy: Policy, on: date
+) -> Evaluation:
+    """The learner's own what-if against any policy: what would count if they went there.
+
+    No consent is needed (only the learner sees it) and nothing is recorded.
+    """
+    sources, _ = current_sources(connection, learner_id)
+    return evaluate(policy, sources, on)
+
+
 def read_evaluation(connection: Connection, evaluation_id: str) -> Any:
     """The stored row of a committed evaluation, or 404."""
     row = connection.execute(select(evaluation_t).where(evaluation_t.c.id == evaluation_id)).first()

@@ -15,6 +15,7 @@ from creditbank.web.sessions import DatabaseSessionInterface
 from creditbank.web.views import (
     admin,
     dashboard,
+    guide,
     home,
     institution,
     institution_files,
@@ -63,6 +64,7 @@ def init_app(app: Flask) -> None:
         institution_files,
         notices,
         dashboard,
+        guide,
         admin,
     ):
         app.register_blueprint(module.blueprint)

@@ -366,3 +366,59 @@ def test_the_learner_appeal_keeps_the_learner_reason(world: World, engine_name: 
         world.post(f"/api/v1/evaluations/{first['id']}/appeal", "wang", {"why": "x"}).status_code
         == 403
     )
+
+
+# --- the public transfer guide --------------------------------------------------------------
+
+
+def test_anyone_reads_a_policy_in_words(world: World) -> None:
+    answer = world.client.get(f"/api/v1/policies/{POLICY}/guide")
+    assert answer.status_code == 200
+    guide = answer.get_json()
+    courses = {c["code"]: c for c in guide["courses"]}
+    # 电工基础 (ZZ-JD102) fills GZ-JD102 for 4 credits: stated in both languages.
+    ways = courses["GZ-JD102"]["ways"]
+    assert any("ZZ-JD102" in w["zh"] and "4 学分" in w["zh"] for w in ways)
+    assert any("4 credits" in w["en"] for w in ways)
+    assert any(c["catch_all"] for c in guide["courses"])
+    assert {"zh", "en"} == set(guide["caps"][0])
+    assert world.client.get("/api/v1/policies/no-such-policy/guide").status_code == 404
+
+
+def test_a_learner_what_if_needs_no_consent_and_records_nothing(
+    world: World, engine_name: str
+) -> None:
+    size = world.size()
+    answer = world.post(f"/api/v1/policies/{POLICY}/what-if", "li", {})
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["result"]["recognised_credits"] == "6"
+    assert answer.get_json()["id"] is None
+    assert world.size() == size
+    consents = world.get("/api/v1/learners/me/consents", "li").get_json()["consents"]
+    assert consents == []
+    # Only a learner runs it, on their own records.
+    assert world.post(f"/api/v1/policies/{POLICY}/what-if", "registrarA", {}).status_code == 403
+    assert world.post(f"/api/v1/policies/{POLICY}/what-if", None, {}).status_code == 401
+    assert (
+        world.post(f"/api/v1/policies/{POLICY}/what-if", "wang", {}).get_json()["result"][
+            "recognised_credits"
+        ]
+        == "0"
+    )
+
+
+def test_an_institution_may_be_a_general_high_school(world: World) -> None:
+    answer = world.post(
+        "/api/v1/institutions",
+        "operator",
+        {
+            "code": "CQ-PG-001",
+            "name_zh": "重庆市渝北中学校",
+            "name_en": "Chongqing Yubei High School",
+            "kind": "putong_gaozhong_school",
+            "level": "putong_gaozhong",
+            "region": "重庆",
+        },
+    )
+    assert answer.status_code == 201, answer.get_json()
+    assert answer.get_json()["kind"] == "putong_gaozhong_school"

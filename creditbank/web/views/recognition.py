@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import flash, redirect, render_template, request, url_for
 
 from creditbank.auth import authorise
 from creditbank.clock import utc_now
+from creditbank.errors import FieldProblem, InvalidInput
+from creditbank.evaluations import applications
 from creditbank.evaluations import service as evaluations
+from creditbank.records import service as records
 from creditbank.storage.database import read_connection
 from creditbank.text import REASON
 from creditbank.transcripts.revocation import DependentTranscripts
 from creditbank.web.auth import signed_in
-from creditbank.web.common import Reply, text_field, web_blueprint
+from creditbank.web.common import Reply, field, text_field, web_blueprint
 from creditbank.web.i18n import current_language, tr
-from creditbank.web.outcomes import institution_names
+from creditbank.web.outcomes import institution_names, line_of
 from creditbank.wiring import services
 
 blueprint = web_blueprint("web_recognition", "/portal")
@@ -61,3 +66,48 @@ def appeal(evaluation_id: str) -> Reply:
         )
     )
     return redirect(url_for("web_recognition.evaluations_page") + f"#evaluation-{committed.id}")
+
+
+@blueprint.get("/applications")
+def applications_page() -> str:
+    """The learner's applications with every step, and the form to apply."""
+    learner = authorise.require_learner(signed_in())
+    s = services()
+    with read_connection(s.engine) as connection:
+        found = applications.learner_applications(connection, learner.learner_id)
+        views = records.learner_records(connection, learner.learner_id)
+    lines = [line_of(v) for v in views if v.status.value == "active"]
+    return render_template(
+        "web/portal/applications.html",
+        applications=found,
+        lines=lines,
+        policies=sorted(s.policies.values(), key=lambda p: (p.programme.institution, p.id)),
+        chosen=request.args.get("policy", ""),
+        names=institution_names(),
+        default_until=(utc_now() + timedelta(days=180)).date(),
+    )
+
+
+@blueprint.post("/applications")
+def apply() -> Reply:
+    """申请: apply under a policy with the chosen records, giving evaluate consent with it."""
+    learner = authorise.require_learner(signed_in())
+    s = services()
+    until_text = field("consent_until", max_length=10)
+    try:
+        until = datetime.combine(date.fromisoformat(until_text), time.max, UTC)
+    except ValueError:
+        raise InvalidInput(
+            tr("授权截止日期格式应为 YYYY-MM-DD", "consent_until must be a date YYYY-MM-DD"),
+            problems=[FieldProblem("consent_until", "YYYY-MM-DD")],
+        ) from None
+    view = applications.apply(
+        s.ledger,
+        learner_id=learner.learner_id,
+        policy=evaluations.find_policy(s.policies, field("policy", max_length=80)),
+        records=request.form.getlist("records"),
+        consent_until=until,
+        now=utc_now(),
+    )
+    flash(tr("申请已提交，等待审核。", "Application submitted; it waits for review."))
+    return redirect(url_for("web_recognition.applications_page") + f"#application-{view.id}")

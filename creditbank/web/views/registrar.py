@@ -11,7 +11,7 @@ from creditbank.auth import authorise
 from creditbank.clock import utc_now
 from creditbank.cohorts import service as cohorts
 from creditbank.errors import FieldProblem, InvalidInput
-from creditbank.evaluations import review
+from creditbank.evaluations import applications, review
 from creditbank.evaluations import service as evaluations
 from creditbank.identity.principals import Role
 from creditbank.learners import service as learners
@@ -50,6 +50,7 @@ def index() -> str:
         )
         accounts = [learners.read_account(connection, s.sealer, i) for i in readable]
         waiting = len(review.review_queue(connection, code))
+        waiting += applications.waiting_count(connection, code)
     return render_template(
         "web/registrar/index.html",
         waiting=waiting,
@@ -75,7 +76,8 @@ def _date(name: str) -> date:
         ) from None
 
 
-def _exception_items() -> list[dict[str, Any]]:
+def exception_items() -> list[dict[str, Any]]:
+    """The exception the form gives (none, force or waive), each with its reason."""
     kind = request.form.get("exc_type") or ""
     if kind in ("", "none"):
         return []
@@ -102,14 +104,18 @@ def learner(learner_id: str) -> str:
         account = learners.read_account(connection, s.sealer, learner_id)
         views = records.learner_records(connection, learner_id)
     lines = [line_of(v) for v in views if v.status.value == "active"]
+    policies = _policies(code)
+    asked = request.args.get("policy", "")
+    chosen = next((p for p in policies if p.id == asked), policies[0] if policies else None)
     return render_template(
         "web/registrar/learner.html",
         account=account,
         lines=lines,
-        policies=_policies(code),
+        policies=policies,
+        chosen=chosen,
         today=utc_now().date(),
         result=None,
-        form={},
+        form={"policy": chosen.id if chosen else None},
         names=institution_names(),
     )
 
@@ -123,7 +129,7 @@ def run(learner_id: str) -> str | tuple[str, int]:
     on = _date("on")
     commit = request.form.get("action") == "commit"
     now = utc_now()
-    raw = _exception_items()
+    raw = exception_items()
     done = evaluations.run_evaluation(
         s.ledger,
         learner_id=learner_id,
@@ -159,6 +165,7 @@ def run(learner_id: str) -> str | tuple[str, int]:
         policies=_policies(code),
         today=on,
         policy=policy,
+        chosen=policy,
         result=result.body,
         result_hash=result.result_hash,
         committed=committed,
