@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from creditbank.clock import utc_now
 from creditbank.demo import DEMO_KEYS, LEARNERS
 from creditbank.evaluations.service import evaluation_t
 from creditbank.notices.service import Recipient, list_notices
@@ -117,3 +120,142 @@ def test_a_revoked_source_shows_in_the_queue_and_is_confirmed(app: Flask, demo: 
     assert "没有待复查的学分转换" in _text(registrar.get("/registrar/queue"))
     assert LEARNERS[0].document_number not in queue  # the queue shows no document
     assert learner_id
+
+
+# --- 申请 → 审核 → 公示 → 认定 through the pages ----------------------------------------------
+
+
+def _ids(page: str, pattern: str) -> list[str]:
+    return re.findall(pattern, page)
+
+
+def test_an_application_through_public_notice_with_an_objection(
+    app: Flask, demo: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = DEMO_KEYS["cq-gz-admin"][2]
+    period = app.test_client().put(
+        "/api/v1/institutions/CQ-GZ-001/notice-period",
+        json={"days": 5},
+        headers={"Authorization": f"Bearer {admin}"},
+    )
+    assert period.status_code == 200
+    chen = learner(app.test_client(), 4)
+    form = _text(chen.get("/portal/applications?policy=cq-3plus2-industrial-robotics"))
+    assert 'value="cq-3plus2-industrial-robotics" selected' in form
+    records = _ids(form, r'name="records" value="([0-9a-f-]+)"')
+    assert records
+    until = (utc_now() + timedelta(days=90)).date().isoformat()
+    applied = chen.post(
+        "/portal/applications",
+        data={
+            "csrf_token": _token(form),
+            "policy": "cq-3plus2-industrial-robotics",
+            "records": records,
+            "consent_until": until,
+        },
+    )
+    assert applied.status_code == 302, _text(applied)
+    mine = _text(chen.get("/portal/applications"))
+    assert "已申请，待审核" in mine
+
+    registrar = staff(app.test_client(), "cq-gz-registrar")
+    queue = _text(registrar.get("/registrar/queue"))
+    application_id = _ids(queue, r'id="review-([0-9a-f-]+)"')[0]
+    review_page = _text(registrar.get(f"/registrar/queue/applications/{application_id}"))
+    assert "模拟评估（未记录）" in review_page and LEARNERS[4].name in review_page
+    decided = post_form(
+        registrar,
+        f"/registrar/queue/applications/{application_id}/decide",
+        {"action": "approve", "exc_type": "none"},
+        page=f"/registrar/queue/applications/{application_id}",
+    )
+    assert decided.status_code == 302, _text(decided)
+
+    # 公示: the public page shows 陈* and no personal data; anyone objects.
+    public = app.test_client()
+    notices = _text(public.get("/guide/notices"))
+    assert "陈*" in notices and LEARNERS[4].name not in notices
+    assert LEARNERS[4].document_number not in notices
+    objected = post_form(
+        public,
+        f"/guide/notices/{application_id}/objections",
+        {"reason": "该生课程成绩存疑"},
+        page="/guide/notices",
+    )
+    assert objected.status_code == 302, _text(objected)
+    queue = _text(registrar.get("/registrar/queue"))
+    assert "该生课程成绩存疑" in queue
+    assert f'id="commit-{application_id}" disabled' in queue
+    objection = _ids(queue, r'id="dismiss-([0-9a-f-]+)"')[0]
+    dismissed = post_form(
+        registrar,
+        f"/registrar/queue/objections/{objection}/resolve",
+        {"uphold": "0", "reason": "成绩经核实无误"},
+        page="/registrar/queue",
+    )
+    assert dismissed.status_code == 302
+    early = post_form(
+        registrar, f"/registrar/queue/applications/{application_id}/commit", {}, "/registrar/queue"
+    )
+    assert early.status_code == 409
+
+    later = utc_now() + timedelta(days=6)
+    monkeypatch.setattr("creditbank.web.views.queue.utc_now", lambda: later)
+    done = post_form(
+        registrar, f"/registrar/queue/applications/{application_id}/commit", {}, "/registrar/queue"
+    )
+    assert done.status_code == 302, _text(done)
+    mine = _text(chen.get("/portal/applications"))
+    assert "已认定" in mine and "认定并写入账本" in mine
+    assert "陈*" not in _text(public.get("/guide/notices"))
+
+
+def _token(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
+# --- the guide and the exception form -------------------------------------------------------
+
+
+def test_the_guide_in_words_and_a_learner_what_if(app: Flask, demo: Services) -> None:
+    anyone = app.test_client()
+    index = _text(anyone.get("/guide"))
+    assert "/guide/policies/cq-3plus2-industrial-robotics" in index
+    page = _text(anyone.get("/guide/policies/cq-3plus2-industrial-robotics"))
+    assert "可认定的课程" in page
+    assert "修读课程 电工基础，认定 4 学分（规则 R02）" in page
+    assert "登录学习账户后可以用自己的记录试算" in page
+    anyone.get("/lang/en?next=/guide")
+    assert "What is recognised" in _text(
+        anyone.get("/guide/policies/cq-3plus2-industrial-robotics")
+    )
+    size = demo.ledger.head().size
+    wang = learner(app.test_client(), 1)
+    tried = post_form(
+        wang,
+        "/guide/policies/cq-3plus2-industrial-robotics/what-if",
+        {},
+        page="/guide/policies/cq-3plus2-industrial-robotics",
+    )
+    assert tried.status_code == 200
+    assert 'id="what-if-recognised"' in _text(tried)
+    assert demo.ledger.head().size == size  # nothing recorded, no consent given
+
+
+def test_the_exception_form_offers_only_the_chosen_policy_courses(
+    app: Flask, demo: Services
+) -> None:
+    registrar = staff(app.test_client(), "cq-gz-registrar")
+    page = _text(registrar.get("/registrar"))
+    learner_id = re.findall(r"/registrar/learners/([0-9a-f-]+)", page)[0]
+    policies = [p for p in demo.policies.values() if p.programme.institution == "CQ-GZ-001"]
+    assert len(policies) >= 2
+    for policy in policies:
+        form = _text(registrar.get(f"/registrar/learners/{learner_id}?policy={policy.id}"))
+        select = form[
+            form.index('id="exc_target"') : form.index("</select>", form.index('id="exc_target"'))
+        ]
+        offered = set(re.findall(r'<option value="([^"]+)"', select))
+        assert offered == {c.code for c in policy.programme.courses}
