@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from creditbank.canonical import canonical_json
 from creditbank.clock import as_utc
 from creditbank.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from creditbank.evaluations.service import Committed, chosen_sources, commit, parse_exceptions
@@ -75,6 +76,10 @@ STEP_TEXTS: dict[str, tuple[str, str]] = {
     "adjusted": ("调整后通过", "approved with adjustments"),
     "rejected": ("审核未通过", "rejected"),
     "objection_upheld": ("异议成立，重新审核", "objection upheld: back to review"),
+    "sources_changed": (
+        "公示期间记录变更，重新审核",
+        "a record changed during the notice: back to review",
+    ),
     "recognised": ("认定并写入账本", "recognised and committed"),
 }
 
@@ -439,7 +444,7 @@ def review_what_if(
     """审核: the evaluation the registrar has in front of them (records nothing)."""
     if application.institution != institution:
         raise Forbidden(f"application {application.id} was made to {application.institution}")
-    sources, _ = chosen_sources(connection, application.learner, application.records)
+    sources, _ = chosen_sources(connection, application.learner, application.records, strict=False)
     parsed = parse_exceptions(raw_exceptions, policy, sources, by, now.isoformat())
     return evaluate(policy, sources, on, parsed)
 
@@ -460,7 +465,9 @@ def _committing(
 ) -> Committed:
     """认定: commit the application's evaluation and log its steps in the same transaction."""
     with read_connection(ledger.engine) as connection:
-        sources, inputs = chosen_sources(connection, row.learner, json.loads(row.records))
+        sources, inputs = chosen_sources(
+            connection, row.learner, json.loads(row.records), strict=False
+        )
 
     def record_steps(tx: LedgerTransaction, evaluation_id: str) -> None:
         locked = _lock(tx, row.id)
@@ -539,7 +546,7 @@ def decide(
         _in_state(row, State.APPLIED)
         if approve:
             _consented(connection, row, now)
-            sources, _ = chosen_sources(connection, current.learner, current.records)
+            sources, _ = chosen_sources(connection, current.learner, current.records, strict=False)
             parsed = parse_exceptions(exceptions, policy, sources, by, now.isoformat())
     if not approve:
         if not reason:
@@ -731,6 +738,29 @@ def finalise(
         _consented(connection, row, now)
     if policy.id != row.policy_id:
         raise InvalidInput(f"the application is under {row.policy_id}")
+    with read_connection(ledger.engine) as connection:
+        sources, _ = chosen_sources(connection, row.learner, json.loads(row.records), strict=False)
+    stored = json.loads(row.exceptions)
+    again = evaluate(policy, sources, row.evaluated_on, [exception_from_json(e) for e in stored])
+    if canonical_json(again.body) != canonical_json(json.loads(row.result)):
+        # A chosen record changed during the notice: what was shown is not what would be
+        # committed, so the application goes back to review rather than commit unseen.
+        with ledger.transaction() as tx:
+            locked = _lock(tx, application_id)
+            _in_state(locked, State.IN_NOTICE)
+            _step(
+                tx,
+                locked,
+                "sources_changed",
+                State.APPLIED,
+                actor=actor,
+                reason=None,
+                now=now,
+                values={"result": None, "public_name": None, "notice_until": None},
+            )
+        raise Conflict(
+            "a chosen record changed during the public notice; the application is back for review"
+        )
     return _committing(
         ledger,
         row,

@@ -152,8 +152,9 @@ def review_transfers(
     if not affected:
         return []
     rows = connection.execute(
-        select(transfer_t.c.id, transfer_t.c.course_code, transfer_t.c.policy_id)
+        select(transfer_t.c.id, transfer_t.c.course_code, transfer_t.c.institution)
         .where(transfer_t.c.id.in_(affected))
+        .order_by(transfer_t.c.ledger_index)
         .with_for_update()
     ).all()
     result = tx.append(
@@ -168,54 +169,40 @@ def review_transfers(
         now=now,
     )
     described = json.dumps(change.to_json(), ensure_ascii=False, sort_keys=True)
+    zh, en = CHANGE_TEXTS[change.kind]
     for row, index in zip(rows, result.indices, strict=True):
         connection.execute(
             update(transfer_t)
             .where(transfer_t.c.id == row.id)
             .values(review_change=described, review_since=now, review_index=index)
         )
-        zh, en = CHANGE_TEXTS[change.kind]
         revoke_dependents(
-            tx,
-            row.id,
-            reason=f"recognised transfer under review: {en}",
-            actor=actor,
-            now=now,
+            tx, row.id, reason=f"recognised transfer under review: {en}", actor=actor, now=now
         )
-    zh, en = CHANGE_TEXTS[change.kind]
+    told = {
+        "courses": ", ".join(sorted(row.course_code for row in rows)),
+        "why_zh": zh,
+        "why_en": en,
+        "reason": change.reason or "—",
+    }
+    key = f"transfers-under-review:{change.ledger_index}"
     notify(
         connection,
         Recipient.LEARNER,
         change.learner,
         NoticeKind.TRANSFERS_UNDER_REVIEW,
-        {
-            "courses": ", ".join(sorted(row.course_code for row in rows)),
-            "why_zh": zh,
-            "why_en": en,
-            "reason": change.reason or "—",
-        },
-        event_key=f"transfers-under-review:{change.ledger_index}",
+        told,
+        event_key=key,
         now=now,
     )
-    for institution in sorted(
-        set(
-            connection.execute(
-                select(transfer_t.c.institution).where(transfer_t.c.id.in_(affected))
-            ).scalars()
-        )
-    ):
+    for institution in sorted({row.institution for row in rows}):
         notify(
             connection,
             Recipient.INSTITUTION,
             institution,
             NoticeKind.TRANSFERS_UNDER_REVIEW,
-            {
-                "courses": ", ".join(sorted(row.course_code for row in rows)),
-                "why_zh": zh,
-                "why_en": en,
-                "reason": change.reason or "—",
-            },
-            event_key=f"transfers-under-review:{change.ledger_index}:{institution}",
+            told,
+            event_key=f"{key}:{institution}",
             now=now,
         )
     return [row.id for row in rows]

@@ -145,9 +145,13 @@ def current_sources(
 
 
 def chosen_sources(
-    connection: Connection, learner_id: str, records: Sequence[str]
+    connection: Connection, learner_id: str, records: Sequence[str], *, strict: bool = True
 ) -> tuple[list[SourceOutcome], list[list[Any]]]:
-    """The learner's chosen active records as they stand; 400 naming any that is not one."""
+    """The learner's chosen active records as they stand; 400 naming any that is not one.
+
+    Not ``strict`` (reviewing an application made earlier), a chosen record revoked since is
+    left out; 400 only when none is left.
+    """
     sources, inputs = current_sources(connection, learner_id)
     known = {s.record_id for s in sources}
     problems = [
@@ -155,6 +159,8 @@ def chosen_sources(
         for position, record in enumerate(records)
         if record not in known
     ]
+    if not strict and len(problems) < len(records):
+        problems = []
     if problems or not records:
         raise InvalidInput(
             "choose at least one of your active records",

@@ -422,3 +422,36 @@ def test_an_institution_may_be_a_general_high_school(world: World) -> None:
     )
     assert answer.status_code == 201, answer.get_json()
     assert answer.get_json()["kind"] == "putong_gaozhong_school"
+
+
+def test_a_record_changed_during_the_notice_sends_the_application_back(
+    world: World, engine_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.client.put(
+        "/api/v1/institutions/CQ-GZ-001/notice-period",
+        json={"days": 3},
+        headers={"Authorization": f"Bearer {world.keys['adminA']}"},
+    )
+    app_id = _apply(world).get_json()["id"]
+    approved = world.post(
+        f"/api/v1/applications/{app_id}/decision", "registrarA", {"decision": "approve", "on": ON}
+    )
+    assert approved.get_json()["state"] == "in_notice"
+    assert approved.get_json()["result"]["recognised_credits"] == "6"
+    # 体育与健康 is revoked while the result is on notice.
+    revoked = world.post(
+        f"/api/v1/records/{_records(world)[1]}/revocation", "posterA", {"reason": "重复登记"}
+    )
+    assert revoked.status_code == 200
+    later = utc_now() + timedelta(days=4)
+    monkeypatch.setattr("creditbank.api.applications.utc_now", lambda: later)
+    refused = world.post(f"/api/v1/applications/{app_id}/commit", "registrarA", {})
+    assert refused.status_code == 409
+    assert "back for review" in refused.get_json()["detail"]
+    shown = world.get(f"/api/v1/applications/{app_id}", "li").get_json()
+    assert shown["state"] == "applied"
+    assert shown["steps"][-1]["step"] == "sources_changed"
+    assert world.client.get("/api/v1/public-notices").get_json() == {"notices": []}
+    # Reviewed again, on the records still active: 电工基础 alone.
+    what_if = world.post(f"/api/v1/applications/{app_id}/what-if", "registrarA", {"on": ON})
+    assert what_if.get_json()["result"]["recognised_credits"] == "4"

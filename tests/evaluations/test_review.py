@@ -101,6 +101,8 @@ def test_revoking_a_record_puts_only_the_transfer_it_filled_under_review(
     with read_connection(bank.services.engine) as connection:
         queue = review_queue(connection, POSTER)
         notices = list_notices(connection, Recipient.LEARNER, bank.li)
+        registrar = list_notices(connection, Recipient.INSTITUTION, POSTER)
+    assert [n.kind.value for n in registrar] == ["transfers_under_review"]
     assert [(q.transfer, q.change["kind"], q.change["reason"]) for q in queue] == [
         (under_review, "record_revoked", "证书编号有误")
     ]
