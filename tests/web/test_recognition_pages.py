@@ -108,6 +108,7 @@ def test_a_revoked_source_shows_in_the_queue_and_is_confirmed(app: Flask, demo: 
     assert re.search(r'id="queue-count">[1-9]', _text(registrar.get("/registrar")))
     queue = _text(registrar.get("/registrar/queue"))
     assert filled["code"] in queue and "成绩登记错误" in queue
+    assert LEARNERS[0].name in queue  # the learner still lets the institution read the account
     transfer = re.search(r'id="confirm-([0-9a-f-]+)"', queue)
     assert transfer is not None
     confirmed = post_form(

@@ -13,6 +13,7 @@ from creditbank.evaluations import service as evaluations
 from creditbank.evaluations.applications import State
 from creditbank.identity.principals import ClientPrincipal, Role
 from creditbank.learners import service as learners
+from creditbank.learners.service import ConsentScope
 from creditbank.records import service as records
 from creditbank.storage.database import read_connection
 from creditbank.text import REASON
@@ -35,13 +36,24 @@ def _registrar() -> tuple[ClientPrincipal, str]:
 def index() -> str:
     """What waits for a registrar's decision, oldest first."""
     _, code = _registrar()
-    with read_connection(services().engine) as connection:
+    s = services()
+    with read_connection(s.engine) as connection:
         reviews = review.review_queue(connection, code)
         waiting = applications.institution_applications(connection, code, [State.APPLIED])
         on_notice = applications.institution_applications(connection, code, [State.IN_NOTICE])
+        # Names only of learners who still let the institution read their account.
+        readable = set(
+            learners.consenting_learners(connection, code, ConsentScope.READ, now=utc_now())
+        )
+        people = {r.learner for r in reviews} | {a.learner for a in waiting}
+        names = {
+            learner: learners.read_account(connection, s.sealer, learner).name
+            for learner in people & readable
+        }
     return render_template(
         "web/queue/index.html",
         code=code,
+        names=names,
         reviews=reviews,
         waiting=waiting,
         on_notice=on_notice,
