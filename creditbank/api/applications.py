@@ -33,8 +33,9 @@ from creditbank.api.schemas.recognition import (
 )
 from creditbank.clock import utc_now
 from creditbank.errors import Forbidden
+from creditbank.evaluations import application_views
 from creditbank.evaluations import applications as service
-from creditbank.evaluations.applications import ApplicationView, State
+from creditbank.evaluations.application_views import ApplicationView, State
 from creditbank.evaluations.service import find_policy
 from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Role
 from creditbank.institutions.service import set_notice_days
@@ -154,12 +155,12 @@ def list_applications() -> Response:
     principal = require_principal()
     with read_connection(services().engine) as connection:
         if isinstance(principal, LearnerPrincipal):
-            found = service.learner_applications(connection, principal.learner_id)
+            found = application_views.learner_applications(connection, principal.learner_id)
         else:
             _, code = require_institution_member(Role.REGISTRAR)
             asked = request.args.get("state")
             states = [State(asked)] if asked in {s.value for s in State} else list(State)
-            found = service.institution_applications(connection, code, states)
+            found = application_views.institution_applications(connection, code, states)
     return jsonify({"applications": [application_json(v) for v in found]})
 
 
@@ -168,7 +169,7 @@ def list_applications() -> Response:
 def show(application_id: str) -> Response:
     """One application, for its learner or the institution applied to."""
     with read_connection(services().engine) as connection:
-        view = service.read_application(connection, application_id)
+        view = application_views.read_application(connection, application_id)
     _readable(view)
     return jsonify(application_json(view))
 
@@ -188,7 +189,7 @@ def what_if(application_id: str) -> Response:
     s = services()
     now = utc_now()
     with read_connection(s.engine) as connection:
-        view = service.read_application(connection, application_id)
+        view = application_views.read_application(connection, application_id)
         result = service.review_what_if(
             connection,
             view,
@@ -217,7 +218,7 @@ def decide(application_id: str) -> Response:
     s = services()
     now = utc_now()
     with read_connection(s.engine) as connection:
-        policy_id = service.read_application(connection, application_id).policy_id
+        policy_id = application_views.read_application(connection, application_id).policy_id
     reason = data["reason"].strip() if data["reason"] else None
     view = service.decide(
         s.ledger,
@@ -250,7 +251,7 @@ def finalise(application_id: str) -> tuple[Response, int]:
     client, code = require_institution_member(Role.REGISTRAR)
     s = services()
     with read_connection(s.engine) as connection:
-        policy_id = service.read_application(connection, application_id).policy_id
+        policy_id = application_views.read_application(connection, application_id).policy_id
     committed = service.finalise(
         s.ledger,
         application_id,
@@ -279,7 +280,7 @@ def finalise(application_id: str) -> tuple[Response, int]:
 def public_notices() -> Response:
     """Public: masked names, institutions, credits and courses, until when."""
     with read_connection(services().engine) as connection:
-        found = service.public_notices(connection)
+        found = application_views.public_notices(connection)
     return jsonify({"notices": [public_notice_json(v) for v in found]})
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 
 from creditbank.clock import utc_now
-from creditbank.evaluations import applications
+from creditbank.evaluations import application_views, applications
 from creditbank.evaluations import service as evaluations
 from creditbank.identity.principals import LearnerPrincipal
 from creditbank.rules.guide import describe
@@ -84,7 +84,7 @@ def notices() -> str:
     """Applications on public notice (公示): masked names, credits, courses; objections."""
     s = services()
     with read_connection(s.engine) as connection:
-        found = applications.public_notices(connection)
+        found = application_views.public_notices(connection)
     return render_template(
         "web/guide/notices.html",
         notices=found,

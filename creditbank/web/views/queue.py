@@ -8,9 +8,9 @@ from flask import flash, redirect, render_template, request, url_for
 
 from creditbank.auth import authorise
 from creditbank.clock import utc_now
-from creditbank.evaluations import applications, review
+from creditbank.evaluations import application_views, applications, review
 from creditbank.evaluations import service as evaluations
-from creditbank.evaluations.applications import State
+from creditbank.evaluations.application_views import State
 from creditbank.identity.principals import ClientPrincipal, Role
 from creditbank.learners import service as learners
 from creditbank.learners.service import ConsentScope
@@ -39,8 +39,8 @@ def index() -> str:
     s = services()
     with read_connection(s.engine) as connection:
         reviews = review.review_queue(connection, code)
-        waiting = applications.institution_applications(connection, code, [State.APPLIED])
-        on_notice = applications.institution_applications(connection, code, [State.IN_NOTICE])
+        waiting = application_views.institution_applications(connection, code, [State.APPLIED])
+        on_notice = application_views.institution_applications(connection, code, [State.IN_NOTICE])
         # Names only of learners who still let the institution read their account.
         readable = set(
             learners.consenting_learners(connection, code, ConsentScope.READ, now=utc_now())
@@ -85,7 +85,7 @@ def _application_page(
     s = services()
     now = utc_now()
     with read_connection(s.engine) as connection:
-        view = applications.read_application(connection, application_id)
+        view = application_views.read_application(connection, application_id)
         policy = evaluations.find_policy(s.policies, view.policy_id)
         result = applications.review_what_if(
             connection,
@@ -135,7 +135,7 @@ def decide(application_id: str) -> Reply:
     raw = exception_items() if approve else []
     reason = text_field("reason", REASON, default="") or None
     with read_connection(s.engine) as connection:
-        policy_id = applications.read_application(connection, application_id).policy_id
+        policy_id = application_views.read_application(connection, application_id).policy_id
     now = utc_now()
     view = applications.decide(
         s.ledger,
@@ -184,7 +184,7 @@ def commit(application_id: str) -> Reply:
     client, code = _registrar()
     s = services()
     with read_connection(s.engine) as connection:
-        policy_id = applications.read_application(connection, application_id).policy_id
+        policy_id = application_views.read_application(connection, application_id).policy_id
     committed = applications.finalise(
         s.ledger,
         application_id,

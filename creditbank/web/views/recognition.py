@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from creditbank.auth import authorise
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, InvalidInput
-from creditbank.evaluations import applications
+from creditbank.evaluations import application_views, applications
 from creditbank.evaluations import service as evaluations
 from creditbank.records import service as records
 from creditbank.storage.database import read_connection
@@ -74,7 +74,7 @@ def applications_page() -> str:
     learner = authorise.require_learner(signed_in())
     s = services()
     with read_connection(s.engine) as connection:
-        found = applications.learner_applications(connection, learner.learner_id)
+        found = application_views.learner_applications(connection, learner.learner_id)
         views = records.learner_records(connection, learner.learner_id)
     lines = [line_of(v) for v in views if v.status.value == "active"]
     return render_template(

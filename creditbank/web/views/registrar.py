@@ -11,7 +11,7 @@ from creditbank.auth import authorise
 from creditbank.clock import utc_now
 from creditbank.cohorts import service as cohorts
 from creditbank.errors import FieldProblem, InvalidInput
-from creditbank.evaluations import applications, review
+from creditbank.evaluations import application_views, review
 from creditbank.evaluations import service as evaluations
 from creditbank.identity.principals import Role
 from creditbank.learners import service as learners
@@ -50,7 +50,7 @@ def index() -> str:
         )
         accounts = [learners.read_account(connection, s.sealer, i) for i in readable]
         waiting = len(review.review_queue(connection, code))
-        waiting += applications.waiting_count(connection, code)
+        waiting += application_views.waiting_count(connection, code)
     return render_template(
         "web/registrar/index.html",
         waiting=waiting,
