@@ -260,3 +260,21 @@ def test_the_exception_form_offers_only_the_chosen_policy_courses(
         ]
         offered = set(re.findall(r'<option value="([^"]+)"', select))
         assert offered == {c.code for c in policy.programme.courses}
+
+
+def test_an_admin_sets_the_notice_period_and_a_registrar_cannot(app: Flask, demo: Services) -> None:
+    registrar = staff(app.test_client(), "cq-gz-registrar")
+    page = _text(registrar.get("/registrar/queue"))
+    assert 'id="notice-days">0<' in page and 'id="set-notice-days"' not in page
+    refused = post_form(
+        registrar, "/registrar/queue/notice-period", {"days": "7"}, "/registrar/queue"
+    )
+    assert refused.status_code == 403  # type: ignore[attr-defined]
+    admin = staff(app.test_client(), "cq-gz-admin")
+    too_long = post_form(
+        admin, "/registrar/queue/notice-period", {"days": "61"}, "/registrar/queue"
+    )
+    assert too_long.status_code == 400  # type: ignore[attr-defined]
+    done = post_form(admin, "/registrar/queue/notice-period", {"days": "7"}, "/registrar/queue")
+    assert done.status_code == 302  # type: ignore[attr-defined]
+    assert 'id="notice-days">7<' in _text(registrar.get("/registrar/queue"))

@@ -12,6 +12,7 @@ from creditbank.evaluations import application_views, applications, review
 from creditbank.evaluations import service as evaluations
 from creditbank.evaluations.application_views import State
 from creditbank.identity.principals import ClientPrincipal, Role
+from creditbank.institutions.service import MAX_NOTICE_DAYS, notice_days, set_notice_days
 from creditbank.learners import service as learners
 from creditbank.learners.service import ConsentScope
 from creditbank.records import service as records
@@ -19,7 +20,7 @@ from creditbank.storage.database import read_connection
 from creditbank.text import REASON
 from creditbank.transcripts.revocation import DependentTranscripts
 from creditbank.web.auth import signed_in
-from creditbank.web.common import Reply, field, text_field, web_blueprint
+from creditbank.web.common import Reply, field, integer, text_field, web_blueprint
 from creditbank.web.i18n import current_language, tr
 from creditbank.web.outcomes import institution_names, line_of
 from creditbank.web.views.registrar import exception_items
@@ -35,7 +36,7 @@ def _registrar() -> tuple[ClientPrincipal, str]:
 @blueprint.get("")
 def index() -> str:
     """What waits for a registrar's decision, oldest first."""
-    _, code = _registrar()
+    client, code = _registrar()
     s = services()
     with read_connection(s.engine) as connection:
         reviews = review.review_queue(connection, code)
@@ -50,9 +51,13 @@ def index() -> str:
             learner: learners.read_account(connection, s.sealer, learner).name
             for learner in people & readable
         }
+        days = notice_days(connection, code)
     return render_template(
         "web/queue/index.html",
         code=code,
+        notice_days=days,
+        max_notice_days=MAX_NOTICE_DAYS,
+        is_admin=client.role is Role.ADMIN,
         names=names,
         reviews=reviews,
         waiting=waiting,
@@ -60,6 +65,17 @@ def index() -> str:
         policies=services().policies,
         now=utc_now(),
     )
+
+
+@blueprint.post("/notice-period")
+def notice_period() -> Reply:
+    """The institution's admin sets the public notice period (公示) in days; 0 for none."""
+    _, code = _registrar()
+    client = authorise.require_client(signed_in(), code, Role.ADMIN)
+    days = integer("days", 0, MAX_NOTICE_DAYS)
+    set_notice_days(services().ledger, code, days, actor=client.actor, now=utc_now())
+    flash(tr(f"公示期已设为 {days} 天。", f"The public notice period is now {days} days."))
+    return redirect(url_for("web_queue.index") + "#notice-period")
 
 
 @blueprint.post("/transfers/<transfer_id>/confirm")
