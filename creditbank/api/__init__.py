@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from creditbank.api import (
+    applications,
     cohorts,
     delegations,
     edge,
@@ -18,6 +19,7 @@ from creditbank.api import (
     operations,
     policy_drafts,
     problems,
+    recognition,
     records,
     rights,
     sessions,
@@ -44,6 +46,11 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(evaluations.policies_blueprint)
     app.register_blueprint(evaluations.blueprint)
     app.register_blueprint(cohorts.blueprint)
+    app.register_blueprint(recognition.transfers_blueprint)
+    app.register_blueprint(applications.blueprint)
+    app.register_blueprint(applications.public_blueprint)
+    app.register_blueprint(applications.objections_blueprint)
+    app.register_blueprint(applications.settings_blueprint)
     app.register_blueprint(transcripts.blueprint)
     app.register_blueprint(transcripts.verify_blueprint)
     app.register_blueprint(transcripts.public_blueprint)

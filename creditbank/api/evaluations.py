@@ -31,6 +31,7 @@ from creditbank.evaluations.listing import ListedPolicy, ListedVersion
 from creditbank.evaluations.transfers import transfer_ids
 from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Role
 from creditbank.rules.evaluate import Evaluation
+from creditbank.rules.guide import describe
 from creditbank.rules.loader import Quarantined
 from creditbank.storage.database import read_connection
 from creditbank.transcripts.revocation import DependentTranscripts
@@ -134,6 +135,57 @@ def publish(policy_id: str) -> Response:
     )
     s.catalogue.refresh(force=True)
     return jsonify(_listed(policy_id))
+
+
+@policies_blueprint.get("/<policy_id>/guide")
+@documented("A policy in words (the public transfer guide), zh and en", errors=(404,))
+def guide(policy_id: str) -> Response:
+    """What the policy recognises, for how much and under which conditions (public)."""
+    described = describe(service.find_policy(services().policies, policy_id))
+    policy = described.policy
+
+    def pair(words: tuple[str, str]) -> dict[str, str]:
+        return {"zh": words[0], "en": words[1]}
+
+    return jsonify(
+        {
+            "id": policy.id,
+            "version": policy.version,
+            "institution": policy.programme.institution,
+            "programme": policy.programme.code,
+            "conditions": [pair(c) for c in described.conditions],
+            "courses": [
+                {
+                    "code": c.course.code,
+                    "title_zh": c.course.title_zh,
+                    "title_en": c.course.title_en,
+                    "credits": str(c.course.credits),
+                    "ways": [pair(w) for w in c.ways],
+                    "catch_all": c.catch_all,
+                }
+                for c in described.recognisable
+            ],
+            "caps": [pair(c) for c in described.caps],
+            "not_recognised_when": [pair(c) for c in described.refusals],
+        }
+    )
+
+
+@policies_blueprint.post("/<policy_id>/what-if")
+@documented(
+    "A learner's own what-if against any policy (no consent, nothing recorded)",
+    response=EvaluationOut,
+    auth="bearer",
+    errors=(404,),
+)
+def learner_what_if(policy_id: str) -> Response:
+    """What would count if the learner went there: only the learner sees it."""
+    learner = require_learner()
+    s = services()
+    policy = service.find_policy(s.policies, policy_id)
+    with read_connection(s.engine) as connection:
+        result = service.learner_what_if(connection, learner.learner_id, policy, utc_now().date())
+    return jsonify(_answer(None, None, result))
 
 
 def _answer(
@@ -291,20 +343,15 @@ def appeal(evaluation_id: str) -> tuple[Response, int]:
     learner = require_learner()
     asked = load(AppealIn(), json_object())
     s = services()
-    now = utc_now()
-    with read_connection(s.engine) as connection:
-        row = service.read_evaluation(connection, evaluation_id)
-    if row.learner != learner.learner_id:
-        raise Forbidden("a learner may appeal only their own evaluations")
-    policy = service.own_version(s.catalogue, row)
-    committed = service.commit_appeal(
+    row, committed = service.learner_appeal(
         s.ledger,
-        row,
+        s.catalogue,
+        evaluation_id,
+        learner_id=learner.learner_id,
         actor=learner.actor,
-        by="learner",
-        policy=policy,
+        reason=asked["why"].strip(),
         records=asked["records"],
-        now=now,
+        now=utc_now(),
         revoke_dependents=DependentTranscripts(s.issuer_identity()).of_transfer,
     )
     answer = _answer(

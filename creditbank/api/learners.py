@@ -49,6 +49,7 @@ from creditbank.operations.expiry import expired_certificates
 from creditbank.records.moves import move_records
 from creditbank.records.service import learner_records
 from creditbank.storage.database import read_connection
+from creditbank.transcripts.revocation import DependentTranscripts
 from creditbank.wiring import services
 
 blueprint = Blueprint("learners", __name__, url_prefix="/api/v1/learners")
@@ -263,8 +264,9 @@ def transfer_json(view: TransferView) -> dict[str, Any]:
                 "recognised_credits": payload["recognised_credits"],
                 "basis": payload["basis"],
                 "ledger_index": view.ledger_index,
-                "status": "standing" if view.standing else "superseded",
+                "status": view.status,
                 "superseded_by": view.superseded_by,
+                "review": view.review,
             }
         )
     )
@@ -326,8 +328,13 @@ def grant() -> tuple[Response, int]:
 def withdraw(consent_id: str) -> Response:
     """Withdraw a consent; the institution loses access at once."""
     learner = require_learner()
+    s = services()
     view = service.withdraw_consent(
-        services().ledger, learner.learner_id, consent_id, now=utc_now()
+        s.ledger,
+        learner.learner_id,
+        consent_id,
+        now=utc_now(),
+        after_withdrawal=DependentTranscripts(s.issuer_identity()).of_consent,
     )
     return jsonify(_consent(view))
 

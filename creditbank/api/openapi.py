@@ -30,6 +30,7 @@ from creditbank.api.schemas import (
 )
 from creditbank.api.schemas import delegations as delegation_schemas
 from creditbank.api.schemas import operations as operation_schemas
+from creditbank.api.schemas import recognition as recognition_schemas
 from creditbank.api.schemas import rights as rights_schemas
 from creditbank.api.schemas.problems import ProblemOut
 
@@ -171,6 +172,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
     published = members.PUBLISHED + records.PUBLISHED + evaluations.PUBLISHED + cohorts.PUBLISHED
     extra = transcripts.PUBLISHED + witnesses.PUBLISHED + operation_schemas.PUBLISHED
     extra += delegation_schemas.PUBLISHED + rights_schemas.PUBLISHED
+    extra += recognition_schemas.PUBLISHED
     for schema in published + extra:
         spec.components.schema(schema.__name__, schema=schema)
     paths: dict[str, dict[str, Any]] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -27,7 +27,7 @@ from creditbank.institutions.tables import Institution
 from creditbank.learners.service import ConsentScope, active_consent, learner_exists
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
-from creditbank.ledger.service import Ledger
+from creditbank.ledger.service import Ledger, LedgerTransaction
 from creditbank.notices.kinds import NoticeKind
 from creditbank.notices.service import Recipient, notify
 from creditbank.records.dependents import RevokeDependents
@@ -184,6 +184,35 @@ def current_sources(
         )
     ).all()
     return _sources(rows), sorted([row.record, row.ledger_index] for row in rows)
+
+
+def chosen_sources(
+    connection: Connection, learner_id: str, records: Sequence[str], *, strict: bool = True
+) -> tuple[list[SourceOutcome], list[list[Any]]]:
+    """The learner's chosen active records as they stand; 400 naming any that is not one.
+
+    Not ``strict`` (reviewing an application made earlier), a chosen record revoked since is
+    left out; 400 only when none is left.
+    """
+    sources, inputs = current_sources(connection, learner_id)
+    known = {s.record_id for s in sources}
+    problems = [
+        FieldProblem("records", "is not one of your active records", position)
+        for position, record in enumerate(records)
+        if record not in known
+    ]
+    if not strict and len(problems) < len(records):
+        problems = []
+    if problems or not records:
+        raise InvalidInput(
+            "choose at least one of your active records",
+            problems=problems or [FieldProblem("records", "choose at least one")],
+        )
+    wanted = set(records)
+    return (
+        [s for s in sources if s.record_id in wanted],
+        [item for item in inputs if item[0] in wanted],
+    )
 
 
 def recorded_sources(
@@ -364,11 +393,15 @@ def commit(
     revoke_dependents: RevokeDependents,
     appeal_of: str | None = None,
     applies_on: date | None = None,
+    appeal_reason: str | None = None,
+    within: Callable[[LedgerTransaction, str], None] | None = None,
 ) -> Committed:
     """Evaluate and record it: the log entry holds the policy and result hashes.
 
     ``applies_on`` is the learner's entry date or intake start that chose the version (for
     a policy whose versions apply by them); it is recorded, so a re-run applies it again.
+    ``within`` runs last in the commit's transaction with the new evaluation's id (an
+    application records its last step there, so the two commit together).
 
     Each recognised course gets its own ``transfer.recognised`` entry (see
     :mod:`creditbank.evaluations.transfers`), and the learner's earlier transfers under the
@@ -389,6 +422,8 @@ def commit(
     }
     if applies_on is not None:
         payload["applies_on"] = applies_on.isoformat()
+    if appeal_reason is not None:
+        payload["appeal_reason"] = appeal_reason
     with ledger.transaction() as tx:
         published = publications(tx.connection).get((policy.id, policy.version))
         if published is None:
@@ -429,6 +464,7 @@ def commit(
                 committed_at=now,
                 ledger_index=index,
                 appeal_of=appeal_of,
+                appeal_reason=appeal_reason,
             )
         )
         supersede_transfers(
@@ -465,6 +501,8 @@ def commit(
             event_key=f"evaluation:{evaluation_id}",
             now=now,
         )
+        if within is not None:
+            within(tx, evaluation_id)
     return Committed(evaluation_id, index, evaluation, planned.ids)
 
 
@@ -544,6 +582,7 @@ def commit_appeal(
     now: datetime,
     revoke_dependents: RevokeDependents,
     on: date | None = None,
+    reason: str | None = None,
 ) -> Committed:
     """An appeal (复核) of the committed evaluation ``row``, linked to it.
 
@@ -575,7 +614,104 @@ def commit_appeal(
         revoke_dependents=revoke_dependents,
         appeal_of=row.id,
         applies_on=row.applies_on,
+        appeal_reason=reason,
     )
+
+
+def learner_appeal(
+    ledger: Ledger,
+    catalogue: PolicyCatalogue,
+    evaluation_id: str,
+    *,
+    learner_id: str,
+    actor: str,
+    reason: str,
+    records: Sequence[str],
+    now: datetime,
+    revoke_dependents: RevokeDependents,
+) -> tuple[Any, Committed]:
+    """A learner's appeal (复核) of their own evaluation, with the learner's reason.
+
+    The API and the portal's 复核 button both come here. Returns the appealed row and the new
+    evaluation; the learner is told the result (an ``appeal_decided`` notice, written with
+    the commit).
+    """
+    with read_connection(ledger.engine) as connection:
+        row = read_evaluation(connection, evaluation_id)
+    if row.learner != learner_id:
+        raise Forbidden("a learner may appeal only their own evaluations")
+    policy = own_version(catalogue, row)
+    committed = commit_appeal(
+        ledger,
+        row,
+        actor=actor,
+        by="learner",
+        policy=policy,
+        records=records,
+        now=now,
+        revoke_dependents=revoke_dependents,
+        reason=reason,
+    )
+    return row, committed
+
+
+@dataclass(frozen=True)
+class EvaluationSummary:
+    """A committed evaluation as its learner reads it."""
+
+    id: str
+    institution: str
+    policy_id: str
+    policy_version: str
+    evaluated_on: date
+    committed_at: datetime
+    result: Mapping[str, Any]
+    appeal_of: str | None
+    appeal_reason: str | None
+    current: bool  # no later evaluation of this learner under this policy
+
+    @property
+    def recognised(self) -> list[Mapping[str, Any]]:
+        """The programme's courses with credits recognised."""
+        return [c for c in self.result["courses"] if Decimal(c["recognised_credits"]) > 0]
+
+    @property
+    def not_recognised(self) -> list[Mapping[str, Any]]:
+        """The programme's courses with nothing recognised, each with why."""
+        return [c for c in self.result["courses"] if Decimal(c["recognised_credits"]) <= 0]
+
+    @property
+    def unused_outcomes(self) -> list[Mapping[str, Any]]:
+        """The learner's outcomes the evaluation did not use, each with why."""
+        return [o for o in self.result["outcomes"] if not o["used"]]
+
+
+def learner_evaluations(connection: Connection, learner_id: str) -> list[EvaluationSummary]:
+    """The learner's committed evaluations, newest first."""
+    rows = connection.execute(
+        select(evaluation_t)
+        .where(evaluation_t.c.learner == learner_id)
+        .order_by(evaluation_t.c.ledger_index.desc())
+    ).all()
+    seen: set[str] = set()
+    found = []
+    for row in rows:
+        found.append(
+            EvaluationSummary(
+                row.id,
+                row.institution,
+                row.policy_id,
+                row.policy_version,
+                row.evaluated_on,
+                row.committed_at,
+                json.loads(row.result),
+                row.appeal_of,
+                row.appeal_reason,
+                row.policy_id not in seen,
+            )
+        )
+        seen.add(row.policy_id)
+    return found
 
 
 @dataclass(frozen=True)
@@ -638,6 +774,17 @@ def run_evaluation(
         applies_on=applies_on,
     )
     return EvaluationRun(committed.evaluation, committed)
+
+
+def learner_what_if(
+    connection: Connection, learner_id: str, policy: Policy, on: date
+) -> Evaluation:
+    """The learner's own what-if against any policy: what would count if they went there.
+
+    No consent is needed (only the learner sees it) and nothing is recorded.
+    """
+    sources, _ = current_sources(connection, learner_id)
+    return evaluate(policy, sources, on)
 
 
 def read_evaluation(connection: Connection, evaluation_id: str) -> Any:

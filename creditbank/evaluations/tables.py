@@ -88,6 +88,8 @@ class CommittedEvaluation(SQLModel, table=True):
     appeal_of: str | None = Field(
         default=None, sa_column=Column(String(36), ForeignKey("evaluation.id"), nullable=True)
     )
+    # The learner's own words when the evaluation answers an appeal (复核) asked from the portal.
+    appeal_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class RecognisedTransfer(SQLModel, table=True):
@@ -118,3 +120,87 @@ class RecognisedTransfer(SQLModel, table=True):
     superseded_by: str | None = Field(
         default=None, sa_column=Column(String(36), ForeignKey("evaluation.id"), nullable=True)
     )
+    # Set when a source it stood on changed (a record corrected or revoked, the consent
+    # withdrawn): what changed, as JSON, and the ``transfer.under_review`` entry. Cleared when
+    # the registrar confirms it; a re-commit supersedes it.
+    review_change: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    review_since: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime(), nullable=True)
+    )
+    review_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class Application(SQLModel, table=True):
+    """A learner's application for recognition (申请 → 审核 → 公示 → 认定).
+
+    ``state`` is applied, in_notice, recognised or rejected. ``records`` are the record ids the
+    learner chose; ``exceptions`` the registrar's adjustments; ``result`` the evaluation the
+    registrar approved (what the notice shows, without the learner); ``public_name`` the masked
+    name shown during the notice (张*).
+    """
+
+    __tablename__ = "application"
+
+    id: str = Field(sa_column=Column(String(36), primary_key=True))
+    learner: str = Field(
+        sa_column=Column(String(36), ForeignKey("learner.id"), nullable=False, index=True)
+    )
+    institution: str = Field(
+        sa_column=Column(String(32), ForeignKey("institution.code"), nullable=False, index=True)
+    )
+    policy_id: str = Field(sa_column=Column(String(80), nullable=False))
+    records: str = Field(sa_column=Column(Text, nullable=False))
+    consent: str = Field(sa_column=Column(String(36), nullable=False))
+    state: str = Field(sa_column=Column(String(16), nullable=False, index=True))
+    exceptions: str = Field(sa_column=Column(Text, nullable=False))
+    decision_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    evaluated_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    result: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    public_name: str | None = Field(default=None, sa_column=Column(String(40), nullable=True))
+    notice_until: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime(), nullable=True)
+    )
+    evaluation: str | None = Field(
+        default=None, sa_column=Column(String(36), ForeignKey("evaluation.id"), nullable=True)
+    )
+    applied_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    last_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class ApplicationStep(SQLModel, table=True):
+    """One logged state change of an application: who, when, and its ledger entry."""
+
+    __tablename__ = "application_step"
+
+    ledger_index: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    application: str = Field(
+        sa_column=Column(String(36), ForeignKey("application.id"), nullable=False, index=True)
+    )
+    step: str = Field(sa_column=Column(String(24), nullable=False))
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    actor: str = Field(sa_column=Column(String(64), nullable=False))
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class Objection(SQLModel, table=True):
+    """An objection lodged against an application during its public notice (公示)."""
+
+    __tablename__ = "application_objection"
+
+    id: str = Field(sa_column=Column(String(36), primary_key=True))
+    application: str = Field(
+        sa_column=Column(String(36), ForeignKey("application.id"), nullable=False, index=True)
+    )
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    lodged_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    lodged_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # dismissed (the result stands) or upheld (the application goes back to review).
+    resolution: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    resolution_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    resolved_by: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    resolved_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime(), nullable=True)
+    )
+    resolved_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))

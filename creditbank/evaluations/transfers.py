@@ -276,11 +276,24 @@ class TransferView:
     payload: Mapping[str, Any]
     ledger_index: int
     superseded_by: str | None
+    review: Mapping[str, Any] | None = None  # what changed under it, while under review
 
     @property
     def standing(self) -> bool:
-        """True while no later evaluation superseded it."""
-        return self.superseded_by is None
+        """True while no later evaluation superseded it and it is not under review."""
+        return self.superseded_by is None and self.review is None
+
+    @property
+    def under_review(self) -> bool:
+        """True while a source it stood on changed and no registrar has decided yet."""
+        return self.superseded_by is None and self.review is not None
+
+    @property
+    def status(self) -> str:
+        """standing, under_review or superseded."""
+        if self.superseded_by is not None:
+            return "superseded"
+        return "under_review" if self.review is not None else "standing"
 
     @property
     def course_code(self) -> str:
@@ -298,11 +311,14 @@ def learner_transfers(
 ) -> list[TransferView]:
     """The learner's transfers in ledger order, with their committed payloads.
 
-    A transfer whose opening was erased (the learner's personal data deleted) is left out.
+    ``standing_only`` leaves out superseded transfers and those under review. A transfer whose
+    opening was erased (the learner's personal data deleted) is left out.
     """
     query = select(transfer_t).where(transfer_t.c.learner == learner_id)
     if standing_only:
-        query = query.where(transfer_t.c.superseded_by.is_(None))
+        query = query.where(
+            transfer_t.c.superseded_by.is_(None), transfer_t.c.review_since.is_(None)
+        )
     rows = connection.execute(query.order_by(transfer_t.c.ledger_index)).all()
     openings = read_openings(connection, [row.ledger_index for row in rows])
     return [
@@ -313,6 +329,7 @@ def learner_transfers(
             json.loads(openings[row.ledger_index][1]),
             row.ledger_index,
             row.superseded_by,
+            None if row.review_change is None else json.loads(row.review_change),
         )
         for row in rows
         if row.ledger_index in openings

@@ -38,6 +38,7 @@ CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 CODE_RULE = "2-32 of A-Z, 0-9 and '-', starting alphanumeric"
 INSTITUTION_KINDS = (
     "zhongzhi_school",
+    "putong_gaozhong_school",  # 普通高中: 职普融通 moves credits between it and 中职
     "gaozhi_college",
     "university",
     "enterprise",
@@ -171,6 +172,39 @@ def register_institution(
             insert(institution_t).values(**asdict(info), registered_at=now, ledger_index=index)
         )
     return RegisteredInstitution(info, now, index)
+
+
+MAX_NOTICE_DAYS = 60
+
+
+def notice_days(connection: Connection, code: str) -> int:
+    """Days an approved recognition stays on public notice (公示) at ``code``; 0 for none."""
+    get_institution(connection, code)
+    days = connection.execute(
+        select(institution_t.c.notice_days).where(institution_t.c.code == code)
+    ).scalar_one()
+    return int(days)
+
+
+def set_notice_days(ledger: Ledger, code: str, days: int, *, actor: str, now: datetime) -> int:
+    """Set the institution's public notice period (公示) in days (0: none); return the index."""
+    if isinstance(days, bool) or not 0 <= days <= MAX_NOTICE_DAYS:
+        raise InvalidInput(
+            f"the notice period is 0 to {MAX_NOTICE_DAYS} days",
+            problems=[FieldProblem("days", f"0-{MAX_NOTICE_DAYS}")],
+        )
+    with ledger.transaction() as tx:
+        get_institution(tx.connection, code)
+        index = tx.record(
+            EntryKind.INSTITUTION_UPDATED,
+            actor,
+            {"institution": code, "notice_days": days},
+            now=now,
+        )
+        tx.connection.execute(
+            update(institution_t).where(institution_t.c.code == code).values(notice_days=days)
+        )
+    return index
 
 
 def set_signing_requirement(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, LargeBinary, String
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Integer, LargeBinary, String
 from sqlmodel import Field, SQLModel
 
 from creditbank.storage.types import UtcDateTime
@@ -27,6 +27,8 @@ class Institution(SQLModel, table=True):
     # Set once, by the ``institution.left`` entry: it posts nothing after; its records stay.
     left_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     left_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # Days an approved recognition stays on public notice (公示) before it is committed; 0: none.
+    notice_days: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
 
 
 class ApiClient(SQLModel, table=True):

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -456,45 +456,77 @@ def grant_consent(
     now: datetime,
 ) -> ConsentView:
     """Record a learner's consent for an institution, for a scope, until a time."""
+    with ledger.transaction() as tx:
+        return record_consent(tx, learner_id, institution, scope, valid_until, now=now)
+
+
+def record_consent(
+    tx: LedgerTransaction,
+    learner_id: str,
+    institution: str,
+    scope: ConsentScope,
+    valid_until: datetime,
+    *,
+    now: datetime,
+) -> ConsentView:
+    """Record a consent in the caller's transaction (an application gives one with it)."""
     if not now < valid_until <= now + MAX_CONSENT:
         raise InvalidInput(
             "valid_until must be in the future and at most five years away",
             problems=[FieldProblem("valid_until", "must be after now and within five years")],
         )
     consent_id = str(uuid.uuid4())
-    with ledger.transaction() as tx:
-        get_institution(tx.connection, institution)
-        index = tx.record(
-            EntryKind.CONSENT_GRANTED,
-            LEARNER_ACTOR,
-            {
-                "consent": consent_id,
-                "learner": learner_id,
-                "institution": institution,
-                "scope": scope.value,
-                "valid_until": valid_until.isoformat(),
-            },
-            now=now,
+    get_institution(tx.connection, institution)
+    index = tx.record(
+        EntryKind.CONSENT_GRANTED,
+        LEARNER_ACTOR,
+        {
+            "consent": consent_id,
+            "learner": learner_id,
+            "institution": institution,
+            "scope": scope.value,
+            "valid_until": valid_until.isoformat(),
+        },
+        now=now,
+    )
+    tx.connection.execute(
+        insert(consent_t).values(
+            id=consent_id,
+            learner=learner_id,
+            institution=institution,
+            scope=scope.value,
+            valid_from=now,
+            valid_until=valid_until,
+            granted_index=index,
         )
-        tx.connection.execute(
-            insert(consent_t).values(
-                id=consent_id,
-                learner=learner_id,
-                institution=institution,
-                scope=scope.value,
-                valid_from=now,
-                valid_until=valid_until,
-                granted_index=index,
-            )
-        )
-        row = tx.connection.execute(select(consent_t).where(consent_t.c.id == consent_id)).one()
+    )
+    row = tx.connection.execute(select(consent_t).where(consent_t.c.id == consent_id)).one()
     return _consent_view(row)
 
 
+class ConsentDependents(Protocol):
+    """What follows a withdrawn consent, in the withdrawal's transaction."""
+
+    def __call__(
+        self, tx: LedgerTransaction, consent: ConsentView, /, *, actor: str, now: datetime
+    ) -> Sequence[str]:
+        """Act on what relied on ``consent``; return the ids changed."""
+        ...
+
+
 def withdraw_consent(
-    ledger: Ledger, learner_id: str, consent_id: str, *, now: datetime
+    ledger: Ledger,
+    learner_id: str,
+    consent_id: str,
+    *,
+    now: datetime,
+    after_withdrawal: ConsentDependents,
 ) -> ConsentView:
-    """Withdraw a consent; the institution loses access at once."""
+    """Withdraw a consent; the institution loses access at once.
+
+    ``after_withdrawal`` runs in the same transaction (the transfers that relied on the
+    consent go under review: see :mod:`creditbank.evaluations.review`).
+    """
     with ledger.transaction() as tx:
         row = tx.connection.execute(
             select(consent_t).where(consent_t.c.id == consent_id).with_for_update()
@@ -514,8 +546,11 @@ def withdraw_consent(
             .where(consent_t.c.id == consent_id)
             .values(withdrawn_at=now, withdrawn_index=index)
         )
-        updated = tx.connection.execute(select(consent_t).where(consent_t.c.id == consent_id)).one()
-    return _consent_view(updated)
+        updated = _consent_view(
+            tx.connection.execute(select(consent_t).where(consent_t.c.id == consent_id)).one()
+        )
+        after_withdrawal(tx, updated, actor=LEARNER_ACTOR, now=now)
+    return updated
 
 
 def list_consents(connection: Connection, learner_id: str) -> list[ConsentView]:

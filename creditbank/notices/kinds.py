@@ -20,6 +20,10 @@ class NoticeKind(StrEnum):
     KEY_ISSUED = "key_issued"
     CORRECTION_REQUESTED = "correction_requested"
     CORRECTION_ANSWERED = "correction_answered"
+    TRANSFERS_UNDER_REVIEW = "transfers_under_review"
+    TRANSFER_CONFIRMED = "transfer_confirmed"
+    APPLICATION_CHANGED = "application_changed"
+    OBJECTION_LODGED = "objection_lodged"
 
 
 # Subject and body per kind and language; ``{name}`` fields come from the notice's params.
@@ -112,6 +116,48 @@ _TEXTS: dict[NoticeKind, dict[Lang, tuple[str, str]]] = {
             "Your correction request was answered",
             "{institution} answered your request to correct record {record}: {decision_en}. "
             "Their words: {reason}",
+        ),
+    },
+    NoticeKind.TRANSFERS_UNDER_REVIEW: {
+        "zh": (
+            "学分转换正在复查",
+            "认定的课程 {courses} 正在复查：{why_zh}（{reason}）。复查完成前不能写入新的成绩单；"
+            "已包含这些课程的成绩单已撤销。",
+        ),
+        "en": (
+            "Recognised transfers are under review",
+            "The recognised courses {courses} are under review: {why_en} ({reason}). Until "
+            "the review is done they cannot go on a new transcript; transcripts holding them "
+            "were revoked.",
+        ),
+    },
+    NoticeKind.TRANSFER_CONFIRMED: {
+        "zh": (
+            "复查完成：学分转换继续有效",
+            "{institution} 复查后确认课程 {course} 的认定继续有效。理由：{reason}",
+        ),
+        "en": (
+            "Review done: the transfer stands",
+            "{institution} reviewed the course {course} and confirmed its recognition. "
+            "Reason: {reason}",
+        ),
+    },
+    NoticeKind.APPLICATION_CHANGED: {
+        "zh": (
+            "学分认定申请状态更新",
+            "您向 {institution} 提交的申请（政策 {policy}）现为：{state_zh}。{reason}",
+        ),
+        "en": (
+            "Your recognition application changed",
+            "Your application to {institution} (policy {policy}) is now: {state_en}. {reason}",
+        ),
+    },
+    NoticeKind.OBJECTION_LODGED: {
+        "zh": ("公示期收到异议", "申请 {application} 在公示期收到异议，请处理。"),
+        "en": (
+            "An objection was lodged",
+            "An objection was lodged against application {application} during its public "
+            "notice; please resolve it.",
         ),
     },
 }

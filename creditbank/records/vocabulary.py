@@ -75,6 +75,7 @@ class InstitutionKind(Vocabulary):
     """The kinds of member institution."""
 
     ZHONGZHI_SCHOOL = "zhongzhi_school"
+    PUTONG_GAOZHONG_SCHOOL = "putong_gaozhong_school"  # 普通高中, for 职普融通
     GAOZHI_COLLEGE = "gaozhi_college"
     UNIVERSITY = "university"
     ENTERPRISE = "enterprise"
@@ -163,6 +164,7 @@ _labelled(
     InstitutionKind,
     {
         InstitutionKind.ZHONGZHI_SCHOOL: ("中职学校", "secondary vocational school"),
+        InstitutionKind.PUTONG_GAOZHONG_SCHOOL: ("普通高中", "general upper-secondary school"),
         InstitutionKind.GAOZHI_COLLEGE: ("高职院校", "higher vocational college"),
         InstitutionKind.UNIVERSITY: ("本科院校", "university"),
         InstitutionKind.ENTERPRISE: ("企业", "enterprise"),

@@ -186,7 +186,7 @@ def _evidence(
 
 
 def _check_still_current(connection: Connection, chosen: Sequence[Disclosed]) -> None:
-    """Refuse (409) if a chosen record changed, or a transfer was superseded, since it was read."""
+    """Refuse (409) if a chosen record changed, or a transfer was superseded or put under review."""
     record_ids = [item.id for item in chosen if not item.is_transfer]
     transfer_ids = [item.id for item in chosen if item.is_transfer]
     current = {
@@ -200,7 +200,8 @@ def _check_still_current(connection: Connection, chosen: Sequence[Disclosed]) ->
     superseded = set(
         connection.execute(
             select(transfer_t.c.id).where(
-                transfer_t.c.id.in_(transfer_ids), transfer_t.c.superseded_by.is_not(None)
+                transfer_t.c.id.in_(transfer_ids),
+                transfer_t.c.superseded_by.is_not(None) | transfer_t.c.review_since.is_not(None),
             )
         ).scalars()
     )

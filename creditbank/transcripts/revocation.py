@@ -16,10 +16,13 @@ from typing import Any
 
 from sqlalchemy import Column, select, update
 
+from creditbank.evaluations.review import ChangeKind, SourceChange, record_change, review_transfers
+from creditbank.learners.service import ConsentView
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.service import LedgerTransaction
 from creditbank.notices.kinds import NoticeKind
 from creditbank.notices.service import Recipient, notify
+from creditbank.records.dependents import RevokeDependents
 from creditbank.transcripts.issuer import IssuerIdentity
 from creditbank.transcripts.status_lists import sign_list
 from creditbank.transcripts.tables import Transcript, TranscriptRecord, TranscriptTransfer
@@ -131,8 +134,12 @@ class DependentTranscripts:
     def of_record(
         self, tx: LedgerTransaction, record_id: str, *, reason: str, actor: str, now: datetime
     ) -> list[str]:
-        """Revoke every unrevoked transcript that discloses ``record_id``; return their ids."""
-        return self._revoke_holding(
+        """What follows a record's correction or revocation; return the transcripts revoked.
+
+        Every unrevoked transcript disclosing the record is revoked, and every standing
+        transfer that relied on it goes under review (revoking the transcripts holding it).
+        """
+        revoked = self._revoke_holding(
             tx,
             transcript_record_t.c.record,
             record_id,
@@ -141,6 +148,48 @@ class DependentTranscripts:
             actor=actor,
             now=now,
         )
+        change = record_change(tx.connection, record_id)
+        review_transfers(
+            tx, change, revoke_dependents=self._of_reviewed(change), actor=actor, now=now
+        )
+        return revoked
+
+    def of_consent(
+        self, tx: LedgerTransaction, consent: ConsentView, *, actor: str, now: datetime
+    ) -> list[str]:
+        """What follows a withdrawn consent: the transfers that relied on it go under review."""
+        change = SourceChange(
+            ChangeKind.CONSENT_WITHDRAWN,
+            consent.learner,
+            int(consent.withdrawn_index or 0),
+            institution=consent.institution,
+        )
+        return review_transfers(
+            tx, change, revoke_dependents=self._of_reviewed(change), actor=actor, now=now
+        )
+
+    def _of_reviewed(self, change: SourceChange) -> RevokeDependents:
+        """What revokes the transcripts holding a transfer put under review by ``change``."""
+        category = (
+            RevocationCategory.WITHDRAWN
+            if change.kind is ChangeKind.CONSENT_WITHDRAWN
+            else RevocationCategory.RECORD_CHANGED
+        )
+
+        def revoke(
+            tx: LedgerTransaction, transfer_id: str, /, *, reason: str, actor: str, now: datetime
+        ) -> list[str]:
+            return self._revoke_holding(
+                tx,
+                transcript_transfer_t.c.transfer,
+                transfer_id,
+                reason=reason,
+                category=category,
+                actor=actor,
+                now=now,
+            )
+
+        return revoke
 
     def of_transfer(
         self, tx: LedgerTransaction, transfer_id: str, *, reason: str, actor: str, now: datetime

@@ -64,7 +64,13 @@ def select_items(
         item = Disclosed(record.id, record.current.ledger_index, record.version)
         found[record.id] = (item, problem)
     for transfer in transfers:
-        problem = None if transfer.standing else "is a superseded transfer"
+        problem = (
+            None
+            if transfer.standing
+            else "is under review: a source it relied on changed"
+            if transfer.under_review
+            else "is a superseded transfer"
+        )
         found[transfer.id] = (Disclosed(transfer.id, transfer.ledger_index, None), problem)
     if wanted is None:
         active = sorted(

@@ -11,15 +11,24 @@ from creditbank.errors import InvalidInput, NotFound
 from creditbank.learners.service import (
     MAX_CONSENT,
     ConsentScope,
+    ConsentView,
     consenting_learners,
     grant_consent,
     has_consent,
     list_consents,
     withdraw_consent,
 )
+from creditbank.ledger.service import LedgerTransaction
 from creditbank.storage.database import read_connection
 from creditbank.wiring import Services
 from tests.api.world import World
+
+
+def _after(
+    tx: LedgerTransaction, consent: ConsentView, /, *, actor: str, now: datetime
+) -> list[str]:
+    return []  # what relied on a consent is tested in tests/evaluations/test_review.py
+
 
 A, B = "CQ-GZ-001", "SC-GZ-001"
 
@@ -74,14 +83,23 @@ def test_a_withdrawn_consent_ends_at_once_and_is_logged_once(
         services.ledger, li, B, ConsentScope.READ, now + timedelta(days=1), now=now
     )
     size = services.ledger.head().size
-    withdrawn = withdraw_consent(services.ledger, li, first.id, now=now)
+    withdrawn = withdraw_consent(services.ledger, li, first.id, now=now, after_withdrawal=_after)
     assert withdrawn.withdrawn_at is not None and not withdrawn.active(now)
-    assert withdraw_consent(services.ledger, li, first.id, now=utc_now()) == withdrawn
+    assert (
+        withdraw_consent(services.ledger, li, first.id, now=utc_now(), after_withdrawal=_after)
+        == withdrawn
+    )
     assert services.ledger.head().size == size + 1
     assert not _has(services, li, A, ConsentScope.READ, now)
     assert _has(services, li, B, ConsentScope.READ, now)
     with pytest.raises(NotFound):  # only the learner who gave it withdraws it
-        withdraw_consent(services.ledger, base_world.learners["wang"], second.id, now=now)
+        withdraw_consent(
+            services.ledger,
+            base_world.learners["wang"],
+            second.id,
+            now=now,
+            after_withdrawal=_after,
+        )
     with read_connection(services.engine) as connection:
         assert [c.id for c in list_consents(connection, li)] == [second.id, first.id]
 

@@ -497,6 +497,7 @@ def test_ordered_levels_still_equal_their_codes() -> None:
 def test_new_vocabularies_and_their_labels() -> None:
     assert [kind.value for kind in InstitutionKind] == [
         "zhongzhi_school",
+        "putong_gaozhong_school",
         "gaozhi_college",
         "university",
         "enterprise",
@@ -504,6 +505,7 @@ def test_new_vocabularies_and_their_labels() -> None:
         "evaluation_organisation",
     ]
     assert "培训评价组织" in InstitutionKind.EVALUATION_ORGANISATION.label()
+    assert InstitutionKind.PUTONG_GAOZHONG_SCHOOL.label() == "普通高中"
     assert Region.CHONGQING.label() == "重庆"
     assert Region.SICHUAN.label("en") == "Sichuan"
     assert label(Region.CHONGQING, "en") == "Chongqing"

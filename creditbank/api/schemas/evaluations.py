@@ -226,8 +226,18 @@ class TransferOut(Schema):
     recognised_credits = fields.String()
     basis = fields.String()
     ledger_index = fields.Integer()
-    status = fields.String(metadata={"description": "standing, or superseded by a later one"})
+    status = fields.String(
+        metadata={
+            "description": "standing; under_review (a source it relied on changed: no new "
+            "transcript may include it until the registrar re-commits or confirms); or "
+            "superseded by a later evaluation"
+        }
+    )
     superseded_by = fields.String(allow_none=True)
+    review = fields.Dict(
+        allow_none=True,
+        metadata={"description": "while under review: the change (kind, record, reason)"},
+    )
 
 
 class TransferListOut(Schema):

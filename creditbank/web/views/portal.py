@@ -10,6 +10,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from creditbank.auth import authorise
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, InvalidInput, NotFound
+from creditbank.evaluations.review import CHANGE_TEXTS
 from creditbank.evaluations.transfers import learner_transfers
 from creditbank.learners import service as learners
 from creditbank.learners.service import ConsentScope
@@ -20,6 +21,7 @@ from creditbank.text import REASON
 from creditbank.transcripts import issued as issued_transcripts
 from creditbank.transcripts.issuing import issue_transcript
 from creditbank.transcripts.kept_pdfs import KeptPdfs
+from creditbank.transcripts.revocation import DependentTranscripts
 from creditbank.transcripts.view import view_from_credential
 from creditbank.web import transcripts
 from creditbank.web.auth import signed_in
@@ -48,6 +50,7 @@ def index() -> str:
         lines=lines,
         totals=totals(lines),
         transfers=transfers,
+        change_texts={kind.value: texts for kind, texts in CHANGE_TEXTS.items()},
         consents=consents,
         now=utc_now(),
         default_until=(utc_now() + timedelta(days=365)).date(),
@@ -115,8 +118,13 @@ def grant() -> Reply:
 def withdraw(consent_id: str) -> Reply:
     """Withdraw a consent; the institution loses access at once."""
     learner = authorise.require_learner(signed_in())
+    s = services()
     view = learners.withdraw_consent(
-        services().ledger, learner.learner_id, consent_id, now=utc_now()
+        s.ledger,
+        learner.learner_id,
+        consent_id,
+        now=utc_now(),
+        after_withdrawal=DependentTranscripts(s.issuer_identity()).of_consent,
     )
     flash(tr(f"已撤回对 {view.institution} 的授权。", f"Consent for {view.institution} withdrawn."))
     return redirect(url_for("web_portal.index") + "#consents")

@@ -12,6 +12,7 @@ from creditbank.auth.access_log import ReadKind
 from creditbank.clock import utc_now
 from creditbank.cohorts import service as cohorts
 from creditbank.errors import FieldProblem, InvalidInput
+from creditbank.evaluations import application_views, review
 from creditbank.evaluations import service as evaluations
 from creditbank.evaluations.listing import ListedPolicy, list_policies
 from creditbank.identity.principals import Role
@@ -72,8 +73,11 @@ def index() -> str:
             learners.consenting_learners(connection, code, ConsentScope.EVALUATE, now=now)
         )
         accounts = [learners.read_account(connection, s.sealer, i) for i in readable]
+        waiting = len(review.review_queue(connection, code))
+        waiting += application_views.waiting_count(connection, code)
     return render_template(
         "web/registrar/index.html",
+        waiting=waiting,
         code=code,
         accounts=accounts,
         evaluable=evaluable,
@@ -97,7 +101,8 @@ def _date(name: str) -> date:
         ) from None
 
 
-def _exception_items() -> list[dict[str, Any]]:
+def exception_items() -> list[dict[str, Any]]:
+    """The exception the form gives (none, force or waive), each with its reason."""
     kind = request.form.get("exc_type") or ""
     if kind in ("", "none"):
         return []
@@ -126,15 +131,19 @@ def learner(learner_id: str) -> str:
         account = learners.read_account(connection, s.sealer, learner_id)
         views = records.learner_records(connection, learner_id)
     lines = [line_of(v) for v in views if v.status.value == "active"]
+    policies = _policies(code)
+    asked = request.args.get("policy", "")
+    chosen = next((p for p in policies if p.id == asked), policies[0] if policies else None)
     return render_template(
         "web/registrar/learner.html",
         account=account,
         lines=lines,
-        policies=_policies(code),
+        policies=policies,
         versions=_versions(code),
+        chosen=chosen,
         today=utc_now().date(),
         result=None,
-        form={},
+        form={"policy": chosen.id if chosen else None},
         names=institution_names(),
     )
 
@@ -157,7 +166,7 @@ def run(learner_id: str) -> str | tuple[str, int]:
     policy = chosen.policy
     commit = request.form.get("action") == "commit"
     now = utc_now()
-    raw = _exception_items()
+    raw = exception_items()
     done = evaluations.run_evaluation(
         s.ledger,
         learner_id=learner_id,
@@ -195,6 +204,7 @@ def run(learner_id: str) -> str | tuple[str, int]:
         versions=_versions(code),
         today=on,
         policy=policy,
+        chosen=policy,
         result=result.body,
         result_hash=result.result_hash,
         committed=committed,
