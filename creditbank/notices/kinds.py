@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Literal
 
+from creditbank.labels import label
+
 Lang = Literal["zh", "en"]
 
 
@@ -97,7 +99,15 @@ class _Missing(dict[str, object]):
         return "—"
 
 
+# Params that hold a code, and the vocabulary whose words replace it in the text.
+_CODED = {"role": "Role", "scope": "ConsentScope", "category": "RevocationCategory"}
+
+
 def words(kind: NoticeKind, params: Mapping[str, object], lang: Lang) -> tuple[str, str]:
-    """The subject and body of a notice in ``lang``."""
+    """The subject and body of a notice in ``lang`` (codes among the params in words)."""
     subject, body = _TEXTS[kind][lang]
-    return subject, body.format_map(_Missing(params))
+    worded = {
+        name: label(str(value), lang, _CODED[name]) if name in _CODED else value
+        for name, value in params.items()
+    }
+    return subject, body.format_map(_Missing(worded))

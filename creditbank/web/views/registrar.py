@@ -17,6 +17,7 @@ from creditbank.learners import service as learners
 from creditbank.learners.service import ConsentScope
 from creditbank.records import service as records
 from creditbank.rules.policy import Policy
+from creditbank.rules.reasons import worded
 from creditbank.storage.database import read_connection
 from creditbank.text import REASON
 from creditbank.transcripts.revocation import DependentTranscripts
@@ -161,7 +162,7 @@ def run(learner_id: str) -> str | tuple[str, int]:
         committed=committed,
         titles=titles,
         names=institution_names(),
-        text_key=current_language(),
+        reason_words=lambda reason: worded(reason, current_language()),
         form={"policy": policy.id, "on": on.isoformat(), "exceptions": raw},
     )
     return (page, 201) if commit else page
