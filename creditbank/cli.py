@@ -37,6 +37,7 @@ from creditbank.institutions.service import (
     list_institutions,
     register_institution,
 )
+from creditbank.labels import label as words_for
 from creditbank.ledger.full_audit import audit_ledger
 from creditbank.ledger.keys import Keyring
 from creditbank.operations import runs
@@ -666,9 +667,11 @@ def institutions_list() -> None:
         found = list_institutions(connection)
     for item in found:
         info = item.info
+        kind = words_for(info.kind, "en", "InstitutionKind")
+        level = words_for(info.level, "en", "Level")
+        region = words_for(info.region, "en", "Region")
         click.echo(
-            f"{info.code:<14} {info.kind:<12} {info.level:<16} {info.region:<10} "
-            f"{info.name_zh} / {info.name_en}"
+            f"{info.code:<14} {kind:<26} {level:<20} {region:<10} {info.name_zh} / {info.name_en}"
         )
 
 

@@ -189,6 +189,11 @@ def _check(page: Page, lang: str, width: int) -> dict[str, Any]:
     found["axe"] = [v for v in violations if v["impact"] in audit.BLOCKING]
     found["axe-minor"] = [v["id"] for v in violations if v["impact"] not in audit.BLOCKING]
     found["codes"] = audit.codes_in(audit.visible_text(page), lang)
+    # A verification code is read out and typed as one piece: it never breaks across lines.
+    found["wrapped-codes"] = page.evaluate(
+        """() => [...document.querySelectorAll('.code')]
+            .filter(el => el.getClientRects().length > 1).map(el => el.textContent)"""
+    )
     if width == PHONE:
         scroll = int(page.evaluate("() => document.documentElement.scrollWidth"))
         found["overflow"] = (
@@ -239,7 +244,7 @@ def test_every_page_is_accessible_translated_and_fits(
     problems = [
         f"{name}: {kind}: {value}"
         for name, found in report.items()
-        for kind in ("axe", "codes", "overflow")
+        for kind in ("axe", "codes", "wrapped-codes", "overflow")
         for value in ([found.get(kind)] if kind == "overflow" else found.get(kind, []))
         if value
     ]
@@ -255,7 +260,9 @@ def test_the_checks_find_what_they_look_for(browser: Browser, live_server: LiveS
         page.set_content(
             '<html lang="zh-CN"><body><main><img src="x.png"><button></button>'
             "<p>层次：gaozhi · 状态 under_review · <code>resident_id</code></p>"
-            '<p lang="en">active</p><div style="width: 800px">wide</div></main></body></html>'
+            '<p lang="en">active</p><div style="width: 800px">wide</div>'
+            '<p style="width: 90px">验证码 <code class="code" style="word-break: break-all">'
+            "K32HQFNBM8FUV85B</code></p></main></body></html>"
         )
         found = _check(page, "zh", PHONE)
     finally:
@@ -266,6 +273,7 @@ def test_the_checks_find_what_they_look_for(browser: Browser, live_server: LiveS
     assert "resident_id (" not in codes  # marked up as code on purpose
     assert "active (" not in codes  # in an English fragment, marked as such
     assert found["overflow"]["scroll_width"] > PHONE
+    assert found["wrapped-codes"] == ["K32HQFNBM8FUV85B"]
     # On an English page a code spelled like an English word reads as one; pinyin does not.
     english = audit.codes_in("Level: gaozhi; status active", "en")
     assert [found.split(" ")[0] for found in english] == ["gaozhi"]
