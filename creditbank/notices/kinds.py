@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Literal
 
@@ -103,11 +103,20 @@ class _Missing(dict[str, object]):
 _CODED = {"role": "Role", "scope": "ConsentScope", "category": "RevocationCategory"}
 
 
-def words(kind: NoticeKind, params: Mapping[str, object], lang: Lang) -> tuple[str, str]:
-    """The subject and body of a notice in ``lang`` (codes among the params in words)."""
+def words(
+    kind: NoticeKind,
+    params: Mapping[str, object],
+    lang: Lang,
+    each: Callable[[object], str] = str,
+) -> tuple[str, str]:
+    """The subject and body of a notice in ``lang`` (codes among the params in words).
+
+    ``each`` turns every param into its text: a page passes one that escapes it and marks its
+    language, the words around it being the fixed texts above.
+    """
     subject, body = _TEXTS[kind][lang]
     worded = {
-        name: label(str(value), lang, _CODED[name]) if name in _CODED else value
+        name: each(label(str(value), lang, _CODED[name]) if name in _CODED else value)
         for name, value in params.items()
     }
     return subject, body.format_map(_Missing(worded))

@@ -8,11 +8,13 @@ vocabularies' values: statuses, roles, kinds, levels …) come from one catalogu
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Literal
 
 from flask import request, session
+from markupsafe import Markup
 
 from creditbank import labels
 
@@ -40,6 +42,21 @@ def label(value: StrEnum | str | None, vocabulary: str | None = None) -> str:
     ``value`` is a vocabulary member, or a plain code with the name of its ``vocabulary``.
     """
     return labels.label(value, current_language(), vocabulary)
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def written(text: object) -> Markup:
+    """Text people supplied (a name, a title, a place), marked Chinese on an English page.
+
+    A learner's name or a course title recorded only in Chinese stays as it was written; on an
+    English page it carries ``lang="zh-CN"`` so that it is read out and hyphenated as Chinese.
+    """
+    shown = "—" if text is None else str(text)
+    if current_language() == "en" and _CJK.search(shown):
+        return Markup('<span lang="zh-CN">{}</span>').format(shown)
+    return Markup.escape(shown)
 
 
 def when(moment: datetime | date | None) -> str:

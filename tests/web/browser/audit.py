@@ -211,6 +211,29 @@ def codes_in(text: str, lang: str) -> list[str]:
     return found
 
 
+def unmarked_chinese(page: Any) -> list[str]:
+    """On an English page, the Chinese text that carries no ``lang`` saying it is Chinese."""
+    return list(
+        page.evaluate(
+            """() => {
+            if (!document.documentElement.lang.startsWith('en')) return [];
+            const out = [];
+            const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                const el = node.parentElement;
+                if (!el || !/[\u3400-\u9fff]/.test(node.textContent)) continue;
+                if (['SCRIPT', 'STYLE', 'TEXTAREA'].includes(el.tagName)) continue;
+                const marked = el.closest('[lang]');
+                if (marked && marked.lang.startsWith('zh')) continue;
+                if (el.tagName !== 'OPTION' && !el.checkVisibility()) continue;
+                out.push(node.textContent.trim().slice(0, 40));
+            }
+            return out;
+        }"""
+        )
+    )
+
+
 def visible_text(page: Any) -> str:
     """The page's own-language text, as a reader meets it."""
     return str(page.evaluate(_VISIBLE_TEXT))

@@ -189,6 +189,7 @@ def _check(page: Page, lang: str, width: int) -> dict[str, Any]:
     found["axe"] = [v for v in violations if v["impact"] in audit.BLOCKING]
     found["axe-minor"] = [v["id"] for v in violations if v["impact"] not in audit.BLOCKING]
     found["codes"] = audit.codes_in(audit.visible_text(page), lang)
+    found["unmarked-chinese"] = audit.unmarked_chinese(page)
     # A verification code is read out and typed as one piece: it never breaks across lines.
     found["wrapped-codes"] = page.evaluate(
         """() => [...document.querySelectorAll('.code')]
@@ -244,7 +245,7 @@ def test_every_page_is_accessible_translated_and_fits(
     problems = [
         f"{name}: {kind}: {value}"
         for name, found in report.items()
-        for kind in ("axe", "codes", "wrapped-codes", "overflow")
+        for kind in ("axe", "codes", "unmarked-chinese", "wrapped-codes", "overflow")
         for value in ([found.get(kind)] if kind == "overflow" else found.get(kind, []))
         if value
     ]
