@@ -187,7 +187,7 @@ def submit_cohort() -> Reply:
 
 @blueprint.get("/cohorts/<job_id>")
 def cohort(job_id: str) -> str:
-    """A cohort's progress (the page refreshes itself while it runs)."""
+    """A cohort's progress (with a link to look again while it runs; it never reloads itself)."""
     _, code = authorise.require_institution_member(signed_in(), Role.REGISTRAR)
     job = cohorts.job_view(services().engine, job_id, code)
     return render_template("web/registrar/cohort.html", job=job)
