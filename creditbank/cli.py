@@ -440,6 +440,7 @@ def verify_command(
     --allow-unchecked-status), 4 revoked, 5 expired or not yet valid, 6 issuer not trusted,
     7 status unavailable.
     """
+    from creditbank.transcripts.check_texts import check_name  # noqa: PLC0415
     from creditbank.transcripts.offline import trust_from_files, trust_from_url  # noqa: PLC0415
     from creditbank.transcripts.trust_list import read_trust_list  # noqa: PLC0415
     from creditbank.transcripts.verdict import VerdictClass  # noqa: PLC0415
@@ -491,19 +492,20 @@ def verify_command(
     )
     report = verify_transcript(read_json(file), trust)
     for check in report.checks:
-        click.echo(f"{check.outcome:<8} {check.name}: {check.reason}")
+        outcome = words_for(check.outcome, "en", "CheckOutcome")
+        click.echo(f"{outcome:<12} {check_name(check.name, 'en')}: {check.reason}")
     verdict = report.verdict
     facts = [
         f"{name} {value}"
         for name, value in (
             ("at", verdict.at),
             ("because", verdict.category_text("en")),
-            ("check", verdict.check),
+            ("check", verdict.check and check_name(verdict.check, "en")),
             ("record", verdict.record),
         )
         if value
     ]
-    label = verdict.kind.value.replace("_", " ").upper()
+    label = words_for(verdict.kind, "en").upper()
     headline = verdict.headline("en")
     said = "" if headline.upper() == label else f" ({headline})"
     click.echo(f"{label}{said}: {report.records} records")
