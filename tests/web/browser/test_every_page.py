@@ -86,7 +86,29 @@ def _public(server: LiveServer, transcript: Path) -> Iterator[Visit]:
         expect(page.locator("#verdict")).to_be_visible()
 
     yield "verify-upload", upload
+
+    def tampered(page: Page) -> None:
+        credential = json.loads(transcript.read_text(encoding="utf-8"))
+        credential["validUntil"] = "2099-12-31T00:00:00Z"
+        forged = transcript.with_name("tampered.json")
+        forged.write_text(json.dumps(credential, ensure_ascii=False), encoding="utf-8")
+        page.goto(server.url + "/verify")
+        page.locator("input[type=file]").set_input_files(str(forged))
+        page.locator("#verify-submit").click()
+        expect(page.locator("#failed")).to_be_visible()
+
+    yield "verify-tampered", tampered
     yield "verify-code", _go(server, f"/verify/{code}")
+
+    def refused(page: Page) -> None:
+        page.goto(server.url + "/signin")
+        # No such account: a wrong sign-in touches no demo learner (4 of 30 failures a minute).
+        page.locator("#document_number").fill(resident_id("998"))
+        page.locator("#password").fill("not-the-password")
+        page.locator("#learner-signin").click()
+        expect(page.locator("#signin-error")).to_be_visible()
+
+    yield "signin-refused", refused
     yield "not-found", _go(server, "/no-such-page")
 
 
