@@ -12,6 +12,8 @@ from werkzeug.exceptions import HTTPException
 from creditbank.api import init_app as init_api
 from creditbank.api.bodies import StrictJsonProvider
 from creditbank.api.problems import http_problem
+from creditbank.auth import access_log
+from creditbank.clock import utc_now
 from creditbank.config import settings_from_env
 from creditbank.operations.process import scheduler_enabled, start_background
 from creditbank.web.common import unknown_route_page
@@ -45,6 +47,24 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_api(app)
     init_web(app)
     app.register_error_handler(404, _unknown_route)
+
+    @app.before_request
+    def _collect_reads() -> None:
+        access_log.begin()
+
+    @app.after_request
+    def _record_reads(response: Response) -> Response:
+        # Institutions' consented reads, noted by the authorisation step, are written once the
+        # answer was made, and only when it is a success: a refused or failed read read nothing.
+        if response.status_code < 400:
+            access_log.flush(lazy.get().engine, now=utc_now())
+        else:
+            access_log.discard()
+        return response
+
+    @app.teardown_request
+    def _forget_reads(_error: BaseException | None) -> None:
+        access_log.discard()
 
     @app.before_request
     def _start_background_jobs() -> None:

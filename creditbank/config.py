@@ -31,6 +31,8 @@ class Settings:
     checkpoint_interval_seconds: float = 5.0
     entries_page_size: int = 1000
     policies_path: Path = DEFAULT_POLICIES
+    # How often a serving process looks for policy versions published by another process.
+    policy_refresh_seconds: float = 1.0
     # Where the service is reached publicly (status lists, verification pages, did:web).
     public_url: str = DEFAULT_PUBLIC_URL
     # The transcript issuer: empty for the did:web of ``public_url``, or "did:key".
@@ -114,6 +116,7 @@ def settings_from_env(
         key_passphrase=passphrase.encode("utf-8") if passphrase else None,
         checkpoint_interval_seconds=_float(env, "CREDITBANK_CHECKPOINT_INTERVAL", 5.0),
         policies_path=Path(env.get("CREDITBANK_POLICIES") or DEFAULT_POLICIES),
+        policy_refresh_seconds=_float(env, "CREDITBANK_POLICY_REFRESH", 1.0),
         public_url=env.get("CREDITBANK_PUBLIC_URL") or DEFAULT_PUBLIC_URL,
         issuer_did=env.get("CREDITBANK_ISSUER_DID") or "",
         operations=operations_from_env(env),

@@ -19,12 +19,15 @@ class FieldProblem:
     field: str
     reason: str
     index: int | None = None
+    line: int | None = None  # the line of an uploaded file the problem is at, when known
 
     def as_dict(self) -> dict[str, Any]:
         """Return the JSON form used in problem documents."""
         out: dict[str, Any] = {"field": self.field, "reason": self.reason}
         if self.index is not None:
             out["index"] = self.index
+        if self.line is not None:
+            out["line"] = self.line
         return out
 
 

@@ -177,6 +177,9 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
         "client.revoked": ("吊销 API 密钥", "API key revoked"),
         "operator.signed_in": ("运营人员登录", "operator signed in"),
         "issuer.key_rotated": ("轮换成绩单签发密钥", "transcript signing key rotated"),
+        "learner.data_exported": ("下载本人数据副本", "copy of the learner's data downloaded"),
+        "correction.requested": ("申请更正记录", "correction requested"),
+        "correction.answered": ("答复更正申请", "correction answered"),
     },
     "RoundingMode": {
         "half_up": ("四舍五入", "round half up"),
@@ -209,6 +212,31 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
         "appeal_decided": ("申诉已裁决", "appeal decided"),
         "consent_expiring": ("授权即将到期", "consent about to expire"),
         "key_issued": ("已签发密钥", "key issued"),
+        "correction_requested": ("收到更正申请", "correction requested"),
+        "correction_answered": ("更正申请已答复", "correction answered"),
+    },
+    # How a policy's version is chosen for a learner (creditbank.rules.policy).
+    "AppliesBy": {
+        "evaluation_date": ("按评估日期选版本", "by evaluation date"),
+        "entry_date": ("按入学日期选版本", "by entry date"),
+        "intake": ("按入学年级选版本", "by intake year"),
+    },
+    # What a registrar read of a learner's account (creditbank.auth.access_log).
+    "ReadKind": {
+        "account": ("账户信息", "your account"),
+        "records": ("成果列表", "your list of records"),
+        "record": ("一条成果记录", "one record"),
+        "transfers": ("认定的转换学分", "your recognised transfers"),
+        "evaluation-what-if": ("试算评估（未记录）", "a what-if evaluation (not recorded)"),
+        "evaluation": ("学分转换评估", "a credit-transfer evaluation"),
+        "cohort-evaluation": ("批量评估", "a cohort evaluation"),
+    },
+    # Where a learner's request to correct a record stands (creditbank.rights.corrections).
+    "CorrectionStatus": {
+        "open": ("待答复", "awaiting the answer"),
+        "corrected": ("已更正", "corrected"),
+        "revoked": ("已撤销记录", "record revoked"),
+        "declined": ("不予更正", "declined"),
     },
     # A cohort evaluation's background job (creditbank.cohorts).
     "CohortStatus": {

@@ -18,6 +18,7 @@ import creditbank.ledger.tables as _ledger_tables
 import creditbank.notices.tables as _notice_tables
 import creditbank.operations.tables as _operation_tables
 import creditbank.records.tables as _record_tables
+import creditbank.rights.tables as _rights_tables
 import creditbank.transcripts.tables as _transcript_tables
 import creditbank.witness.collector.tables as _cosignature_tables
 
@@ -35,4 +36,5 @@ MODULES = (
     _cosignature_tables,
     _notice_tables,
     _indicator_tables,
+    _rights_tables,
 )

@@ -18,6 +18,7 @@ from creditbank.clock import utc_now
 from creditbank.cohorts.service import run_pending
 from creditbank.config import Settings
 from creditbank.errors import SigningKeyError
+from creditbank.evaluations.catalogue import PolicyCatalogue
 from creditbank.identity.sealing import FieldSealer, KeyEncryptionKeys
 from creditbank.indicators.snapshot import refresh as refresh_indicators
 from creditbank.ledger.keys import Keyring
@@ -26,7 +27,6 @@ from creditbank.operations import audit, checkpoints, expiry, outbox, runs
 from creditbank.operations.jobs import Daily, Every, JobSpec
 from creditbank.operations.mail import smtp_connection
 from creditbank.operations.scheduler import Scheduler
-from creditbank.rules.loader import load_policies
 from creditbank.rules.policy import Policy
 from creditbank.schema import metadata
 from creditbank.storage.database import create_db_engine
@@ -45,8 +45,13 @@ class Services:
     engine: Engine
     ledger: Ledger
     sealer: FieldSealer
-    policies: Mapping[str, Policy]
+    catalogue: PolicyCatalogue
     issuer_keys: IssuerKeys
+
+    @property
+    def policies(self) -> Mapping[str, Policy]:
+        """Each policy's version in force today (see :meth:`PolicyCatalogue.current`)."""
+        return self.catalogue.current(utc_now().date())
 
     def close(self) -> None:
         """Release database connections."""
@@ -77,13 +82,15 @@ def open_services(settings: Settings, engine: Engine | None = None) -> Services:
         page_size=settings.entries_page_size,
     )
     keks = KeyEncryptionKeys.open(settings.kek_path, settings.key_passphrase)
-    policies = load_policies(settings.policies_path) if settings.policies_path.is_dir() else {}
+    catalogue = PolicyCatalogue(
+        engine, settings.policies_path, refresh_seconds=settings.policy_refresh_seconds
+    )
     return Services(
         settings=settings,
         engine=engine,
         ledger=ledger,
         sealer=FieldSealer(keks),
-        policies=policies,
+        catalogue=catalogue,
         issuer_keys=IssuerKeys.open_or_create(
             settings.transcript_keys_path, settings.key_passphrase
         ),
@@ -206,7 +213,14 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
 
     def cohorts() -> str | None:
         services = opened()
-        ran = run_pending(services.engine, services.policies, limit=5)
+        ran = run_pending(
+            services.engine,
+            services.policies,
+            limit=5,
+            version=lambda policy_id, version: (
+                services.catalogue.version(policy_id, version).policy
+            ),
+        )
         return f"ran {ran} cohort jobs" if ran else None
 
     nightly = Daily(ops.nightly_hour_utc)

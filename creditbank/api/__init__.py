@@ -16,8 +16,10 @@ from creditbank.api import (
     metrics,
     openapi,
     operations,
+    policy_drafts,
     problems,
     records,
+    rights,
     sessions,
     transcripts,
     witnesses,
@@ -34,8 +36,11 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(delegations.blueprint)
     app.register_blueprint(learners.blueprint)
     app.register_blueprint(learners.consents_blueprint)
+    app.register_blueprint(rights.blueprint)
+    app.register_blueprint(rights.institution_blueprint)
     app.register_blueprint(records.blueprint)
     app.register_blueprint(sessions.blueprint)
+    app.register_blueprint(policy_drafts.blueprint)
     app.register_blueprint(evaluations.policies_blueprint)
     app.register_blueprint(evaluations.blueprint)
     app.register_blueprint(cohorts.blueprint)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import g, request
 
 from creditbank.auth import authorise
+from creditbank.auth.access_log import ReadKind
 from creditbank.auth.authenticate import authenticate, bearer_secret
 from creditbank.clock import utc_now
 from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Principal, Role
@@ -70,8 +71,19 @@ def require_learner(learner_id: str | None = None) -> LearnerPrincipal:
     return authorise.require_learner(current_principal(), learner_id)
 
 
-def require_reader_of(learner_id: str, scope: ConsentScope = ConsentScope.READ) -> Principal:
-    """The learner themself, or a client of an institution the learner consented to."""
+def require_reader_of(
+    learner_id: str,
+    scope: ConsentScope = ConsentScope.READ,
+    *,
+    kind: ReadKind = ReadKind.ACCOUNT,
+    resource: str | None = None,
+) -> Principal:
+    """The learner themself, or a client of an institution the learner consented to.
+
+    An institution's read is noted as ``kind`` of ``resource`` in the learner's access log.
+    """
     principal = authorise.require_principal(current_principal())
     with read_connection(services().engine) as connection:
-        return authorise.require_reader_of(principal, connection, learner_id, scope, now=utc_now())
+        return authorise.require_reader_of(
+            principal, connection, learner_id, scope, now=utc_now(), kind=kind, resource=resource
+        )

@@ -12,6 +12,7 @@ from creditbank.api.openapi import documented
 from creditbank.api.schemas.cohorts import CohortIn, CohortOut
 from creditbank.clock import utc_now
 from creditbank.cohorts import service
+from creditbank.evaluations.service import choose_policy
 from creditbank.identity.principals import Role
 from creditbank.wiring import services
 
@@ -32,14 +33,20 @@ def submit() -> tuple[Response, int]:
     client, code = require_institution_member(Role.REGISTRAR)
     data = load(CohortIn(), json_object())
     s = services()
+    on = data["on"] or utc_now().date()
+    chosen = choose_policy(
+        s.catalogue, data["policy"], on=on, intake=data["intake"], version=data["version"]
+    )
     job = service.submit(
         s.engine,
         s.policies,
         institution=code,
         submitted_by=client.key_id,
         policy_id=data["policy"],
-        on=data["on"] or utc_now().date(),
+        on=on,
         learners=data["learners"],
+        applying=chosen.policy,
+        applies_on=chosen.applies_on,
     )
     return jsonify(CohortOut().dump(asdict(job))), 202
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
 from creditbank.api.access import (
     require_institution_member,
@@ -25,12 +25,13 @@ from creditbank.api.schemas.evaluations import (
     RerunOut,
 )
 from creditbank.clock import utc_now
-from creditbank.errors import Forbidden
-from creditbank.evaluations import service
+from creditbank.errors import Forbidden, NotFound
+from creditbank.evaluations import listing, service
+from creditbank.evaluations.listing import ListedPolicy, ListedVersion
 from creditbank.evaluations.transfers import transfer_ids
 from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Role
 from creditbank.rules.evaluate import Evaluation
-from creditbank.rules.policy import Policy
+from creditbank.rules.loader import Quarantined
 from creditbank.storage.database import read_connection
 from creditbank.transcripts.revocation import DependentTranscripts
 from creditbank.wiring import services
@@ -39,8 +40,21 @@ policies_blueprint = Blueprint("policies", __name__, url_prefix="/api/v1/policie
 blueprint = Blueprint("evaluations", __name__, url_prefix="/api/v1/evaluations")
 
 
-def _policy(policy: Policy, published: dict[tuple[str, str], tuple[str, int]]) -> dict[str, Any]:
-    entry = published.get((policy.id, policy.version))
+def _version(item: ListedVersion) -> dict[str, Any]:
+    return {
+        "version": item.policy.version,
+        "content_hash": item.policy.content_hash,
+        "effective_from": item.policy.effective_from,
+        "effective_until": item.policy.effective_until,
+        "in_force_until": item.until,
+        "published": item.published,
+        "published_index": item.published_index,
+        "origin": item.version.origin,
+    }
+
+
+def _policy(listed: ListedPolicy) -> dict[str, Any]:
+    policy, current = listed.current, listed.current_version
     return {
         "id": policy.id,
         "version": policy.version,
@@ -50,44 +64,76 @@ def _policy(policy: Policy, published: dict[tuple[str, str], tuple[str, int]]) -
         "programme": policy.programme.code,
         "institution": policy.programme.institution,
         "content_hash": policy.content_hash,
-        "published": entry is not None and entry[0] == policy.content_hash,
-        "published_index": None if entry is None else entry[1],
+        "published": current.published,
+        "published_index": current.published_index,
+        "applies_by": policy.applies_by.value,
+        "versions": [_version(v) for v in listed.versions],
     }
+
+
+def quarantined_json(items: Sequence[Quarantined]) -> list[dict[str, Any]]:
+    """Files set aside, with their errors, as the listing and /healthz show them."""
+    return [
+        {"source": item.source, "errors": [p.as_dict() for p in item.problems]} for item in items
+    ]
 
 
 @policies_blueprint.get("")
 @documented(
-    "Loaded policies and whether each version is published", response=PolicyListOut, errors=()
+    "Loaded policies, each with its versions, their periods and publication",
+    response=PolicyListOut,
+    errors=(),
 )
 def list_policies() -> Response:
     """List the policies this service applies (public: rules are public)."""
     s = services()
-    with read_connection(s.engine) as connection:
-        published = service.publications(connection)
-    return jsonify(
-        {
-            "policies": [
-                _policy(p, published) for p in sorted(s.policies.values(), key=lambda p: p.id)
-            ]
-        }
-    )
+    listed = listing.list_policies(s.engine, s.catalogue, utc_now().date())
+    body = {
+        "policies": [_policy(item) for item in listed],
+        "quarantined": quarantined_json(s.catalogue.quarantined()),
+    }
+    return jsonify(PolicyListOut().dump(body))
+
+
+def _listed(policy_id: str) -> dict[str, Any]:
+    s = services()
+    for item in listing.list_policies(s.engine, s.catalogue, utc_now().date()):
+        if item.current.id == policy_id:
+            return dict(PolicyOut().dump(_policy(item)))
+    raise NotFound(f"no policy {policy_id!r}")
 
 
 @policies_blueprint.post("/<policy_id>/publish")
 @documented(
-    "Publish a policy version (a log entry holds its hash)",
+    "Publish a loaded policy version (a log entry holds its hash); ?version= names one",
     response=PolicyOut,
     auth="bearer",
     errors=(404, 409),
 )
 def publish(policy_id: str) -> Response:
-    """Make the loaded version of a policy active (the bank's operators)."""
+    """Publish a version of a policy from the policies folder (the bank's operators)."""
     principal = require_operator()
     s = services()
-    policy = service.find_policy(s.policies, policy_id)
-    service.publish_policy(s.ledger, policy, actor=principal.actor, now=utc_now())
-    with read_connection(s.engine) as connection:
-        return jsonify(_policy(policy, service.publications(connection)))
+    asked = request.args.get("version")
+    if asked is None:
+        current = s.catalogue.current(utc_now().date()).get(policy_id)
+        if current is None:
+            raise NotFound(f"no policy {policy_id!r}")
+        version = s.catalogue.version(policy_id, current.version)
+    else:
+        version = s.catalogue.version(policy_id, asked)
+    service.publish_policy(
+        s.ledger,
+        version.policy,
+        actor=principal.actor,
+        now=utc_now(),
+        text=version.text,
+        fmt=version.format,
+        source=version.source,
+        by=principal.key_id,
+    )
+    s.catalogue.refresh(force=True)
+    return jsonify(_listed(policy_id))
 
 
 def _answer(
@@ -111,9 +157,17 @@ def _answer(
 def _run(data: dict[str, Any], *, commit: bool) -> tuple[Response, int]:
     client, code = require_institution_member(Role.REGISTRAR)
     s = services()
-    policy = service.find_policy(s.policies, data["policy"])
     now = utc_now()
     on = data["on"] or now.date()
+    chosen = service.choose_policy(
+        s.catalogue,
+        data["policy"],
+        on=on,
+        entered_on=data["entered_on"],
+        intake=data["intake"],
+        version=data["version"],
+    )
+    policy = chosen.policy
     done = service.run_evaluation(
         s.ledger,
         learner_id=data["learner_id"],
@@ -126,6 +180,7 @@ def _run(data: dict[str, Any], *, commit: bool) -> tuple[Response, int]:
         commit_it=commit,
         now=now,
         revoke_dependents=DependentTranscripts(s.issuer_identity()).of_transfer,
+        applies_on=chosen.applies_on,
     )
     if done.committed is None:
         return jsonify(_answer(None, None, done.evaluation)), 200
@@ -209,7 +264,7 @@ def rerun(evaluation_id: str) -> Response:
     with read_connection(s.engine) as connection:
         row = service.read_evaluation(connection, evaluation_id)
         _readable(row)
-        again = service.rerun(connection, row, s.policies)
+        again = service.rerun(connection, row, s.catalogue)
     return jsonify(
         RerunOut().dump(
             {
@@ -241,7 +296,7 @@ def appeal(evaluation_id: str) -> tuple[Response, int]:
         row = service.read_evaluation(connection, evaluation_id)
     if row.learner != learner.learner_id:
         raise Forbidden("a learner may appeal only their own evaluations")
-    policy = service.find_policy(s.policies, row.policy_id)
+    policy = service.own_version(s.catalogue, row)
     committed = service.commit_appeal(
         s.ledger,
         row,

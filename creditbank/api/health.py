@@ -4,7 +4,8 @@
 database is unreachable or the audit raised its alarm (with the first bad index), so load
 balancers and monitoring see both. The checkpoint's age, the scheduler leader and its
 heartbeat age are reported for monitoring to alert on; they do not make a serving process
-unhealthy (a restart would not fix them).
+unhealthy (a restart would not fix them). So are the policy versions loaded and the policy
+files quarantined at start-up (set aside with their errors while the others load).
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ def healthz() -> tuple[Response, int]:
             checkpoint = latest_checkpoint(connection)
             lease = read_lease(connection)
             audit = read_status(connection)
+        catalogue = services().catalogue
+        versions = sum(len(v) for v in catalogue.all_versions().values())
+        quarantined = catalogue.quarantined()
     except SQLAlchemyError as exc:
         log.error("health check: database unreachable: %s", exc.__class__.__name__)
         return jsonify({"status": "unavailable", "database": "unreachable"}), 503
@@ -60,6 +64,13 @@ def healthz() -> tuple[Response, int]:
             "lease_expires_in_seconds": round((lease.expires_at - now).total_seconds(), 3),
         }
     )
+    body["policies"] = {
+        "versions": versions,
+        "quarantined": [
+            {"source": item.source, "errors": [p.as_dict() for p in item.problems]}
+            for item in quarantined
+        ],
+    }
     body["audit"] = {
         "status": "never-run" if audit.checked_at is None else audit.status,
         "audited_size": audit.audited_size,

@@ -35,6 +35,7 @@ from creditbank.api.schemas.members import (
     RegistrationOut,
 )
 from creditbank.api.schemas.records import RecordListOut
+from creditbank.auth.access_log import ReadKind
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.evaluations.transfers import TransferView, learner_transfers
@@ -208,7 +209,7 @@ def show(learner_id: str) -> Response:
 @documented("A learner's records", response=RecordListOut, auth="bearer", errors=())
 def records(learner_id: str) -> Response:
     """A learner's records as they stand, for the learner or a consented institution."""
-    require_reader_of(learner_id)
+    require_reader_of(learner_id, kind=ReadKind.RECORDS)
     with read_connection(services().engine) as connection:
         found = learner_records(connection, learner_id)
         expired = expired_certificates(connection, [v.id for v in found if v.kind == "certificate"])
@@ -276,7 +277,7 @@ def transfers(learner_id: str) -> Response:
 
     Their ids can be chosen for a transcript like record ids.
     """
-    require_reader_of(learner_id)
+    require_reader_of(learner_id, kind=ReadKind.TRANSFERS)
     with read_connection(services().engine) as connection:
         found = learner_transfers(connection, learner_id)
     return jsonify({"transfers": [transfer_json(view) for view in found]})

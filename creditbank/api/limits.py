@@ -13,6 +13,9 @@ to every request but ``/healthz`` and ``/metrics``:
   credentials (a bearer secret, or a sign-in form or call) is counted against its address;
   past the limit that address may not try credentials again until the window passes, while
   the real key keeps working from anywhere else.
+- **self-registration per address**: anonymous account openings (``POST /api/v1/learners``
+  without credentials) an address may make an hour, so that no one fills the learner table
+  or tries document numbers in bulk from one place.
 
 The client address is the socket's peer unless ``trusted_proxies`` is set: then Werkzeug's
 ``ProxyFix`` takes it from that many ``X-Forwarded-For`` hops (nginx in front), so clients
@@ -41,6 +44,8 @@ UNLIMITED = frozenset({"/healthz", "/metrics"})
 SIGN_IN_PATHS = frozenset(
     {"/signin", "/api/v1/sessions", "/api/v1/learners/activate", "/portal/activate"}
 )
+# Where an anonymous caller opens their own account.
+REGISTRATION_PATH = "/api/v1/learners"
 EXTENSION = "creditbank.limiter"
 
 
@@ -81,8 +86,22 @@ def _presents_no_credentials() -> bool:
     return not (request.method == "POST" and request.path in SIGN_IN_PATHS)
 
 
+def _not_self_registration() -> bool:
+    return not (
+        request.method == "POST"
+        and request.path == REGISTRATION_PATH
+        and not request.headers.get("Authorization")
+    )
+
+
 def _refused_authentication(response: Response) -> bool:
     return response.status_code == 401
+
+
+_ADDRESS_SCOPES = {
+    "failed-auth": "failed authentications from this address",
+    "registration": "self-registrations from this address",
+}
 
 
 def caller_limit(settings: OperationsSettings) -> str | None:
@@ -118,6 +137,15 @@ def init_app(app: Flask, settings: OperationsSettings) -> Limiter:
                 scope="failed-auth",
             )
         )
+    if settings.registrations_per_hour > 0:
+        limits.append(
+            ApplicationLimit(
+                f"{settings.registrations_per_hour} per 1 hour",
+                key_function=_address_key,
+                exempt_when=_not_self_registration,
+                scope="registration",
+            )
+        )
     limiter = Limiter(
         caller_key,
         app=app,
@@ -136,13 +164,10 @@ def init_app(app: Flask, settings: OperationsSettings) -> Limiter:
         current = limiter.current_limit
         reset = current.reset_at if current is not None else time.time() + 1
         wait = max(1, math.ceil(reset - time.time()))
-        by = "failed-auth" if error.limit.scope == "failed-auth" else str(g.get("caller_kind"))
+        scope = error.limit.scope
+        by = scope if scope in _ADDRESS_SCOPES else str(g.get("caller_kind"))
         metrics.RATE_LIMITED.labels(by).inc()
-        what = (
-            "failed authentications from this address"
-            if by == "failed-auth"
-            else "requests from this caller"
-        )
+        what = _ADDRESS_SCOPES.get(by, "requests from this caller")
         refusal = RateLimited(f"too many {what} ({error.description}); slow down", retry_after=wait)
         response = problem_response(
             refusal.status, refusal.slug, refusal.title, refusal.detail, retry_after=wait

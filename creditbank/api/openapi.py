@@ -30,6 +30,7 @@ from creditbank.api.schemas import (
 )
 from creditbank.api.schemas import delegations as delegation_schemas
 from creditbank.api.schemas import operations as operation_schemas
+from creditbank.api.schemas import rights as rights_schemas
 from creditbank.api.schemas.problems import ProblemOut
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -103,6 +104,11 @@ def _operation(spec: APISpec, contract: Contract, path_params: list[str]) -> dic
     responses: dict[str, Any] = {}
     if contract.response is None:
         responses[str(contract.status)] = {"description": contract.summary}
+    elif contract.response == "zip":
+        responses[str(contract.status)] = {
+            "description": contract.summary,
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+        }
     elif contract.response in ("text", "csv"):
         mimetype = "text/plain" if contract.response == "text" else "text/csv"
         responses[str(contract.status)] = {
@@ -164,7 +170,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
     _record_item_components(spec)
     published = members.PUBLISHED + records.PUBLISHED + evaluations.PUBLISHED + cohorts.PUBLISHED
     extra = transcripts.PUBLISHED + witnesses.PUBLISHED + operation_schemas.PUBLISHED
-    extra += delegation_schemas.PUBLISHED
+    extra += delegation_schemas.PUBLISHED + rights_schemas.PUBLISHED
     for schema in published + extra:
         spec.components.schema(schema.__name__, schema=schema)
     paths: dict[str, dict[str, Any]] = {}

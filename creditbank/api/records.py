@@ -24,6 +24,7 @@ from creditbank.api.schemas.records import (
     RecordOut,
     RevocationIn,
 )
+from creditbank.auth.access_log import ReadKind
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.identity.principals import ClientPrincipal, Role
@@ -149,7 +150,8 @@ def _readable(view: service.RecordView) -> None:
     principal = require_principal()
     if isinstance(principal, ClientPrincipal) and principal.institution == view.institution:
         return  # the posting institution may always read what it posted
-    require_reader_of(view.learner)  # the learner, or an institution they consented to
+    # The learner, or an institution they consented to (noted in the learner's access log).
+    require_reader_of(view.learner, kind=ReadKind.RECORD, resource=view.id)
 
 
 @blueprint.get("/<record_id>")

@@ -11,9 +11,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from creditbank.auth.access_log import Read, ReadKind, note_read
 from creditbank.errors import Forbidden, Unauthenticated
 from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Principal, Role
-from creditbank.learners.service import ConsentScope, has_consent
+from creditbank.learners.service import ConsentScope, active_consent
 
 BOOTSTRAP_ONLY = (
     "this is a bootstrap key: it is good only for issuing the institution's own admin key "
@@ -116,8 +117,14 @@ def require_reader_of(
     scope: ConsentScope = ConsentScope.READ,
     *,
     now: datetime,
+    kind: ReadKind = ReadKind.ACCOUNT,
+    resource: str | None = None,
 ) -> Principal:
-    """The learner themself, or a client of an institution the learner consented to."""
+    """The learner themself, or a client of an institution the learner consented to.
+
+    An institution's read is noted in the learner's access log as ``kind`` of ``resource``
+    (the account id when None), under the consent that allowed it.
+    """
     found = require_principal(principal)
     if isinstance(found, LearnerPrincipal):
         if found.learner_id != learner_id:
@@ -125,7 +132,18 @@ def require_reader_of(
         return found
     if found.institution is None:
         raise Forbidden("the bank's operators do not read learners' accounts")
-    if not has_consent(connection, learner_id, found.institution, scope, now=now):
+    consent = active_consent(connection, learner_id, found.institution, scope, now=now)
+    if consent is None:
         # The same answer whether or not the account exists: no probing for accounts.
         raise Forbidden(f"this learner has given {found.institution} no {scope.value} consent")
+    note_read(
+        Read(
+            learner_id,
+            found.institution,
+            found.key_id,
+            consent,
+            kind,
+            learner_id if resource is None else resource,
+        )
+    )
     return found

@@ -17,19 +17,20 @@ import json
 import os
 import socket
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
+from creditbank.auth.access_log import Read, ReadKind, record_reads
 from creditbank.clock import utc_now
 from creditbank.cohorts import MAX_LEARNERS
 from creditbank.cohorts.tables import CohortJob
 from creditbank.errors import FieldProblem, Forbidden, InvalidInput, NotFound
 from creditbank.evaluations.service import current_sources, find_policy
-from creditbank.learners.service import ConsentScope, consenting_learners, has_consent
+from creditbank.learners.service import ConsentScope, active_consent, consenting_learners
 from creditbank.rules.evaluate import evaluate
 from creditbank.rules.policy import Policy
 from creditbank.spreadsheet import safe_row
@@ -56,6 +57,8 @@ class JobView:
     id: str
     institution: str
     policy_id: str
+    policy_version: str | None
+    applies_on: date | None
     evaluated_on: date
     status: str
     total: int
@@ -70,6 +73,8 @@ def _view(row: Any) -> JobView:
         row.id,
         row.institution,
         row.policy_id,
+        row.policy_version,
+        row.applies_on,
         row.evaluated_on,
         row.status,
         row.total,
@@ -89,9 +94,15 @@ def submit(
     policy_id: str,
     on: date,
     learners: Sequence[str] | None,
+    applying: Policy | None = None,
+    applies_on: date | None = None,
 ) -> JobView:
-    """Queue a cohort; without ``learners``, every learner who gave ``evaluate`` consent."""
-    policy = find_policy(policies, policy_id)
+    """Queue a cohort; without ``learners``, every learner who gave ``evaluate`` consent.
+
+    ``applying`` is the version that applies to the cohort (by its intake, as the policy
+    states), ``applies_on`` the intake start that chose it; by default today's version.
+    """
+    policy = applying or find_policy(policies, policy_id)
     if policy.programme.institution != institution:
         raise Forbidden(f"{policy.id} is {policy.programme.institution}'s policy")
     now = utc_now()
@@ -118,6 +129,8 @@ def submit(
                 institution=institution,
                 submitted_by=submitted_by,
                 policy_id=policy.id,
+                policy_version=policy.version,
+                applies_on=applies_on,
                 evaluated_on=on,
                 learners=json.dumps(chosen),
                 status="queued",
@@ -172,18 +185,26 @@ def _claim(engine: Engine, worker: str) -> Any:
 
 
 def _lines(
-    policy: Policy, engine: Engine, institution: str, learners: Sequence[str], on: date
-) -> str:
+    policy: Policy, engine: Engine, job: Any, learners: Sequence[str]
+) -> tuple[str, list[Read]]:
+    """The chunk's CSV lines, and the reads of consenting learners' records it made."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     now = utc_now()
+    reads: list[Read] = []
     with read_connection(engine) as connection:
         for learner in learners:
-            if not has_consent(connection, learner, institution, ConsentScope.EVALUATE, now=now):
+            consent = active_consent(
+                connection, learner, job.institution, ConsentScope.EVALUATE, now=now
+            )
+            if consent is None:
                 writer.writerow(safe_row([learner, "", "", "", "", NO_CONSENT]))
                 continue
+            reads.append(
+                Read(learner, job.institution, job.submitted_by, consent, ReadKind.COHORT, job.id)
+            )
             sources, _ = current_sources(connection, learner)
-            result = evaluate(policy, sources, on)
+            result = evaluate(policy, sources, job.evaluated_on, (), job.applies_on)
             body = result.body
             writer.writerow(
                 safe_row(
@@ -197,11 +218,21 @@ def _lines(
                     ]
                 )
             )
-    return out.getvalue()
+    return out.getvalue(), reads
 
 
-def run_pending(engine: Engine, policies: Mapping[str, Policy], *, limit: int = 1) -> int:
-    """Run up to ``limit`` queued jobs to the end; return how many ran."""
+def run_pending(
+    engine: Engine,
+    policies: Mapping[str, Policy],
+    *,
+    limit: int = 1,
+    version: Callable[[str, str], Policy] | None = None,
+) -> int:
+    """Run up to ``limit`` queued jobs to the end; return how many ran.
+
+    Each job runs under the version chosen when it was queued (``version`` finds it by id
+    and version), else today's version of its policy.
+    """
     worker = f"{socket.gethostname()}:{os.getpid()}"
     ran = 0
     while ran < limit:
@@ -211,11 +242,16 @@ def run_pending(engine: Engine, policies: Mapping[str, Policy], *, limit: int = 
         ran += 1
         learners = json.loads(job.learners)
         try:
-            policy = find_policy(policies, job.policy_id)
+            if version is not None and job.policy_version is not None:
+                policy = version(job.policy_id, job.policy_version)
+            else:
+                policy = find_policy(policies, job.policy_id)
             for start in range(0, len(learners), CHUNK):
                 chunk = learners[start : start + CHUNK]
-                lines = _lines(policy, engine, job.institution, chunk, job.evaluated_on)
+                lines, reads = _lines(policy, engine, job, chunk)
                 with write_transaction(engine) as connection:
+                    # The learners' access log, in the transaction that keeps what was read.
+                    record_reads(connection, reads, at=utc_now())
                     connection.execute(
                         update(job_t)
                         .where(job_t.c.id == job.id)

@@ -25,6 +25,10 @@ class CohortJob(SQLModel, table=True):
     )
     submitted_by: str = Field(sa_column=Column(String(64), nullable=False))
     policy_id: str = Field(sa_column=Column(String(80), nullable=False))
+    # The version chosen when the cohort was queued (by its intake, as the policy states) and
+    # the intake start that chose it; None on jobs queued before versions were kept.
+    policy_version: str | None = Field(default=None, sa_column=Column(String(40), nullable=True))
+    applies_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     evaluated_on: date = Field(sa_column=Column(Date, nullable=False))
     learners: str = Field(sa_column=Column(Text, nullable=False))
     status: str = Field(sa_column=Column(String(16), nullable=False, index=True))

@@ -18,11 +18,13 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from creditbank.auth.access_log import Read, ReadKind, note_read
 from creditbank.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
+from creditbank.evaluations.catalogue import PolicyCatalogue
 from creditbank.evaluations.tables import CommittedEvaluation, PolicyPublication
 from creditbank.evaluations.transfers import plan_transfers, store_transfers, supersede_transfers
 from creditbank.institutions.tables import Institution
-from creditbank.learners.service import ConsentScope, has_consent, learner_exists
+from creditbank.learners.service import ConsentScope, active_consent, learner_exists
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.service import Ledger
@@ -46,6 +48,7 @@ from creditbank.rules.evaluate import (
     exception_json,
 )
 from creditbank.rules.policy import Policy
+from creditbank.rules.versions import Choice, choose
 from creditbank.storage.database import read_connection
 
 publication_t = PolicyPublication.__table__  # type: ignore[attr-defined]
@@ -66,14 +69,49 @@ def find_policy(policies: Mapping[str, Policy], policy_id: str) -> Policy:
     return policy
 
 
+def choose_policy(
+    catalogue: PolicyCatalogue,
+    policy_id: str,
+    *,
+    on: date,
+    entered_on: date | None = None,
+    intake: int | None = None,
+    version: str | None = None,
+) -> Choice:
+    """The version of ``policy_id`` that applies to a learner (see :func:`choose`)."""
+    if version is not None:
+        catalogue.version(policy_id, version)  # published by another process just now, perhaps
+    return choose(
+        catalogue.policies(policy_id),
+        on=on,
+        entered_on=entered_on,
+        intake=intake,
+        version=version,
+    )
+
+
 def publications(connection: Connection) -> dict[tuple[str, str], tuple[str, int]]:
     """Published versions: ``(id, version) -> (content hash, ledger index)``."""
     rows = connection.execute(select(publication_t)).all()
     return {(r.policy_id, r.version): (r.content_hash, r.ledger_index) for r in rows}
 
 
-def publish_policy(ledger: Ledger, policy: Policy, *, actor: str, now: datetime) -> int:
-    """Make a policy version active by a log entry holding its content hash; return the index."""
+def publish_policy(
+    ledger: Ledger,
+    policy: Policy,
+    *,
+    actor: str,
+    now: datetime,
+    text: str | None = None,
+    fmt: str = "toml",
+    source: str | None = None,
+    by: str | None = None,
+) -> int:
+    """Make a policy version active by a log entry holding its content hash; return the index.
+
+    With its ``text`` (TOML or JSON, ``fmt``), the version is stored, so every serving
+    process loads it from the database.
+    """
     with ledger.transaction() as tx:
         existing = publications(tx.connection).get((policy.id, policy.version))
         if existing is not None:
@@ -96,6 +134,10 @@ def publish_policy(ledger: Ledger, policy: Policy, *, actor: str, now: datetime)
                 content_hash=policy.content_hash,
                 published_at=now,
                 ledger_index=index,
+                content=text,
+                format=None if text is None else fmt,
+                source=source,
+                published_by=by,
             )
         )
     return index
@@ -268,17 +310,32 @@ def _exceptions_from_json(raw: Sequence[Mapping[str, Any]]) -> list[Exception_]:
 
 
 def check_may_evaluate(
-    connection: Connection, institution: str, learner_id: str, policy: Policy, *, now: datetime
+    connection: Connection,
+    institution: str,
+    learner_id: str,
+    policy: Policy,
+    *,
+    now: datetime,
+    by: str | None = None,
+    kind: ReadKind = ReadKind.WHAT_IF,
 ) -> None:
-    """Only the programme's institution, and only with the learner's evaluate consent."""
+    """Only the programme's institution, and only with the learner's evaluate consent.
+
+    When the key ``by`` asks, the read is noted in the learner's access log as ``kind``.
+    """
     if policy.programme.institution != institution:
         raise Forbidden(
             f"{policy.id} is {policy.programme.institution}'s policy; {institution} cannot apply it"
         )
-    if not learner_exists(connection, learner_id) or not has_consent(
-        connection, learner_id, institution, ConsentScope.EVALUATE, now=now
-    ):
+    consent = (
+        active_consent(connection, learner_id, institution, ConsentScope.EVALUATE, now=now)
+        if learner_exists(connection, learner_id)
+        else None
+    )
+    if consent is None:
         raise Forbidden(f"this learner has given {institution} no evaluate consent")
+    if by is not None:
+        note_read(Read(learner_id, institution, by, consent, kind, policy.id))
 
 
 @dataclass(frozen=True)
@@ -306,39 +363,39 @@ def commit(
     now: datetime,
     revoke_dependents: RevokeDependents,
     appeal_of: str | None = None,
+    applies_on: date | None = None,
 ) -> Committed:
     """Evaluate and record it: the log entry holds the policy and result hashes.
+
+    ``applies_on`` is the learner's entry date or intake start that chose the version (for
+    a policy whose versions apply by them); it is recorded, so a re-run applies it again.
 
     Each recognised course gets its own ``transfer.recognised`` entry (see
     :mod:`creditbank.evaluations.transfers`), and the learner's earlier transfers under the
     same policy are superseded: ``revoke_dependents`` revokes what held them, in the same
     transaction.
     """
-    evaluation = evaluate(policy, sources, on, exceptions)
+    evaluation = evaluate(policy, sources, on, exceptions, applies_on)
     evaluation_id = str(uuid.uuid4())
+    payload: dict[str, Any] = {
+        "evaluation": evaluation_id,
+        "learner": learner_id,
+        "institution": institution,
+        "policy": {"id": policy.id, "version": policy.version, "hash": policy.content_hash},
+        "on": on.isoformat(),
+        "inputs": [list(item) for item in inputs],
+        "result_hash": evaluation.result_hash,
+        "appeal_of": appeal_of,
+    }
+    if applies_on is not None:
+        payload["applies_on"] = applies_on.isoformat()
     with ledger.transaction() as tx:
-        if (policy.id, policy.version) not in publications(tx.connection):
+        published = publications(tx.connection).get((policy.id, policy.version))
+        if published is None:
             raise Conflict(f"{policy.id} version {policy.version} is not published yet")
-        entries = [
-            NewEntry(
-                EntryKind.EVALUATION_COMMITTED,
-                actor,
-                {
-                    "evaluation": evaluation_id,
-                    "learner": learner_id,
-                    "institution": institution,
-                    "policy": {
-                        "id": policy.id,
-                        "version": policy.version,
-                        "hash": policy.content_hash,
-                    },
-                    "on": on.isoformat(),
-                    "inputs": [list(item) for item in inputs],
-                    "result_hash": evaluation.result_hash,
-                    "appeal_of": appeal_of,
-                },
-            )
-        ]
+        if published[0] != policy.content_hash:
+            raise Conflict(f"{policy.id} version {policy.version} was published with other content")
+        entries = [NewEntry(EntryKind.EVALUATION_COMMITTED, actor, payload)]
         entries += [
             NewEntry(EntryKind.OVERRIDE_RECORDED, actor, {"evaluation": evaluation_id, **item})
             for item in _exceptions_json(exceptions)
@@ -363,6 +420,7 @@ def commit(
                 policy_version=policy.version,
                 policy_hash=policy.content_hash,
                 evaluated_on=on,
+                applies_on=applies_on,
                 inputs=json.dumps([list(item) for item in inputs]),
                 exceptions=json.dumps(_exceptions_json(exceptions), ensure_ascii=False),
                 result=json.dumps(evaluation.body, ensure_ascii=False),
@@ -422,6 +480,7 @@ def commit_current(
     now: datetime,
     revoke_dependents: RevokeDependents,
     appeal_of: str | None = None,
+    applies_on: date | None = None,
 ) -> Committed:
     """Commit an evaluation, without exceptions, of the learner's records as they stand now."""
     with read_connection(ledger.engine) as connection:
@@ -440,6 +499,7 @@ def commit_current(
         now=now,
         revoke_dependents=revoke_dependents,
         appeal_of=appeal_of,
+        applies_on=applies_on,
     )
 
 
@@ -489,7 +549,8 @@ def commit_appeal(
 
     It is evaluated as of the appealed evaluation's date unless ``on`` (a registrar's
     statement) says otherwise, and registrars' decisions in the appealed evaluation stand
-    (those naming a record the appeal no longer reads drop out).
+    (those naming a record the appeal no longer reads drop out). It applies the appealed
+    evaluation's own version (``policy``), chosen as it was.
     """
     with read_connection(ledger.engine) as connection:
         sources, inputs = appeal_inputs(connection, row, records)
@@ -513,6 +574,7 @@ def commit_appeal(
         now=now,
         revoke_dependents=revoke_dependents,
         appeal_of=row.id,
+        applies_on=row.applies_on,
     )
 
 
@@ -537,6 +599,7 @@ def run_evaluation(
     commit_it: bool,
     now: datetime,
     revoke_dependents: RevokeDependents,
+    applies_on: date | None = None,
 ) -> EvaluationRun:
     """Evaluate a consenting learner's current records for ``institution``; commit if asked.
 
@@ -546,11 +609,19 @@ def run_evaluation(
     ``revoke_dependents`` revokes the transcripts that held them.
     """
     with read_connection(ledger.engine) as connection:
-        check_may_evaluate(connection, institution, learner_id, policy, now=now)
+        check_may_evaluate(
+            connection,
+            institution,
+            learner_id,
+            policy,
+            now=now,
+            by=by,
+            kind=ReadKind.EVALUATION if commit_it else ReadKind.WHAT_IF,
+        )
         sources, inputs = current_sources(connection, learner_id)
     parsed = parse_exceptions(exceptions, policy, sources, by, now.isoformat())
     if not commit_it:
-        return EvaluationRun(evaluate(policy, sources, on, parsed), None)
+        return EvaluationRun(evaluate(policy, sources, on, parsed, applies_on), None)
     committed = commit(
         ledger,
         learner_id=learner_id,
@@ -564,6 +635,7 @@ def run_evaluation(
         exceptions=parsed,
         now=now,
         revoke_dependents=revoke_dependents,
+        applies_on=applies_on,
     )
     return EvaluationRun(committed.evaluation, committed)
 
@@ -576,14 +648,20 @@ def read_evaluation(connection: Connection, evaluation_id: str) -> Any:
     return row
 
 
-def rerun(connection: Connection, row: Any, policies: Mapping[str, Policy]) -> Evaluation:
-    """Evaluate again from the stored inputs; the policy must still hash as it did."""
-    policy = find_policy(policies, row.policy_id)
-    if (policy.version, policy.content_hash) != (row.policy_version, row.policy_hash):
+def own_version(catalogue: PolicyCatalogue, row: Any) -> Policy:
+    """The version a committed evaluation used, which must still hash as it did."""
+    policy = catalogue.version(row.policy_id, row.policy_version).policy
+    if policy.content_hash != row.policy_hash:
         raise Conflict(
-            f"the loaded {policy.id} is version {policy.version} ({policy.content_hash[:12]}), "
-            f"the evaluation used {row.policy_version} ({row.policy_hash[:12]})"
+            f"the loaded {policy.id} version {policy.version} hashes "
+            f"{policy.content_hash[:12]}, the evaluation used {row.policy_hash[:12]}"
         )
+    return policy
+
+
+def rerun(connection: Connection, row: Any, catalogue: PolicyCatalogue) -> Evaluation:
+    """Evaluate again from the stored inputs under the evaluation's own version."""
+    policy = own_version(catalogue, row)
     sources = recorded_sources(connection, json.loads(row.inputs))
     exceptions = _exceptions_from_json(json.loads(row.exceptions))
-    return evaluate(policy, sources, row.evaluated_on, exceptions)
+    return evaluate(policy, sources, row.evaluated_on, exceptions, row.applies_on)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Date, ForeignKey, String, Text
+from sqlalchemy import BigInteger, Boolean, Column, Date, ForeignKey, String, Text
 from sqlmodel import Field, SQLModel
 
 from creditbank.storage.types import UtcDateTime
 
 
 class PolicyPublication(SQLModel, table=True):
-    """A policy version made active by a ``policy.published`` entry holding its hash."""
+    """A policy version made active by a ``policy.published`` entry holding its hash.
+
+    ``content`` is the published text itself (TOML or JSON, ``format``), so every serving
+    process loads it from here; versions published before it was kept have none and come
+    from the policies folder.
+    """
 
     __tablename__ = "policy_publication"
 
@@ -20,6 +25,35 @@ class PolicyPublication(SQLModel, table=True):
     content_hash: str = Field(sa_column=Column(String(64), nullable=False))
     published_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     ledger_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+    content: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    format: str | None = Field(default=None, sa_column=Column(String(8), nullable=True))
+    source: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    published_by: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+
+
+class PolicyDraft(SQLModel, table=True):
+    """An uploaded policy version, validated and dry-run, waiting for its confirmation.
+
+    ``impact`` holds the impact analysis shown before publishing (JSON: the figures and the
+    list of learners whose results would change).
+    """
+
+    __tablename__ = "policy_draft"
+
+    id: str = Field(sa_column=Column(String(36), primary_key=True))
+    policy_id: str = Field(sa_column=Column(String(80), nullable=False, index=True))
+    version: str = Field(sa_column=Column(String(40), nullable=False))
+    content_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    format: str = Field(sa_column=Column(String(8), nullable=False))
+    source: str = Field(sa_column=Column(String(200), nullable=False))
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    cases: str = Field(sa_column=Column(Text, nullable=False))
+    owner: str = Field(sa_column=Column(String(32), nullable=False))
+    uploaded_by: str = Field(sa_column=Column(String(64), nullable=False))
+    learners_shown: bool = Field(sa_column=Column(Boolean, nullable=False))
+    impact: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    published_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 class CommittedEvaluation(SQLModel, table=True):
@@ -42,6 +76,8 @@ class CommittedEvaluation(SQLModel, table=True):
     policy_version: str = Field(sa_column=Column(String(40), nullable=False))
     policy_hash: str = Field(sa_column=Column(String(64), nullable=False))
     evaluated_on: date = Field(sa_column=Column(Date, nullable=False))
+    # The entry date or intake start that chose the version (None: the evaluation's date).
+    applies_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     inputs: str = Field(sa_column=Column(Text, nullable=False))
     exceptions: str = Field(sa_column=Column(Text, nullable=False))
     result: str = Field(sa_column=Column(Text, nullable=False))

@@ -1,11 +1,12 @@
 """A learner opening an account alone: an unverified (``self_asserted``) claim on a document.
 
-The answer is the same whether or not the document already has an account, and so is the work
-behind it: the password is hashed, the sequencer taken and one ``learner.registration`` entry
-appended either way (its private payload names the account opened, or none), so neither the
-answer, its timing nor the public log's growth tells an anonymous caller that an ID number is
-known to the bank. A claim holds nothing institutions post; an institution opening the same
-document later sets it aside (:func:`creditbank.learners.service.open_accounts`).
+Nothing goes into the public log: an account nobody has confirmed asserts nothing about a
+person, and the log grows only when an institution that saw the person opens their account
+(which sets the claim aside). The answer is the same whether or not the document already has
+an account, and so is the work behind it (the password is hashed either way), so neither the
+answer nor its timing tells an anonymous caller that an ID number is known to the bank. A
+claim holds nothing institutions post. Registrations are limited per client address
+(:mod:`creditbank.api.limits`).
 """
 
 from __future__ import annotations
@@ -16,17 +17,14 @@ from datetime import datetime
 from sqlalchemy import insert, select
 
 from creditbank.identity.passwords import hash_password
-from creditbank.identity.principals import LEARNER_ACTOR
 from creditbank.identity.sealing import FieldSealer
 from creditbank.learners.assurance import SELF, Assurance
 from creditbank.learners.service import (
     NewLearner,
-    document_context,
     learner_t,
     lock_sequencer,
-    name_context,
+    sealed_identity_row,
 )
-from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.service import Ledger
 
 ACCEPTED = (
@@ -51,39 +49,20 @@ def register_self(
     password_hash = hash_password(person.password)  # the same scrypt work whatever follows
     lookup = sealer.lookup_hash(person.document.lookup_material())
     learner_id = str(uuid.uuid4())
+    row = {
+        **sealed_identity_row(sealer, person, learner_id, lookup, now=now),
+        "password_hash": password_hash,
+        "activation_hash": None,
+        "opened_by": SELF,
+        "ledger_index": None,
+        "assurance": Assurance.SELF_ASSERTED.value,
+    }
     with ledger.transaction() as tx:
+        # The sequencer orders this against an institution opening the same document, as
+        # every opening is ordered; nothing is appended.
         lock_sequencer(tx)
         taken = tx.connection.execute(
             select(learner_t.c.id).where(learner_t.c.lookup == lookup)
         ).first()
-        opened = taken is None
-        index = tx.record(
-            EntryKind.LEARNER_REGISTRATION,
-            LEARNER_ACTOR,
-            {
-                "learner": learner_id if opened else None,
-                "document_kind": person.document.kind.value,
-            },
-            now=now,
-        )
-        if not opened:
-            return
-        tx.connection.execute(
-            insert(learner_t).values(
-                id=learner_id,
-                lookup=lookup,
-                document_kind=person.document.kind.value,
-                name_sealed=sealer.seal(person.name, context=name_context(learner_id)),
-                document_sealed=sealer.seal(
-                    person.document.number, context=document_context(learner_id)
-                ),
-                password_hash=password_hash,
-                activation_hash=None,
-                opened_by=SELF,
-                opened_at=now,
-                ledger_index=index,
-                assurance=Assurance.SELF_ASSERTED.value,
-                bound_by=None,
-                bound_at=None,
-            )
-        )
+        if taken is None:
+            tx.connection.execute(insert(learner_t).values(**row))

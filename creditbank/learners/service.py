@@ -110,6 +110,22 @@ class _Opening:
     entries: list[NewEntry]
 
 
+def sealed_identity_row(
+    sealer: FieldSealer, person: NewLearner, learner_id: str, lookup: str, *, now: datetime
+) -> dict[str, object]:
+    """The columns every new account starts with: its lookup and its sealed identity."""
+    return {
+        "id": learner_id,
+        "lookup": lookup,
+        "document_kind": person.document.kind.value,
+        "name_sealed": sealer.seal(person.name, context=name_context(learner_id)),
+        "document_sealed": sealer.seal(
+            person.document.number, context=document_context(learner_id)
+        ),
+        "opened_at": now,
+    }
+
+
 def _new_row(
     sealer: FieldSealer,
     person: NewLearner,
@@ -121,17 +137,10 @@ def _new_row(
     now: datetime,
 ) -> dict[str, object]:
     return {
-        "id": learner_id,
-        "lookup": lookup,
-        "document_kind": person.document.kind.value,
-        "name_sealed": sealer.seal(person.name, context=name_context(learner_id)),
-        "document_sealed": sealer.seal(
-            person.document.number, context=document_context(learner_id)
-        ),
+        **sealed_identity_row(sealer, person, learner_id, lookup, now=now),
         "password_hash": None,
         "activation_hash": activation_hash,
         "opened_by": institution,
-        "opened_at": now,
         "assurance": Assurance.INSTITUTION_VERIFIED.value,
         "bound_by": institution,
         "bound_at": now,
@@ -307,7 +316,7 @@ class AccountView:
     document_masked: str | None
     opened_by: str
     opened_at: datetime
-    ledger_index: int
+    ledger_index: int | None  # None: registered by the learner alone, not in the log
     has_password: bool
     assurance: Assurance
     bound_by: str | None
@@ -519,17 +528,21 @@ def list_consents(connection: Connection, learner_id: str) -> list[ConsentView]:
     return [_consent_view(row) for row in rows]
 
 
-def has_consent(
+def active_consent(
     connection: Connection, learner_id: str, institution: str, scope: ConsentScope, *, now: datetime
-) -> bool:
-    """True when the learner has an active consent for ``institution`` covering ``scope``."""
+) -> str | None:
+    """The id of an active consent of the learner for ``institution`` covering ``scope``.
+
+    The newest such consent when several are active; None when there is none.
+    """
     scopes = (
         [ConsentScope.EVALUATE.value]
         if scope is ConsentScope.EVALUATE
         else [s.value for s in ConsentScope]
     )
     row = connection.execute(
-        select(consent_t.c.id).where(
+        select(consent_t.c.id)
+        .where(
             consent_t.c.learner == learner_id,
             consent_t.c.institution == institution,
             consent_t.c.scope.in_(scopes),
@@ -537,8 +550,16 @@ def has_consent(
             consent_t.c.valid_from <= now,
             consent_t.c.valid_until > now,
         )
+        .order_by(consent_t.c.granted_index.desc())
     ).first()
-    return row is not None
+    return None if row is None else str(row.id)
+
+
+def has_consent(
+    connection: Connection, learner_id: str, institution: str, scope: ConsentScope, *, now: datetime
+) -> bool:
+    """True when the learner has an active consent for ``institution`` covering ``scope``."""
+    return active_consent(connection, learner_id, institution, scope, now=now) is not None
 
 
 def consenting_learners(

@@ -39,7 +39,9 @@ class Learner(SQLModel, table=True):
     activation_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     opened_by: str = Field(sa_column=Column(String(64), nullable=False))
     opened_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
-    ledger_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # The entry that opened the account; none for an account the learner registered alone,
+    # which the public log does not record until an institution opens the person's account.
+    ledger_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     assurance: str = Field(sa_column=Column(String(32), nullable=False))
     bound_by: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
     bound_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))

@@ -49,7 +49,7 @@ class EntryKind(StrEnum):
     DELEGATION_GRANTED = "delegation.granted"
     DELEGATION_ENDED = "delegation.ended"
     LEARNER_OPENED = "learner.opened"
-    LEARNER_REGISTRATION = "learner.registration"
+    LEARNER_REGISTRATION = "learner.registration"  # no longer written (0019); old logs hold it
     LEARNER_CLAIM_SET_ASIDE = "learner.claim_set_aside"
     LEARNER_MERGED = "learner.merged"
     RECORD_POSTED = "record.posted"
@@ -71,6 +71,9 @@ class EntryKind(StrEnum):
     CLIENT_REVOKED = "client.revoked"
     OPERATOR_SIGNED_IN = "operator.signed_in"
     ISSUER_KEY_ROTATED = "issuer.key_rotated"
+    LEARNER_DATA_EXPORTED = "learner.data_exported"
+    CORRECTION_REQUESTED = "correction.requested"
+    CORRECTION_ANSWERED = "correction.answered"
 
 
 def format_time(moment: datetime) -> str:

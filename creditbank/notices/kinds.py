@@ -20,6 +20,8 @@ class NoticeKind(StrEnum):
     APPEAL_DECIDED = "appeal_decided"
     CONSENT_EXPIRING = "consent_expiring"
     KEY_ISSUED = "key_issued"
+    CORRECTION_REQUESTED = "correction_requested"
+    CORRECTION_ANSWERED = "correction_answered"
 
 
 # Subject and body per kind and language; ``{name}`` fields come from the notice's params.
@@ -89,6 +91,29 @@ _TEXTS: dict[NoticeKind, dict[Lang, tuple[str, str]]] = {
             "An API key was issued for your institution",
             "Key {key_id} was issued (role {role}, label {label}). If your institution did "
             "not ask for it, contact the credit bank at once.",
+        ),
+    },
+    NoticeKind.CORRECTION_REQUESTED: {
+        "zh": (
+            "学习者申请更正记录",
+            "学习者申请更正本机构登记的记录 {record}（申请 {request}）；"
+            "请在机构工作台的“更正申请”中查看并答复。",
+        ),
+        "en": (
+            "A learner asks for a correction",
+            "A learner asks that record {record}, posted by your institution, be corrected "
+            "(request {request}); see and answer it under Correction requests in your workspace.",
+        ),
+    },
+    NoticeKind.CORRECTION_ANSWERED: {
+        "zh": (
+            "您的更正申请已有答复",
+            "{institution} 已答复您对记录 {record} 的更正申请：{decision_zh}。说明：{reason}",
+        ),
+        "en": (
+            "Your correction request was answered",
+            "{institution} answered your request to correct record {record}: {decision_en}. "
+            "Their words: {reason}",
         ),
     },
 }

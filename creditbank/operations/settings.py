@@ -34,6 +34,8 @@ class OperationsSettings:
     rate_limit_burst: int = 0
     # Refused authentications an address may cause per minute (0: no limit).
     auth_failures_per_minute: int = 30
+    # Self-registrations (anonymous account openings) one client address may make an hour.
+    registrations_per_hour: int = 10
     # Where the counts live: memory:// (one process) or redis://host:port/db (shared).
     rate_limit_storage: str = "memory://"
     rate_limit_prefix: str = "creditbank"
@@ -93,6 +95,9 @@ def operations_from_env(environ: Mapping[str, str]) -> OperationsSettings:
         ),
         auth_failures_per_minute=int(
             env_number(environ, "CREDITBANK_AUTH_FAILURES_PER_MINUTE", d.auth_failures_per_minute)
+        ),
+        registrations_per_hour=int(
+            env_number(environ, "CREDITBANK_REGISTRATIONS_PER_HOUR", d.registrations_per_hour)
         ),
         rate_limit_storage=_storage_uri(environ, d.rate_limit_storage),
         rate_limit_prefix=environ.get("CREDITBANK_RATE_LIMIT_PREFIX") or d.rate_limit_prefix,

@@ -30,7 +30,7 @@ from creditbank.learners.service import unpostable_learners
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.group import IndexedWrite, Insert, Submission, Update
 from creditbank.ledger.sequencer import AppendResult, NewEntry, seal_entries
-from creditbank.ledger.service import Ledger
+from creditbank.ledger.service import Ledger, LedgerTransaction
 from creditbank.records.authorship import Authorship, check_authorship
 from creditbank.records.dependents import RevokeDependents
 from creditbank.records.outcomes import Outcome
@@ -449,73 +449,95 @@ def _change(
     revoke_dependents: RevokeDependents,
 ) -> RecordView:
     with ledger.transaction() as tx:
-        row = _lock_record(tx.connection, record_id)
-        if row.institution != institution:
-            raise Forbidden(
-                f"record {record_id} was posted by {row.institution}; only it may change it"
-            )
-        if row.status == RecordStatus.REVOKED:
-            raise Conflict(f"record {record_id} is revoked; it cannot change any more")
-        require_member(tx.connection, institution)
-        if outcome is not None and outcome.kind.value != row.kind:
-            raise InvalidInput(
-                f"a {row.kind} record cannot be corrected into a {outcome.kind.value}",
-                problems=[FieldProblem("kind", f"must stay {row.kind!r}")],
-            )
-        previous = tx.connection.execute(
-            select(version_t).where(
-                version_t.c.record == record_id, version_t.c.version == row.version
-            )
-        ).one()
-        version = row.version + 1
-        content = json.loads(previous.content) if outcome is None else outcome.to_payload()
-        kind = (
-            EntryKind.RECORD_CORRECTED if action is Action.CORRECTED else EntryKind.RECORD_REVOKED
-        )
-        payload: dict[str, Any] = {
-            "record": record_id,
-            "version": version,
-            "learner": row.learner,
-            "institution": institution,
-            "supersedes": previous.ledger_index,
-            "reason": reason,
-        }
-        authorship = None
-        if outcome is not None:
-            payload["outcome"] = content
-            authorship = check_authorship(tx.connection, institution, [outcome], now=now)[0]
-            delegation = authorship.payload()
-            if delegation is not None:
-                payload["delegation"] = delegation
-        index = tx.record(kind, f"institution:{institution}", payload, now=now)
-        status = RecordStatus.REVOKED if action is Action.REVOKED else RecordStatus.ACTIVE
-        tx.connection.execute(
-            insert(version_t).values(
-                record=record_id,
-                version=version,
-                action=action.value,
-                content=canonical_json(content).decode("utf-8"),
-                reason=reason,
-                recorded_at=now,
-                ledger_index=index,
-            )
-        )
-        changed: dict[str, Any] = {"version": version, "status": status.value, "updated_at": now}
-        if authorship is not None:
-            changed["source"] = authorship.source
-            changed["delegation"] = (
-                None if authorship.delegation is None else authorship.delegation.id
-            )
-        tx.connection.execute(update(record_t).where(record_t.c.id == record_id).values(changed))
-        # A transcript showing the old content must not outlive the change.
-        revoke_dependents(
+        return change_record(
             tx,
             record_id,
-            reason=f"record {record_id} {action.value}",
-            actor=f"institution:{institution}",
+            institution=institution,
+            action=action,
+            outcome=outcome,
+            reason=reason,
             now=now,
+            revoke_dependents=revoke_dependents,
         )
-        return read_record(tx.connection, record_id, history=True)
+
+
+def change_record(
+    tx: LedgerTransaction,
+    record_id: str,
+    *,
+    institution: str,
+    action: Action,
+    outcome: Outcome | None,
+    reason: str,
+    now: datetime,
+    revoke_dependents: RevokeDependents,
+) -> RecordView:
+    """Correct (``outcome`` given) or revoke a record in the caller's ledger transaction.
+
+    The one step behind :func:`correct_record` and :func:`revoke_record`, for a use case that
+    must change a record together with entries of its own (an answered correction request).
+    """
+    row = _lock_record(tx.connection, record_id)
+    if row.institution != institution:
+        raise Forbidden(
+            f"record {record_id} was posted by {row.institution}; only it may change it"
+        )
+    if row.status == RecordStatus.REVOKED:
+        raise Conflict(f"record {record_id} is revoked; it cannot change any more")
+    require_member(tx.connection, institution)
+    if outcome is not None and outcome.kind.value != row.kind:
+        raise InvalidInput(
+            f"a {row.kind} record cannot be corrected into a {outcome.kind.value}",
+            problems=[FieldProblem("kind", f"must stay {row.kind!r}")],
+        )
+    previous = tx.connection.execute(
+        select(version_t).where(version_t.c.record == record_id, version_t.c.version == row.version)
+    ).one()
+    version = row.version + 1
+    content = json.loads(previous.content) if outcome is None else outcome.to_payload()
+    kind = EntryKind.RECORD_CORRECTED if action is Action.CORRECTED else EntryKind.RECORD_REVOKED
+    payload: dict[str, Any] = {
+        "record": record_id,
+        "version": version,
+        "learner": row.learner,
+        "institution": institution,
+        "supersedes": previous.ledger_index,
+        "reason": reason,
+    }
+    authorship = None
+    if outcome is not None:
+        payload["outcome"] = content
+        authorship = check_authorship(tx.connection, institution, [outcome], now=now)[0]
+        delegation = authorship.payload()
+        if delegation is not None:
+            payload["delegation"] = delegation
+    index = tx.record(kind, f"institution:{institution}", payload, now=now)
+    status = RecordStatus.REVOKED if action is Action.REVOKED else RecordStatus.ACTIVE
+    tx.connection.execute(
+        insert(version_t).values(
+            record=record_id,
+            version=version,
+            action=action.value,
+            content=canonical_json(content).decode("utf-8"),
+            reason=reason,
+            recorded_at=now,
+            ledger_index=index,
+        )
+    )
+    changed: dict[str, Any] = {"version": version, "status": status.value, "updated_at": now}
+    if authorship is not None:
+        changed["source"] = authorship.source
+        changed["delegation"] = None if authorship.delegation is None else authorship.delegation.id
+    tx.connection.execute(update(record_t).where(record_t.c.id == record_id).values(changed))
+    # A transcript showing the old content must not outlive the change.
+    revoke_dependents(
+        tx,
+        record_id,
+        reason=f"record {record_id} {action.value}",
+        actor=f"institution:{institution}",
+        now=now,
+    )
+    return read_record(tx.connection, record_id, history=True)
 
 
 def correct_record(

@@ -25,7 +25,9 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.records.parsing import parse_outcome
 from creditbank.rules.candidates import SourceOutcome
-from creditbank.rules.evaluate import Exception_, exception_from_json
+from creditbank.rules.evaluate import Evaluation, Exception_, evaluate, exception_from_json
+from creditbank.rules.policy import AppliesBy, Policy
+from creditbank.rules.versions import intake_start
 
 _CREDITS = validate.Regexp(r"^[0-9]{1,3}(\.[0-9])?$", error="credits like 4 or 2.5, as text")
 
@@ -76,6 +78,8 @@ class CaseSchema(_Strict):
 
     name = fields.String(required=True, validate=validate.Length(min=1))
     on = fields.Date(required=True)
+    entered_on = fields.Date()  # for a policy applying by entry date
+    intake = fields.Integer(strict=True, validate=validate.Range(min=1990, max=2200))
     recognised_credits = fields.String(required=True, validate=_CREDITS)
     first_match_credits = fields.String(validate=_CREDITS)
     filled = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
@@ -106,6 +110,8 @@ class PolicyCase:
     credits: dict[str, Decimal]
     recorded: dict[str, str]
     exceptions: tuple[Exception_, ...] = ()
+    entered_on: date | None = None
+    intake: int | None = None
 
 
 def _source(raw: dict[str, Any], on: date) -> SourceOutcome:
@@ -179,6 +185,8 @@ def parse_cases(text: str, source: str) -> list[PolicyCase]:
                 credits={k: Decimal(v) for k, v in case.get("credits", {}).items()},
                 recorded=dict(case.get("recorded", {})),
                 exceptions=tuple(exception_from_json(e) for e in case["exceptions"]),
+                entered_on=case.get("entered_on"),
+                intake=case.get("intake"),
             )
         )
     return cases
@@ -187,3 +195,47 @@ def parse_cases(text: str, source: str) -> list[PolicyCase]:
 def load_cases(path: Path) -> list[PolicyCase]:
     """Read and validate a cases file."""
     return parse_cases(path.read_text(encoding="utf-8"), path.name)
+
+
+def applies_on(policy: Policy, case: PolicyCase) -> date | None:
+    """The date a case's learner is placed by (entry date or intake), as the policy states."""
+    if policy.applies_by is AppliesBy.ENTRY_DATE and case.entered_on is not None:
+        return case.entered_on
+    if policy.applies_by is AppliesBy.INTAKE and case.intake is not None:
+        return intake_start(policy, case.intake)
+    return None
+
+
+def run_case(policy: Policy, case: PolicyCase) -> Evaluation:
+    """Evaluate a case's learner under ``policy``."""
+    return evaluate(policy, case.sources, case.on, case.exceptions, applies_on(policy, case))
+
+
+def case_mismatches(policy: Policy, case: PolicyCase) -> list[str]:
+    """How the evaluation of a case differs from what the case states (empty: it holds)."""
+    result = run_case(policy, case).body
+    found: list[str] = []
+    got = Decimal(result["recognised_credits"])
+    if got != case.recognised_credits:
+        found.append(f"recognised_credits: expected {case.recognised_credits}, got {got}")
+    filled = {
+        course["code"]: course["filled_by"][0]["rule"]
+        for course in result["courses"]
+        if course["filled_by"]
+    }
+    if filled != case.filled:
+        found.append(f"filled: expected {case.filled}, got {filled}")
+    codes = {o["record"]: {r["code"] for r in o["reasons"]} for o in result["outcomes"]}
+    for record, code in case.unused.items():
+        if code not in codes.get(record, set()):
+            found.append(f"unused.{record}: expected {code}, got {sorted(codes.get(record, ()))}")
+    by_code = {course["code"]: course for course in result["courses"]}
+    for code, credits in case.credits.items():
+        shown = by_code.get(code, {}).get("recognised_credits")
+        if shown is None or Decimal(shown) != credits:
+            found.append(f"credits.{code}: expected {credits}, got {shown}")
+    for code, grade in case.recorded.items():
+        recorded = (by_code.get(code, {}).get("recorded_as") or {}).get("grade")
+        if recorded != grade:
+            found.append(f"recorded.{code}: expected {grade}, got {recorded}")
+    return found

@@ -246,13 +246,20 @@ def evaluate(
     sources: Sequence[SourceOutcome],
     on: date,
     exceptions: Sequence[Exception_] = (),
+    applies_on: date | None = None,
 ) -> Evaluation:
-    """Evaluate ``sources`` against ``policy`` on ``on``, with registrars' ``exceptions``."""
+    """Evaluate ``sources`` against ``policy`` on ``on``, with registrars' ``exceptions``.
+
+    The policy must be in effect on ``applies_on`` when given (the learner's entry date or
+    intake, for a policy whose versions apply by them), else on ``on``; the result then
+    states ``applies_on``.
+    """
     policy = _with_credits(policy, exceptions)
     by_id = {source.record_id: source for source in sources}
     excluded = {e.record_id: e for e in exceptions if isinstance(e, Exclude)}
-    in_effect = policy.effective_from <= on and (
-        policy.effective_until is None or on <= policy.effective_until
+    window = on if applies_on is None else applies_on
+    in_effect = policy.effective_from <= window and (
+        policy.effective_until is None or window <= policy.effective_until
     )
     limits = _limits(policy, exceptions)
     screening = screen(
@@ -273,7 +280,7 @@ def evaluate(
         rule_misses=screening.rule_misses,
         exceptions=exceptions,
         in_effect=in_effect,
-        on=on,
+        on=window,
         sources=by_id,
     )
     outcomes = _outcome_results(
@@ -283,7 +290,7 @@ def evaluate(
         outcome_reasons=outcome_reasons,
         exceptions=exceptions,
         in_effect=in_effect,
-        on=on,
+        on=window,
     )
     recognised = sum((Decimal(str(c["recognised_credits"])) for c in courses), Decimal(0))
     body = {
@@ -299,6 +306,8 @@ def evaluate(
         "outcomes": outcomes,
         "exceptions": [exception_json(e) for e in exceptions],
     }
+    if applies_on is not None:
+        body["applies_on"] = applies_on.isoformat()
     if screening.unmet_gates:
         body["unmet_gates"] = [
             {"id": g.id, "title_zh": g.title_zh, "title_en": g.title_en}

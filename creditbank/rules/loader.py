@@ -1,15 +1,23 @@
-"""Loading policies from TOML, validated against a schema: errors name the file and key path.
+"""Loading policies from TOML (or JSON), validated against a schema.
 
-A policy's content hash is the SHA-256 of the canonical JSON of its parsed data, so the same
-rules hash alike however the file is formatted; a committed evaluation records it.
+Errors name the file, the key path and its line. A policy's content hash is the SHA-256 of
+the canonical JSON of its parsed data, so the same rules hash alike however the file is
+formatted (TOML or JSON alike); a committed evaluation records it.
+
+A folder may hold several versions of one policy id (``<id>.toml``, ``<id>.<version>.toml``):
+:func:`load_folder` loads every good file and sets each bad one aside, quarantined, with its
+errors, so one broken file never stops the others from loading.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import tomllib
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any, ClassVar
@@ -25,6 +33,7 @@ from creditbank.records.vocabulary import (
     Level,
     OutcomeKind,
 )
+from creditbank.rules.locate import json_lines, line_of, toml_lines
 from creditbank.rules.normalise import normalise_title
 from creditbank.rules.policy import (
     NO_SCOPE,
@@ -32,6 +41,7 @@ from creditbank.rules.policy import (
     RECORDINGS,
     Accumulate,
     Agreement,
+    AppliesBy,
     AwardRule,
     Below,
     Caps,
@@ -105,7 +115,7 @@ class ProgrammeSchema(_Strict):
     code = fields.String(required=True)
     title_zh = fields.String(required=True)
     title_en = fields.String(load_default="")
-    institution = fields.String(required=True)
+    institution = fields.String(required=True, validate=validate.Length(min=1, max=32))
     total_credits = _number(required=True)
     residency_credits = _number(load_default=Decimal(0))
     courses = fields.List(
@@ -335,7 +345,12 @@ class PolicySchema(_Strict):
     """A whole policy file."""
 
     id = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,79}$"))
-    version = fields.String(required=True)
+    version = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,39}$", error="letters, digits, . _ + -, at most 40"
+        ),
+    )
     title_zh = fields.String(required=True)
     title_en = fields.String(required=True)
     pathway = fields.String(required=True)
@@ -343,6 +358,10 @@ class PolicySchema(_Strict):
     target_level = _choice(Level, required=True)
     effective_from = fields.Date(required=True)
     effective_until = fields.Date()
+    applies_by = _choice(AppliesBy, load_default=AppliesBy.EVALUATION_DATE.value)
+    intake_starts = fields.String(
+        validate=validate.Regexp(r"^[01][0-9]-[0-3][0-9]$", error="a month-day like 09-01")
+    )
     max_outcome_age_years = fields.Integer(strict=True, validate=validate.Range(min=1, max=50))
     max_age_years = fields.Dict(
         keys=_choice(OutcomeKind),
@@ -380,11 +399,21 @@ def _flatten(messages: Any, path: str = "") -> list[tuple[str, str]]:
     return [(path, str(messages))]
 
 
-def _fail(source: str, problems: list[tuple[str, str]]) -> PolicyError:
-    listed = "; ".join(f"{path}: {reason}" for path, reason in problems[:5])
+def _fail(
+    source: str, problems: list[tuple[str, str]], lines: dict[str, int] | None = None
+) -> PolicyError:
+    located = [
+        (path, reason, None if lines is None else line_of(lines, path)) for path, reason in problems
+    ]
+    listed = "; ".join(
+        f"{path}{'' if line is None else f' (line {line})'}: {reason}"
+        for path, reason, line in located[:5]
+    )
     return PolicyError(
         f"{source}: {listed}",
-        problems=[FieldProblem(f"{source}:{path}", reason) for path, reason in problems],
+        problems=[
+            FieldProblem(f"{source}:{path}", reason, line=line) for path, reason, line in located
+        ],
     )
 
 
@@ -432,10 +461,26 @@ def _cross_checks(data: dict[str, Any]) -> list[tuple[str, str]]:
     if len(set(gate_ids)) != len(gate_ids):
         problems.append(("gates", "gate ids must be unique"))
     problems += _grade_checks(data)
+    if "effective_until" in data and data["effective_until"] < data["effective_from"]:
+        problems.append(("effective_until", "must not be before effective_from"))
+    if "intake_starts" in data:
+        if data["applies_by"] != AppliesBy.INTAKE.value:
+            problems.append(("intake_starts", 'only for applies_by = "intake"'))
+        elif _month_day(data["intake_starts"]) is None:
+            problems.append(("intake_starts", "not a day of the year"))
     caps = data.get("caps", {})
     if "total_credits" in caps and "total_fraction" in caps:
         problems.append(("caps", "give total_credits or total_fraction, not both"))
     return problems
+
+
+def _month_day(text: str) -> tuple[int, int] | None:
+    month, day = int(text[:2]), int(text[3:])
+    try:
+        date(2000, month, day)  # a leap year: 02-29 is a day some years start on
+    except ValueError:
+        return None
+    return month, day
 
 
 def _ladder_steps(data: dict[str, Any]) -> dict[str, tuple[str, ...]]:
@@ -743,6 +788,10 @@ def _build(data: dict[str, Any]) -> Policy:
         else Rounding(rounding["places"], RoundingMode(rounding["mode"])),
         record_as=data.get("record_as"),
         year_basis=YearBasis(caps_raw.get("academic_year", YearBasis.COMPLETED_ON.value)),
+        applies_by=AppliesBy(data["applies_by"]),
+        intake_starts=_month_day(data["intake_starts"]) or (9, 1)
+        if "intake_starts" in data
+        else (9, 1),
     )
 
 
@@ -759,19 +808,47 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def parse_policy(text: str, source: str) -> Policy:
-    """Parse and validate one policy file's text; ``source`` names it in errors."""
+FORMATS = ("toml", "json")
+_DECODE_LINE = re.compile(r"at line (\d+)")
+
+
+def _decode(text: str, source: str, fmt: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """The raw data of a policy text and the line of each key path in it."""
+    if fmt == "json":
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise PolicyError(
+                f"{source}: line {exc.lineno}: not valid JSON: {exc.msg}",
+                problems=[
+                    FieldProblem(f"{source}:", f"not valid JSON: {exc.msg}", line=exc.lineno)
+                ],
+            ) from None
+        if not isinstance(raw, dict):
+            raise _fail(source, [("", "a policy is a JSON object")])
+        return raw, json_lines(text)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise _fail(source, [("", f"not valid TOML: {exc}")]) from None
+        found = _DECODE_LINE.search(str(exc))
+        line = int(found.group(1)) if found else None
+        raise PolicyError(
+            f"{source}: not valid TOML: {exc}",
+            problems=[FieldProblem(f"{source}:", f"not valid TOML: {exc}", line=line)],
+        ) from None
+    return raw, toml_lines(text)
+
+
+def parse_policy(text: str, source: str, fmt: str = "toml") -> Policy:
+    """Parse and validate one policy's text (``fmt``: toml or json); ``source`` names it."""
+    raw, lines = _decode(text, source, fmt)
     try:
         data: dict[str, Any] = PolicySchema().load(_plain(raw))
     except ValidationError as exc:
-        raise _fail(source, _flatten(exc.messages)) from None
+        raise _fail(source, _flatten(exc.messages), lines) from None
     problems = _cross_checks(data)
     if problems:
-        raise _fail(source, problems)
+        raise _fail(source, problems, lines)
     digest = hashlib.sha256(canonical_json(_plain(raw))).hexdigest()
     return replace(_build(data), content_hash=digest)
 
@@ -781,17 +858,92 @@ def load_policy(path: Path) -> Policy:
     return parse_policy(path.read_text(encoding="utf-8"), path.name)
 
 
-def load_policies(folder: Path) -> dict[str, Policy]:
-    """Load every ``*.toml`` policy of ``folder`` (test cases live in ``*.cases.toml``)."""
-    policies: dict[str, Policy] = {}
-    for path in sorted(folder.glob("*.toml")):
-        if path.name.endswith(".cases.toml"):
+@dataclass(frozen=True)
+class LoadedFile:
+    """A policy file that loaded, with its text (stored when it is published)."""
+
+    path: Path
+    policy: Policy
+    text: str
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """A policy file (or stored version) set aside: not loaded, with why."""
+
+    source: str
+    problems: tuple[FieldProblem, ...]
+
+
+@dataclass(frozen=True)
+class Folder:
+    """What a policies folder holds: the good files and the quarantined ones."""
+
+    loaded: tuple[LoadedFile, ...]
+    quarantined: tuple[Quarantined, ...]
+
+
+def policy_files(folder: Path) -> list[Path]:
+    """The policy files of ``folder`` (sample cases live in ``*.cases.toml``), sorted."""
+    return [p for p in sorted(folder.glob("*.toml")) if not p.name.endswith(".cases.toml")]
+
+
+def load_folder(folder: Path) -> Folder:
+    """Load every policy file of ``folder``.
+
+    A bad file (or a second file of one version) is quarantined and the others load.
+    """
+    loaded: dict[tuple[str, str], LoadedFile] = {}
+    quarantined: list[Quarantined] = []
+    for path in policy_files(folder):
+        try:
+            text = path.read_text(encoding="utf-8")
+            policy = parse_policy(text, path.name)
+        except UnicodeDecodeError:
+            quarantined.append(Quarantined(path.name, (FieldProblem(path.name, "not UTF-8"),)))
             continue
-        policy = load_policy(path)
-        if policy.id in policies:
-            raise _fail(path.name, [("id", f"{policy.id!r} is also defined in another file")])
-        policies[policy.id] = policy
-    return policies
+        except PolicyError as exc:
+            quarantined.append(Quarantined(path.name, exc.problems))
+            continue
+        key = (policy.id, policy.version)
+        if key in loaded:
+            other = loaded[key].path.name
+            quarantined.append(
+                Quarantined(
+                    path.name,
+                    (
+                        FieldProblem(
+                            f"{path.name}:version",
+                            f"{policy.id} version {policy.version} is also in {other}",
+                        ),
+                    ),
+                )
+            )
+            continue
+        loaded[key] = LoadedFile(path, policy, text)
+    return Folder(tuple(loaded.values()), tuple(quarantined))
+
+
+def newest(policies: Iterable[Policy]) -> dict[str, Policy]:
+    """Each policy id's version with the latest ``effective_from``."""
+    found: dict[str, Policy] = {}
+    for policy in policies:
+        known = found.get(policy.id)
+        if known is None or known.effective_from < policy.effective_from:
+            found[policy.id] = policy
+    return found
+
+
+def load_policies(folder: Path) -> dict[str, Policy]:
+    """Every policy of ``folder``, the newest version of each id; any bad file is an error."""
+    contents = load_folder(folder)
+    if contents.quarantined:
+        first = contents.quarantined[0]
+        raise PolicyError(
+            f"{first.source}: {'; '.join(p.reason for p in first.problems[:5])}",
+            problems=first.problems,
+        )
+    return newest(item.policy for item in contents.loaded)
 
 
 def policy_set_hash(policies: Iterable[Policy]) -> str:

@@ -335,6 +335,19 @@ class YearBasis(StrEnum):
     TERM = "term"  # a course's term (other kinds: their date)
 
 
+class AppliesBy(StrEnum):
+    """Which date chooses the version of a policy that applies to a learner (catalog years).
+
+    The version applying is the one in force on that date: the evaluation's own date, the
+    learner's entry date (入学日期), or the start of the learner's intake (年级, e.g. 2026级
+    starts on ``intake_starts`` of 2026).
+    """
+
+    EVALUATION_DATE = "evaluation_date"
+    ENTRY_DATE = "entry_date"
+    INTAKE = "intake"
+
+
 @dataclass(frozen=True)
 class Policy:
     """One conversion policy for one target programme and pathway."""
@@ -365,6 +378,8 @@ class Policy:
     rounding: Rounding | None = None
     record_as: str | None = None  # how a recognised course is recorded (None: not stated)
     year_basis: YearBasis = YearBasis.COMPLETED_ON
+    applies_by: AppliesBy = AppliesBy.EVALUATION_DATE
+    intake_starts: tuple[int, int] = (9, 1)  # (month, day) an intake year starts on
     content_hash: str = field(default="", compare=False)
 
     def ladder(self, ladder_id: str) -> Ladder:

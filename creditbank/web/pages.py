@@ -15,11 +15,13 @@ from creditbank.web.sessions import DatabaseSessionInterface
 from creditbank.web.views import (
     admin,
     dashboard,
+    data_rights,
     home,
     institution,
     institution_files,
     institution_keys,
     notices,
+    policies,
     portal,
     registrar,
     verify,
@@ -55,6 +57,7 @@ def init_app(app: Flask) -> None:
         home,
         verify,
         portal,
+        data_rights,
         registrar,
         institution,
         institution_keys,
@@ -62,5 +65,6 @@ def init_app(app: Flask) -> None:
         notices,
         dashboard,
         admin,
+        policies,
     ):
         app.register_blueprint(module.blueprint)

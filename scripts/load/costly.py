@@ -3,8 +3,9 @@
 Each one sends a request every ``PACE`` seconds (a busy crawler, not a flood: a flood is the
 rate limit's business), looping over: the public dashboard and one of its charts, an
 anonymous page with a form, an oversized public verification body, a signed-in learner's
-transcript PDF, and a wrong secret under the posters' key id. They send from other loopback
-addresses than the posters (127.0.0.2, and 127.0.0.3 for the wrong secrets), as outsiders
+transcript PDF, a wrong secret under the posters' key id, and an anonymous self-registration
+(scrypt work per request, capped per address). They send from other loopback addresses than
+the posters (127.0.0.2; 127.0.0.3 for the wrong secrets, 127.0.0.4 for registrations), as outsiders
 would, so the per-address limit on failed authentication cannot be mistaken for a lockout of
 the posters. Every answer's status is counted; answers the service must never give are kept
 as violations.
@@ -22,9 +23,11 @@ from collections import Counter
 from dataclasses import dataclass
 
 from creditbank.demo import DEMO_PASSWORD, LEARNERS
+from creditbank.identity.documents import check_digit
 
 SOURCE = ("127.0.0.2", 0)
 FLOODER = ("127.0.0.3", 0)  # the wrong secrets come from yet another address
+REGISTRANT = ("127.0.0.4", 0)
 PACE = 0.1  # seconds between one client's requests: 10 a second each
 OVERSIZED = 3 * 1024 * 1024  # above the 2 MiB bound on verification bodies
 # What each request may answer (429: the rate limit holding the cost, also fine).
@@ -35,6 +38,8 @@ EXPECTED = {
     "big-verify": {413, 429},
     "pdf": {200, 429},
     "wrong-secret": {401, 429},
+    # 202 until the per-address allowance of registrations is spent, 429 after.
+    "registration": {202, 429},
 }
 
 
@@ -77,6 +82,21 @@ def issue_transcript(port: int) -> Transcript:
         return Transcript(token, str(issued["id"]).removeprefix("urn:uuid:"))
     finally:
         connection.close()
+
+
+def _fresh_resident_id() -> str:
+    first17 = "500105" + "2007" + "0101" + f"{secrets.randbelow(1000):03d}"
+    return first17 + check_digit(first17)
+
+
+def _registration() -> bytes:
+    """A self-registration for a fresh, well-formed 居民身份证 number."""
+    body = {
+        "name": "压测注册",
+        "document": {"kind": "resident_id", "number": _fresh_resident_id()},
+        "password": "load-test-registrant-1",
+    }
+    return json.dumps(body, ensure_ascii=False).encode()
 
 
 class CostlyClient(threading.Thread):
@@ -140,6 +160,13 @@ class CostlyClient(threading.Thread):
             )
             self._one("pdf", f"/api/v1/transcripts/{self.transcript.transcript_id}", **pdf)
             self._one("wrong-secret", "/api/v1/learners/me", None, FLOODER, **wrong)
+            self._one(
+                "registration",
+                "/api/v1/learners",
+                _registration(),
+                REGISTRANT,
+                **{"Content-Type": "application/json"},
+            )
 
 
 def run_clients(port: int, count: int, seconds: float, poster_secret: str) -> dict[str, object]:

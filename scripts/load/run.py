@@ -430,7 +430,8 @@ def main() -> None:
         "--costly",
         type=int,
         default=0,
-        help="clients also sending costly requests (dashboard, PDF, big verify, wrong secrets)",
+        help="clients also sending costly requests (dashboard, PDF, big verify, wrong secrets, "
+        "self-registrations)",
     )
     parser.add_argument(
         "--grace", type=float, default=90.0, help="seconds a batch in hand may retry after the end"

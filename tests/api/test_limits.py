@@ -19,7 +19,7 @@ from creditbank.app import create_app
 from creditbank.config import Settings
 from creditbank.operations.settings import OperationsSettings, operations_from_env
 from creditbank.wiring import EXTENSION, Services
-from tests.api.world import World, bearer, build_world
+from tests.api.world import World, bearer, build_world, resident_id
 
 REDIS = "redis://127.0.0.1:6379/0"
 ATTACKER, OWNER = "127.0.0.66", "127.0.0.7"
@@ -130,6 +130,42 @@ def test_failed_password_sign_ins_are_limited_per_address(
     )
 
 
+def test_self_registrations_are_limited_per_address(
+    world: World, settings: Settings, services: Services
+) -> None:
+    app = _app(settings, services, registrations_per_hour=2, auth_failures_per_minute=0)
+    client = app.test_client()
+
+    def register(address: str, sequence: int) -> int:
+        number = resident_id(birth="20080808", sequence=f"{sequence:03d}")
+        body = {
+            "name": "某人",
+            "document": {"kind": "resident_id", "number": number},
+            "password": "a-chosen-password-7",
+        }
+        return client.post(
+            "/api/v1/learners", json=body, environ_base={"REMOTE_ADDR": address}
+        ).status_code
+
+    assert [register(ATTACKER, n) for n in range(1, 5)] == [202, 202, 429, 429]
+    assert register(OWNER, 9) == 202  # another address has its own allowance
+    # An institution opening accounts is not a self-registration and is not counted.
+    poster = world.keys["posterA"]
+    opened = [
+        client.post(
+            "/api/v1/learners",
+            json={
+                "name": "新生",
+                "document": {"kind": "resident_id", "number": resident_id(sequence=f"7{n:02d}")},
+            },
+            headers=bearer(poster),
+            environ_base={"REMOTE_ADDR": ATTACKER},
+        ).status_code
+        for n in range(3)
+    ]
+    assert opened == [201, 201, 201]
+
+
 @pytest.mark.parametrize("trusted", [0, 1])
 def test_clients_behind_the_proxy_are_told_apart_only_when_it_is_trusted(
     world: World, settings: Settings, services: Services, trusted: int
@@ -165,8 +201,10 @@ def test_settings_from_the_environment() -> None:
             "CREDITBANK_RATE_LIMIT_STORAGE": REDIS,
             "CREDITBANK_TRUSTED_PROXIES": "1",
             "CREDITBANK_AUTH_FAILURES_PER_MINUTE": "10",
+            "CREDITBANK_REGISTRATIONS_PER_HOUR": "4",
         }
     )
+    assert read.registrations_per_hour == 4
     assert (read.rate_limit_storage, read.trusted_proxies, read.auth_failures_per_minute) == (
         REDIS,
         1,

@@ -72,7 +72,7 @@ def test_restrictions_are_recorded_rerun_and_carried_into_an_appeal(
     ]
     with read_connection(services.engine) as connection:
         row = read_evaluation(connection, run.committed.id)
-        assert rerun(connection, row, services.policies).result_hash == run.evaluation.result_hash
+        assert rerun(connection, row, services.catalogue).result_hash == run.evaluation.result_hash
     # Appealed a week later: evaluated as of the appealed evaluation's date, exclusion standing.
     later = moment + timedelta(days=7)
     appeal = commit_appeal(

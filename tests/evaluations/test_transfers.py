@@ -15,9 +15,9 @@ from creditbank.evaluations.service import commit_current, find_policy
 from creditbank.evaluations.transfers import learner_transfers, recognised_courses
 from creditbank.ledger.envelope import decode_envelope
 from creditbank.ledger.store import entry_t
-from creditbank.rules.cases import PolicyCase, load_cases
+from creditbank.rules.cases import PolicyCase, load_cases, run_case
 from creditbank.rules.evaluate import Exception_, Waive, evaluate
-from creditbank.rules.loader import load_policies
+from creditbank.rules.loader import load_folder, load_policies
 from creditbank.rules.policy import Policy
 from creditbank.storage.database import read_connection
 from creditbank.wiring import Services
@@ -37,15 +37,16 @@ BASES = {"recognised", "forced", "forced_parts", "waived", "catch_all"}
 
 def _cases() -> list[object]:
     params = []
-    for policy in load_policies(POLICIES).values():
-        for case in load_cases(POLICIES / f"{policy.id}.cases.toml"):
-            params.append(pytest.param(policy, case, id=f"{policy.id}: {case.name}"))
+    for item in load_folder(POLICIES).loaded:  # every version, each with its own cases
+        stem = item.path.name.removesuffix(".toml")
+        for case in load_cases(item.path.with_name(f"{stem}.cases.toml")):
+            params.append(pytest.param(item.policy, case, id=f"{stem}: {case.name}"))
     return params
 
 
 @pytest.mark.parametrize(("policy", "case"), _cases())
 def test_transfers_account_for_every_recognised_credit(policy: Policy, case: PolicyCase) -> None:
-    evaluation = evaluate(policy, case.sources, case.on, case.exceptions)
+    evaluation = run_case(policy, case)
     courses = recognised_courses(evaluation)
     assert sum(Decimal(c.recognised_credits) for c in courses) == case.recognised_credits
     assert len({c.code for c in courses}) == len(courses)  # no course counted twice

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from creditbank.rules.loader import PolicyError, parse_policy, policy_set_hash
+from creditbank.rules.loader import (
+    PolicyError,
+    load_folder,
+    load_policies,
+    parse_policy,
+    policy_set_hash,
+)
+
+POLICIES_DIR = Path(__file__).resolve().parents[2] / "policies"
 
 SOURCE = (
     Path(__file__).resolve().parents[2] / "policies" / "cq-3plus2-industrial-robotics.toml"
@@ -66,3 +76,34 @@ def test_hash_follows_content_not_formatting() -> None:
     )
     assert original.content_hash == reformatted.content_hash != changed.content_hash
     assert policy_set_hash([original]) != policy_set_hash([changed])
+
+
+def test_the_same_policy_as_json_hashes_as_its_toml() -> None:
+    text = (POLICIES_DIR / "cq-five-year-computer-applications.toml").read_text(encoding="utf-8")
+    as_json = json.dumps(tomllib.loads(text), ensure_ascii=False, default=str)
+    assert (
+        parse_policy(as_json, "v.json", "json").content_hash
+        == parse_policy(text, "v.toml").content_hash
+    )
+
+
+def test_a_bad_file_and_a_repeated_version_are_quarantined_the_others_load(
+    tmp_path: Path,
+) -> None:
+    good = (POLICIES_DIR / "cq-five-year-computer-applications.toml").read_text(encoding="utf-8")
+    (tmp_path / "a.toml").write_text(good, encoding="utf-8")
+    (tmp_path / "b.toml").write_text(
+        good.replace("max_outcome_age_years = 5", ""), encoding="utf-8"
+    )
+    (tmp_path / "c.toml").write_text(
+        good.replace('version = "2026.1"', "version = 3"), encoding="utf-8"
+    )
+    (tmp_path / "a.cases.toml").write_text("not read here", encoding="utf-8")
+    folder = load_folder(tmp_path)
+    assert [item.path.name for item in folder.loaded] == ["a.toml"]
+    found = {q.source: q.problems for q in folder.quarantined}
+    assert "is also in a.toml" in found["b.toml"][0].reason
+    assert found["c.toml"][0].field == "c.toml:version"
+    assert found["c.toml"][0].line == 1 + good.splitlines().index('version = "2026.1"')
+    with pytest.raises(PolicyError):
+        load_policies(tmp_path)

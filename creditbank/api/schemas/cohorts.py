@@ -15,6 +15,13 @@ class CohortIn(Schema):
 
     policy = fields.String(required=True, validate=validate.Length(min=1, max=80))
     on = fields.Date(load_default=None)
+    intake = fields.Integer(
+        load_default=None,
+        strict=True,
+        validate=validate.Range(min=1990, max=2200),
+        metadata={"description": "the cohort's intake year, for a policy applying by it"},
+    )
+    version = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
     learners = fields.List(
         fields.String(validate=validate.Length(min=1, max=36)),
         load_default=None,
@@ -28,6 +35,8 @@ class CohortOut(Schema):
     id = fields.String()
     institution = fields.String()
     policy_id = fields.String()
+    policy_version = fields.String(allow_none=True)
+    applies_on = fields.Date(allow_none=True)
     evaluated_on = fields.Date()
     status = fields.String()
     total = fields.Integer()

@@ -197,7 +197,10 @@ class AccountOut(Schema):
     document_masked = fields.String(allow_none=True)
     opened_by = fields.String()
     opened_at = fields.DateTime()
-    ledger_index = fields.Integer()
+    ledger_index = fields.Integer(
+        allow_none=True,
+        metadata={"description": "The entry that opened the account; null when self-registered."},
+    )
     has_password = fields.Boolean()
     assurance = fields.String(
         metadata={"enum": ["self_asserted", "institution_verified"]},

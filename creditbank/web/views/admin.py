@@ -8,6 +8,7 @@ from creditbank.auth import authorise
 from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.evaluations import service as evaluations
+from creditbank.evaluations.listing import list_policies
 from creditbank.identity.principals import Role
 from creditbank.institutions import clients as api_keys
 from creditbank.institutions import service as institutions
@@ -37,17 +38,13 @@ def _page(issued: str | None = None, issued_status: str | None = None) -> str:
         clients = api_keys.list_clients(connection, None)
         for member in members:
             clients += api_keys.list_clients(connection, member.info.code)
-        published = evaluations.publications(connection)
         overview = jobs_overview(connection, s.jobs(), utc_now())
-    policies = [
-        (p, published.get((p.id, p.version)))
-        for p in sorted(s.policies.values(), key=lambda p: p.id)
-    ]
     return render_template(
         "web/admin.html",
         members=members,
         clients=clients,
-        policies=policies,
+        listed=list_policies(s.engine, s.catalogue, utc_now().date()),
+        quarantined=s.catalogue.quarantined(),
         log_keys=s.ledger.keyring.keys(),
         issuer_keys=did_document(s.issuer_identity(), s.ledger.keyring.verifiers())[
             "verificationMethod"
@@ -140,15 +137,28 @@ def revoke(key_id: str) -> Reply:
 
 @blueprint.post("/policies/<policy_id>/publish")
 def publish(policy_id: str) -> Reply:
-    """Publish the loaded version of a policy (a log entry holds its hash)."""
+    """Publish a version of a policy from the policies folder (a log entry holds its hash)."""
     principal = authorise.require_operator(signed_in())
     s = services()
-    policy = evaluations.find_policy(s.policies, policy_id)
-    index = evaluations.publish_policy(s.ledger, policy, actor=principal.actor, now=utc_now())
+    asked = field("version", required=False, max_length=40)
+    if not asked:
+        asked = evaluations.find_policy(s.policies, policy_id).version
+    version = s.catalogue.version(policy_id, asked)
+    index = evaluations.publish_policy(
+        s.ledger,
+        version.policy,
+        actor=principal.actor,
+        now=utc_now(),
+        text=version.text,
+        fmt=version.format,
+        source=version.source,
+        by=principal.key_id,
+    )
+    s.catalogue.refresh(force=True)
     flash(
         tr(
-            f"已发布 {policy.id}，账本序号 {index}。",
-            f"Published {policy.id} at ledger index {index}.",
+            f"已发布 {policy_id} 版本 {asked}，账本序号 {index}。",
+            f"Published {policy_id} version {asked} at ledger index {index}.",
         )
     )
     return redirect(url_for("web_admin.index") + "#policies")

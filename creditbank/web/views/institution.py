@@ -15,8 +15,10 @@ from creditbank.imports.records_csv import ImportPlan, plan_import, post_plan
 from creditbank.imports.tabular import Table, read_table
 from creditbank.records import delegations
 from creditbank.records import service as records
+from creditbank.records.outcomes import Outcome
 from creditbank.records.parsing import parse_outcome
 from creditbank.records.vocabulary import OutcomeKind
+from creditbank.rights import corrections
 from creditbank.storage.database import read_connection
 from creditbank.strict_json import read_json
 from creditbank.text import REASON
@@ -42,9 +44,13 @@ def index() -> str:
         batches = records.list_batches(connection, code)
         recent = records.recent_records(connection, code)
         granted = delegations.list_delegations(connection, code)
+        asked = corrections.institution_requests(
+            connection, code, status=corrections.CorrectionStatus.OPEN
+        )
     return render_template(
         "web/institution/index.html",
         code=code,
+        requests=asked,
         batches=batches,
         lines=[line_of(v) for v in recent],
         **upload_helpers(),
@@ -177,17 +183,25 @@ def record(record_id: str) -> str:
     _, code = authorise.require_institution_member(signed_in(), Role.POSTER)
     view = _own(record_id, code)
     content = json.dumps(dict(view.current.content), ensure_ascii=False, indent=2)
+    with read_connection(services().engine) as connection:
+        asked = [
+            r
+            for r in corrections.institution_requests(
+                connection, code, status=corrections.CorrectionStatus.OPEN
+            )
+            if r.record == record_id
+        ]
     return render_template(
-        "web/institution/record.html", view=view, line=line_of(view), content=content
+        "web/institution/record.html",
+        view=view,
+        line=line_of(view),
+        content=content,
+        requests=asked,
     )
 
 
-@blueprint.post("/records/<record_id>/correct")
-def correct(record_id: str) -> Reply:
-    """Correct a record: the new content and the reason become a new ledger entry."""
-    _, code = authorise.require_institution_member(signed_in(), Role.POSTER)
-    _own(record_id, code)
-    reason = text_field("reason", REASON)
+def _posted_outcome() -> Outcome:
+    """The ``outcome`` field: a corrected outcome as JSON, with the API's fields."""
     try:
         item = read_json(field("outcome", max_length=20_000))
     except InvalidJson as exc:
@@ -197,7 +211,16 @@ def correct(record_id: str) -> Reply:
         ) from None
     if not isinstance(item, dict):
         raise InvalidInput("outcome", problems=[FieldProblem("outcome", "a JSON object")])
-    outcome = parse_outcome(item, today=utc_now().date())
+    return parse_outcome(item, today=utc_now().date())
+
+
+@blueprint.post("/records/<record_id>/correct")
+def correct(record_id: str) -> Reply:
+    """Correct a record: the new content and the reason become a new ledger entry."""
+    _, code = authorise.require_institution_member(signed_in(), Role.POSTER)
+    _own(record_id, code)
+    reason = text_field("reason", REASON)
+    outcome = _posted_outcome()
     s = services()
     view = records.correct_record(
         s.ledger,
@@ -238,3 +261,38 @@ def revoke(record_id: str) -> Reply:
         )
     )
     return redirect(url_for("web_institution.record", record_id=record_id))
+
+
+_DECISIONS = {d.value: d for d in corrections.ANSWERS}
+
+
+@blueprint.post("/correction-requests/<request_id>/answer")
+def answer_request(request_id: str) -> Reply:
+    """Answer a learner's correction request: correct, revoke or decline, with a reason."""
+    client, code = authorise.require_institution_member(signed_in(), Role.POSTER)
+    decision = _DECISIONS.get(field("decision", max_length=16))
+    if decision is None:
+        raise InvalidInput(
+            tr("请选择答复方式", "choose how to answer"),
+            problems=[FieldProblem("decision", "corrected, revoked or declined")],
+        )
+    reason = text_field("reason", REASON)
+    outcome = _posted_outcome() if decision is corrections.CorrectionStatus.CORRECTED else None
+    s = services()
+    view = corrections.answer_correction(
+        s.ledger,
+        request_id,
+        corrections.Answer(decision, reason, outcome),
+        institution=code,
+        actor=client.actor,
+        by=client.key_id,
+        now=utc_now(),
+        revoke_dependents=DependentTranscripts(s.issuer_identity()).of_record,
+    )
+    flash(
+        tr(
+            f"已答复更正申请，账本序号 {view.answered_index}；学习者会收到通知。",
+            f"Request answered at index {view.answered_index}; the learner is told.",
+        )
+    )
+    return redirect(url_for("web_institution.record", record_id=view.record))

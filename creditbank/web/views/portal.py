@@ -14,6 +14,7 @@ from creditbank.evaluations.transfers import learner_transfers
 from creditbank.learners import service as learners
 from creditbank.learners.service import ConsentScope
 from creditbank.records import service as records
+from creditbank.rights import corrections
 from creditbank.storage.database import read_connection
 from creditbank.text import REASON
 from creditbank.transcripts import issued as issued_transcripts
@@ -59,12 +60,22 @@ def index() -> str:
 @blueprint.get("/records/<record_id>")
 def record(record_id: str) -> str:
     """One record with its history (only the learner's own: 403 otherwise)."""
-    authorise.require_learner(signed_in())
+    learner = authorise.require_learner(signed_in())
     with read_connection(services().engine) as connection:
         view = records.read_record(connection, record_id, history=True)
         authorise.require_reader_of(signed_in(), connection, view.learner, now=utc_now())
+        asked = [
+            r
+            for r in corrections.learner_requests(connection, learner.learner_id)
+            if r.record == view.id
+        ]
     return render_template(
-        "web/portal/record.html", view=view, line=line_of(view), names=institution_names()
+        "web/portal/record.html",
+        view=view,
+        line=line_of(view),
+        names=institution_names(),
+        requests=asked,
+        open_request=any(r.status is corrections.CorrectionStatus.OPEN for r in asked),
     )
 
 

@@ -8,10 +8,12 @@ from typing import Any
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from creditbank.auth import authorise
+from creditbank.auth.access_log import ReadKind
 from creditbank.clock import utc_now
 from creditbank.cohorts import service as cohorts
 from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.evaluations import service as evaluations
+from creditbank.evaluations.listing import ListedPolicy, list_policies
 from creditbank.identity.principals import Role
 from creditbank.learners import service as learners
 from creditbank.learners.service import ConsentScope
@@ -37,6 +39,28 @@ def _policies(institution: str) -> list[Policy]:
     )
 
 
+def _versions(institution: str) -> list[ListedPolicy]:
+    """The institution's policies with every version and its period, for the form's hint."""
+    s = services()
+    return [
+        item
+        for item in list_policies(s.engine, s.catalogue, utc_now().date())
+        if item.current.programme.institution == institution
+    ]
+
+
+def _intake() -> int | None:
+    raw = field("intake", required=False, max_length=4)
+    if not raw:
+        return None
+    if not raw.isdigit() or not 1990 <= int(raw) <= 2200:
+        raise InvalidInput(
+            tr("入学年级应为年份，如 2026", "the intake must be a year such as 2026"),
+            problems=[FieldProblem("intake", "a year")],
+        )
+    return int(raw)
+
+
 @blueprint.get("")
 def index() -> str:
     """Learners who consented to this institution, and the cohort form and jobs."""
@@ -55,6 +79,7 @@ def index() -> str:
         accounts=accounts,
         evaluable=evaluable,
         policies=_policies(code),
+        versions=_versions(code),
         jobs=cohorts.list_jobs(s.engine, code),
         today=now.date(),
     )
@@ -96,7 +121,9 @@ def learner(learner_id: str) -> str:
     _, code = authorise.require_institution_member(signed_in(), Role.REGISTRAR)
     s = services()
     with read_connection(s.engine) as connection:
-        authorise.require_reader_of(signed_in(), connection, learner_id, now=utc_now())
+        authorise.require_reader_of(
+            signed_in(), connection, learner_id, now=utc_now(), kind=ReadKind.RECORDS
+        )
         account = learners.read_account(connection, s.sealer, learner_id)
         views = records.learner_records(connection, learner_id)
     lines = [line_of(v) for v in views if v.status.value == "active"]
@@ -105,6 +132,7 @@ def learner(learner_id: str) -> str:
         account=account,
         lines=lines,
         policies=_policies(code),
+        versions=_versions(code),
         today=utc_now().date(),
         result=None,
         form={},
@@ -117,8 +145,17 @@ def run(learner_id: str) -> str | tuple[str, int]:
     """Run a what-if (records nothing) or commit an evaluation, with an optional exception."""
     client, code = authorise.require_institution_member(signed_in(), Role.REGISTRAR)
     s = services()
-    policy = evaluations.find_policy(s.policies, field("policy", max_length=80))
     on = _date("on")
+    entered = field("entered_on", required=False, max_length=10)
+    intake = _intake()
+    chosen = evaluations.choose_policy(
+        s.catalogue,
+        field("policy", max_length=80),
+        on=on,
+        entered_on=_date("entered_on") if entered else None,
+        intake=intake,
+    )
+    policy = chosen.policy
     commit = request.form.get("action") == "commit"
     now = utc_now()
     raw = _exception_items()
@@ -134,6 +171,7 @@ def run(learner_id: str) -> str | tuple[str, int]:
         commit_it=commit,
         now=now,
         revoke_dependents=DependentTranscripts(s.issuer_identity()).of_transfer,
+        applies_on=chosen.applies_on,
     )
     result, committed = done.evaluation, done.committed
     if committed is not None:
@@ -155,6 +193,7 @@ def run(learner_id: str) -> str | tuple[str, int]:
         account=account,
         lines=lines,
         policies=_policies(code),
+        versions=_versions(code),
         today=on,
         policy=policy,
         result=result.body,
@@ -163,7 +202,13 @@ def run(learner_id: str) -> str | tuple[str, int]:
         titles=titles,
         names=institution_names(),
         reason_words=lambda reason: worded(reason, current_language()),
-        form={"policy": policy.id, "on": on.isoformat(), "exceptions": raw},
+        form={
+            "policy": policy.id,
+            "on": on.isoformat(),
+            "entered_on": entered,
+            "intake": "" if intake is None else str(intake),
+            "exceptions": raw,
+        },
     )
     return (page, 201) if commit else page
 
@@ -173,14 +218,19 @@ def submit_cohort() -> Reply:
     """Queue a cohort evaluation of every learner who gave evaluate consent."""
     client, code = authorise.require_institution_member(signed_in(), Role.REGISTRAR)
     s = services()
+    on = _date("on")
+    policy_id = field("policy", max_length=80)
+    chosen = evaluations.choose_policy(s.catalogue, policy_id, on=on, intake=_intake())
     job = cohorts.submit(
         s.engine,
         s.policies,
         institution=code,
         submitted_by=client.key_id,
-        policy_id=field("policy", max_length=80),
-        on=_date("on"),
+        policy_id=policy_id,
+        on=on,
         learners=None,
+        applying=chosen.policy,
+        applies_on=chosen.applies_on,
     )
     return redirect(url_for("web_registrar.cohort", job_id=job.id))
 
