@@ -16,6 +16,7 @@ from creditbank.wiring import services
 
 blueprint = web_blueprint("web_data", "/portal/data")
 
+
 @blueprint.get("")
 def summary() -> str:
     """What the bank holds about the learner, readable; the copy to download; who looked."""
