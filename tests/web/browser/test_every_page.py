@@ -27,6 +27,7 @@ from playwright.sync_api import Browser, Page, expect
 PHONE = 390
 DESKTOP = 1280
 REPORTS = ROOT / "test-artifacts" / "accessibility"
+POLICIES = ROOT / "policies"
 
 Visit = tuple[str, Callable[[Page], None]]
 
@@ -117,6 +118,7 @@ def _learner_pages(server: LiveServer) -> Iterator[Visit]:
     yield "portal", _go(server, "/portal")
     yield "portal-record", _follow("ol.timeline li a")
     yield "portal-notices", _go(server, "/portal/notices")
+    yield "portal-data", _go(server, "/portal/data")
 
 
 def _registrar_pages(server: LiveServer) -> Iterator[Visit]:
@@ -168,12 +170,24 @@ def _institution_pages(server: LiveServer, directory: Path) -> Iterator[Visit]:
     yield "institution-upload-preview", preview
     yield "institution-keys", _go(server, "/institution/keys")
     yield "institution-notices", _go(server, "/institution/notices")
+    yield "institution-policies", _go(server, "/admin/policies")
+
+    def draft(page: Page) -> None:
+        # A new catalog year of a policy of its own, checked (a draft: nothing is published).
+        for field, name in (("#policy-file", ".2027.toml"), ("#cases-file", ".2027.cases.toml")):
+            path = POLICIES / f"cq-five-year-computer-applications{name}"
+            page.locator(field).set_input_files(str(path))
+        page.locator("#check-policy").click()
+        expect(page.locator("#draft-status")).to_be_visible()
+
+    yield "institution-policy-draft", draft
 
 
 def _admin_pages(server: LiveServer) -> Iterator[Visit]:
     yield "admin-signin", _staff(server, "operator")
     yield "admin", _go(server, "/admin")
     yield "admin-job", _go(server, "/admin/jobs/checkpoint")
+    yield "admin-policies", _go(server, "/admin/policies")
 
 
 GROUPS = ("public", "learner", "registrar", "institution", "admin")
