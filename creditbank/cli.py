@@ -37,6 +37,7 @@ from creditbank.institutions.service import (
     list_institutions,
     register_institution,
 )
+from creditbank.labels import label as words_for
 from creditbank.ledger.full_audit import audit_ledger
 from creditbank.ledger.keys import Keyring
 from creditbank.operations import runs
@@ -439,6 +440,7 @@ def verify_command(
     --allow-unchecked-status), 4 revoked, 5 expired or not yet valid, 6 issuer not trusted,
     7 status unavailable.
     """
+    from creditbank.transcripts.check_texts import check_name  # noqa: PLC0415
     from creditbank.transcripts.offline import trust_from_files, trust_from_url  # noqa: PLC0415
     from creditbank.transcripts.trust_list import read_trust_list  # noqa: PLC0415
     from creditbank.transcripts.verdict import VerdictClass  # noqa: PLC0415
@@ -490,19 +492,20 @@ def verify_command(
     )
     report = verify_transcript(read_json(file), trust)
     for check in report.checks:
-        click.echo(f"{check.outcome:<8} {check.name}: {check.reason}")
+        outcome = words_for(check.outcome, "en", "CheckOutcome")
+        click.echo(f"{outcome:<12} {check_name(check.name, 'en')}: {check.reason}")
     verdict = report.verdict
     facts = [
         f"{name} {value}"
         for name, value in (
             ("at", verdict.at),
             ("because", verdict.category_text("en")),
-            ("check", verdict.check),
+            ("check", verdict.check and check_name(verdict.check, "en")),
             ("record", verdict.record),
         )
         if value
     ]
-    label = verdict.kind.value.replace("_", " ").upper()
+    label = words_for(verdict.kind, "en").upper()
     headline = verdict.headline("en")
     said = "" if headline.upper() == label else f" ({headline})"
     click.echo(f"{label}{said}: {report.records} records")
@@ -666,9 +669,11 @@ def institutions_list() -> None:
         found = list_institutions(connection)
     for item in found:
         info = item.info
+        kind = words_for(info.kind, "en", "InstitutionKind")
+        level = words_for(info.level, "en", "Level")
+        region = words_for(info.region, "en", "Region")
         click.echo(
-            f"{info.code:<14} {info.kind:<12} {info.level:<16} {info.region:<10} "
-            f"{info.name_zh} / {info.name_en}"
+            f"{info.code:<14} {kind:<26} {level:<20} {region:<10} {info.name_zh} / {info.name_en}"
         )
 
 

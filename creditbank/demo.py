@@ -366,10 +366,10 @@ def _issue_demo_keys(ledger: Ledger, *, now: datetime) -> None:
     pending, so its admin page shows one waiting for acceptance.
     """
     operator = known_secret(DEMO_KEYS["operator"][2])
-    issue_client(ledger, None, Role.ADMIN, "operator", by=CONSOLE, now=now, secret=operator)
+    issue_client(ledger, None, Role.ADMIN, "运营人员", by=CONSOLE, now=now, secret=operator)
     institutions = sorted({i for i, _, _ in DEMO_KEYS.values() if i is not None})
     for code in institutions:
-        bootstrap, _ = issue_client(ledger, code, Role.ADMIN, "bootstrap", by=CONSOLE, now=now)
+        bootstrap, _ = issue_client(ledger, code, Role.ADMIN, "初始密钥", by=CONSOLE, now=now)
         spent = ClientPrincipal(bootstrap.key_id, code, Role.ADMIN, bootstrap=True)
         own = next(
             (

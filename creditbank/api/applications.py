@@ -35,7 +35,7 @@ from creditbank.clock import utc_now
 from creditbank.errors import Forbidden
 from creditbank.evaluations import application_views
 from creditbank.evaluations import applications as service
-from creditbank.evaluations.application_views import ApplicationView, State
+from creditbank.evaluations.application_views import ApplicationState, ApplicationView
 from creditbank.evaluations.service import find_policy
 from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Role
 from creditbank.institutions.service import set_notice_days
@@ -159,7 +159,11 @@ def list_applications() -> Response:
         else:
             _, code = require_institution_member(Role.REGISTRAR)
             asked = request.args.get("state")
-            states = [State(asked)] if asked in {s.value for s in State} else list(State)
+            states = (
+                [ApplicationState(asked)]
+                if asked in {s.value for s in ApplicationState}
+                else list(ApplicationState)
+            )
             found = application_views.institution_applications(connection, code, states)
     return jsonify({"applications": [application_json(v) for v in found]})
 

@@ -17,13 +17,14 @@ from sqlalchemy import Connection, func, select
 from creditbank.clock import as_utc
 from creditbank.errors import NotFound
 from creditbank.evaluations.tables import Application, ApplicationStep, Objection
+from creditbank.labels import CATALOGUE
 
 application_t = Application.__table__  # type: ignore[attr-defined]
 step_t = ApplicationStep.__table__  # type: ignore[attr-defined]
 objection_t = Objection.__table__  # type: ignore[attr-defined]
 
 
-class State(StrEnum):
+class ApplicationState(StrEnum):
     """Where an application stands."""
 
     APPLIED = "applied"  # 申请: waiting for the registrar's review (审核)
@@ -32,11 +33,8 @@ class State(StrEnum):
     REJECTED = "rejected"
 
 
-STATE_TEXTS: dict[State, tuple[str, str]] = {
-    State.APPLIED: ("已申请，待审核", "applied, awaiting review"),
-    State.IN_NOTICE: ("审核通过，公示中", "approved, on public notice"),
-    State.RECOGNISED: ("已认定", "recognised"),
-    State.REJECTED: ("未通过", "rejected"),
+STATE_TEXTS: dict[ApplicationState, tuple[str, str]] = {
+    state: CATALOGUE["ApplicationState"][state.value] for state in ApplicationState
 }
 
 STEP_TEXTS: dict[str, tuple[str, str]] = {
@@ -65,7 +63,7 @@ class StepView:
     """One logged step of an application."""
 
     step: str
-    state: State
+    state: ApplicationState
     actor: str
     reason: str | None
     at: datetime
@@ -104,7 +102,7 @@ class ApplicationView:
     institution: str
     policy_id: str
     records: tuple[str, ...]
-    state: State
+    state: ApplicationState
     exceptions: tuple[Mapping[str, Any], ...]
     decision_reason: str | None
     evaluated_on: date | None
@@ -161,7 +159,7 @@ def _views(connection: Connection, rows: Sequence[Any]) -> list[ApplicationView]
             select(step_t).where(step_t.c.application.in_(ids)).order_by(step_t.c.ledger_index)
         ):
             steps[s.application].append(
-                StepView(s.step, State(s.state), s.actor, s.reason, s.at, s.ledger_index)
+                StepView(s.step, ApplicationState(s.state), s.actor, s.reason, s.at, s.ledger_index)
             )
         for o in connection.execute(
             select(objection_t)
@@ -176,7 +174,7 @@ def _views(connection: Connection, rows: Sequence[Any]) -> list[ApplicationView]
             row.institution,
             row.policy_id,
             tuple(json.loads(row.records)),
-            State(row.state),
+            ApplicationState(row.state),
             tuple(json.loads(row.exceptions)),
             row.decision_reason,
             row.evaluated_on,
@@ -214,7 +212,7 @@ def learner_applications(connection: Connection, learner_id: str) -> list[Applic
 
 
 def institution_applications(
-    connection: Connection, institution: str, states: Sequence[State]
+    connection: Connection, institution: str, states: Sequence[ApplicationState]
 ) -> list[ApplicationView]:
     """An institution's applications in ``states``, oldest first."""
     rows = connection.execute(
@@ -232,7 +230,7 @@ def public_notices(connection: Connection) -> list[ApplicationView]:
     """Every application on public notice (公示), oldest first: shown without personal data."""
     rows = connection.execute(
         select(application_t)
-        .where(application_t.c.state == State.IN_NOTICE.value)
+        .where(application_t.c.state == ApplicationState.IN_NOTICE.value)
         .order_by(application_t.c.notice_until, application_t.c.id)
     ).all()
     return _views(connection, rows)
@@ -245,7 +243,7 @@ def waiting_count(connection: Connection, institution: str) -> int:
         .select_from(application_t)
         .where(
             application_t.c.institution == institution,
-            application_t.c.state == State.APPLIED.value,
+            application_t.c.state == ApplicationState.APPLIED.value,
         )
     ).scalar_one()
     objections = connection.execute(

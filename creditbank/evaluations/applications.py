@@ -31,9 +31,9 @@ from creditbank.clock import as_utc
 from creditbank.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from creditbank.evaluations.application_views import (
     STATE_TEXTS,
+    ApplicationState,
     ApplicationView,
     ObjectionView,
-    State,
     application_t,
     mask_name,
     objection_t,
@@ -66,7 +66,7 @@ def _step(
     tx: LedgerTransaction,
     row: Any,
     step: str,
-    state: State,
+    state: ApplicationState,
     *,
     actor: str,
     reason: str | None,
@@ -137,7 +137,7 @@ def _own(row: Any, institution: str) -> None:
         raise Forbidden(f"application {row.id} was made to {row.institution}")
 
 
-def _in_state(row: Any, *states: State) -> None:
+def _in_state(row: Any, *states: ApplicationState) -> None:
     if row.state not in {s.value for s in states}:
         raise Conflict(
             f"application {row.id} is {row.state}; this step needs it "
@@ -176,7 +176,7 @@ def apply(
                 policy_id=policy.id,
                 records=json.dumps(list(records)),
                 consent=consent.id,
-                state=State.APPLIED.value,
+                state=ApplicationState.APPLIED.value,
                 exceptions="[]",
                 applied_at=now,
                 updated_at=now,
@@ -188,7 +188,7 @@ def apply(
             tx,
             row,
             "applied",
-            State.APPLIED,
+            ApplicationState.APPLIED,
             actor=LEARNER_ACTOR,
             reason=None,
             now=now,
@@ -250,7 +250,7 @@ def _committing(
                 tx,
                 locked,
                 step,
-                State.RECOGNISED,
+                ApplicationState.RECOGNISED,
                 actor=actor,
                 reason=reason,
                 now=now,
@@ -315,7 +315,7 @@ def decide(
         row = connection.execute(
             select(application_t).where(application_t.c.id == application_id)
         ).one()
-        _in_state(row, State.APPLIED)
+        _in_state(row, ApplicationState.APPLIED)
         if approve:
             _consented(connection, row, now)
             sources, _ = chosen_sources(connection, current.learner, current.records, strict=False)
@@ -327,12 +327,12 @@ def decide(
             )
         with ledger.transaction() as tx:
             locked = _lock(tx, application_id)
-            _in_state(locked, State.APPLIED)
+            _in_state(locked, ApplicationState.APPLIED)
             _step(
                 tx,
                 locked,
                 "rejected",
-                State.REJECTED,
+                ApplicationState.REJECTED,
                 actor=actor,
                 reason=reason,
                 now=now,
@@ -363,12 +363,12 @@ def decide(
     result = evaluate(policy, sources, on, parsed)
     with ledger.transaction() as tx:
         locked = _lock(tx, application_id)
-        _in_state(locked, State.APPLIED)
+        _in_state(locked, ApplicationState.APPLIED)
         _step(
             tx,
             locked,
             step,
-            State.IN_NOTICE,
+            ApplicationState.IN_NOTICE,
             actor=actor,
             reason=reason,
             now=now,
@@ -396,7 +396,7 @@ def lodge_objection(
     objection_id = str(uuid.uuid4())
     with ledger.transaction() as tx:
         row = _lock(tx, application_id)
-        if row.state != State.IN_NOTICE.value or as_utc(row.notice_until) <= now:
+        if row.state != ApplicationState.IN_NOTICE.value or as_utc(row.notice_until) <= now:
             raise Conflict("objections are taken only while the application is on notice")
         index = tx.record(
             EntryKind.APPLICATION_OBJECTION,
@@ -467,12 +467,12 @@ def resolve_objection(
                 resolved_index=index,
             )
         )
-        if uphold and row.state == State.IN_NOTICE.value:
+        if uphold and row.state == ApplicationState.IN_NOTICE.value:
             _step(
                 tx,
                 row,
                 "objection_upheld",
-                State.APPLIED,
+                ApplicationState.APPLIED,
                 actor=actor,
                 reason=reason,
                 now=now,
@@ -499,7 +499,7 @@ def finalise(
             select(application_t).where(application_t.c.id == application_id)
         ).one()
         _own(row, institution)
-        _in_state(row, State.IN_NOTICE)
+        _in_state(row, ApplicationState.IN_NOTICE)
         if not current.notice_over(now):
             raise Conflict(
                 f"the public notice runs until {as_utc(row.notice_until).isoformat()}; "
@@ -519,12 +519,12 @@ def finalise(
         # committed, so the application goes back to review rather than commit unseen.
         with ledger.transaction() as tx:
             locked = _lock(tx, application_id)
-            _in_state(locked, State.IN_NOTICE)
+            _in_state(locked, ApplicationState.IN_NOTICE)
             _step(
                 tx,
                 locked,
                 "sources_changed",
-                State.APPLIED,
+                ApplicationState.APPLIED,
                 actor=actor,
                 reason=None,
                 now=now,

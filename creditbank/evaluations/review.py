@@ -29,6 +29,7 @@ from sqlalchemy import Connection, select, update
 
 from creditbank.errors import Conflict, Forbidden, NotFound
 from creditbank.evaluations.tables import CommittedEvaluation, RecognisedTransfer
+from creditbank.labels import CATALOGUE
 from creditbank.learners.service import ConsentScope, has_consent
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
@@ -55,12 +56,7 @@ class ChangeKind(StrEnum):
 
 # How the learner and the registrar are told of each kind of change.
 CHANGE_TEXTS: dict[ChangeKind, tuple[str, str]] = {
-    ChangeKind.RECORD_CORRECTED: ("所依据的记录已被更正", "a record it relied on was corrected"),
-    ChangeKind.RECORD_REVOKED: ("所依据的记录已被撤销", "a record it relied on was revoked"),
-    ChangeKind.CONSENT_WITHDRAWN: (
-        "学习者撤回了对认定机构的评估授权",
-        "the learner withdrew the evaluate consent it relied on",
-    ),
+    kind: CATALOGUE["ChangeKind"][kind.value] for kind in ChangeKind
 }
 
 

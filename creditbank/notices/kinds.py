@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Literal
+
+from creditbank.labels import label
 
 Lang = Literal["zh", "en"]
 
@@ -168,7 +170,24 @@ class _Missing(dict[str, object]):
         return "—"
 
 
-def words(kind: NoticeKind, params: Mapping[str, object], lang: Lang) -> tuple[str, str]:
-    """The subject and body of a notice in ``lang``."""
+# Params that hold a code, and the vocabulary whose words replace it in the text.
+_CODED = {"role": "Role", "scope": "ConsentScope", "category": "RevocationCategory"}
+
+
+def words(
+    kind: NoticeKind,
+    params: Mapping[str, object],
+    lang: Lang,
+    each: Callable[[object], str] = str,
+) -> tuple[str, str]:
+    """The subject and body of a notice in ``lang`` (codes among the params in words).
+
+    ``each`` turns every param into its text: a page passes one that escapes it and marks its
+    language, the words around it being the fixed texts above.
+    """
     subject, body = _TEXTS[kind][lang]
-    return subject, body.format_map(_Missing(params))
+    worded = {
+        name: each(label(str(value), lang, _CODED[name]) if name in _CODED else value)
+        for name, value in params.items()
+    }
+    return subject, body.format_map(_Missing(worded))

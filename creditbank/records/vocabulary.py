@@ -2,19 +2,20 @@
 
 Every vocabulary is a :class:`~enum.StrEnum`: a member *is* its code (``Level.GAOZHI ==
 "gaozhi"``), so it goes into JSON, SQL and ``canonical_json`` as plain text. Labels live in
-one table per vocabulary (two vocabularies may share a code, e.g. ``other``), and
-:func:`_labelled` refuses at import time a vocabulary with an unlabelled member.
+the one catalogue of :mod:`creditbank.labels`, a table per vocabulary (two vocabularies may
+share a code, e.g. ``other``), and :func:`_labelled` refuses at import time a vocabulary with
+an unlabelled member.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
 from creditbank.errors import FieldProblem, InvalidInput
+from creditbank.labels import CATALOGUE
 
 Lang = Literal["zh", "en"]
 
@@ -24,7 +25,7 @@ class Vocabulary(StrEnum):
 
     def label(self, lang: Lang = "zh") -> str:
         """The Chinese (``zh``) or English (``en``) label."""
-        zh, en = _LABELS[type(self)][self]
+        zh, en = CATALOGUE[type(self).__name__][str(self)]
         if lang == "zh":
             return zh
         if lang == "en":
@@ -141,97 +142,24 @@ class Region(Vocabulary):
     OTHER = "other"
 
 
-_LABELS: dict[type[Vocabulary], dict[Vocabulary, tuple[str, str]]] = {}
-
-
-def _labelled(vocabulary: type[Vocabulary], labels: Mapping[Vocabulary, tuple[str, str]]) -> None:
-    """Register the labels of one vocabulary, all of its members and nothing else."""
-    if set(labels) != set(vocabulary) or any(type(key) is not vocabulary for key in labels):
+def _labelled(vocabulary: type[Vocabulary]) -> None:
+    """Refuse, at import time, a vocabulary the catalogue does not label member by member."""
+    labelled = set(CATALOGUE.get(vocabulary.__name__, {}))
+    if labelled != {str(member) for member in vocabulary}:
         raise AssertionError(f"{vocabulary.__name__}: labels must name exactly its members")
-    _LABELS[vocabulary] = dict(labels)
 
 
-_labelled(
+for _vocabulary in (
     Level,
-    {
-        Level.ZHONGZHI: ("中职", "secondary vocational"),
-        Level.PUTONG_GAOZHONG: ("普通高中", "general high school"),
-        Level.GAOZHI: ("高职/专科", "higher vocational"),
-        Level.BENKE: ("本科", "bachelor"),
-    },
-)
-_labelled(
     InstitutionKind,
-    {
-        InstitutionKind.ZHONGZHI_SCHOOL: ("中职学校", "secondary vocational school"),
-        InstitutionKind.PUTONG_GAOZHONG_SCHOOL: ("普通高中", "general upper-secondary school"),
-        InstitutionKind.GAOZHI_COLLEGE: ("高职院校", "higher vocational college"),
-        InstitutionKind.UNIVERSITY: ("本科院校", "university"),
-        InstitutionKind.ENTERPRISE: ("企业", "enterprise"),
-        InstitutionKind.TRAINING_ORGANISATION: ("培训机构", "training organisation"),
-        InstitutionKind.EVALUATION_ORGANISATION: (
-            "1+X 培训评价组织",
-            "1+X training and evaluation organisation",
-        ),
-    },
-)
-_labelled(
     OutcomeKind,
-    {
-        OutcomeKind.COURSE: ("课程", "course"),
-        OutcomeKind.CERTIFICATE: ("证书", "certificate"),
-        OutcomeKind.TRAINING: ("培训", "training"),
-        OutcomeKind.AWARD: ("竞赛获奖", "competition award"),
-    },
-)
-_labelled(
     CertificateType,
-    {
-        CertificateType.ONE_PLUS_X: (
-            "1+X 职业技能等级证书",
-            "1+X vocational skill-level certificate",
-        ),
-        CertificateType.VOCATIONAL_QUALIFICATION: ("职业资格证书", "vocational qualification"),
-        CertificateType.OTHER: ("其他证书", "other certificate"),
-    },
-)
-_labelled(
     CertificateLevel,
-    {
-        CertificateLevel.CHUJI: ("初级", "elementary"),
-        CertificateLevel.ZHONGJI: ("中级", "intermediate"),
-        CertificateLevel.GAOJI: ("高级", "advanced"),
-    },
-)
-_labelled(
     CompetitionLevel,
-    {
-        CompetitionLevel.SCHOOL: ("校级", "school"),
-        CompetitionLevel.MUNICIPAL: ("市级", "municipal"),
-        CompetitionLevel.PROVINCIAL: ("省级", "provincial"),
-        CompetitionLevel.NATIONAL: ("国家级", "national"),
-    },
-)
-_labelled(
     AwardRank,
-    {
-        AwardRank.FIRST_PRIZE: ("一等奖", "first prize"),
-        AwardRank.SECOND_PRIZE: ("二等奖", "second prize"),
-        AwardRank.THIRD_PRIZE: ("三等奖", "third prize"),
-        AwardRank.HONOURABLE_MENTION: ("优秀奖", "honourable mention"),
-        AwardRank.GOLD: ("金牌", "gold medal"),
-        AwardRank.SILVER: ("银牌", "silver medal"),
-        AwardRank.BRONZE: ("铜牌", "bronze medal"),
-    },
-)
-_labelled(
     Region,
-    {
-        Region.CHONGQING: ("重庆", "Chongqing"),
-        Region.SICHUAN: ("四川", "Sichuan"),
-        Region.OTHER: ("其他地区", "other region"),
-    },
-)
+):
+    _labelled(_vocabulary)
 
 # The vocabularies whose values appear in outcome payloads. Their codes are all distinct,
 # so one flat table keyed by code can label any value found in a payload.
@@ -244,7 +172,7 @@ OUTCOME_VOCABULARIES: tuple[type[Vocabulary], ...] = (
     AwardRank,
 )
 LABELS: dict[str, tuple[str, str]] = {
-    str(member): _LABELS[vocabulary][member]
+    str(member): CATALOGUE[vocabulary.__name__][str(member)]
     for vocabulary in OUTCOME_VOCABULARIES
     for member in vocabulary
 }

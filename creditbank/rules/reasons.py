@@ -6,9 +6,12 @@ the engine makes is explained the same way wherever it is shown.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+
+from creditbank.labels import Lang, label
 
 TEXTS: dict[str, tuple[str, str]] = {
     "recognised": ("按规则 {rule} 认定", "recognised by rule {rule}"),
@@ -158,6 +161,40 @@ class Reason:
     def to_json(self) -> dict[str, Any]:
         """Code, parameters and both sentences."""
         return dict(_rendered(self))
+
+
+# Params that hold a code, by reason: the vocabulary whose words replace them for a reader.
+_CODED: dict[str, dict[str, str]] = {
+    "level": {"level": "Level"},
+    "cert_level": {"level": "CertificateLevel", "minimum": "CertificateLevel"},
+    "lower_level": {"level": "CertificateLevel"},
+    "award_level": {"level": "CompetitionLevel", "minimum": "CompetitionLevel"},
+    "award_rank": {"rank": "AwardRank"},
+    "no_conversion": {"scale": "GradeScale"},
+    "region": {"region": "Region"},
+}
+
+
+def worded(reason: Mapping[str, Any], lang: str = "zh") -> str:
+    """A reason (as :meth:`Reason.to_json` gives it) for a reader: its codes in words.
+
+    The sentences inside a result are part of what its hash covers, so they keep the codes as
+    the engine wrote them; pages and files for people say them with this instead.
+    """
+    code = str(reason.get("code", ""))
+    if code not in TEXTS:
+        return str(reason.get(lang) or reason.get("zh") or code)
+    language: Lang = "en" if lang == "en" else "zh"
+    coded = _CODED.get(code, {})
+    params = {
+        name: label(str(value), language, coded[name]) if name in coded else value
+        for name, value in dict(reason.get("params") or {}).items()
+    }
+    zh, en = TEXTS[code]
+    try:
+        return (en if language == "en" else zh).format(**params)
+    except (KeyError, IndexError):
+        return str(reason.get(language) or code)
 
 
 @lru_cache(maxsize=16384)  # the same reasons recur across a cohort: render each once

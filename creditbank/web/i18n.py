@@ -1,18 +1,22 @@
 """Chinese first, English available: the chosen language and bilingual texts.
 
 Texts are written in pairs where they are used (``tr("验证", "Verify")``), so a page reads
-the same in both languages and no catalogue can drift. Labels of the records' vocabularies
-and the rules engine's reasons come from their own modules, which carry both languages.
+the same in both languages and no catalogue can drift. The words for internal codes (the
+vocabularies' values: statuses, roles, kinds, levels …) come from one catalogue,
+:mod:`creditbank.labels`, which the PDF and the command line read too.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
+from enum import StrEnum
 from typing import Literal
 
 from flask import request, session
+from markupsafe import Markup
 
-from creditbank.records.vocabulary import Vocabulary
+from creditbank import labels
 
 Lang = Literal["zh", "en"]
 LANGUAGES: tuple[Lang, ...] = ("zh", "en")
@@ -32,11 +36,27 @@ def tr(zh: str, en: str) -> str:
     return en if current_language() == "en" else zh
 
 
-def label(value: Vocabulary | None) -> str:
-    """A vocabulary value's label in the language of this request."""
-    if value is None:
-        return "—"
-    return value.label(current_language())
+def label(value: StrEnum | str | None, vocabulary: str | None = None) -> str:
+    """A code's words in the language of this request (see :mod:`creditbank.labels`).
+
+    ``value`` is a vocabulary member, or a plain code with the name of its ``vocabulary``.
+    """
+    return labels.label(value, current_language(), vocabulary)
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def written(text: object) -> Markup:
+    """Text people supplied (a name, a title, a place), marked Chinese on an English page.
+
+    A learner's name or a course title recorded only in Chinese stays as it was written; on an
+    English page it carries ``lang="zh-CN"`` so that it is read out and hyphenated as Chinese.
+    """
+    shown = "—" if text is None else str(text)
+    if current_language() == "en" and _CJK.search(shown):
+        return Markup('<span lang="zh-CN">{}</span>').format(shown)
+    return Markup.escape(shown)
 
 
 def when(moment: datetime | date | None) -> str:

@@ -4,34 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from creditbank.labels import has_label
 from creditbank.operations.jobs import Daily, JobSpec
-from creditbank.web.i18n import CHINA, tr
+from creditbank.web.i18n import CHINA, label, tr
 
-# Chinese titles of the registered jobs; a job not listed here shows its registry description.
-TITLES_ZH = {
-    "checkpoint": "签署账本检查点",
-    "audit": "增量审计账本",
-    "audit-full": "全量审计账本",
-    "expire-consents": "记录到期的授权",
-    "flag-certificates": "标记过期证书",
-    "prune-job-runs": "清理旧的运行记录",
-    "status-lists": "重新签名状态列表",
-    "backup": "备份账本",
-    "cohorts": "运行批量评估",
-    "dashboard": "更新驾驶舱指标",
-}
 STATUSES = ("ok", "error", "running", "abandoned")
-_STATUS_TEXT = {
-    "ok": ("成功", "ok"),
-    "error": ("失败", "error"),
-    "running": ("运行中", "running"),
-    "abandoned": ("已中止", "abandoned"),
-}
 
 
 def title(spec: JobSpec) -> str:
     """The job's short title in the language of this request."""
-    return tr(TITLES_ZH.get(spec.name, spec.description), spec.description)
+    if has_label(spec.name, "Job"):
+        return label(spec.name, "Job")
+    return spec.description
 
 
 def schedule(spec: JobSpec) -> str:
@@ -48,8 +32,7 @@ def schedule(spec: JobSpec) -> str:
 
 def status_text(status: str) -> str:
     """A run's status in words."""
-    zh, en = _STATUS_TEXT.get(status, (status, status))
-    return tr(zh, en)
+    return label(status, "JobRunStatus")
 
 
 def age(seconds: float) -> str:

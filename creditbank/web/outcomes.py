@@ -31,6 +31,8 @@ class OutcomeLine:
     id: str
     kind: OutcomeKind
     title: str
+    # The language the title is written in (a BCP 47 tag), for the page's lang attribute.
+    title_lang: str
     level: Vocabulary | None
     detail: str
     credits: Decimal | None
@@ -58,9 +60,20 @@ def _level(content: Mapping[str, Any]) -> Vocabulary | None:
 
 
 def _grade(grade: Any) -> str:
-    if isinstance(grade, Mapping):
-        return str(grade.get("value", ""))
-    return ""
+    """A grade with its scale in words: ``86（百分制）``, ``86 (percentage)``."""
+    if not isinstance(grade, Mapping):
+        return ""
+    value = str(grade.get("value", ""))
+    scale = grade.get("scale")
+    if not scale:
+        return value
+    words = label(str(scale), "GradeScale")
+    return f"{value}（{words}）" if current_language() == "zh" else f"{value} ({words})"
+
+
+def _written_in(text: str) -> str:
+    """The language a title supplied by an institution is written in, as far as it shows."""
+    return "en" if text.isascii() else "zh-CN"
 
 
 def line_of(view: RecordView) -> OutcomeLine:
@@ -88,6 +101,7 @@ def line_of(view: RecordView) -> OutcomeLine:
         view.id,
         kind,
         title,
+        _written_in(title),
         _level(content),
         detail,
         None if credits is None else Decimal(str(credits)),

@@ -36,6 +36,7 @@ def _template_globals() -> dict[str, Any]:
     return {
         "tr": i18n.tr,
         "label": i18n.label,
+        "written": i18n.written,
         "when": i18n.when,
         "when_text": i18n.when_text,
         "lang": i18n.current_language(),
@@ -53,6 +54,7 @@ def init_app(app: Flask) -> None:
     app.session_interface = DatabaseSessionInterface()
     csrf.init_app(app)
     app.context_processor(_template_globals)
+    app.jinja_env.filters["written"] = i18n.written
     app.after_request(security_headers)
     for module in (
         home,

@@ -9,6 +9,7 @@ from click.testing import CliRunner, Result
 
 from creditbank.cli import main
 from tests.conftest import ORIGIN
+from tests.web.browser.audit import codes_in
 
 
 def _runner(tmp_path: Path) -> CliRunner:
@@ -49,6 +50,9 @@ def test_scheduler_db_institutions_and_clients(tmp_path: Path) -> None:
 
     institutions = _run(runner, "institutions", "list").output.splitlines()
     assert len(institutions) == 9 and any(line.startswith("CQ-GZ-001") for line in institutions)
+    # Kinds, levels and regions in words, not their codes (gaozhi_college, benke …).
+    assert "higher vocational college" in "\n".join(institutions)
+    assert codes_in("\n".join(institutions), "en") == []
 
     issued = _run(runner, "clients", "issue", "--label", "night shift").output.splitlines()
     key_id = issued[0].split()[1]

@@ -12,6 +12,7 @@ from creditbank.app import create_app
 from creditbank.cli import main
 from creditbank.transcripts.printing import pdf_renderer
 from tests.conftest import ORIGIN
+from tests.web.browser.audit import codes_in
 
 
 def test_issue_rotate_and_verify_offline(tmp_path: Path) -> None:
@@ -105,13 +106,15 @@ def test_issue_rotate_and_verify_offline(tmp_path: Path) -> None:
         str(status),
     )
     assert code == 0, output
-    assert "passed   outer signature" in output and "passed   status" in output
-    assert "passed   checkpoint consistency" in output
+    assert "passed       the transcript's signature" in output
+    assert "passed       not revoked" in output
+    assert "passed       the checkpoint is consistent with the ledger" in output
+    assert codes_in(output, "en") == []  # checks and verdicts in words, not their codes
     assert "\nVALID (Valid: the transcript is genuine and in force): " in output
     # Without a status list, revocation is not checked: never plainly valid (exit 3).
     code, output = run("verify", str(out), "--trust", str(trust))
     assert code == 3, output
-    assert "skipped  status" in output
+    assert "not checked  not revoked" in output
     assert "REVOCATION NOT CHECKED (Signature and evidence valid, revocation not checked)" in output
     code, output = run("verify", str(out), "--trust", str(trust), "--allow-unchecked-status")
     assert code == 0 and "REVOCATION NOT CHECKED" in output
@@ -125,5 +128,5 @@ def test_issue_rotate_and_verify_offline(tmp_path: Path) -> None:
     altered.write_text(json.dumps(credential, ensure_ascii=False), encoding="utf-8")
     code, output = run("verify", str(altered), "--trust", str(trust), "--status", str(status))
     assert code == 1
-    assert "failed   record content" in output and "ALTERED" in output
-    assert "check record content; record urn:uuid:" in output
+    assert "failed       the records' content" in output and "ALTERED" in output
+    assert "check the records' content; record urn:uuid:" in output

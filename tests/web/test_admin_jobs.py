@@ -121,11 +121,13 @@ def test_a_jobs_page_lists_its_runs_newest_first_and_filters_by_result(
     operator = staff(app.test_client(), "operator")
     assert 'href="/admin/jobs/backup"' in _text(operator.get("/admin"))
     page = _text(operator.get("/admin/jobs/backup"))
-    details = re.findall(r'<td class="detail">([^<]*)</td>', page)
+    details = re.findall(r'<td class="detail" lang="en">([^<]*)</td>', page)
     assert details == ["OSError: no space left", "backup second", "backup first"]
     assert "slot third" in page and holder.id in page and "ran 1 cohort" not in page
     only_errors = _text(operator.get("/admin/jobs/backup?status=error"))
-    assert re.findall(r'<td class="detail">([^<]*)</td>', only_errors) == ["OSError: no space left"]
+    assert re.findall(r'<td class="detail" lang="en">([^<]*)</td>', only_errors) == [
+        "OSError: no space left"
+    ]
     assert '<option value="error" selected>' in only_errors
     none = _text(operator.get("/admin/jobs/backup?status=running"))
     assert 'id="no-runs"' in none

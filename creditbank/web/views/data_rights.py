@@ -16,22 +16,6 @@ from creditbank.wiring import services
 
 blueprint = web_blueprint("web_data", "/portal/data")
 
-KIND_WORDS = {
-    "account": ("账户信息", "your account"),
-    "records": ("成果列表", "your list of records"),
-    "record": ("一条成果记录", "one record"),
-    "transfers": ("认定的转换学分", "your recognised transfers"),
-    "evaluation-what-if": ("试算评估（未记录）", "a what-if evaluation (not recorded)"),
-    "evaluation": ("学分转换评估", "a credit-transfer evaluation"),
-    "cohort-evaluation": ("批量评估", "a cohort evaluation"),
-}
-STATUS_WORDS = {
-    "open": ("待答复", "awaiting the answer"),
-    "corrected": ("已更正", "corrected"),
-    "revoked": ("已撤销记录", "record revoked"),
-    "declined": ("不予更正", "declined"),
-}
-
 
 @blueprint.get("")
 def summary() -> str:
@@ -43,8 +27,6 @@ def summary() -> str:
         "web/portal/data.html",
         data=data,
         names=institution_names(),
-        kind_words=KIND_WORDS,
-        status_words=STATUS_WORDS,
     )
 
 

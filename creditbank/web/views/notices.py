@@ -3,20 +3,35 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 
 from creditbank.auth import authorise
 from creditbank.clock import utc_now
 from creditbank.identity.principals import Role
 from creditbank.learners.contact import read_email, set_email
-from creditbank.notices.service import Recipient, list_notices, mark_read, unread_count
+from creditbank.notices.kinds import words
+from creditbank.notices.service import (
+    NoticeView,
+    Recipient,
+    list_notices,
+    mark_read,
+    unread_count,
+)
 from creditbank.storage.database import read_connection, write_transaction
 from creditbank.web.auth import signed_in
 from creditbank.web.common import Reply, field, web_blueprint
-from creditbank.web.i18n import tr
+from creditbank.web.i18n import current_language, tr, written
 from creditbank.wiring import services
 
 blueprint = web_blueprint("web_notices", None)
 ANY_ROLE = tuple(Role)
+
+
+def body(notice: NoticeView) -> Markup:
+    """A notice's text for the page: its params escaped, and marked when in another language."""
+    lang = current_language()
+    # The fixed texts hold no markup; every param went through ``written``, which escapes.
+    return Markup(words(notice.kind, notice.params, lang, each=written)[1])  # noqa: S704
 
 
 def _page(recipient: Recipient, to: str, *, email: str | None, read_to: str) -> str:
@@ -30,6 +45,7 @@ def _page(recipient: Recipient, to: str, *, email: str | None, read_to: str) -> 
         email=email,
         is_learner_page=recipient is Recipient.LEARNER,
         read_to=read_to,
+        body=body,
     )
 
 

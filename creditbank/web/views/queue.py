@@ -10,7 +10,7 @@ from creditbank.auth import authorise
 from creditbank.clock import utc_now
 from creditbank.evaluations import application_views, applications, review
 from creditbank.evaluations import service as evaluations
-from creditbank.evaluations.application_views import State
+from creditbank.evaluations.application_views import ApplicationState
 from creditbank.identity.principals import ClientPrincipal, Role
 from creditbank.institutions.service import MAX_NOTICE_DAYS, notice_days, set_notice_days
 from creditbank.learners import service as learners
@@ -40,8 +40,12 @@ def index() -> str:
     s = services()
     with read_connection(s.engine) as connection:
         reviews = review.review_queue(connection, code)
-        waiting = application_views.institution_applications(connection, code, [State.APPLIED])
-        on_notice = application_views.institution_applications(connection, code, [State.IN_NOTICE])
+        waiting = application_views.institution_applications(
+            connection, code, [ApplicationState.APPLIED]
+        )
+        on_notice = application_views.institution_applications(
+            connection, code, [ApplicationState.IN_NOTICE]
+        )
         # Names only of learners who still let the institution read their account.
         readable = set(
             learners.consenting_learners(connection, code, ConsentScope.READ, now=utc_now())

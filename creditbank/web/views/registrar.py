@@ -20,6 +20,7 @@ from creditbank.learners import service as learners
 from creditbank.learners.service import ConsentScope
 from creditbank.records import service as records
 from creditbank.rules.policy import Policy
+from creditbank.rules.reasons import worded
 from creditbank.storage.database import read_connection
 from creditbank.text import REASON
 from creditbank.transcripts.revocation import DependentTranscripts
@@ -210,7 +211,7 @@ def run(learner_id: str) -> str | tuple[str, int]:
         committed=committed,
         titles=titles,
         names=institution_names(),
-        text_key=current_language(),
+        reason_words=lambda reason: worded(reason, current_language()),
         form={
             "policy": policy.id,
             "on": on.isoformat(),
@@ -246,7 +247,7 @@ def submit_cohort() -> Reply:
 
 @blueprint.get("/cohorts/<job_id>")
 def cohort(job_id: str) -> str:
-    """A cohort's progress (the page refreshes itself while it runs)."""
+    """A cohort's progress (with a link to look again while it runs; it never reloads itself)."""
     _, code = authorise.require_institution_member(signed_in(), Role.REGISTRAR)
     job = cohorts.job_view(services().engine, job_id, code)
     return render_template("web/registrar/cohort.html", job=job)

@@ -25,7 +25,7 @@ def _render(verification: transcripts.Verification | None, code: str = "") -> st
         "web/verify.html",
         verification=verification,
         code=code,
-        label=transcripts.check_label,
+        check_label=transcripts.check_label,
         reason=transcripts.check_reason,
     )
 

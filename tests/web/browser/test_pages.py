@@ -74,7 +74,7 @@ def test_a_registrar_runs_reads_and_commits_an_evaluation(
 ) -> None:
     sign_in_staff(page, live_server, "cq-gz-registrar")
     expect(page).to_have_url(re.compile(r"/registrar$"))
-    page.get_by_role("link", name=re.compile("打开 李明")).click()
+    page.get_by_role("link", name=re.compile("查看与认定 李明")).click()
     page.get_by_label("认定政策").select_option("cq-3plus2-industrial-robotics")
     page.locator("#run-whatif").click()
     expect(page.get_by_role("heading", name="模拟评估结果（未记录）")).to_be_visible()
@@ -99,8 +99,14 @@ def test_a_registrar_runs_a_cohort_and_downloads_its_csv(
     page.get_by_label("认定政策").select_option("cq-3plus2-industrial-robotics")
     page.locator("#submit-cohort").click()
     expect(page).to_have_url(re.compile(r"/registrar/cohorts/"))
-    # The page refreshes itself (no script) until the background job is done.
-    expect(page.locator("#job-status")).to_have_text("已完成", timeout=60_000)
+    # The page does not refresh by itself (that would pull the page from under a screen
+    # reader): it is reloaded until the background job is done.
+    for _ in range(60):
+        if page.locator("#job-status").inner_text() == "已完成":
+            break
+        page.wait_for_timeout(1000)
+        page.reload()
+    expect(page.locator("#job-status")).to_have_text("已完成")
     screenshot(page, "registrar-cohort")
     with page.expect_download() as download:
         page.locator("#cohort-csv").click()
