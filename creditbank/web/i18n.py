@@ -45,18 +45,31 @@ def label(value: StrEnum | str | None, vocabulary: str | None = None) -> str:
 
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# A run of Chinese: CJK characters, with the punctuation and middle dots written between them.
+_CJK_RUN = re.compile(
+    r"[\u3400-\u9fff\uf900-\ufaff](?:[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef·・]*"
+    r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef])?"
+)
 
 
 def written(text: object) -> Markup:
     """Text people supplied (a name, a title, a place), marked Chinese on an English page.
 
     A learner's name or a course title recorded only in Chinese stays as it was written; on an
-    English page it carries ``lang="zh-CN"`` so that it is read out and hyphenated as Chinese.
+    English page each run of Chinese in it carries ``lang="zh-CN"`` so that it is read out and
+    hyphenated as Chinese (a whole name, or a title quoted in an English sentence).
     """
     shown = "—" if text is None else str(text)
-    if current_language() == "en" and _CJK.search(shown):
-        return Markup('<span lang="zh-CN">{}</span>').format(shown)
-    return Markup.escape(shown)
+    if current_language() != "en" or not _CJK.search(shown):
+        return Markup.escape(shown)
+    parts: list[Markup] = []
+    end = 0
+    for run in _CJK_RUN.finditer(shown):
+        parts.append(Markup.escape(shown[end : run.start()]))
+        parts.append(Markup('<span lang="zh-CN">{}</span>').format(run.group()))
+        end = run.end()
+    parts.append(Markup.escape(shown[end:]))
+    return Markup("").join(parts)
 
 
 def when(moment: datetime | date | None) -> str:

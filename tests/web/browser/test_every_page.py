@@ -111,6 +111,9 @@ def _public(server: LiveServer, transcript: Path) -> Iterator[Visit]:
 
     yield "signin-refused", refused
     yield "not-found", _go(server, "/no-such-page")
+    yield "guide", _go(server, "/guide")
+    yield "guide-policy", _go(server, "/guide/policies/cq-3plus2-industrial-robotics")
+    yield "guide-notices", _go(server, "/guide/notices")
 
 
 def _learner_pages(server: LiveServer) -> Iterator[Visit]:
@@ -119,6 +122,8 @@ def _learner_pages(server: LiveServer) -> Iterator[Visit]:
     yield "portal-record", _follow("ol.timeline li a")
     yield "portal-notices", _go(server, "/portal/notices")
     yield "portal-data", _go(server, "/portal/data")
+    yield "portal-evaluations", _go(server, "/portal/evaluations")
+    yield "portal-applications", _go(server, "/portal/applications")
 
 
 def _registrar_pages(server: LiveServer) -> Iterator[Visit]:
@@ -140,6 +145,7 @@ def _registrar_pages(server: LiveServer) -> Iterator[Visit]:
         page.wait_for_url("**/registrar/cohorts/**")
 
     yield "registrar-cohort", cohort
+    yield "registrar-queue", _go(server, "/registrar/queue")
 
 
 def _upload_file(directory: Path) -> Path:
