@@ -9,14 +9,16 @@ vocabularies' values: statuses, roles, kinds, levels …) come from one catalogu
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from flask import request, session
 from markupsafe import Markup
 
 from creditbank import labels
+from creditbank.rules.reasons import worded
 
 Lang = Literal["zh", "en"]
 LANGUAGES: tuple[Lang, ...] = ("zh", "en")
@@ -70,6 +72,11 @@ def written(text: object) -> Markup:
         end = run.end()
     parts.append(Markup.escape(shown[end:]))
     return Markup("").join(parts)
+
+
+def reason_words(reason: Mapping[str, Any]) -> Markup:
+    """An engine reason (as a stored result holds it) in the page's words, Chinese marked."""
+    return written(worded(reason, current_language()))
 
 
 def when(moment: datetime | date | None) -> str:

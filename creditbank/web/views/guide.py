@@ -19,7 +19,7 @@ from creditbank.storage.database import read_connection
 from creditbank.text import REASON
 from creditbank.web.auth import signed_in
 from creditbank.web.common import Reply, text_field, web_blueprint
-from creditbank.web.i18n import current_language, tr
+from creditbank.web.i18n import tr
 from creditbank.web.outcomes import institution_names
 from creditbank.wiring import services
 
@@ -53,7 +53,6 @@ def _policy_page(policy_id: str, result: object = None) -> str:
         names=institution_names(),
         can_try=isinstance(signed_in(), LearnerPrincipal),
         result=result,
-        text_key=current_language(),
         today=utc_now().date(),
     )
 

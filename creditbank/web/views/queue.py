@@ -21,7 +21,7 @@ from creditbank.text import REASON
 from creditbank.transcripts.revocation import DependentTranscripts
 from creditbank.web.auth import signed_in
 from creditbank.web.common import Reply, field, integer, text_field, web_blueprint
-from creditbank.web.i18n import current_language, tr
+from creditbank.web.i18n import tr
 from creditbank.web.outcomes import institution_names, line_of
 from creditbank.web.views.registrar import exception_items
 from creditbank.wiring import services
@@ -128,7 +128,6 @@ def _application_page(
         result=result.body,
         titles={line.id: line.title for line in chosen},
         names=institution_names(),
-        text_key=current_language(),
         exc=(raw or [{}])[0],
     )
     return page, status

@@ -17,7 +17,7 @@ from creditbank.text import REASON
 from creditbank.transcripts.revocation import DependentTranscripts
 from creditbank.web.auth import signed_in
 from creditbank.web.common import Reply, field, text_field, web_blueprint
-from creditbank.web.i18n import current_language, tr
+from creditbank.web.i18n import tr
 from creditbank.web.outcomes import institution_names, line_of
 from creditbank.wiring import services
 
@@ -36,7 +36,6 @@ def evaluations_page() -> str:
         evaluations=found,
         policies=s.policies,
         names=institution_names(),
-        text_key=current_language(),
     )
 
 
