@@ -16,14 +16,14 @@ from typing import Any
 
 from creditbank.canonical import canonical_json
 from creditbank.records.outcomes import CourseOutcome
-from creditbank.records.vocabulary import OutcomeKind
+from creditbank.records.vocabulary import Attempt, OutcomeKind
 from creditbank.rules.assign import Assignment, Limits, best_assignment, conflict, tally, violation
 from creditbank.rules.candidates import (
     CATCH_ALL,
     Candidate,
     ForcedPart,
     SourceOutcome,
-    convert_grade,
+    course_grade,
     make_candidate,
     screen,
 )
@@ -366,18 +366,28 @@ def _recorded(
     policy: Policy, candidate: Candidate, sources: dict[str, SourceOutcome]
 ) -> dict[str, Any] | None:
     """How the recognised course is recorded, when the policy or its rule says."""
+    courses = [
+        source
+        for record in candidate.outcomes
+        if (source := sources.get(record)) is not None and isinstance(source.outcome, CourseOutcome)
+    ]
     how = _recordings(policy).get(candidate.rule_id) or policy.record_as
+    makeup = policy.makeup
+    if (
+        makeup is not None
+        and makeup.record_as is not None
+        and any(
+            isinstance(s.outcome, CourseOutcome) and s.outcome.attempt is Attempt.MAKEUP
+            for s in courses
+        )
+    ):
+        how = makeup.record_as  # a course recognised from a 补考 pass
     if how is None:
         return None
     if how == "outside_gpa":
         return {"grade": "免修", "in_gpa": False}
     if how == "converted":
-        grades = [
-            convert_grade(policy, source.outcome.grade, source.institution)
-            for record in candidate.outcomes
-            if (source := sources.get(record)) is not None
-            and isinstance(source.outcome, CourseOutcome)
-        ]
+        grades = [course_grade(policy, source) for source in courses]
         known = [g for g in grades if g is not None]
         if known:
             return {"grade": str(min(known)), "in_gpa": True}

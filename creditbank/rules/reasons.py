@@ -32,6 +32,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         "成绩 {grade}（折合 {converted}）低于 {minimum}",
         "grade {grade} ({converted} converted) is below {minimum}",
     ),
+    "makeup": (
+        "补考成绩 {grade} 按政策不予认定",
+        "a make-up exam (补考) grade, {grade}, is not recognised by this policy",
+    ),
+    "makeup_grade": (
+        "补考成绩 {grade} 按 {counted} 计，低于 {minimum}",
+        "a make-up exam (补考) grade, {grade}, counts as {counted}, below {minimum}",
+    ),
     "no_conversion": (
         "政策未给出 {scale} 的成绩换算",
         "the policy gives no conversion for {scale}",
