@@ -16,12 +16,13 @@ from creditbank.identity.principals import Role
 from creditbank.learners import service as learners
 from creditbank.learners.service import ConsentScope
 from creditbank.records import service as records
+from creditbank.rules.evaluate import CAP_NAMES
 from creditbank.rules.policy import Policy
 from creditbank.storage.database import read_connection
-from creditbank.text import REASON
+from creditbank.text import REASON, TextRefused
 from creditbank.transcripts.revocation import DependentTranscripts
 from creditbank.web.auth import signed_in
-from creditbank.web.common import Reply, field, text_field, web_blueprint
+from creditbank.web.common import Reply, field, web_blueprint
 from creditbank.web.i18n import current_language, tr
 from creditbank.web.outcomes import institution_names, line_of
 from creditbank.wiring import services
@@ -72,21 +73,62 @@ def _date(name: str) -> date:
         ) from None
 
 
+EXCEPTION_ROWS = 3
+"""Registrars' decisions one evaluation form takes (grants and restrictions alike)."""
+
+_EXCEPTION_FIELDS = {"type": 10, "target": 40, "record": 36, "cap": 60, "credits": 10}
+
+
 def _exception_items() -> list[dict[str, Any]]:
-    kind = request.form.get("exc_type") or ""
-    if kind in ("", "none"):
-        return []
-    item: dict[str, Any] = {
-        "type": kind,
-        "target": field("exc_target", max_length=64),
-        "why": text_field("exc_why", REASON),
-    }
-    if kind == "force":
-        item["record"] = field("exc_record", max_length=36)
-        credits = field("exc_credits", required=False, max_length=10)
-        if credits:
-            item["credits"] = credits
-    return [item]
+    """The form's exception rows as the API takes them (the service validates them).
+
+    Each row repeats the fields ``exc_type``, ``exc_target``, ``exc_record``, ``exc_cap``,
+    ``exc_credits`` and ``exc_why``; a row of type ``none`` is skipped. Only the fields its
+    type uses are passed on: force (record, course, credits), waive (course), exclude
+    (record), cap (cap, credits) and credits (course, credits).
+    """
+    columns = {name: request.form.getlist(f"exc_{name}") for name in (*_EXCEPTION_FIELDS, "why")}
+    items: list[dict[str, Any]] = []
+    for index, kind in enumerate(columns["type"][:EXCEPTION_ROWS]):
+        if kind in ("", "none"):
+            continue
+
+        def value(name: str, index: int = index) -> str:
+            values = columns[name]
+            text = values[index].strip() if index < len(values) else ""
+            limit = _EXCEPTION_FIELDS.get(name, REASON.max_length * 2)
+            if len(text) > limit:
+                raise InvalidInput(
+                    tr(f"exc_{name} 过长", f"exc_{name} is too long"),
+                    problems=[
+                        FieldProblem(
+                            f"exc_{name}", tr(f"最多 {limit} 个字符", f"at most {limit}"), index
+                        )
+                    ],
+                )
+            return text
+
+        item: dict[str, Any] = {"type": value("type"), "why": _reason(value("why"), index)}
+        if kind in ("force", "waive", "credits"):
+            item["target"] = value("target")
+        if kind in ("force", "exclude"):
+            item["record"] = value("record")
+        if kind == "cap":
+            item["cap"] = value("cap")
+        if kind in ("force", "cap", "credits") and value("credits"):
+            item["credits"] = value("credits")
+        items.append(item)
+    return items
+
+
+def _reason(text: str, index: int) -> str:
+    try:
+        return REASON.clean(text) if text else ""
+    except TextRefused as exc:
+        raise InvalidInput(
+            tr(f"exc_why 不可接受：{exc}", f"exc_why is not acceptable: {exc}"),
+            problems=[FieldProblem("exc_why", str(exc), index)],
+        ) from None
 
 
 @blueprint.get("/learners/<learner_id>")
@@ -108,6 +150,8 @@ def learner(learner_id: str) -> str:
         result=None,
         form={},
         names=institution_names(),
+        cap_names=CAP_NAMES,
+        exception_rows=EXCEPTION_ROWS,
     )
 
 
@@ -163,6 +207,8 @@ def run(learner_id: str) -> str | tuple[str, int]:
         names=institution_names(),
         text_key=current_language(),
         form={"policy": policy.id, "on": on.isoformat(), "exceptions": raw},
+        cap_names=CAP_NAMES,
+        exception_rows=EXCEPTION_ROWS,
     )
     return (page, 201) if commit else page
 
