@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 from typing import Any
@@ -9,9 +10,13 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
+from creditbank.clock import utc_now
 from creditbank.demo import DEMO_POLICY
 from creditbank.evaluations.service import read_evaluation
+from creditbank.records.parsing import parse_outcome
+from creditbank.records.service import correct_record, learner_records
 from creditbank.storage.database import read_connection
+from creditbank.transcripts.revocation import DependentTranscripts
 from creditbank.wiring import Services
 from tests.web.conftest import csrf_token, staff
 
@@ -150,3 +155,84 @@ def test_a_course_credits_restriction_and_bad_rows_go_through_the_services_check
         [{"type": "cap", "cap": "per_moon", "credits": "3", "why": "x"}],
     )
     assert unknown.status_code == 400
+
+
+def test_a_registrar_decides_an_appeal_as_of_a_stated_date_rereading_named_records(
+    app: Flask, demo: Services
+) -> None:
+    client = staff(app.test_client(), "cq-gz-registrar")
+    path, page = _learner_page(client)
+    # The demo committed one evaluation of this learner: it is listed with an appeal form.
+    forms = re.findall(r'action="(/registrar/evaluations/([0-9a-f-]{36})/appeal)"', page)
+    assert forms
+    action, appealed = forms[0]
+    with read_connection(demo.engine) as connection:
+        row = read_evaluation(connection, appealed)
+    # Two records the appealed evaluation read are corrected since: one is named, one not.
+    then = dict(json.loads(row.inputs))
+    with read_connection(demo.engine) as connection:
+        views = [
+            v
+            for v in learner_records(connection, row.learner)
+            if v.id in then and v.kind == "course"
+        ]
+    named_view, other_view = views[:2]
+    moment = utc_now()
+    for view in (named_view, other_view):
+        content = dict(view.current.content, title_en="Corrected title")
+        correct_record(
+            demo.ledger,
+            view.id,
+            parse_outcome(content, today=moment.date()),
+            institution=view.institution,
+            reason="英文名称更正",
+            now=moment,
+            revoke_dependents=DependentTranscripts(demo.issuer_identity()).of_record,
+        )
+    named = [named_view.id]
+    size = demo.ledger.head().size
+    decided = client.post(
+        action,
+        data={
+            "csrf_token": csrf_token(client, path),
+            "appeal_on": "2030-01-15",
+            "appeal_records": named,
+        },
+    )
+    assert decided.status_code == 201, _text(decided)[-2000:]
+    assert demo.ledger.head().size > size
+    page = _text(decided)
+    found = re.search(r'<p id="committed">.*?<code>([0-9a-f-]{36})</code>', page, re.S)
+    assert found is not None
+    with read_connection(demo.engine) as connection:
+        appeal = read_evaluation(connection, found.group(1))
+    assert appeal.appeal_of == appealed
+    assert appeal.evaluated_on.isoformat() == "2030-01-15"  # the stated date, not the appealed
+    assert row.evaluated_on.isoformat() != "2030-01-15"
+    # The named record is re-read as it stands; the others as the appealed evaluation read them.
+    read = dict(json.loads(appeal.inputs))
+    assert read[named_view.id] > then[named_view.id]
+    assert read[other_view.id] == then[other_view.id]
+    assert {r: read[r] for r in read if r not in named} == {
+        r: then[r] for r in then if r not in named
+    }
+    # No date stated: as of the appealed evaluation's date.
+    plain = client.post(action, data={"csrf_token": csrf_token(client, path)})
+    assert plain.status_code == 201
+    latest = re.search(r'<p id="committed">.*?<code>([0-9a-f-]{36})</code>', _text(plain), re.S)
+    assert latest is not None
+    with read_connection(demo.engine) as connection:
+        assert read_evaluation(connection, latest.group(1)).evaluated_on == row.evaluated_on
+
+
+def test_another_institutions_registrar_cannot_decide_the_appeal(
+    app: Flask, demo: Services
+) -> None:
+    client = staff(app.test_client(), "cq-gz-registrar")
+    _, page = _learner_page(client)
+    action = re.findall(r'action="(/registrar/evaluations/[0-9a-f-]{36}/appeal)"', page)[0]
+    other = staff(app.test_client(), "cq-bk-registrar")
+    size = demo.ledger.head().size
+    refused = other.post(action, data={"csrf_token": csrf_token(other, "/registrar")})
+    assert refused.status_code == 403
+    assert demo.ledger.head().size == size

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -131,6 +132,23 @@ def _reason(text: str, index: int) -> str:
         ) from None
 
 
+def _committed(learner_id: str, institution: str) -> list[dict[str, Any]]:
+    """The committed evaluations of the learner by ``institution``, newest first."""
+    with read_connection(services().engine) as connection:
+        rows = evaluations.learner_evaluations(connection, learner_id, institution)
+    return [
+        {
+            "id": row.id,
+            "policy_id": row.policy_id,
+            "on": row.evaluated_on,
+            "recognised": json.loads(row.result).get("recognised_credits"),
+            "appeal_of": row.appeal_of,
+            "ledger_index": row.ledger_index,
+        }
+        for row in rows
+    ]
+
+
 @blueprint.get("/learners/<learner_id>")
 def learner(learner_id: str) -> str:
     """A consenting learner's records and the evaluation form."""
@@ -152,6 +170,7 @@ def learner(learner_id: str) -> str:
         names=institution_names(),
         cap_names=CAP_NAMES,
         exception_rows=EXCEPTION_ROWS,
+        evaluations=_committed(learner_id, code),
     )
 
 
@@ -209,8 +228,70 @@ def run(learner_id: str) -> str | tuple[str, int]:
         form={"policy": policy.id, "on": on.isoformat(), "exceptions": raw},
         cap_names=CAP_NAMES,
         exception_rows=EXCEPTION_ROWS,
+        evaluations=_committed(learner_id, code),
     )
     return (page, 201) if commit else page
+
+
+@blueprint.post("/evaluations/<evaluation_id>/appeal")
+def appeal(evaluation_id: str) -> tuple[str, int]:
+    """Decide an appeal (复核): as of a stated date or the appealed one, with records to reread."""
+    client, code = authorise.require_institution_member(signed_in(), Role.REGISTRAR)
+    s = services()
+    with read_connection(s.engine) as connection:
+        row = evaluations.read_evaluation(connection, evaluation_id)
+    policy = evaluations.find_policy(s.policies, row.policy_id)
+    stated = field("appeal_on", required=False, max_length=10)
+    reread = [r.strip() for r in request.form.getlist("appeal_records") if r.strip()]
+    if any(len(r) > 36 for r in reread):
+        raise InvalidInput(
+            tr("appeal_records 过长", "appeal_records is too long"),
+            problems=[FieldProblem("appeal_records", tr("最多 36 个字符", "at most 36"))],
+        )
+    committed = evaluations.decide_appeal(
+        s.ledger,
+        row,
+        institution=code,
+        actor=client.actor,
+        by=client.key_id,
+        policy=policy,
+        records=reread,
+        on=_date("appeal_on") if stated else None,
+        now=utc_now(),
+        revoke_dependents=DependentTranscripts(s.issuer_identity()).of_transfer,
+    )
+    flash(
+        tr(
+            f"复核已决定，账本序号 {committed.ledger_index}（复核评估 {row.id}）。",
+            f"Appeal decided at ledger index {committed.ledger_index} (appeal of {row.id}).",
+        )
+    )
+    learner_id = row.learner
+    with read_connection(s.engine) as connection:
+        account = learners.read_account(connection, s.sealer, learner_id)
+        views = records.learner_records(connection, learner_id)
+    lines = [line_of(v) for v in views if v.status.value == "active"]
+    result = committed.evaluation
+    page = render_template(
+        "web/registrar/learner.html",
+        account=account,
+        lines=lines,
+        policies=_policies(code),
+        today=utc_now().date(),
+        policy=policy,
+        result=result.body,
+        result_hash=result.result_hash,
+        committed=committed,
+        appeal_of=row.id,
+        titles={line.id: line.title for line in lines},
+        names=institution_names(),
+        text_key=current_language(),
+        form={"policy": policy.id},
+        cap_names=CAP_NAMES,
+        exception_rows=EXCEPTION_ROWS,
+        evaluations=_committed(learner_id, code),
+    )
+    return page, 201
 
 
 @blueprint.post("/cohorts")
