@@ -305,8 +305,10 @@ def _by_milp(
     limits: Limits,
     fixed: Sequence[Candidate],
     rules_goal: Decimal | None = None,
+    blocked: frozenset[str] = frozenset(),
 ) -> list[Candidate]:
     state = tally(fixed)
+    state.used_outcomes |= blocked
     caps = limits.caps
     room: dict[str, Decimal] = {}
     if caps.total_credits is not None:
@@ -343,7 +345,10 @@ def _by_milp(
 
 
 def _search(
-    ordered: Sequence[Candidate], limits: Limits, fixed: Sequence[Candidate]
+    ordered: Sequence[Candidate],
+    limits: Limits,
+    fixed: Sequence[Candidate],
+    blocked: frozenset[str] = frozenset(),
 ) -> tuple[list[Candidate], Decimal, int]:
     """Depth-first branch and bound over ``ordered`` from the state ``fixed`` makes.
 
@@ -351,16 +356,38 @@ def _search(
     which returns the same assignment.
     """
     try:
-        return _branch_and_bound(ordered, limits, fixed)
+        return _branch_and_bound(ordered, limits, fixed, blocked)
     except _OverBudget:
-        chosen = _by_milp(ordered, limits, fixed)
+        chosen = _by_milp(ordered, limits, fixed, blocked=blocked)
         return chosen, tally([*fixed, *chosen]).total, NODE_BUDGET
 
 
+def _greedy(state: Tally, ordered: Sequence[Candidate], limits: Limits) -> list[Candidate]:
+    """Every candidate that fits, in order: the search's first leaf (``state`` is restored)."""
+    taken = []
+    for candidate in ordered:
+        if not conflict(state, candidate) and violation(state, candidate, limits) is None:
+            add(state, candidate)
+            taken.append(candidate)
+    for candidate in taken:
+        remove(state, candidate)
+    return taken
+
+
 def _branch_and_bound(
-    ordered: Sequence[Candidate], limits: Limits, fixed: Sequence[Candidate]
+    ordered: Sequence[Candidate],
+    limits: Limits,
+    fixed: Sequence[Candidate],
+    blocked: frozenset[str] = frozenset(),
 ) -> tuple[list[Candidate], Decimal, int]:
     state = tally(fixed)
+    state.used_outcomes |= blocked  # outcomes kept out (see _rule_ties)
+    # The search's first leaf takes every candidate that fits, in order. When that reaches
+    # the bound, no later leaf can do better and the search would keep it: stop there.
+    first = _greedy(state, ordered, limits)
+    reached = state.total + sum((c.credits for c in first), Decimal(0))
+    if reached >= _bound(state, ordered, limits):
+        return first, reached, 1
     best: list[Candidate] = []
     best_credits = Decimal(-1)
     chosen: list[Candidate] = []
@@ -496,14 +523,31 @@ def _catch_all_room(
 ) -> Decimal:
     """The most catch-all credits possible from ``state`` once ``rules`` rule credits are in.
 
-    Every catch-all candidate it leaves open, within the elective and the total cap.
+    The largest sum of credits of catch-all candidates it leaves open (one per outcome)
+    that fits within the elective and the total cap: a knapsack over whole tenths.
     """
-    room = sum((c.credits for c in catch_all if not conflict(state, c)), Decimal(0))
+    room: Decimal | None = None
     if limits.catch_all_credits is not None:
-        room = min(room, limits.catch_all_credits - state.catch_all)
+        room = limits.catch_all_credits - state.catch_all
     if limits.caps.total_credits is not None:
-        room = min(room, limits.caps.total_credits - state.total - rules)
-    return room
+        left = limits.caps.total_credits - state.total - rules
+        room = left if room is None else min(room, left)
+    per_outcome: dict[tuple[str, ...], Decimal] = {}
+    for candidate in catch_all:
+        if not conflict(state, candidate):
+            best = per_outcome.get(candidate.outcomes, Decimal(0))
+            per_outcome[candidate.outcomes] = max(best, candidate.credits)
+    total = sum(per_outcome.values(), Decimal(0))
+    if room is None or total <= room:
+        return total
+    if room <= 0:
+        return Decimal(0)
+    limit = int(room * 10)
+    reachable = 1  # bit n set: n tenths reachable
+    mask = (1 << (limit + 1)) - 1
+    for credits in per_outcome.values():
+        reachable |= (reachable << int(credits * 10)) & mask
+    return Decimal(reachable.bit_length() - 1) / 10
 
 
 def _binding_groups(
@@ -653,15 +697,33 @@ def _rule_ties(
     outside = [c for c in chosen_rules if id(c) not in members]
     inside = [c for c in chosen_rules if id(c) in members]
     goal = sum((c.credits for c in inside), Decimal(0))
-    start = tally([*fixed, *outside])
+    base = [*fixed, *outside]
+    start = tally(base)
     if caught >= _catch_all_room(catch_all, limits, start, goal):
         return taken, 0
-    ordered = [
-        *sorted((c for c in group if not c.catch_all), key=lambda c: c.order),
-        *catch_all,
-    ]
-    best, nodes = _lexicographic(ordered, limits, [*fixed, *outside], goal, goal + caught)
-    return [*outside, *best], nodes
+    group_rules = sorted((c for c in group if not c.catch_all), key=lambda c: c.order)
+    # A catch-all candidate whose outcome every rule assignment reaching ``goal`` uses can
+    # never be taken: find those among the outcomes the rules took (largest first), while
+    # the elective could still take more than it did without them.
+    by_rules = {o for c in inside for o in c.outcomes}
+    essential: set[tuple[str, ...]] = set()
+    nodes = 0
+    for candidate in sorted(catch_all, key=lambda c: -c.credits):
+        open_ = [c for c in catch_all if c.outcomes not in essential]
+        if caught >= _catch_all_room(open_, limits, start, goal):
+            return taken, nodes
+        if candidate.outcomes in essential or by_rules.isdisjoint(candidate.outcomes):
+            continue
+        _, reach, searched = _search(group_rules, limits, base, frozenset(candidate.outcomes))
+        nodes += searched
+        if reach - start.total < goal:
+            essential.add(candidate.outcomes)
+    open_ = [c for c in catch_all if c.outcomes not in essential]
+    if caught >= _catch_all_room(open_, limits, start, goal):
+        return taken, nodes
+    ordered = [*group_rules, *open_]
+    best, searched = _lexicographic(ordered, limits, base, goal, goal + caught)
+    return [*outside, *best], nodes + searched
 
 
 def first_match(candidates: Sequence[Candidate], limits: Limits) -> Assignment:

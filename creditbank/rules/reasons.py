@@ -7,7 +7,7 @@ the engine makes is explained the same way wherever it is shown.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 TEXTS: dict[str, tuple[str, str]] = {
@@ -165,6 +165,12 @@ class Reason:
 
     def to_json(self) -> dict[str, Any]:
         """Code, parameters and both sentences."""
+        return {**self._rendered, "params": dict(self.params)}
+
+    @cached_property
+    def _rendered(self) -> dict[str, Any]:
+        # Rendered once per instance (cached reasons recur for every learner), and once per
+        # distinct reason across instances.
         return dict(_rendered(self))
 
 
