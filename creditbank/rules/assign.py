@@ -164,6 +164,7 @@ def _bounds(
     per_category: dict[tuple[str, str], Decimal] = {}
     certificates: dict[str, Decimal] = {}
     uncapped: dict[str, Decimal] = {}  # kinds no cap counts, as in the course option
+    kind_of: dict[str, OutcomeKind] = {}
     catch = zero
     for candidate in remaining:
         if not used.isdisjoint(candidate.outcomes) or not filled.isdisjoint(candidate.targets):
@@ -178,6 +179,7 @@ def _bounds(
         source = candidate.outcomes[0] if candidate.outcomes else candidate.rule_id
         if per_outcome.get(source, zero) < credits:
             per_outcome[source] = credits
+            kind_of[source] = candidate.kind
         if by_year and per_year.get((candidate.academic_year, key), zero) < credits:
             per_year[(candidate.academic_year, key)] = credits
         kind = candidate.kind
@@ -198,7 +200,9 @@ def _bounds(
                 per_category[("", key)] = rest
     options = [
         sum(per_target.values(), zero),
-        sum(per_outcome.values(), zero),
+        _outcome_option(state, per_outcome, kind_of, caps)
+        if capped_kinds
+        else sum(per_outcome.values(), zero),
         _year_option(state, per_year, caps) if by_year else None,
         _kind_option(state, per_kind, certificates, caps) + sum(uncapped.values(), zero)
         if per_kind
@@ -231,6 +235,35 @@ def _category_room(state: Tally, caps: Caps) -> dict[str, Decimal]:
         left = cap.credits - state.per_category.get(cap.category, Decimal(0))
         room[cap.category] = min(left, room.get(cap.category, left))
     return room
+
+
+def _outcome_option(
+    state: Tally,
+    per_outcome: dict[str, Decimal],
+    kind_of: dict[str, OutcomeKind],
+    caps: Caps,
+) -> Decimal:
+    """Each outcome once, at its best; per capped kind, within the kind's open caps.
+
+    Certificates count at most the open number of them, the largest first.
+    """
+    zero = Decimal(0)
+    kinds: dict[OutcomeKind, list[Decimal]] = {}
+    for source, credits in per_outcome.items():
+        kinds.setdefault(kind_of[source], []).append(credits)
+    total = zero
+    kind_caps = dict(caps.per_kind)
+    for kind, values in kinds.items():
+        counted = values
+        if kind is OutcomeKind.CERTIFICATE and caps.certificates is not None:
+            room = max(caps.certificates - state.certificates, 0)
+            counted = sorted(values, reverse=True)[:room]
+        reach = sum(counted, zero)
+        cap = kind_caps.get(kind)
+        if cap is not None:
+            reach = min(reach, max(cap - state.per_kind.get(kind, zero), zero))
+        total += reach
+    return total
 
 
 def _year_option(state: Tally, per_year: dict[tuple[int, str], Decimal], caps: Caps) -> Decimal:
@@ -703,27 +736,21 @@ def _rule_ties(
         return taken, 0
     group_rules = sorted((c for c in group if not c.catch_all), key=lambda c: c.order)
     # A catch-all candidate whose outcome every rule assignment reaching ``goal`` uses can
-    # never be taken: find those among the outcomes the rules took (largest first), while
-    # the elective could still take more than it did without them.
+    # never be taken: those the bound shows, among the outcomes the rules took, drop out.
     by_rules = {o for c in inside for o in c.outcomes}
-    essential: set[tuple[str, ...]] = set()
-    nodes = 0
-    for candidate in sorted(catch_all, key=lambda c: -c.credits):
-        open_ = [c for c in catch_all if c.outcomes not in essential]
-        if caught >= _catch_all_room(open_, limits, start, goal):
-            return taken, nodes
-        if candidate.outcomes in essential or by_rules.isdisjoint(candidate.outcomes):
-            continue
-        _, reach, searched = _search(group_rules, limits, base, frozenset(candidate.outcomes))
-        nodes += searched
-        if reach - start.total < goal:
-            essential.add(candidate.outcomes)
+    essential = set()
+    for outcome in {c.outcomes for c in catch_all if not by_rules.isdisjoint(c.outcomes)}:
+        start.used_outcomes.update(outcome)
+        rules_bound, _, _ = _bounds(start, group_rules, limits)
+        start.used_outcomes.difference_update(outcome)
+        if rules_bound - _rule_credits(start) < goal:
+            essential.add(outcome)
     open_ = [c for c in catch_all if c.outcomes not in essential]
     if caught >= _catch_all_room(open_, limits, start, goal):
-        return taken, nodes
+        return taken, 0
     ordered = [*group_rules, *open_]
-    best, searched = _lexicographic(ordered, limits, base, goal, goal + caught)
-    return [*outside, *best], nodes + searched
+    best, nodes = _lexicographic(ordered, limits, base, goal, goal + caught)
+    return [*outside, *best], nodes
 
 
 def first_match(candidates: Sequence[Candidate], limits: Limits) -> Assignment:
