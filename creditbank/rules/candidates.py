@@ -673,8 +673,15 @@ def screen(
         frozenset(gated),
         forced_parts or {},
     )
+    firsts = _first_sources(policy)
     for position, rule in enumerate(policy.rules):
         if rule.id in gated:
+            continue
+        first = firsts[position]
+        if first is not None and (by_code if first[0] else courses).get(first[1]) is None:
+            # A course rule whose first source the learner lacks makes nothing (as below).
+            if rule.id not in screening.rule_misses:
+                screening.rule_misses[rule.id] = no_source(rule.id)
             continue
         before = len(screening.candidates), len(screening.fixed)
         match rule:
@@ -694,6 +701,33 @@ def screen(
         _catch_all_candidates(context)
     screening.candidates.sort(key=lambda c: c.order)
     return screening
+
+
+_FIRSTS: dict[int, tuple[Policy, tuple[tuple[bool, str] | None, ...]]] = {}
+
+
+def _first_sources(policy: Policy) -> tuple[tuple[bool, str] | None, ...]:
+    """Per rule, a course rule's first source as (by code?, code or normalised title).
+
+    Computed once per loaded policy (keyed by identity, as hashing a policy costs more).
+    """
+    cached = _FIRSTS.get(id(policy))
+    if cached is not None and cached[0] is policy:
+        return cached[1]
+    firsts = tuple(
+        (
+            (True, rule.sources[0].code)
+            if rule.sources[0].code
+            else (False, normalise_title(rule.sources[0].title or ""))
+        )
+        if isinstance(rule, CourseRule) and rule.sources
+        else None
+        for rule in policy.rules
+    )
+    if len(_FIRSTS) > 256:
+        _FIRSTS.clear()
+    _FIRSTS[id(policy)] = (policy, firsts)
+    return firsts
 
 
 def _catch_all_candidates(ctx: _Context) -> None:

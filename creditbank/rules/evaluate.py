@@ -408,8 +408,9 @@ def _course_results(
     """For each target course: what filled it, or why nothing did."""
     filled_by = {target: c for c in assignment.chosen for target in c.targets}
     catch_all = [c for c in assignment.chosen if c.catch_all]
+    by_target = _rules_by_target(policy)
     results = []
-    for course in policy.programme.courses:
+    for course, static in zip(policy.programme.courses, _course_fields(policy), strict=True):
         extra: dict[str, Any] = {}
         if course.code == policy.catch_all:
             recognised = sum((c.credits for c in catch_all), Decimal(0))
@@ -429,18 +430,14 @@ def _course_results(
                 extra["recorded_as"] = recorded
         else:
             recognised, filled = Decimal(0), []
-            rules = _rules_by_target(policy).get(course.code, ())
+            rules = by_target.get(course.code, ())
             listed = [rule_misses.get(r.id) or no_source(r.id) for r in rules]
             if not in_effect:
                 listed = [Reason.of("not_effective", date=on.isoformat())]
             reasons = [r.to_json() for r in listed or [Reason.of("unfilled")]]
         results.append(
             {
-                "code": course.code,
-                "title_zh": course.title_zh,
-                "title_en": course.title_en,
-                "credits": str(course.credits),
-                "category": course.category.value,
+                **static,
                 "recognised_credits": str(recognised),
                 "filled_by": filled,
                 "reasons": reasons,
@@ -523,6 +520,30 @@ def _rules_by_target(policy: Policy) -> dict[str, tuple[Rule, ...]]:
         _BY_TARGET.clear()
     _BY_TARGET[id(policy)] = (policy, index)
     return index
+
+
+_COURSE_FIELDS: dict[int, tuple[Policy, tuple[dict[str, Any], ...]]] = {}
+
+
+def _course_fields(policy: Policy) -> tuple[dict[str, Any], ...]:
+    """The fields of each programme course's result that do not depend on the learner."""
+    cached = _COURSE_FIELDS.get(id(policy))
+    if cached is not None and cached[0] is policy:
+        return cached[1]
+    fields = tuple(
+        {
+            "code": course.code,
+            "title_zh": course.title_zh,
+            "title_en": course.title_en,
+            "credits": str(course.credits),
+            "category": course.category.value,
+        }
+        for course in policy.programme.courses
+    )
+    if len(_COURSE_FIELDS) > 256:
+        _COURSE_FIELDS.clear()
+    _COURSE_FIELDS[id(policy)] = (policy, fields)
+    return fields
 
 
 _RECORDINGS: dict[int, tuple[Policy, dict[str, str]]] = {}

@@ -153,10 +153,12 @@ class Reason:
 
     @classmethod
     def of(cls, code: str, **params: Any) -> Reason:
-        """Build a reason, checking the code exists."""
-        if code not in TEXTS:
-            raise KeyError(code)
-        return cls(code, tuple(sorted((k, str(v)) for k, v in params.items())))
+        """Build a reason, checking the code exists (equal reasons are one shared instance)."""
+        items = tuple(sorted(params.items()))
+        try:
+            return _reason(code, items)
+        except TypeError:  # an unhashable parameter: built afresh
+            return _build(code, items)
 
     def text(self, lang: str = "zh") -> str:
         """The reason as a sentence in ``zh`` or ``en``."""
@@ -164,14 +166,22 @@ class Reason:
         return (zh if lang == "zh" else en).format(**dict(self.params))
 
     def to_json(self) -> dict[str, Any]:
-        """Code, parameters and both sentences."""
-        return {**self._rendered, "params": dict(self.params)}
+        """Code, parameters and both sentences (a new dict; its ``params`` is shared: read it)."""
+        return dict(self._rendered)
 
     @cached_property
     def _rendered(self) -> dict[str, Any]:
-        # Rendered once per instance (cached reasons recur for every learner), and once per
-        # distinct reason across instances.
+        # Rendered once per instance: Reason.of shares instances, so once per distinct reason.
         return dict(_rendered(self))
+
+
+def _build(code: str, items: tuple[tuple[str, Any], ...]) -> Reason:
+    if code not in TEXTS:
+        raise KeyError(code)
+    return Reason(code, tuple((k, str(v)) for k, v in items))
+
+
+_reason = lru_cache(maxsize=65536)(_build)  # the same reasons recur across a cohort
 
 
 @lru_cache(maxsize=16384)  # the same reasons recur across a cohort: render each once
