@@ -419,7 +419,7 @@ def _branch_and_bound(
     # the bound, no later leaf can do better and the search would keep it: stop there.
     first = _greedy(state, ordered, limits)
     reached = state.total + sum((c.credits for c in first), Decimal(0))
-    if reached >= _bound(state, ordered, limits):
+    if len(first) == len(ordered) or reached >= _bound(state, ordered, limits):
         return first, reached, 1
     best: list[Candidate] = []
     best_credits = Decimal(-1)
@@ -436,7 +436,8 @@ def _branch_and_bound(
             if state.total > best_credits:
                 best, best_credits = list(chosen), state.total
             return
-        if _bound(state, ordered[i:], limits) <= best_credits:
+        # Two candidates left or fewer: trying them costs less than bounding them.
+        if len(ordered) - i > 2 and _bound(state, ordered[i:], limits) <= best_credits:
             return
         candidate = ordered[i]
         signature = _signature(candidate) if candidate.catch_all else None
