@@ -741,9 +741,10 @@ def _rule_ties(
     by_rules = {o for c in inside for o in c.outcomes}
     essential = set()
     for outcome in {c.outcomes for c in catch_all if not by_rules.isdisjoint(c.outcomes)}:
-        start.used_outcomes.update(outcome)
+        fresh = set(outcome) - start.used_outcomes
+        start.used_outcomes |= fresh
         rules_bound, _, _ = _bounds(start, group_rules, limits)
-        start.used_outcomes.difference_update(outcome)
+        start.used_outcomes -= fresh
         if rules_bound - _rule_credits(start) < goal:
             essential.add(outcome)
     open_ = [c for c in catch_all if c.outcomes not in essential]
