@@ -294,7 +294,7 @@ def main() -> None:
         rows.append(row)
         print(
             f"  rules {rules:>4}, outcomes {args.outcomes}: "
-            f"{row['learners_per_s']:7.0f} learners/s",
+            f"{row['learners_per_s']:7.0f} learners/s ({row['learners_per_cpu_s']:.0f} per CPU s)",
             flush=True,
         )
     for outcomes in (10, 20, 40, 80):
@@ -302,7 +302,7 @@ def main() -> None:
         rows.append(row)
         print(
             f"  rules {args.rules}, outcomes {outcomes:>4}: "
-            f"{row['learners_per_s']:7.0f} learners/s",
+            f"{row['learners_per_s']:7.0f} learners/s ({row['learners_per_cpu_s']:.0f} per CPU s)",
             flush=True,
         )
     if args.json:
