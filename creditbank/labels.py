@@ -28,6 +28,11 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
         "gaozhi": ("高职/专科", "higher vocational"),
         "benke": ("本科", "bachelor"),
     },
+    # How a course's grade was earned: at the regular exam or at a make-up (补考).
+    "Attempt": {
+        "regular": ("正考", "regular exam"),
+        "makeup": ("补考", "make-up exam"),
+    },
     "InstitutionKind": {
         "zhongzhi_school": ("中职学校", "secondary vocational school"),
         "putong_gaozhong_school": ("普通高中", "general upper-secondary school"),

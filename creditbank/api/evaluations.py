@@ -331,29 +331,56 @@ def rerun(evaluation_id: str) -> Response:
 
 @blueprint.post("/<evaluation_id>/appeal")
 @documented(
-    "A learner's appeal (复核): a new evaluation linked to this one",
+    "An appeal (复核): a new evaluation linked to this one, as of the appealed evaluation's "
+    "date unless the institution's registrar states another",
     status=201,
     request=AppealIn,
     response=EvaluationOut,
     auth="bearer",
-    errors=(400, 404, 409),
+    errors=(400, 403, 404, 409),
 )
 def appeal(evaluation_id: str) -> tuple[Response, int]:
-    """Re-evaluate on the learner's current records, linked to the appealed evaluation."""
-    learner = require_learner()
+    """Re-evaluate, linked to the appealed evaluation: the learner's appeal or a registrar's.
+
+    The learner appeals their own evaluation as of its date; a registrar of the evaluation's
+    institution (with the learner's evaluate consent) may state another date. Either may
+    name the records to reconsider.
+    """
+    principal = require_principal()
     asked = load(AppealIn(), json_object())
     s = services()
-    row, committed = service.learner_appeal(
-        s.ledger,
-        s.catalogue,
-        evaluation_id,
-        learner_id=learner.learner_id,
-        actor=learner.actor,
-        reason=asked["why"].strip(),
-        records=asked["records"],
-        now=utc_now(),
-        revoke_dependents=DependentTranscripts(s.issuer_identity()).of_transfer,
-    )
+    revoke = DependentTranscripts(s.issuer_identity()).of_transfer
+    if isinstance(principal, LearnerPrincipal):
+        if asked["on"] is not None:
+            raise Forbidden("only the institution's registrar states another date for an appeal")
+        row, committed = service.learner_appeal(
+            s.ledger,
+            s.catalogue,
+            evaluation_id,
+            learner_id=principal.learner_id,
+            actor=principal.actor,
+            reason=asked["why"].strip(),
+            records=asked["records"],
+            now=utc_now(),
+            revoke_dependents=revoke,
+        )
+    else:
+        client, code = require_institution_member(Role.REGISTRAR)
+        with read_connection(s.engine) as connection:
+            row = service.read_evaluation(connection, evaluation_id)
+        committed = service.decide_appeal(
+            s.ledger,
+            row,
+            institution=code,
+            actor=client.actor,
+            by=client.key_id,
+            policy=service.own_version(s.catalogue, row),
+            records=asked["records"],
+            on=asked["on"],
+            reason=asked["why"].strip(),
+            now=utc_now(),
+            revoke_dependents=revoke,
+        )
     answer = _answer(
         committed.id, committed.ledger_index, committed.evaluation, row.id, committed.transfers
     )

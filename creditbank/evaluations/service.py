@@ -714,6 +714,56 @@ def learner_evaluations(connection: Connection, learner_id: str) -> list[Evaluat
     return found
 
 
+def decide_appeal(
+    ledger: Ledger,
+    row: Any,
+    *,
+    institution: str,
+    actor: str,
+    by: str,
+    policy: Policy,
+    records: Sequence[str],
+    on: date | None,
+    now: datetime,
+    revoke_dependents: RevokeDependents,
+    reason: str | None = None,
+) -> Committed:
+    """A registrar's appeal (复核) decision on ``row``: the API's and the console's one step.
+
+    Only the evaluation's own institution decides it, and only while the learner's evaluate
+    consent holds. ``on`` is the registrar's stated as-of date (None: the appealed
+    evaluation's); ``records`` are the records to reconsider (see :func:`appeal_inputs`).
+    """
+    if row.institution != institution:
+        raise Forbidden(
+            f"evaluation {row.id} is {row.institution}'s; {institution} cannot decide it"
+        )
+    with read_connection(ledger.engine) as connection:
+        check_may_evaluate(connection, institution, row.learner, policy, now=now)
+    return commit_appeal(
+        ledger,
+        row,
+        actor=actor,
+        by=by,
+        policy=policy,
+        records=records,
+        now=now,
+        revoke_dependents=revoke_dependents,
+        on=on,
+        reason=reason,
+    )
+
+
+def evaluations_by(connection: Connection, learner_id: str, institution: str) -> list[Any]:
+    """The committed evaluations of ``learner_id`` by ``institution``, newest first."""
+    query = (
+        select(evaluation_t)
+        .where(evaluation_t.c.learner == learner_id, evaluation_t.c.institution == institution)
+        .order_by(evaluation_t.c.ledger_index.desc())
+    )
+    return list(connection.execute(query).all())
+
+
 @dataclass(frozen=True)
 class EvaluationRun:
     """A registrar's evaluation: its result, and what was recorded when it was committed."""

@@ -46,6 +46,7 @@ BY_KIND: dict[OutcomeKind, tuple[ColumnInfo, ...]] = {
         ColumnInfo("grade_scale", "成绩制"),
         ColumnInfo("grade_value", "成绩"),
         ColumnInfo("completed_on", "完成日期"),
+        ColumnInfo("attempt", "考试性质", required=False),  # makeup: a 补考 grade
     ),
     OutcomeKind.CERTIFICATE: (
         ColumnInfo("certificate_type", "证书类型"),

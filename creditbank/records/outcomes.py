@@ -32,6 +32,7 @@ from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.records.grades import Grade, canonical_decimal, decimal_places
 from creditbank.records.vocabulary import (
     INSTITUTION_CODE,
+    Attempt,
     AwardRank,
     CertificateLevel,
     CertificateType,
@@ -135,7 +136,9 @@ class CourseOutcome:
     """A course taken at an institution: 学时, credits, grade, term.
 
     ``credits`` is stored canonically (``Decimal("4.0")`` becomes ``Decimal("4")``) so that
-    equal credits give equal payload bytes however they were written.
+    equal credits give equal payload bytes however they were written. ``attempt`` says a
+    grade comes from a 补考 (make-up exam, under the original term); the payload names it
+    only then, so a regular course commits the bytes it committed before the field existed.
     """
 
     kind: ClassVar[OutcomeKind] = OutcomeKind.COURSE
@@ -151,6 +154,7 @@ class CourseOutcome:
     credits: Decimal
     grade: Grade
     completed_on: date
+    attempt: Attempt = Attempt.REGULAR
 
     def __post_init__(self) -> None:
         check = _Problems()
@@ -179,6 +183,7 @@ class CourseOutcome:
             "credits": canonical_decimal(self.credits),
             "grade": self.grade.to_payload(),
             "completed_on": self.completed_on.isoformat(),
+            **({} if self.attempt is Attempt.REGULAR else {"attempt": self.attempt.value}),
         }
 
 

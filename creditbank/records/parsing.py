@@ -40,6 +40,7 @@ from creditbank.records.outcomes import (
     text_problem,
 )
 from creditbank.records.vocabulary import (
+    Attempt,
     AwardRank,
     CertificateLevel,
     CertificateType,
@@ -199,8 +200,9 @@ class _Field:
 
     name: str
     read: Reader
-    optional: bool = False  # absent or null reads as None
+    optional: bool = False  # absent or null reads as ``absent``
     past: bool = False  # a date that may not lie after today
+    absent: Any = None
 
 
 def _required(name: str, read: Reader) -> _Field:
@@ -229,6 +231,7 @@ FIELDS: dict[OutcomeKind, tuple[_Field, ...]] = {
         _required("credits", _credits),
         _required("grade", _grade),
         _past("completed_on"),
+        _Field("attempt", _choice(Attempt), optional=True, absent=Attempt.REGULAR),
     ),
     OutcomeKind.CERTIFICATE: (
         _required("certificate_type", _choice(CertificateType)),
@@ -260,12 +263,12 @@ FIELDS: dict[OutcomeKind, tuple[_Field, ...]] = {
 def _read(field: _Field, item: Mapping[str, Any], today: date) -> Any:
     if field.name not in item:
         if field.optional:
-            return None
+            return field.absent
         raise _Refused(("", MISSING))
     value = item[field.name]
     if value is None:
         if field.optional:
-            return None
+            return field.absent
         raise _Refused(("", NULL))
     read = field.read(value)
     if field.past:

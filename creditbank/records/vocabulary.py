@@ -93,6 +93,18 @@ class OutcomeKind(Vocabulary):
     AWARD = "award"
 
 
+class Attempt(Vocabulary):
+    """Which sitting a course grade comes from: the regular exam, or a make-up exam (补考).
+
+    A 补考 is recorded under the course's original term; its ``completed_on`` is the day
+    of the 补考. How a 补考 pass counts is policy (a fixed grade, a recorded word, or not at
+    all).
+    """
+
+    REGULAR = "regular"
+    MAKEUP = "makeup"
+
+
 class CertificateType(Vocabulary):
     """What kind of certificate."""
 
@@ -150,6 +162,7 @@ def _labelled(vocabulary: type[Vocabulary]) -> None:
 
 
 for _vocabulary in (
+    Attempt,
     Level,
     InstitutionKind,
     OutcomeKind,

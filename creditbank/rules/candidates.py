@@ -21,7 +21,7 @@ from creditbank.records.outcomes import (
     Outcome,
     TrainingOutcome,
 )
-from creditbank.records.vocabulary import AwardRank, OutcomeKind
+from creditbank.records.vocabulary import Attempt, AwardRank, OutcomeKind
 from creditbank.rules.normalise import normalise_title
 from creditbank.rules.policy import (
     Accumulate,
@@ -251,18 +251,41 @@ class _Context:
     forced_parts: Mapping[str, Sequence[ForcedPart]]
 
 
-def convert_grade(policy: Policy, grade: Grade, institution: str | None = None) -> Decimal | None:
+def convert_grade(
+    policy: Policy,
+    grade: Grade,
+    institution: str | None = None,
+    attempt: Attempt = Attempt.REGULAR,
+) -> Decimal | None:
     """The grade on the policy's 0–100 comparison scale, rounded as the policy says.
 
     An institution's own table for the scale comes before the policy's general one; None
-    when no conversion exists.
+    when no conversion exists. A passed 补考 counts as the policy's 补考 grade, if it sets one.
     """
+    counted = _makeup_grade(policy, grade, attempt)
+    if counted is not None:
+        return counted
     converted = _converted(policy, grade, institution)
     rounding = policy.rounding
     if converted is None or rounding is None:
         return converted
     mode = ROUND_HALF_UP if rounding.mode is RoundingMode.HALF_UP else ROUND_DOWN
     return converted.quantize(Decimal(1).scaleb(-rounding.places), mode)
+
+
+def _makeup_grade(policy: Policy, grade: Grade, attempt: Attempt) -> Decimal | None:
+    """The grade a passed 补考 counts as, if the policy sets one."""
+    makeup = policy.makeup
+    if attempt is not Attempt.MAKEUP or makeup is None or not grade.passed:
+        return None
+    return makeup.grade
+
+
+def course_grade(policy: Policy, source: SourceOutcome) -> Decimal | None:
+    """A course outcome's grade on the comparison scale, its 补考 counted as the policy says."""
+    outcome = source.outcome
+    assert isinstance(outcome, CourseOutcome)
+    return convert_grade(policy, outcome.grade, source.institution, outcome.attempt)
 
 
 def _converted(policy: Policy, grade: Grade, institution: str | None) -> Decimal | None:
@@ -290,18 +313,26 @@ def _converted(policy: Policy, grade: Grade, institution: str | None) -> Decimal
 
 
 def _grade_problem(
-    policy: Policy, grade: Grade, minimum: Decimal | None, institution: str | None = None
+    policy: Policy,
+    grade: Grade,
+    minimum: Decimal | None,
+    institution: str | None = None,
+    attempt: Attempt = Attempt.REGULAR,
 ) -> Reason | None:
+    if attempt is Attempt.MAKEUP and policy.makeup is not None and not policy.makeup.accepted:
+        return Reason.of("makeup", grade=grade.value)
     if minimum is None:
         return (
             None
             if grade.passed
             else Reason.of("grade", grade=grade.value, converted="-", minimum="pass")
         )
-    converted = convert_grade(policy, grade, institution)
+    converted = convert_grade(policy, grade, institution, attempt)
     if converted is None:
         return Reason.of("no_conversion", scale=grade.scale.value)
     if converted < minimum:
+        if converted == _makeup_grade(policy, grade, attempt):
+            return Reason.of("makeup_grade", grade=grade.value, counted=converted, minimum=minimum)
         return Reason.of("grade", grade=grade.value, converted=converted, minimum=minimum)
     return None
 
@@ -537,9 +568,10 @@ def _gate_met(policy: Policy, gate: Gate, eligible: Sequence[SourceOutcome]) -> 
             if isinstance(outcome, TrainingOutcome)
             else None
         )
+        attempt = outcome.attempt if isinstance(outcome, CourseOutcome) else Attempt.REGULAR
         if (
             grade is None
-            or _grade_problem(policy, grade, gate.min_grade, source.institution) is None
+            or _grade_problem(policy, grade, gate.min_grade, source.institution, attempt) is None
         ):
             return True
     return False
@@ -582,9 +614,9 @@ def _courses_kept(
             courses[key] = source
             continue
         assert isinstance(kept.outcome, CourseOutcome)
-        better = (
-            convert_grade(policy, source.outcome.grade, source.institution) or Decimal(-1)
-        ) > (convert_grade(policy, kept.outcome.grade, kept.institution) or Decimal(-1))
+        better = (course_grade(policy, source) or Decimal(-1)) > (
+            course_grade(policy, kept) or Decimal(-1)
+        )
         loser, courses[key] = (kept, source) if better else (source, kept)
         screening.duplicates[loser.record_id] = courses[key].record_id
         screening.refused[loser.record_id].append(
@@ -641,8 +673,15 @@ def screen(
         frozenset(gated),
         forced_parts or {},
     )
+    firsts = _first_sources(policy)
     for position, rule in enumerate(policy.rules):
         if rule.id in gated:
+            continue
+        first = firsts[position]
+        if first is not None and (by_code if first[0] else courses).get(first[1]) is None:
+            # A course rule whose first source the learner lacks makes nothing (as below).
+            if rule.id not in screening.rule_misses:
+                screening.rule_misses[rule.id] = no_source(rule.id)
             continue
         before = len(screening.candidates), len(screening.fixed)
         match rule:
@@ -664,6 +703,33 @@ def screen(
     return screening
 
 
+_FIRSTS: dict[int, tuple[Policy, tuple[tuple[bool, str] | None, ...]]] = {}
+
+
+def _first_sources(policy: Policy) -> tuple[tuple[bool, str] | None, ...]:
+    """Per rule, a course rule's first source as (by code?, code or normalised title).
+
+    Computed once per loaded policy (keyed by identity, as hashing a policy costs more).
+    """
+    cached = _FIRSTS.get(id(policy))
+    if cached is not None and cached[0] is policy:
+        return cached[1]
+    firsts = tuple(
+        (
+            (True, rule.sources[0].code)
+            if rule.sources[0].code
+            else (False, normalise_title(rule.sources[0].title or ""))
+        )
+        if isinstance(rule, CourseRule) and rule.sources
+        else None
+        for rule in policy.rules
+    )
+    if len(_FIRSTS) > 256:
+        _FIRSTS.clear()
+    _FIRSTS[id(policy)] = (policy, firsts)
+    return firsts
+
+
 def _catch_all_candidates(ctx: _Context) -> None:
     policy = ctx.policy
     assert policy.catch_all is not None
@@ -672,7 +738,10 @@ def _catch_all_candidates(ctx: _Context) -> None:
         outcome = source.outcome
         assert isinstance(outcome, CourseOutcome)
         minimum = ctx.minimum.get(OutcomeKind.COURSE)
-        if _grade_problem(policy, outcome.grade, minimum, source.institution) is None:
+        if (
+            _grade_problem(policy, outcome.grade, minimum, source.institution, outcome.attempt)
+            is None
+        ):
             ctx.screening.candidates.append(
                 Candidate(
                     CATCH_ALL,
@@ -733,6 +802,7 @@ def _course_candidates(ctx: _Context, rule: CourseRule, position: int) -> None:
             found.outcome.grade,
             rule.min_grade or minimum.get(OutcomeKind.COURSE),
             found.institution,
+            found.outcome.attempt,
         ) or _scope_problem(policy, rule.scope, found, ctx.on)
         if problem is not None:
             _refuse(ctx, rule, found, problem)

@@ -16,14 +16,14 @@ from typing import Any
 
 from creditbank.canonical import canonical_json
 from creditbank.records.outcomes import CourseOutcome
-from creditbank.records.vocabulary import OutcomeKind
+from creditbank.records.vocabulary import Attempt, OutcomeKind
 from creditbank.rules.assign import Assignment, Limits, best_assignment, conflict, tally, violation
 from creditbank.rules.candidates import (
     CATCH_ALL,
     Candidate,
     ForcedPart,
     SourceOutcome,
-    convert_grade,
+    course_grade,
     make_candidate,
     screen,
 )
@@ -375,18 +375,28 @@ def _recorded(
     policy: Policy, candidate: Candidate, sources: dict[str, SourceOutcome]
 ) -> dict[str, Any] | None:
     """How the recognised course is recorded, when the policy or its rule says."""
+    courses = [
+        source
+        for record in candidate.outcomes
+        if (source := sources.get(record)) is not None and isinstance(source.outcome, CourseOutcome)
+    ]
     how = _recordings(policy).get(candidate.rule_id) or policy.record_as
+    makeup = policy.makeup
+    if (
+        makeup is not None
+        and makeup.record_as is not None
+        and any(
+            isinstance(s.outcome, CourseOutcome) and s.outcome.attempt is Attempt.MAKEUP
+            for s in courses
+        )
+    ):
+        how = makeup.record_as  # a course recognised from a 补考 pass
     if how is None:
         return None
     if how == "outside_gpa":
         return {"grade": "免修", "in_gpa": False}
     if how == "converted":
-        grades = [
-            convert_grade(policy, source.outcome.grade, source.institution)
-            for record in candidate.outcomes
-            if (source := sources.get(record)) is not None
-            and isinstance(source.outcome, CourseOutcome)
-        ]
+        grades = [course_grade(policy, source) for source in courses]
         known = [g for g in grades if g is not None]
         if known:
             return {"grade": str(min(known)), "in_gpa": True}
@@ -407,8 +417,9 @@ def _course_results(
     """For each target course: what filled it, or why nothing did."""
     filled_by = {target: c for c in assignment.chosen for target in c.targets}
     catch_all = [c for c in assignment.chosen if c.catch_all]
+    by_target = _rules_by_target(policy)
     results = []
-    for course in policy.programme.courses:
+    for course, static in zip(policy.programme.courses, _course_fields(policy), strict=True):
         extra: dict[str, Any] = {}
         if course.code == policy.catch_all:
             recognised = sum((c.credits for c in catch_all), Decimal(0))
@@ -428,18 +439,14 @@ def _course_results(
                 extra["recorded_as"] = recorded
         else:
             recognised, filled = Decimal(0), []
-            rules = _rules_by_target(policy).get(course.code, ())
+            rules = by_target.get(course.code, ())
             listed = [rule_misses.get(r.id) or no_source(r.id) for r in rules]
             if not in_effect:
                 listed = [Reason.of("not_effective", date=on.isoformat())]
             reasons = [r.to_json() for r in listed or [Reason.of("unfilled")]]
         results.append(
             {
-                "code": course.code,
-                "title_zh": course.title_zh,
-                "title_en": course.title_en,
-                "credits": str(course.credits),
-                "category": course.category.value,
+                **static,
                 "recognised_credits": str(recognised),
                 "filled_by": filled,
                 "reasons": reasons,
@@ -522,6 +529,30 @@ def _rules_by_target(policy: Policy) -> dict[str, tuple[Rule, ...]]:
         _BY_TARGET.clear()
     _BY_TARGET[id(policy)] = (policy, index)
     return index
+
+
+_COURSE_FIELDS: dict[int, tuple[Policy, tuple[dict[str, Any], ...]]] = {}
+
+
+def _course_fields(policy: Policy) -> tuple[dict[str, Any], ...]:
+    """The fields of each programme course's result that do not depend on the learner."""
+    cached = _COURSE_FIELDS.get(id(policy))
+    if cached is not None and cached[0] is policy:
+        return cached[1]
+    fields = tuple(
+        {
+            "code": course.code,
+            "title_zh": course.title_zh,
+            "title_en": course.title_en,
+            "credits": str(course.credits),
+            "category": course.category.value,
+        }
+        for course in policy.programme.courses
+    )
+    if len(_COURSE_FIELDS) > 256:
+        _COURSE_FIELDS.clear()
+    _COURSE_FIELDS[id(policy)] = (policy, fields)
+    return fields
 
 
 _RECORDINGS: dict[int, tuple[Policy, dict[str, str]]] = {}

@@ -55,6 +55,7 @@ from creditbank.rules.policy import (
     GradeTable,
     Grant,
     Ladder,
+    Makeup,
     Policy,
     Programme,
     Rounding,
@@ -302,6 +303,22 @@ class GateSchema(_Strict):
     rules = fields.List(fields.String())
 
 
+class MakeupSchema(_Strict):
+    """How a 补考 (make-up exam) pass counts."""
+
+    accepted = fields.Boolean(load_default=True)
+    grade = _number()
+    record_as = fields.String(validate=validate.OneOf(RECORDINGS))
+
+    @validates_schema
+    def _one_reading(self, data: dict[str, Any], **_: Any) -> None:
+        if not data["accepted"] and ("grade" in data or "record_as" in data):
+            raise ValidationError("a 补考 pass that is not accepted is not graded", "accepted")
+        grade = data.get("grade")
+        if grade is not None and not Decimal(0) <= grade <= Decimal(100):
+            raise ValidationError("a grade on the 0-100 scale", "grade")
+
+
 class RoundingSchema(_Strict):
     """How converted grades are rounded before they are compared."""
 
@@ -372,6 +389,7 @@ class PolicySchema(_Strict):
     competitions = fields.Dict(keys=fields.String(), values=fields.Nested(CompetitionSchema))
     gates = fields.List(fields.Nested(GateSchema))
     grade_rounding = fields.Nested(RoundingSchema)
+    makeup = fields.Nested(MakeupSchema)
     record_as = fields.String(validate=validate.OneOf(RECORDINGS))
     residency = fields.Nested(ResidencySchema)
     regions = fields.List(fields.String())
@@ -787,6 +805,9 @@ def _build(data: dict[str, Any]) -> Policy:
         if rounding is None
         else Rounding(rounding["places"], RoundingMode(rounding["mode"])),
         record_as=data.get("record_as"),
+        makeup=None
+        if (makeup := data.get("makeup")) is None
+        else Makeup(makeup["accepted"], makeup.get("grade"), makeup.get("record_as")),
         year_basis=YearBasis(caps_raw.get("academic_year", YearBasis.COMPLETED_ON.value)),
         applies_by=AppliesBy(data["applies_by"]),
         intake_starts=_month_day(data["intake_starts"]) or (9, 1)

@@ -40,6 +40,16 @@ def _exclusive_rows(
     return rows
 
 
+def _keeping_rules(
+    ordered: Sequence[Candidate], credits: np.ndarray, rules_at_least: Decimal | None
+) -> list[LinearConstraint]:
+    """At least ``rules_at_least`` rule (not catch-all) credits, if given."""
+    if rules_at_least is None:
+        return []
+    by_rule = credits * np.array([not c.catch_all for c in ordered], dtype=float)
+    return [LinearConstraint(by_rule, _tenths(rules_at_least), np.inf)]
+
+
 def best_by_milp(
     ordered: Sequence[Candidate],
     *,
@@ -52,11 +62,14 @@ def best_by_milp(
     certificates_left: int | None,
     catch_all_left: Decimal | None,
     room_per_category: dict[str, Decimal] | None = None,
+    rules_at_least: Decimal | None = None,
 ) -> list[Candidate]:
     """The candidates of ``ordered`` an optimal assignment takes, first in ``ordered`` order.
 
     ``room`` holds the total credits still open (key ``"total"``, absent: no cap); the other
-    arguments are what the fixed candidates left of each cap and capacity.
+    arguments are what the fixed candidates left of each cap and capacity. With
+    ``rules_at_least`` (the most rule credits the group allows) only assignments keeping that
+    many rule credits count: the most credits among them is the most catch-all credits.
     """
     count = len(ordered)
     if count == 0:
@@ -94,7 +107,10 @@ def best_by_milp(
         shares = np.array([_tenths(dict(c.categories).get(category, Decimal(0))) for c in ordered])
         limit(shares, _tenths(left))
     matrix = np.vstack(rows)
-    constraints = [LinearConstraint(matrix, -np.inf, np.array(upper))]
+    constraints = [
+        LinearConstraint(matrix, -np.inf, np.array(upper)),
+        *_keeping_rules(ordered, credits, rules_at_least),
+    ]
     lower_bounds, upper_bounds = np.zeros(count), allowed.copy()
 
     def solve(extra: list[LinearConstraint]) -> np.ndarray | None:

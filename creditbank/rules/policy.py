@@ -91,6 +91,22 @@ class Rounding:
 
 
 @dataclass(frozen=True)
+class Makeup:
+    """How a course passed at a 补考 (make-up exam) counts.
+
+    ``accepted`` False: a 补考 pass is recognised for nothing (``makeup`` reason).
+    ``grade``: a passed 补考 counts as this grade on the 0–100 scale whatever its score
+    (the common 补考及格记 60 分), for minimum grades and recorded grades alike; a failed
+    one keeps its score. ``record_as``: how a course recognised from a 补考 is recorded,
+    before the rule's or the policy's ``record_as`` (e.g. 及格, never 优秀).
+    """
+
+    accepted: bool = True
+    grade: Decimal | None = None
+    record_as: str | None = None
+
+
+@dataclass(frozen=True)
 class Ladder:
     """An ordered ladder of levels for graded credentials, lowest first.
 
@@ -377,6 +393,7 @@ class Policy:
     gates: tuple[Gate, ...] = ()
     rounding: Rounding | None = None
     record_as: str | None = None  # how a recognised course is recorded (None: not stated)
+    makeup: Makeup | None = None  # how a 补考 pass counts (None: as scored)
     year_basis: YearBasis = YearBasis.COMPLETED_ON
     applies_by: AppliesBy = AppliesBy.EVALUATION_DATE
     intake_starts: tuple[int, int] = (9, 1)  # (month, day) an intake year starts on

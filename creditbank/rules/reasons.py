@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from creditbank.labels import Lang, label
@@ -34,6 +34,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "grade": (
         "成绩 {grade}（折合 {converted}）低于 {minimum}",
         "grade {grade} ({converted} converted) is below {minimum}",
+    ),
+    "makeup": (
+        "补考成绩 {grade} 按政策不予认定",
+        "a make-up exam (补考) grade, {grade}, is not recognised by this policy",
+    ),
+    "makeup_grade": (
+        "补考成绩 {grade} 按 {counted} 计，低于 {minimum}",
+        "a make-up exam (补考) grade, {grade}, counts as {counted}, below {minimum}",
     ),
     "no_conversion": (
         "政策未给出 {scale} 的成绩换算",
@@ -148,10 +156,12 @@ class Reason:
 
     @classmethod
     def of(cls, code: str, **params: Any) -> Reason:
-        """Build a reason, checking the code exists."""
-        if code not in TEXTS:
-            raise KeyError(code)
-        return cls(code, tuple(sorted((k, str(v)) for k, v in params.items())))
+        """Build a reason, checking the code exists (equal reasons are one shared instance)."""
+        items = tuple(sorted(params.items()))
+        try:
+            return _reason(code, items)
+        except TypeError:  # an unhashable parameter: built afresh
+            return _build(code, items)
 
     def text(self, lang: str = "zh") -> str:
         """The reason as a sentence in ``zh`` or ``en``."""
@@ -159,7 +169,12 @@ class Reason:
         return (zh if lang == "zh" else en).format(**dict(self.params))
 
     def to_json(self) -> dict[str, Any]:
-        """Code, parameters and both sentences."""
+        """Code, parameters and both sentences (a new dict; its ``params`` is shared: read it)."""
+        return dict(self._rendered)
+
+    @cached_property
+    def _rendered(self) -> dict[str, Any]:
+        # Rendered once per instance: Reason.of shares instances, so once per distinct reason.
         return dict(_rendered(self))
 
 
@@ -195,6 +210,15 @@ def worded(reason: Mapping[str, Any], lang: str = "zh") -> str:
         return (en if language == "en" else zh).format(**params)
     except (KeyError, IndexError):
         return str(reason.get(language) or code)
+
+
+def _build(code: str, items: tuple[tuple[str, Any], ...]) -> Reason:
+    if code not in TEXTS:
+        raise KeyError(code)
+    return Reason(code, tuple((k, str(v)) for k, v in items))
+
+
+_reason = lru_cache(maxsize=65536)(_build)  # the same reasons recur across a cohort
 
 
 @lru_cache(maxsize=16384)  # the same reasons recur across a cohort: render each once

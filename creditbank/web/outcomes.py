@@ -10,6 +10,7 @@ from typing import Any
 from creditbank.institutions.service import list_institutions
 from creditbank.records.service import RecordView
 from creditbank.records.vocabulary import (
+    Attempt,
     AwardRank,
     CertificateLevel,
     CompetitionLevel,
@@ -84,6 +85,8 @@ def line_of(view: RecordView) -> OutcomeLine:
     if kind is OutcomeKind.COURSE:
         title = str((english and content.get("title_en")) or content.get("title_zh", ""))
         detail = f"{content.get('course_code', '')} · {_grade(content.get('grade'))}"
+        if content.get("attempt") == Attempt.MAKEUP:
+            detail += f" ({label(Attempt.MAKEUP)})"
     elif kind is OutcomeKind.CERTIFICATE:
         title = str(content.get("title", ""))
         detail = str(content.get("certificate_number", ""))

@@ -71,6 +71,9 @@ def synthetic_policy(rules: int, seed: int = 7) -> Policy:
         "min_grade = 60",
         "[grade_rounding]",
         'mode = "half_up"',
+        "[makeup]",
+        "grade = 60",
+        'record_as = "及格"',
         "[residency]",
         'per_category = { "实践" = 4 }',
         "[grade_conversion.five_level]",
@@ -144,7 +147,8 @@ def synthetic_learner(
     """``outcomes`` outcomes: mostly courses whose titles some rules name, and the rest.
 
     A few certificates (some on a level ladder, some expired), trainings and awards by
-    track; first, the gate's transfer assessment, which nine learners in ten pass.
+    track, some courses passed at a 补考; first, the gate's transfer assessment, which nine
+    learners in ten pass.
     """
     sources = []
     for n in range(outcomes):
@@ -226,6 +230,8 @@ def synthetic_learner(
                 ),
                 "completed_on": f"{year + 1}-01-10",
             }
+            if n % 10 == 7:  # a 补考 pass, counted as the policy says
+                item["attempt"] = "makeup"
         sources.append(
             SourceOutcome(f"L{number}-{n}", "CQ-ZZ-001", "重庆", parse_outcome(item, today=ON))
         )
@@ -237,16 +243,20 @@ def measure(rules: int, outcomes: int, learners: int, seed: int) -> dict[str, An
     policy = synthetic_policy(rules, seed)
     rng = random.Random(seed)
     cohort = [synthetic_learner(rng, outcomes, rules, n) for n in range(learners)]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     total = Decimal(0)
     for sources in cohort:
         total += evaluate(policy, sources, ON).recognised_credits
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu
     return {
         "rules": rules,
         "outcomes": outcomes,
         "learners": learners,
         "learners_per_s": learners / seconds,
+        # On a shared machine the process's own CPU time stands for one quiet core better
+        # than the wall clock, which counts the time other processes held the core.
+        "learners_per_cpu_s": learners / cpu_seconds,
         "mean_credits": float(total / learners),
     }
 
@@ -267,12 +277,14 @@ def main() -> None:
         runs = [measure(rules, outcomes, learners, seed) for seed in range(args.repeats)]
         best = dict(runs[0])
         best["learners_per_s"] = statistics.median(r["learners_per_s"] for r in runs)
+        best["learners_per_cpu_s"] = statistics.median(r["learners_per_cpu_s"] for r in runs)
         return best
 
     headline = median_of(args.rules, args.outcomes, args.learners)
     print(
         f"cohort: {headline['learners']} learners x {args.outcomes} outcomes, {args.rules} rules: "
-        f"{headline['learners_per_s']:.0f} learners/s (median of {args.repeats}; one core), "
+        f"{headline['learners_per_s']:.0f} learners/s (median of {args.repeats}; one core; "
+        f"{headline['learners_per_cpu_s']:.0f} per CPU second), "
         f"{headline['mean_credits']:.1f} credits recognised on average",
         flush=True,
     )
@@ -282,7 +294,7 @@ def main() -> None:
         rows.append(row)
         print(
             f"  rules {rules:>4}, outcomes {args.outcomes}: "
-            f"{row['learners_per_s']:7.0f} learners/s",
+            f"{row['learners_per_s']:7.0f} learners/s ({row['learners_per_cpu_s']:.0f} per CPU s)",
             flush=True,
         )
     for outcomes in (10, 20, 40, 80):
@@ -290,7 +302,7 @@ def main() -> None:
         rows.append(row)
         print(
             f"  rules {args.rules}, outcomes {outcomes:>4}: "
-            f"{row['learners_per_s']:7.0f} learners/s",
+            f"{row['learners_per_s']:7.0f} learners/s ({row['learners_per_cpu_s']:.0f} per CPU s)",
             flush=True,
         )
     if args.json:

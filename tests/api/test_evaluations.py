@@ -189,8 +189,56 @@ def test_reading_rerunning_and_appealing_by_role(world: World, engine_name: str)
             world.post(f"/api/v1/evaluations/{evaluation}/rerun", who, {}).status_code == status
         ), who
     assert world.size() == size  # reading and re-running record nothing
-    for who, status in {None: 401, "wang": 403, "registrarA": 403, "operator": 403}.items():
+    # The learner appeals and the evaluation's registrar decides (see below); nobody else.
+    refused = {None: 401, "wang": 403, "posterA": 403, "registrarB": 403, "operator": 403}
+    for who, status in refused.items():
         answer = world.post(f"/api/v1/evaluations/{evaluation}/appeal", who, {"why": "复核"})
         assert answer.status_code == status, who
     assert world.size() == size
     assert world.get("/api/v1/evaluations/no-such-id", "registrarA").status_code == 404
+
+
+def test_a_registrar_states_the_appeal_date_and_the_records_to_reconsider(
+    world: World, engine_name: str
+) -> None:
+    world.post(f"/api/v1/policies/{POLICY}/publish", "operator", {})
+    evaluation = world.post("/api/v1/evaluations", "registrarA", _body(world)).get_json()
+    assert evaluation["result"]["recognised_credits"] == "6"
+    failed = course(
+        course_code="ZZ-JD102",
+        title_zh="电工基础",
+        level="zhongzhi",
+        credits="3.5",
+        grade={"scale": "percent", "value": "50"},
+        completed_on="2023-07-01",
+        term="2022-2023-2",
+    )
+    corrected = world.post(
+        f"/api/v1/records/{world.records[0]}/corrections",
+        "posterA",
+        {"outcome": failed, "reason": "成绩录入错误"},
+    )
+    assert corrected.status_code == 200
+    path = f"/api/v1/evaluations/{evaluation['id']}/appeal"
+    size = world.size()
+    stated = {"why": "复核", "on": "2028-03-01", "records": [world.records[1]]}
+    # Only the evaluation's registrar states another date.
+    assert world.post(path, "li", stated).status_code == 403
+    assert world.post(path, "registrarB", stated).status_code == 403
+    assert world.size() == size
+    decided = world.post(path, "registrarA", stated)
+    assert decided.status_code == 201, decided.get_json()
+    answer = decided.get_json()
+    assert answer["appeal_of"] == evaluation["id"]
+    result = answer["result"]
+    assert result["on"] == "2028-03-01"
+    # 电工基础 was not named: read as the appealed evaluation read it (81), it still fills
+    # GZ-JD102. 体育与健康 (2023-01-15), re-read, is more than five years old on the stated
+    # date: the catch-all takes nothing.
+    assert result["recognised_credits"] == "4"
+    unused = {o["record"]: [r["code"] for r in o["reasons"]] for o in result["outcomes"]}
+    assert "too_old" in unused[world.records[1]]
+    # Without a date and records, the registrar's decision reads every record as it stands
+    # now, as of the appealed evaluation's date: the corrected 50 fills nothing.
+    plain = world.post(path, "registrarA", {"why": "复核"}).get_json()["result"]
+    assert (plain["on"], plain["recognised_credits"]) == (ON, "2")

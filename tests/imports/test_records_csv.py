@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import csv
+from datetime import date
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from creditbank.cli import main
+from creditbank.imports.columns import BY_KIND
+from creditbank.imports.records_csv import _outcome_item
+from creditbank.records.outcomes import CourseOutcome
+from creditbank.records.parsing import parse_outcome
+from creditbank.records.vocabulary import Attempt, OutcomeKind
 from tests.api.world import resident_id
 from tests.conftest import ORIGIN
 
@@ -213,3 +219,15 @@ def test_a_name_unlike_the_accounts_is_a_bad_row_and_nothing_of_it_is_posted(
     report = list(csv.DictReader((tmp_path / "b.errors.csv").read_text("utf-8-sig").splitlines()))
     assert [(r["line"], r["field"]) for r in report] == [("2", "name"), ("5", "name")]
     assert "李明" not in (tmp_path / "b.errors.csv").read_text("utf-8")
+
+
+def test_a_course_row_may_say_its_grade_is_a_makeup() -> None:
+    def outcome(attempt: str) -> CourseOutcome:
+        cells = dict(zip([*HEADER, "attempt"], [*_course("x", "李明"), attempt], strict=True))
+        read = parse_outcome(_outcome_item(cells), today=date(2026, 1, 1))
+        assert isinstance(read, CourseOutcome)
+        return read
+
+    assert outcome("makeup").attempt is Attempt.MAKEUP
+    assert outcome("").attempt is Attempt.REGULAR  # a blank cell: the regular exam
+    assert "attempt" in {c.name for c in BY_KIND[OutcomeKind.COURSE] if not c.required}

@@ -28,6 +28,7 @@ from creditbank.records.outcomes import (
 )
 from creditbank.records.parsing import FIELDS, parse_outcome, parse_outcomes
 from creditbank.records.vocabulary import (
+    Attempt,
     AwardRank,
     CertificateLevel,
     CertificateType,
@@ -80,6 +81,20 @@ def test_course() -> None:
         completed_on=date(2025, 1, 15),
     )
     assert outcome.to_payload() == COURSE
+
+
+def test_a_makeup_course_names_its_attempt_and_a_regular_one_commits_its_old_bytes() -> None:
+    makeup = parse_outcome(changed(COURSE, attempt="makeup"), today=TODAY)
+    assert isinstance(makeup, CourseOutcome)
+    assert makeup.attempt is Attempt.MAKEUP
+    assert makeup.to_payload() == {**COURSE, "attempt": "makeup"}
+    # Absent, null or "regular": the regular exam, and the payload as before the field.
+    for item in (COURSE, changed(COURSE, attempt=None), changed(COURSE, attempt="regular")):
+        regular = parse_outcome(item, today=TODAY)
+        assert isinstance(regular, CourseOutcome)
+        assert regular.attempt is Attempt.REGULAR
+        assert regular.to_payload() == COURSE
+    assert "attempt" in problems(changed(COURSE, attempt="resit"))
 
 
 def test_course_without_english_title() -> None:

@@ -20,6 +20,7 @@ from creditbank.rules.assign import (
     Limits,
     _branch_and_bound,
     _by_milp,
+    _lexicographic_search,
     add,
     best_assignment,
     conflict,
@@ -27,7 +28,7 @@ from creditbank.rules.assign import (
     tally,
     violation,
 )
-from creditbank.rules.candidates import SourceOutcome, screen
+from creditbank.rules.candidates import Candidate, SourceOutcome, screen
 from creditbank.rules.evaluate import _limits, evaluate
 from creditbank.rules.loader import load_policy
 from creditbank.rules.policy import Caps, Policy
@@ -230,3 +231,49 @@ def test_the_milp_fallback_gives_the_same_assignment(
     solved = _by_milp(rules, limits, ())
     assert [c.order for c in solved] == [c.order for c in searched]
     assert tally(solved).total == credits
+
+
+def _candidate(rule: str, position: int, outcome: str, target: str | None, credits: int) -> Any:
+    return Candidate(
+        rule,
+        position,
+        (outcome,),
+        () if target is None else (target,),
+        Decimal(credits),
+        OutcomeKind.COURSE,
+        "CQ-ZZ-001",
+        2023,
+        catch_all=target is None,
+    )
+
+
+def test_a_tie_among_rules_goes_to_the_one_leaving_the_elective_most() -> None:
+    # Either course fills GZ-JD101 for 4 credits; only r01 is eligible for the elective.
+    # Rule order prefers r01 for the course, which would leave the elective empty.
+    first = _candidate("R01", 0, "r01", "GZ-JD101", 4)
+    second = _candidate("R02", 1, "r02", "GZ-JD101", 4)
+    elective = _candidate("catch-all", 9, "r01", None, 3)
+    limits = Limits(Caps(), catch_all_credits=Decimal(6))
+    best = best_assignment([first, second, elective], limits)
+    assert best.chosen == (second, elective)
+    assert best.credits == 7
+    # Without the elective candidate the rule order decides, as before.
+    assert best_assignment([first, second], limits).chosen == (first,)
+
+
+@settings(max_examples=60, deadline=None)
+@given(learners(), st.sampled_from(["35", "8", "12"]))
+def test_the_milp_fallback_keeps_the_rule_optimum_and_fills_the_elective_alike(
+    sources: list[SourceOutcome], total: str
+) -> None:
+    policy = _tight(POLICY, total)
+    limits = _limits(policy)
+    candidates = screen(policy, sources, ON).candidates
+    rules = sorted((c for c in candidates if not c.catch_all), key=lambda c: c.order)
+    _, goal, _ = _branch_and_bound(rules, limits, ())
+    goal = max(goal, Decimal(0))
+    ordered = [*rules, *sorted((c for c in candidates if c.catch_all), key=lambda c: c.order)]
+    searched, _ = _lexicographic_search(ordered, limits, (), goal, Decimal(0))
+    solved = _by_milp(ordered, limits, (), goal)
+    assert [c.order for c in solved] == [c.order for c in searched]
+    assert tally(solved).total == tally(searched).total

@@ -363,6 +363,84 @@ def test_the_recorded_grade_is_stated_only_when_the_policy_says() -> None:
     assert outside["courses"][0]["recorded_as"] == {"grade": "免修", "in_gpa": False}
 
 
+PCT_80 = {"scale": "percent", "value": "80"}
+MAKEUP_RULES = (
+    COURSE.format(more="min_grade = 70")
+    + """
+[[rules]]
+id = "C2"
+kind = "course"
+sources = [{ title = "乙课" }]
+targets = ["B"]
+record_as = "converted"
+"""
+)
+
+
+def _makeup(title: str, value: str) -> dict[str, Any]:
+    return _course(title, {"scale": "percent", "value": value}, attempt="makeup")
+
+
+def test_a_makeup_pass_counts_as_the_policys_grade_whatever_its_score() -> None:
+    policy = _policy(MAKEUP_RULES, "[min_grade]\ncourse = 60\n[makeup]\ngrade = 60\n")
+    sources = _sources(_makeup("甲课", "95"), _makeup("乙课", "91"))
+    body = evaluate(policy, sources, ON).body
+    # 95 at the 补考 counts as 60: below C1's 70, said so; 乙课 meets the 60 and is recorded
+    # with the grade it counts as, not its score.
+    assert body["recognised_credits"] == "4"
+    assert _reasons(body, "r0") == {"makeup_grade"}
+    (refused,) = [r for o in body["outcomes"] if o["record"] == "r0" for r in o["reasons"]]
+    assert refused["params"] == {"grade": "95", "counted": "60", "minimum": "70"}
+    b = next(c for c in body["courses"] if c["code"] == "B")
+    assert b["recorded_as"] == {"grade": "60", "in_gpa": True}
+    # The same scores at the regular exam count as scored.
+    regular = _sources(
+        _course("甲课", {"scale": "percent", "value": "95"}),
+        _course("乙课", {"scale": "percent", "value": "91"}),
+    )
+    assert evaluate(policy, regular, ON).body["recognised_credits"] == "8"
+    # Without a [makeup] clause a 补考 counts as scored too.
+    plain = _policy(MAKEUP_RULES, "[min_grade]\ncourse = 60\n")
+    assert evaluate(plain, sources, ON).body["recognised_credits"] == "8"
+
+
+def test_a_failed_makeup_keeps_its_score() -> None:
+    policy = _policy(MAKEUP_RULES, "[min_grade]\ncourse = 60\n[makeup]\ngrade = 60\n")
+    body = evaluate(policy, _sources(_makeup("乙课", "48")), ON).body
+    assert body["recognised_credits"] == "0"
+    (refused,) = body["outcomes"][0]["reasons"]
+    assert (refused["code"], refused["params"]["converted"]) == ("grade", "48")
+
+
+def test_a_makeup_is_recorded_as_the_policy_says_before_the_rules_recording() -> None:
+    extra = '[makeup]\nrecord_as = "及格"\n'
+    policy = _policy(MAKEUP_RULES, extra)
+    body = evaluate(policy, _sources(_makeup("乙课", "91"), _course("甲课", PCT_80)), ON).body
+    recorded = {c["code"]: c.get("recorded_as") for c in body["courses"]}
+    # The 补考 course says 及格 (not its converted 91); the regular one has no recording.
+    assert recorded == {"A": None, "B": {"grade": "及格", "in_gpa": True}, "S": None}
+
+
+def test_a_policy_can_refuse_makeup_passes() -> None:
+    policy = _policy(MAKEUP_RULES, "[makeup]\naccepted = false\n")
+    body = evaluate(policy, _sources(_makeup("乙课", "91")), ON).body
+    assert body["recognised_credits"] == "0"
+    assert _reasons(body, "r0") == {"makeup"}
+
+
+@pytest.mark.parametrize(
+    ("clause", "field"),
+    [
+        ("[makeup]\naccepted = false\ngrade = 60\n", "makeup.accepted"),
+        ("[makeup]\ngrade = 160\n", "makeup.grade"),
+        ('[makeup]\nrecord_as = "excellent"\n', "makeup.record_as"),
+        ("[makeup]\ncounts = 60\n", "makeup.counts"),
+    ],
+)
+def test_the_makeup_clause_is_validated(clause: str, field: str) -> None:
+    assert field in _problems(MAKEUP_RULES, clause)
+
+
 # --- 8. category caps and residency ------------------------------------------------------
 
 TWO = """

@@ -256,7 +256,9 @@ def test_the_exception_form_offers_only_the_chosen_policy_courses(
     for policy in policies:
         form = _text(registrar.get(f"/registrar/learners/{learner_id}?policy={policy.id}"))
         select = form[
-            form.index('id="exc_target"') : form.index("</select>", form.index('id="exc_target"'))
+            form.index('id="exc_target_0"') : form.index(
+                "</select>", form.index('id="exc_target_0"')
+            )
         ]
         offered = set(re.findall(r'<option value="([^"]+)"', select))
         assert offered == {c.code for c in policy.programme.courses}

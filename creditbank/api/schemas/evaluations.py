@@ -196,7 +196,7 @@ class RerunOut(Schema):
 
 
 class AppealIn(Schema):
-    """A learner's request for re-evaluation (复核)."""
+    """A request for re-evaluation (复核): the learner's, or a registrar's decision on it."""
 
     class Meta:
         unknown = RAISE
@@ -208,6 +208,13 @@ class AppealIn(Schema):
         metadata={
             "description": "records to reconsider: re-read as they stand now; the others as "
             "the appealed evaluation read them (none named: every record as it stands now)"
+        },
+    )
+    on = fields.Date(
+        load_default=None,
+        metadata={
+            "description": "a registrar's stated as-of date (default: the appealed evaluation's "
+            "date); only the evaluation's institution's registrar may state one"
         },
     )
 

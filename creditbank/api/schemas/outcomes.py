@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, types, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, post_dump, types, validate
 
 from creditbank.errors import InvalidInput
 from creditbank.records.grades import GradeScale, canonical_decimal
@@ -35,6 +35,7 @@ from creditbank.records.outcomes import (
 )
 from creditbank.records.parsing import parse_outcome
 from creditbank.records.vocabulary import (
+    Attempt,
     AwardRank,
     CertificateLevel,
     CertificateType,
@@ -174,6 +175,20 @@ class CourseSchema(_OutcomeSchema):
     credits = CreditsField(required=True)
     grade = fields.Nested(GradeSchema, required=True)
     completed_on = fields.Date(required=True)
+    attempt = fields.Enum(
+        Attempt,
+        by_value=fields.String,
+        load_default=Attempt.REGULAR,
+        allow_none=True,
+        metadata={"description": "makeup: the grade comes from a 补考 (under the original term)"},
+    )
+
+    @post_dump
+    def _regular_unsaid(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        # As in the payload: only a 补考 names its attempt.
+        if data.get("attempt") in (None, Attempt.REGULAR.value):
+            data.pop("attempt", None)
+        return data
 
 
 class CertificateSchema(_OutcomeSchema):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -19,14 +20,14 @@ from creditbank.identity.principals import Role
 from creditbank.learners import service as learners
 from creditbank.learners.service import ConsentScope
 from creditbank.records import service as records
+from creditbank.rules.evaluate import CAP_NAMES
 from creditbank.rules.policy import Policy
-from creditbank.rules.reasons import worded
 from creditbank.storage.database import read_connection
-from creditbank.text import REASON
+from creditbank.text import REASON, TextRefused
 from creditbank.transcripts.revocation import DependentTranscripts
 from creditbank.web.auth import signed_in
-from creditbank.web.common import Reply, field, text_field, web_blueprint
-from creditbank.web.i18n import current_language, tr
+from creditbank.web.common import Reply, field, web_blueprint
+from creditbank.web.i18n import tr
 from creditbank.web.outcomes import institution_names, line_of
 from creditbank.wiring import services
 
@@ -102,22 +103,79 @@ def _date(name: str) -> date:
         ) from None
 
 
+EXCEPTION_ROWS = 3
+"""Registrars' decisions one evaluation form takes (grants and restrictions alike)."""
+
+_EXCEPTION_FIELDS = {"type": 10, "target": 40, "record": 36, "cap": 60, "credits": 10}
+
+
 def exception_items() -> list[dict[str, Any]]:
-    """The exception the form gives (none, force or waive), each with its reason."""
-    kind = request.form.get("exc_type") or ""
-    if kind in ("", "none"):
-        return []
-    item: dict[str, Any] = {
-        "type": kind,
-        "target": field("exc_target", max_length=64),
-        "why": text_field("exc_why", REASON),
-    }
-    if kind == "force":
-        item["record"] = field("exc_record", max_length=36)
-        credits = field("exc_credits", required=False, max_length=10)
-        if credits:
-            item["credits"] = credits
-    return [item]
+    """The form's exception rows as the API takes them (the service validates them).
+
+    Each row repeats the fields ``exc_type``, ``exc_target``, ``exc_record``, ``exc_cap``,
+    ``exc_credits`` and ``exc_why``; a row of type ``none`` is skipped. Only the fields its
+    type uses are passed on: force (record, course, credits), waive (course), exclude
+    (record), cap (cap, credits) and credits (course, credits).
+    """
+    columns = {name: request.form.getlist(f"exc_{name}") for name in (*_EXCEPTION_FIELDS, "why")}
+    items: list[dict[str, Any]] = []
+    for index, kind in enumerate(columns["type"][:EXCEPTION_ROWS]):
+        if kind in ("", "none"):
+            continue
+
+        def value(name: str, index: int = index) -> str:
+            values = columns[name]
+            text = values[index].strip() if index < len(values) else ""
+            limit = _EXCEPTION_FIELDS.get(name, REASON.max_length * 2)
+            if len(text) > limit:
+                raise InvalidInput(
+                    tr(f"exc_{name} 过长", f"exc_{name} is too long"),
+                    problems=[
+                        FieldProblem(
+                            f"exc_{name}", tr(f"最多 {limit} 个字符", f"at most {limit}"), index
+                        )
+                    ],
+                )
+            return text
+
+        item: dict[str, Any] = {"type": value("type"), "why": _reason(value("why"), index)}
+        if kind in ("force", "waive", "credits"):
+            item["target"] = value("target")
+        if kind in ("force", "exclude"):
+            item["record"] = value("record")
+        if kind == "cap":
+            item["cap"] = value("cap")
+        if kind in ("force", "cap", "credits") and value("credits"):
+            item["credits"] = value("credits")
+        items.append(item)
+    return items
+
+
+def _reason(text: str, index: int) -> str:
+    try:
+        return REASON.clean(text) if text else ""
+    except TextRefused as exc:
+        raise InvalidInput(
+            tr(f"exc_why 不可接受：{exc}", f"exc_why is not acceptable: {exc}"),
+            problems=[FieldProblem("exc_why", str(exc), index)],
+        ) from None
+
+
+def _committed(learner_id: str, institution: str) -> list[dict[str, Any]]:
+    """The committed evaluations of the learner by ``institution``, newest first."""
+    with read_connection(services().engine) as connection:
+        rows = evaluations.evaluations_by(connection, learner_id, institution)
+    return [
+        {
+            "id": row.id,
+            "policy_id": row.policy_id,
+            "on": row.evaluated_on,
+            "recognised": json.loads(row.result).get("recognised_credits"),
+            "appeal_of": row.appeal_of,
+            "ledger_index": row.ledger_index,
+        }
+        for row in rows
+    ]
 
 
 @blueprint.get("/learners/<learner_id>")
@@ -146,6 +204,9 @@ def learner(learner_id: str) -> str:
         result=None,
         form={"policy": chosen.id if chosen else None},
         names=institution_names(),
+        cap_names=CAP_NAMES,
+        exception_rows=EXCEPTION_ROWS,
+        evaluations=_committed(learner_id, code),
     )
 
 
@@ -211,7 +272,6 @@ def run(learner_id: str) -> str | tuple[str, int]:
         committed=committed,
         titles=titles,
         names=institution_names(),
-        reason_words=lambda reason: worded(reason, current_language()),
         form={
             "policy": policy.id,
             "on": on.isoformat(),
@@ -219,8 +279,73 @@ def run(learner_id: str) -> str | tuple[str, int]:
             "intake": "" if intake is None else str(intake),
             "exceptions": raw,
         },
+        cap_names=CAP_NAMES,
+        exception_rows=EXCEPTION_ROWS,
+        evaluations=_committed(learner_id, code),
     )
     return (page, 201) if commit else page
+
+
+@blueprint.post("/evaluations/<evaluation_id>/appeal")
+def appeal(evaluation_id: str) -> tuple[str, int]:
+    """Decide an appeal (复核): as of a stated date or the appealed one, with records to reread."""
+    client, code = authorise.require_institution_member(signed_in(), Role.REGISTRAR)
+    s = services()
+    with read_connection(s.engine) as connection:
+        row = evaluations.read_evaluation(connection, evaluation_id)
+    policy = evaluations.own_version(s.catalogue, row)
+    stated = field("appeal_on", required=False, max_length=10)
+    reread = [r.strip() for r in request.form.getlist("appeal_records") if r.strip()]
+    if any(len(r) > 36 for r in reread):
+        raise InvalidInput(
+            tr("appeal_records 过长", "appeal_records is too long"),
+            problems=[FieldProblem("appeal_records", tr("最多 36 个字符", "at most 36"))],
+        )
+    committed = evaluations.decide_appeal(
+        s.ledger,
+        row,
+        institution=code,
+        actor=client.actor,
+        by=client.key_id,
+        policy=policy,
+        records=reread,
+        on=_date("appeal_on") if stated else None,
+        now=utc_now(),
+        revoke_dependents=DependentTranscripts(s.issuer_identity()).of_transfer,
+    )
+    flash(
+        tr(
+            f"复核已决定，账本序号 {committed.ledger_index}（复核评估 {row.id}）。",
+            f"Appeal decided at ledger index {committed.ledger_index} (appeal of {row.id}).",
+        )
+    )
+    learner_id = row.learner
+    with read_connection(s.engine) as connection:
+        account = learners.read_account(connection, s.sealer, learner_id)
+        views = records.learner_records(connection, learner_id)
+    lines = [line_of(v) for v in views if v.status.value == "active"]
+    result = committed.evaluation
+    page = render_template(
+        "web/registrar/learner.html",
+        account=account,
+        lines=lines,
+        policies=_policies(code),
+        today=utc_now().date(),
+        policy=policy,
+        result=result.body,
+        result_hash=result.result_hash,
+        committed=committed,
+        appeal_of=row.id,
+        titles={line.id: line.title for line in lines},
+        names=institution_names(),
+        versions=_versions(code),
+        chosen=policy,
+        form={"policy": policy.id},
+        cap_names=CAP_NAMES,
+        exception_rows=EXCEPTION_ROWS,
+        evaluations=_committed(learner_id, code),
+    )
+    return page, 201
 
 
 @blueprint.post("/cohorts")

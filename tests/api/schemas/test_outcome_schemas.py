@@ -37,6 +37,15 @@ def test_dump_is_the_payload_and_loads_back(kind: str) -> None:
     assert parse_outcome(dumped, today=TODAY) == outcome
 
 
+def test_a_makeup_course_dumps_its_attempt_and_loads_back() -> None:
+    outcome = parse_outcome(changed(COURSE, attempt="makeup"), today=TODAY)
+    dumped = dump_outcome(outcome)
+    assert dumped == outcome.to_payload()
+    assert type(dumped["attempt"]) is str
+    assert dumped["attempt"] == "makeup"
+    assert parse_outcome(dumped, today=TODAY) == outcome
+
+
 @pytest.mark.parametrize("kind", sorted(ALL))
 def test_dump_writes_plain_strings_not_enums(kind: str) -> None:
     dumped = dump_outcome(parse_outcome(ALL[kind], today=TODAY))
