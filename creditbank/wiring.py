@@ -20,7 +20,9 @@ from creditbank.config import Settings
 from creditbank.errors import SigningKeyError
 from creditbank.identity.sealing import FieldSealer, KeyEncryptionKeys
 from creditbank.indicators.snapshot import refresh as refresh_indicators
+from creditbank.learners.data_keys import DataKeys
 from creditbank.ledger.keys import Keyring
+from creditbank.ledger.sealed_openings import OPTION as DATA_KEYS_OPTION
 from creditbank.ledger.service import Ledger
 from creditbank.operations import audit, checkpoints, expiry, outbox, runs
 from creditbank.operations.jobs import Daily, Every, JobSpec
@@ -77,12 +79,15 @@ def open_services(settings: Settings, engine: Engine | None = None) -> Services:
         page_size=settings.entries_page_size,
     )
     keks = KeyEncryptionKeys.open(settings.kek_path, settings.key_passphrase)
+    sealer = FieldSealer(keks)
+    # Every connection of this engine finds the learners' key store (sealed openings).
+    engine.update_execution_options(**{DATA_KEYS_OPTION: DataKeys(sealer)})
     policies = load_policies(settings.policies_path) if settings.policies_path.is_dir() else {}
     return Services(
         settings=settings,
         engine=engine,
         ledger=ledger,
-        sealer=FieldSealer(keks),
+        sealer=sealer,
         policies=policies,
         issuer_keys=IssuerKeys.open_or_create(
             settings.transcript_keys_path, settings.key_passphrase

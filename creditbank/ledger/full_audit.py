@@ -33,6 +33,7 @@ from creditbank.ledger.store import (
     read_entries,
     read_head,
     read_openings,
+    sealed_unreadable,
 )
 
 PAGE = 5000
@@ -218,7 +219,8 @@ def walk_entries(
                 )
             return
         openings = read_openings(connection, [idx for idx, _ in page])
-        gone = erased(connection, [idx for idx, _ in page if idx not in openings])
+        absent = [idx for idx, _ in page if idx not in openings]
+        gone = erased(connection, absent) | sealed_unreadable(connection, absent)
         stored_leaves = _stored_leaf_hashes(connection, page[0][0], page[-1][0])
         emitted: dict[int, bytes] = {}  # the complete nodes this page adds that are stored
         for idx, data in page:

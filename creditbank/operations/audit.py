@@ -42,6 +42,7 @@ from creditbank.ledger.store import (
     entry_t,
     read_head,
     read_openings,
+    sealed_unreadable,
 )
 from creditbank.operations.tables import AuditState
 from creditbank.records import integrity as record_integrity
@@ -297,7 +298,8 @@ def _sample(connection: Connection, audited: int, walk: Walk, count: int) -> lis
         )
     }
     openings = read_openings(connection, drawn)
-    gone = erased(connection, [idx for idx in drawn if idx not in openings])
+    absent = [idx for idx in drawn if idx not in openings]
+    gone = erased(connection, absent) | sealed_unreadable(connection, absent)
     reader = StoredNodes(connection)
     root = walk.tree.root()
     # First what each entry says about itself and its successor, then the proofs: an altered
