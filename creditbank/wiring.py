@@ -28,6 +28,8 @@ from creditbank.operations import audit, checkpoints, expiry, outbox, runs
 from creditbank.operations.jobs import Daily, Every, JobSpec
 from creditbank.operations.mail import smtp_connection
 from creditbank.operations.scheduler import Scheduler
+from creditbank.privacy.erasure import erase_due
+from creditbank.privacy.retention import apply_retention
 from creditbank.rules.loader import load_policies
 from creditbank.rules.policy import Policy
 from creditbank.schema import metadata
@@ -35,6 +37,7 @@ from creditbank.storage.database import create_db_engine
 from creditbank.storage.migrate import upgrade
 from creditbank.storage.private_files import make_private_directory
 from creditbank.transcripts.issuer import IssuerIdentity
+from creditbank.transcripts.kept_pdfs import KeptPdfs
 from creditbank.transcripts.keys import IssuerKeys
 from creditbank.transcripts.status_lists import refresh_status_lists
 
@@ -49,6 +52,7 @@ class Services:
     sealer: FieldSealer
     policies: Mapping[str, Policy]
     issuer_keys: IssuerKeys
+    data_keys: DataKeys
 
     def close(self) -> None:
         """Release database connections."""
@@ -80,8 +84,9 @@ def open_services(settings: Settings, engine: Engine | None = None) -> Services:
     )
     keks = KeyEncryptionKeys.open(settings.kek_path, settings.key_passphrase)
     sealer = FieldSealer(keks)
+    data_keys = DataKeys(sealer)
     # Every connection of this engine finds the learners' key store (sealed openings).
-    engine.update_execution_options(**{DATA_KEYS_OPTION: DataKeys(sealer)})
+    engine.update_execution_options(**{DATA_KEYS_OPTION: data_keys})
     policies = load_policies(settings.policies_path) if settings.policies_path.is_dir() else {}
     return Services(
         settings=settings,
@@ -92,6 +97,7 @@ def open_services(settings: Settings, engine: Engine | None = None) -> Services:
         issuer_keys=IssuerKeys.open_or_create(
             settings.transcript_keys_path, settings.key_passphrase
         ),
+        data_keys=data_keys,
     )
 
 
@@ -214,6 +220,20 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
         ran = run_pending(services.engine, services.policies, limit=5)
         return f"ran {ran} cohort jobs" if ran else None
 
+    def erase_closed() -> str | None:
+        services = opened()
+        kept = KeptPdfs(settings.pdf_path, services.sealer)
+        return erase_due(
+            services.ledger,
+            services.data_keys,
+            services.issuer_identity(),
+            now=utc_now(),
+            forget_files=kept.forget,
+        )
+
+    def retention() -> str | None:
+        return apply_retention(opened().ledger, settings.retention, now=utc_now())
+
     nightly = Daily(ops.nightly_hour_utc)
     return [
         JobSpec(
@@ -263,6 +283,18 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
         ),
         JobSpec(
             "status-lists", "re-sign changed transcript status lists", status_lists, Every(60.0)
+        ),
+        JobSpec(
+            "erase-closed",
+            f"erase closed accounts {settings.retention.grace.days} days after closure",
+            erase_closed,
+            nightly,
+        ),
+        JobSpec(
+            "retention",
+            "delete data past its retention period, recording what in the log",
+            retention,
+            nightly,
         ),
         JobSpec(
             "backup",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from creditbank.api import (
+    closure,
     cohorts,
     delegations,
     edge,
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(delegations.blueprint)
     app.register_blueprint(learners.blueprint)
     app.register_blueprint(learners.consents_blueprint)
+    app.register_blueprint(closure.blueprint)
     app.register_blueprint(records.blueprint)
     app.register_blueprint(sessions.blueprint)
     app.register_blueprint(evaluations.policies_blueprint)

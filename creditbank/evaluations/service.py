@@ -22,12 +22,14 @@ from creditbank.errors import Conflict, FieldProblem, Forbidden, InvalidInput, N
 from creditbank.evaluations.tables import CommittedEvaluation, PolicyPublication
 from creditbank.evaluations.transfers import plan_transfers, store_transfers, supersede_transfers
 from creditbank.institutions.tables import Institution
+from creditbank.learners.data_keys import vault
 from creditbank.learners.service import ConsentScope, has_consent, learner_exists
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.service import Ledger
 from creditbank.notices.kinds import NoticeKind
 from creditbank.notices.service import Recipient, notify
+from creditbank.records.contents import load_content
 from creditbank.records.dependents import RevokeDependents
 from creditbank.records.parsing import parse_outcome
 from creditbank.records.tables import OutcomeRecord, RecordVersion
@@ -104,13 +106,17 @@ def publish_policy(ledger: Ledger, policy: Policy, *, actor: str, now: datetime)
 # --- inputs ---------------------------------------------------------------------------------
 
 
-def _sources(rows: Sequence[Any]) -> list[SourceOutcome]:
+def _sources(connection: Connection, rows: Sequence[Any]) -> list[SourceOutcome]:
+    box = vault(connection)  # one key read per learner for the whole evaluation
     return [
         SourceOutcome(
             row.record,
             row.institution,
             row.region,
-            parse_outcome(json.loads(row.content), today=date.max),
+            parse_outcome(
+                load_content(box, row.learner, row.record, row.version, row.content),
+                today=date.max,
+            ),
         )
         for row in rows
     ]
@@ -120,8 +126,10 @@ def _query() -> Any:
     return (
         select(
             version_t.c.record,
+            version_t.c.version,
             version_t.c.content,
             version_t.c.ledger_index,
+            record_t.c.learner,
             record_t.c.institution,
             institution_t.c.region,
         )
@@ -141,7 +149,7 @@ def current_sources(
             version_t.c.version == record_t.c.version,
         )
     ).all()
-    return _sources(rows), sorted([row.record, row.ledger_index] for row in rows)
+    return _sources(connection, rows), sorted([row.record, row.ledger_index] for row in rows)
 
 
 def recorded_sources(
@@ -152,7 +160,7 @@ def recorded_sources(
     if not indices:
         return []
     rows = connection.execute(_query().where(version_t.c.ledger_index.in_(indices))).all()
-    return _sources(rows)
+    return _sources(connection, rows)
 
 
 # --- exceptions -----------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from datetime import datetime
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from creditbank.clock import utc_now
 from creditbank.errors import DataErased
@@ -90,24 +91,26 @@ class DataKeys:
         if create:
             fresh = [learner for learner in wanted if learner not in known]
             if fresh:
-                now = utc_now()
-                made = {learner: os.urandom(KEY_SIZE) for learner in fresh}
-                connection.execute(
-                    insert(key_t),
-                    [
-                        {
-                            "learner": learner,
-                            "wrapped": self.sealer.seal(
-                                _b64(key), context=_wrap_context(learner)
-                            ),
-                            "created_at": now,
-                            "destroyed_at": None,
-                        }
-                        for learner, key in made.items()
-                    ],
-                )
-                keys.update(made)
+                self._create(connection, fresh)
+                # Another writer may have made one first: whichever row stands is the key.
+                keys.update(self.keys_for(connection, fresh, create=False))
         return keys
+
+    def _create(self, connection: Connection, learners: list[str]) -> None:
+        now = utc_now()
+        rows = [
+            {
+                "learner": learner,
+                "wrapped": self.sealer.seal(
+                    _b64(os.urandom(KEY_SIZE)), context=_wrap_context(learner)
+                ),
+                "created_at": now,
+                "destroyed_at": None,
+            }
+            for learner in learners
+        ]
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        connection.execute(dialect.insert(key_t).on_conflict_do_nothing(), rows)
 
     def destroy(self, connection: Connection, learner: str, *, now: datetime) -> bool:
         """Destroy ``learner``'s key (a tombstone row stays); return whether there was one."""
@@ -189,8 +192,7 @@ class Vault:
         except (InvalidTag, ValueError):
             where = context.split(":", maxsplit=1)[0]
             raise SealError(
-                f"a value sealed under a learner's key does not open for {where}: altered or "
-                "moved"
+                f"a value sealed under a learner's key does not open for {where}: altered or moved"
             ) from None
         return plain.decode("utf-8")
 

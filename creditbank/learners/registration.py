@@ -19,6 +19,7 @@ from creditbank.identity.passwords import hash_password
 from creditbank.identity.principals import LEARNER_ACTOR
 from creditbank.identity.sealing import FieldSealer
 from creditbank.learners.assurance import SELF, Assurance
+from creditbank.learners.data_keys import vault
 from creditbank.learners.service import (
     NewLearner,
     document_context,
@@ -68,14 +69,15 @@ def register_self(
         )
         if not opened:
             return
+        box = vault(tx.connection)
         tx.connection.execute(
             insert(learner_t).values(
                 id=learner_id,
                 lookup=lookup,
                 document_kind=person.document.kind.value,
-                name_sealed=sealer.seal(person.name, context=name_context(learner_id)),
-                document_sealed=sealer.seal(
-                    person.document.number, context=document_context(learner_id)
+                name_sealed=box.seal(learner_id, person.name, context=name_context(learner_id)),
+                document_sealed=box.seal(
+                    learner_id, person.document.number, context=document_context(learner_id)
                 ),
                 password_hash=password_hash,
                 activation_hash=None,

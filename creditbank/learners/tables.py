@@ -73,7 +73,7 @@ class LearnerKey(SQLModel, table=True):
     """
 
     __tablename__ = "learner_key"
-    __table_args__ = {"info": {"backup": False}}  # noqa: RUF012
+    __table_args__ = {"info": {"backup": False}}
 
     learner: str = Field(sa_column=Column(String(36), primary_key=True))
     wrapped: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -42,6 +42,7 @@ from creditbank.ledger.envelope import (
 from creditbank.ledger.frontier import FRONTIERS
 from creditbank.ledger.hashing import LEAF_PREFIX
 from creditbank.ledger.nodes import STORED_LEVELS
+from creditbank.ledger.sealed_openings import installed_source, seal_opening, subject_of
 from creditbank.ledger.store import (
     HEAD_ID,
     entry_t,
@@ -51,7 +52,6 @@ from creditbank.ledger.store import (
     read_head,
     sealed_opening_t,
 )
-from creditbank.ledger.sealed_openings import installed_source, seal_opening, subject_of
 from creditbank.storage.database import is_sqlite
 
 

@@ -9,8 +9,10 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from creditbank.errors import LedgerError
+from creditbank.ledger.envelope import SALT_SIZE
 from creditbank.ledger.hashing import hash_children
 from creditbank.ledger.nodes import covering_nodes
+from creditbank.ledger.sealed_openings import installed_source, open_sealed
 from creditbank.ledger.tables import (
     LedgerCheckpoint,
     LedgerEntry,
@@ -19,8 +21,6 @@ from creditbank.ledger.tables import (
     LedgerOpening,
     LedgerSealedOpening,
 )
-from creditbank.ledger.envelope import SALT_SIZE
-from creditbank.ledger.sealed_openings import installed_source, open_sealed
 
 HEAD_ID = 1
 # Keep IN lists well below every engine's bound-parameter limit.

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, select
 
 from creditbank.errors import Conflict, NotFound
 from creditbank.identity.sealing import FieldSealer
+from creditbank.learners.data_keys import vault
 from creditbank.ledger.service import Ledger
 from creditbank.storage.database import read_connection
 from creditbank.transcripts.issuer import IssuerIdentity
@@ -73,8 +74,8 @@ def _row(connection: Connection, transcript_id: str, learner_id: str | None) -> 
     return row
 
 
-def _credential(sealer: FieldSealer, row: Any) -> dict[str, Any]:
-    text = sealer.open(row.credential_sealed, context=seal_context(row.id))
+def _credential(connection: Connection, row: Any) -> dict[str, Any]:
+    text = vault(connection).open(row.learner, row.credential_sealed, context=seal_context(row.id))
     credential: dict[str, Any] = json.loads(text)
     return credential
 
@@ -85,7 +86,7 @@ def read_transcript(
     """A transcript and its credential (only the learner's own when ``learner_id`` is given)."""
     with read_connection(engine) as connection:
         row = _row(connection, transcript_id, learner_id)
-    return _summary(row), _credential(sealer, row)
+        return _summary(row), _credential(connection, row)
 
 
 def find_by_code(
@@ -97,9 +98,9 @@ def find_by_code(
         row = connection.execute(
             select(transcript_t).where(transcript_t.c.code == normalised)
         ).first()
-    if row is None:
-        raise NotFound("no transcript has this verification code")
-    return _summary(row), _credential(sealer, row)
+        if row is None:
+            raise NotFound("no transcript has this verification code")
+        return _summary(row), _credential(connection, row)
 
 
 def revocation_at(

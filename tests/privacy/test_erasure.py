@@ -1,0 +1,240 @@
+"""Closing an account and erasing it: the log stays whole, the data is gone from every copy.
+
+Through HTTP on SQLite and PostgreSQL: a learner with a distinctive name, ID number and course
+closes their account; after the grace period the erasure job destroys their data key. Then
+the log verifies (``creditbank ledger verify`` and the full audit), its entries and proofs are
+byte for byte what they were, no byte of the database, its write-ahead log, a backup taken
+before the erasure or a database restored from that backup holds the name, the number or the
+course, and the learner's transcript verifies as erased, not altered.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from creditbank.backup.export import export_backup
+from creditbank.backup.keys import export_learner_keys, import_learner_keys
+from creditbank.backup.restore import restore_backup
+from creditbank.cli import main
+from creditbank.clock import utc_now
+from creditbank.learners.service import learner_t, read_account
+from creditbank.ledger.full_audit import audit_ledger
+from creditbank.ledger.store import sealed_opening_t
+from creditbank.privacy.erasure import erase_due
+from creditbank.schema import metadata
+from creditbank.storage.database import read_connection
+from creditbank.wiring import Services
+from tests.api.world import PASSWORD, World, course, resident_id
+from tests.backup.conftest import empty_instance, target_postgres_url  # noqa: F401
+from tests.conftest import ORIGIN
+from tests.web.conftest import post_form
+
+NAME = "欧阳澜漪"
+NUMBER = resident_id(birth="19990417", sequence="731")
+TITLE = "量子刺绣工艺学"
+CODE = "QZX-7781"
+TITLE_EN = "Quantum Embroidery Craft"
+SECRETS = (NAME, NUMBER, TITLE, CODE, TITLE_EN)
+
+
+@pytest.fixture
+def world(base_world: World, engine_name: str) -> World:
+    return base_world
+
+
+def _open_learner(world: World) -> str:
+    document = {"kind": "resident_id", "number": NUMBER}
+    opened = world.post("/api/v1/learners", "posterA", {"name": NAME, "document": document})
+    assert opened.status_code == 201, opened.get_json()
+    learner = str(opened.get_json()["id"])
+    activated = world.post(
+        "/api/v1/learners/activate",
+        None,
+        {
+            "document": document,
+            "activation_code": opened.get_json()["activation_code"],
+            "password": PASSWORD,
+        },
+    )
+    assert activated.status_code == 200, activated.get_json()
+    world.learners["gone"] = learner
+    world.tokens["gone"] = _sign_in(world).get_json()["token"]
+    return learner
+
+
+def _sign_in(world: World) -> Any:
+    return world.post(
+        "/api/v1/sessions",
+        None,
+        {"document": {"kind": "resident_id", "number": NUMBER}, "password": PASSWORD},
+    )
+
+
+def _post_course(world: World, learner: str, key: str) -> Any:
+    item = course(course_code=CODE, title_zh=TITLE, title_en=TITLE_EN)
+    return world.post(
+        "/api/v1/records",
+        "posterA",
+        {"records": [{"learner_id": learner, **item}]},
+        **{"Idempotency-Key": key},
+    )
+
+
+def _proofs(world: World, size: int) -> dict[str, bytes]:
+    """The log as a verifier sees it up to ``size``: entries and proofs, as raw bytes."""
+    paths = [f"/api/v1/log/entries?start=0&end={size}"]
+    paths += [f"/api/v1/log/proofs/inclusion?index={i}&size={size}" for i in range(size)]
+    paths += [f"/api/v1/log/proofs/consistency?first={f}&second={size}" for f in range(1, size)]
+    answers = {}
+    for path in paths:
+        answer = world.client.get(path)
+        assert answer.status_code == 200, (path, answer.get_json())
+        answers[path] = answer.get_data()
+    return answers
+
+
+def _files(root: Path) -> list[Path]:
+    return [path for path in root.rglob("*") if path.is_file()]
+
+
+def _holding(paths: list[Path]) -> list[tuple[str, str]]:
+    """Which of the learner's values appear, as UTF-8 bytes, in which file."""
+    found = []
+    for path in paths:
+        data = path.read_bytes()
+        found += [(path.name, value) for value in SECRETS if value.encode("utf-8") in data]
+    return found
+
+
+def _verify_cli(services: Services) -> Any:
+    runner = CliRunner(
+        env={
+            "CREDITBANK_INSTANCE": str(services.settings.instance_path),
+            "CREDITBANK_DATABASE_URL": services.settings.database_url,
+            "CREDITBANK_LOG_ORIGIN": ORIGIN,
+        }
+    )
+    return runner.invoke(main, ["ledger", "verify"], catch_exceptions=False)
+
+
+def test_an_erased_learner_is_gone_from_every_copy_and_the_log_still_verifies(
+    world: World,
+    services: Services,
+    engine_name: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    learner = _open_learner(world)
+    posted = _post_course(world, learner, "erase-1")
+    assert posted.status_code == 201, posted.get_json()
+    issued = world.post("/api/v1/transcripts", "gone", {"validity_days": 60})
+    assert issued.status_code == 201, issued.get_json()
+    credential = issued.get_json()
+    before = world.post("/api/v1/verify", None, credential).get_json()
+    assert before["verdict"]["class"] == "valid", before
+    # Nothing of the learner is written in clear, even before any erasure: it is all sealed.
+    with read_connection(services.engine) as connection:
+        sealed = connection.execute(
+            select(sealed_opening_t.c.idx).where(sealed_opening_t.c.learner == learner)
+        ).all()
+    assert len(sealed) >= 3  # opened, the record, the transcript
+
+    services.ledger.publish_checkpoint()
+    size = services.ledger.head().size
+    log_before = _proofs(world, size)
+    checkpoint_before = services.ledger.current_checkpoint().note
+    backup_before = tmp_path / "backup-before"
+    export_backup(services.ledger, backup_before, schema=metadata, now=utc_now())
+
+    # The learner closes the account: signed out at once, nothing more can be posted.
+    refused = world.post("/api/v1/learners/me/closure", "gone", {"confirm": False})
+    assert refused.status_code == 400, refused.get_json()
+    closed = world.post("/api/v1/learners/me/closure", "gone", {"confirm": True})
+    assert closed.status_code == 201, closed.get_json()
+    assert closed.get_json()["ground"] == "learner_request"
+    assert world.get("/api/v1/learners/me", "gone").status_code == 401
+    assert _sign_in(world).status_code == 401
+    refused = _post_course(world, learner, "erase-2")
+    assert refused.status_code == 400 and "closed" in json.dumps(refused.get_json()), refused
+    # The key-store backup leaves a closed account's key out; the others' are in it.
+    keys_file = tmp_path / "learner-keys"
+    assert export_learner_keys(services.engine, keys_file) == 2
+    assert learner not in keys_file.read_text(encoding="ascii")
+
+    # Not before the grace period is over; then the scheduled job erases.
+    assert (
+        erase_due(services.ledger, services.data_keys, services.issuer_identity(), now=utc_now())
+        is None
+    )
+    later = utc_now() + services.settings.retention.grace + timedelta(minutes=1)
+    done = erase_due(services.ledger, services.data_keys, services.issuer_identity(), now=later)
+    assert done is not None and done.startswith("erased 1 closed accounts"), done
+
+    # The log: entries, proofs and the checkpoint are what they were; everything verifies.
+    assert _proofs(world, size) == log_before
+    with read_connection(services.engine) as connection:
+        assert checkpoint_before in [
+            row.note for row in connection.execute(select(metadata.tables["ledger_checkpoint"]))
+        ]
+        report = audit_ledger(
+            connection, services.ledger.keyring.verifiers(), services.ledger.origin
+        )
+        assert report.size == services.ledger.head().size > size
+        row = connection.execute(select(learner_t).where(learner_t.c.id == learner)).one()
+        assert (row.name_sealed, row.document_sealed, row.password_hash) == (None, None, None)
+        account = read_account(connection, services.sealer, learner)
+        assert (account.name, account.document_masked) == (None, None)
+        left = connection.execute(
+            select(sealed_opening_t.c.idx).where(sealed_opening_t.c.learner == learner)
+        ).all()
+    assert left == []
+    verified = _verify_cli(services)
+    entries = services.ledger.head().size
+    assert verified.exit_code == 0 and f"ok: {entries} entries" in verified.output, verified.output
+
+    # The transcript: erased, with the date, not altered (API and page alike).
+    after = world.post("/api/v1/verify", None, credential).get_json()
+    day = later.date().isoformat()
+    assert after["verdict"]["class"] == "erased", after
+    assert after["verdict"]["at"].startswith(day)
+    assert after["verdict"]["summary"] == f"the learner's data was erased on {day}"
+    assert after["valid"] is False
+    page = post_form(
+        world.client,
+        "/verify",
+        {"transcript": json.dumps(credential, ensure_ascii=False)},
+        page="/verify",
+    )
+    assert f"学习者的数据已于 {day} 删除" in page.get_data(as_text=True)
+
+    # No copy holds the learner's name, number or course: the database (and its WAL on
+    # SQLite), a backup taken before the erasure, and one taken after.
+    backup_after = tmp_path / "backup-after"
+    export_backup(services.ledger, backup_after, schema=metadata, now=utc_now())
+    copies = _files(backup_before) + _files(backup_after)
+    if engine_name == "sqlite":
+        copies += _files(services.settings.instance_path)
+    assert any(path.name.endswith(".sqlite3") for path in copies) == (engine_name == "sqlite")
+    assert _holding(copies) == []
+
+    # Restored from the backup taken before, with the key store's backup: the other learners
+    # read as before, the erased one not at all, and the audit of the restored log passes.
+    url = None if engine_name == "sqlite" else request.getfixturevalue("target_postgres_url")
+    target = empty_instance(services.settings, tmp_path / "restored", url)
+    try:
+        restored = restore_backup(target.ledger, backup_before, schema=metadata)
+        assert restored.audit.size == size
+        assert import_learner_keys(target.engine, keys_file) == 2
+        with read_connection(target.engine) as connection:
+            assert read_account(connection, target.sealer, world.learners["li"]).name == "李明"
+            assert read_account(connection, target.sealer, learner).name is None
+        assert _holding(_files(target.settings.instance_path)) == []
+    finally:
+        target.close()
