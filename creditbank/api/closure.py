@@ -6,14 +6,20 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from creditbank.api.access import require_institution_member, require_learner, require_reader_of
+from creditbank.api.access import require_institution_member, require_learner
 from creditbank.api.bodies import json_object, load
 from creditbank.api.openapi import documented
 from creditbank.api.schemas.privacy import ClosureIn, ClosureOut, OwnClosureIn
 from creditbank.clock import utc_now
-from creditbank.errors import NotFound
+from creditbank.errors import Forbidden, NotFound
 from creditbank.identity.principals import LEARNER_ACTOR, Role
-from creditbank.privacy.closure import Closure, ClosureGround, close_account, closure_of
+from creditbank.privacy.closure import (
+    Closure,
+    ClosureGround,
+    close_account,
+    closure_of,
+    has_standing,
+)
 from creditbank.storage.database import read_connection
 from creditbank.wiring import services
 
@@ -95,9 +101,14 @@ def close_by_registrar(learner_id: str) -> tuple[Response, int]:
 @blueprint.get("/<learner_id>/closure")
 @documented("A closed account's closure and erasure", response=ClosureOut, auth="bearer")
 def show_closure(learner_id: str) -> Response:
-    """When the account was closed and (once done) erased, for an institution it consented to."""
-    require_reader_of(learner_id)
+    """When the account was closed and (once done) erased, for a registrar with standing.
+
+    That is a registrar of the institution that opened the account or holds its consent.
+    """
+    _, code = require_institution_member(Role.REGISTRAR)
     with read_connection(services().engine) as connection:
+        if not has_standing(connection, learner_id, code, now=utc_now()):
+            raise Forbidden("only the opening institution or one with consent may see this")
         closure = closure_of(connection, learner_id)
     if closure is None:
         raise NotFound(f"learner account {learner_id!r} is not closed")

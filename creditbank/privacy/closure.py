@@ -80,6 +80,20 @@ def closure_of(connection: Connection, learner_id: str) -> Closure | None:
     )
 
 
+def has_standing(
+    connection: Connection, learner_id: str, institution: str, *, now: datetime
+) -> bool:
+    """Whether ``institution`` opened the account or holds the learner's consent."""
+    row = connection.execute(
+        select(learner_t.c.opened_by).where(learner_t.c.id == learner_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"no learner account {learner_id!r}")
+    return row.opened_by == institution or has_consent(
+        connection, learner_id, institution, ConsentScope.READ, now=now
+    )
+
+
 def close_account(
     ledger: Ledger,
     learner_id: str,
@@ -117,9 +131,8 @@ def close_account(
         row = _row(tx.connection, learner_id)
         if row.closed_at is not None:  # type: ignore[attr-defined]
             raise AccountClosed(f"learner account {learner_id!r} is already closed")
-        if institution is not None and not (
-            row.opened_by == institution  # type: ignore[attr-defined]
-            or has_consent(tx.connection, learner_id, institution, ConsentScope.READ, now=now)
+        if institution is not None and not has_standing(
+            tx.connection, learner_id, institution, now=now
         ):
             raise Forbidden(
                 "only an institution that opened the account or holds the learner's consent "

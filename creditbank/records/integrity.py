@@ -20,6 +20,7 @@ from sqlalchemy import Connection, and_, func, select
 
 from creditbank.canonical import canonical_json
 from creditbank.errors import AuditFailed, AuditFinding, LedgerError
+from creditbank.identity.sealing import SealError
 from creditbank.learners.data_keys import vault
 from creditbank.ledger.envelope import EntryKind, decode_envelope
 from creditbank.ledger.store import entry_t, read_entries, read_openings
@@ -77,7 +78,15 @@ def _entry_learner(connection: Connection, row: Any) -> str:
 
 
 def _stored_content(connection: Connection, row: Any, learner: str) -> str:
-    return open_content(vault(connection), learner, row.record, row.version, row.content)
+    try:
+        return open_content(vault(connection), learner, row.record, row.version, row.content)
+    except SealError:
+        raise _fail(
+            "record content",
+            f"record {row.record} version {row.version}: the stored outcome does not open "
+            "under the learner's key (altered, or moved from another row)",
+            row.ledger_index,
+        ) from None
 
 
 def _check_change(
