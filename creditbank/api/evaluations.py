@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -183,13 +182,14 @@ def show(evaluation_id: str) -> Response:
     with read_connection(services().engine) as connection:
         row = service.read_evaluation(connection, evaluation_id)
         transfers = transfer_ids(connection, row.id)
-    _readable(row)
+        _readable(row)
+        result = service.read_result(connection, row)
     body = {
         "id": row.id,
         "ledger_index": row.ledger_index,
         "result_hash": row.result_hash,
         "appeal_of": row.appeal_of,
-        "result": json.loads(row.result),
+        "result": result,
         "transfers": transfers,
     }
     return jsonify(EvaluationOut().dump(body))

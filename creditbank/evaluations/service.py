@@ -373,7 +373,11 @@ def commit(
                 evaluated_on=on,
                 inputs=json.dumps([list(item) for item in inputs]),
                 exceptions=json.dumps(_exceptions_json(exceptions), ensure_ascii=False),
-                result=json.dumps(evaluation.body, ensure_ascii=False),
+                result=vault(tx.connection).seal(
+                    learner_id,
+                    json.dumps(evaluation.body, ensure_ascii=False),
+                    context=result_context(evaluation_id),
+                ),
                 result_hash=evaluation.result_hash,
                 committed_by=by,
                 committed_at=now,
@@ -574,6 +578,18 @@ def run_evaluation(
         revoke_dependents=revoke_dependents,
     )
     return EvaluationRun(committed.evaluation, committed)
+
+
+def result_context(evaluation_id: str) -> str:
+    """The sealing context of a committed evaluation's result (it names the outcomes read)."""
+    return f"evaluation:{evaluation_id}:result"
+
+
+def read_result(connection: Connection, row: Any) -> Any:
+    """A committed evaluation's result, opened with its learner's key."""
+    return json.loads(
+        vault(connection).open(row.learner, row.result, context=result_context(row.id))
+    )
 
 
 def read_evaluation(connection: Connection, evaluation_id: str) -> Any:

@@ -18,6 +18,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, select
 
 from creditbank.clock import as_utc
+from creditbank.evaluations.service import result_context
 from creditbank.evaluations.tables import CommittedEvaluation
 from creditbank.institutions.tables import Institution
 from creditbank.learners.data_keys import vault
@@ -102,13 +103,23 @@ def compute(connection: Connection, policies: Mapping[str, Policy]) -> Indicator
             certificates[(str(content.get("title")), str(level))] += 1
     evaluations: Counter[str] = Counter()
     credits: dict[str, Decimal] = {}
-    for policy_id, result in connection.execute(
-        select(evaluation_t.c.policy_id, evaluation_t.c.result)
-    ):
-        policy = policies.get(policy_id)
-        pathway = policy.pathway if policy is not None else policy_id
+    committed = connection.execute(
+        select(
+            evaluation_t.c.id,
+            evaluation_t.c.learner,
+            evaluation_t.c.policy_id,
+            evaluation_t.c.result,
+        )
+    ).all()
+    box.prefetch({row.learner for row in committed})
+    for row in committed:
+        if not box.readable(row.learner):
+            continue
+        policy = policies.get(row.policy_id)
+        pathway = policy.pathway if policy is not None else row.policy_id
         evaluations[pathway] += 1
-        recognised = Decimal(str(json.loads(result).get("recognised_credits", "0")))
+        result = json.loads(box.open(row.learner, row.result, context=result_context(row.id)))
+        recognised = Decimal(str(result.get("recognised_credits", "0")))
         credits[pathway] = credits.get(pathway, Decimal(0)) + recognised
     learners = active_accounts(connection)
     checkpoint = latest_checkpoint(connection)

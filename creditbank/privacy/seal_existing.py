@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from creditbank.evaluations.service import result_context
+from creditbank.evaluations.tables import CommittedEvaluation
 from creditbank.learners.contact import email_context
 from creditbank.learners.data_keys import PREFIX, Vault, vault
 from creditbank.learners.service import document_context, learner_t, name_context
@@ -30,6 +32,7 @@ from creditbank.transcripts.issued import seal_context
 from creditbank.transcripts.tables import Transcript
 
 transcript_t = Transcript.__table__  # type: ignore[attr-defined]
+evaluation_t = CommittedEvaluation.__table__  # type: ignore[attr-defined]
 BATCH = 500
 
 
@@ -40,12 +43,14 @@ class Sealed:
     identities: int = 0
     contents: int = 0
     transcripts: int = 0
+    evaluations: int = 0
     openings: int = 0
 
     def __str__(self) -> str:
         return (
             f"sealed under learners' keys: {self.identities} identity fields, "
             f"{self.contents} record versions, {self.transcripts} transcripts, "
+            f"{self.evaluations} evaluation results, "
             f"{self.openings} log openings"
         )
 
@@ -119,6 +124,24 @@ def _transcripts(connection: Connection, done: Sealed) -> None:
             done.transcripts += 1
 
 
+def _evaluations(connection: Connection, done: Sealed) -> None:
+    box = vault(connection)
+    rows = connection.execute(
+        select(evaluation_t.c.id, evaluation_t.c.learner, evaluation_t.c.result).where(
+            evaluation_t.c.result.not_like(f"{PREFIX}%")
+        )
+    ).all()
+    for evaluation_id, learner, result in rows:
+        if not box.readable(learner):
+            continue
+        connection.execute(
+            update(evaluation_t)
+            .where(evaluation_t.c.id == evaluation_id)
+            .values(result=box.seal(learner, result, context=result_context(evaluation_id)))
+        )
+        done.evaluations += 1
+
+
 def _openings(ledger: Ledger, done: Sealed) -> None:
     after = -1
     while True:
@@ -164,6 +187,7 @@ def seal_existing(ledger: Ledger) -> Sealed:
     with ledger.transaction() as tx:
         _identities(tx.connection, done)
         _transcripts(tx.connection, done)
+        _evaluations(tx.connection, done)
     _contents(ledger, done)
     _openings(ledger, done)
     return done

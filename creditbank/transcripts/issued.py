@@ -9,17 +9,22 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from creditbank.errors import Conflict, NotFound
+from creditbank.clock import as_utc
+from creditbank.errors import Conflict, DataErased, NotFound
 from creditbank.identity.sealing import FieldSealer
 from creditbank.learners.data_keys import vault
+from creditbank.learners.tables import Learner
 from creditbank.ledger.service import Ledger
 from creditbank.storage.database import read_connection
+from creditbank.transcripts.cryptosuite import format_datetime
 from creditbank.transcripts.issuer import IssuerIdentity
 from creditbank.transcripts.revocation import revoke_transcripts
 from creditbank.transcripts.tables import Transcript
-from creditbank.transcripts.verdict import RevocationCategory
+from creditbank.transcripts.verdict import RevocationCategory, Verdict, VerdictClass, erased
+from creditbank.transcripts.verify import Report
 
 transcript_t = Transcript.__table__  # type: ignore[attr-defined]
+learner_t = Learner.__table__  # type: ignore[attr-defined]
 
 
 def seal_context(transcript_id: str) -> str:
@@ -89,6 +94,21 @@ def read_transcript(
         return _summary(row), _credential(connection, row)
 
 
+class TranscriptErased(DataErased):
+    """The transcript's learner was erased: its credential, sealed under their key, is gone."""
+
+    def __init__(self, at: datetime) -> None:
+        stamp = format_datetime(as_utc(at))
+        super().__init__(
+            f"the learner's data was erased on {stamp[:10]}", extra={"erased_at": stamp}
+        )
+        self.at = stamp
+
+    def report(self) -> Report:
+        """What verifying the transcript by its code comes to: erased, with the date."""
+        return Report(None, 0, (), erased(Verdict(VerdictClass.VALID), self.at))
+
+
 def find_by_code(
     engine: Engine, sealer: FieldSealer, code: str
 ) -> tuple[TranscriptSummary, dict[str, Any]]:
@@ -100,6 +120,11 @@ def find_by_code(
         ).first()
         if row is None:
             raise NotFound("no transcript has this verification code")
+        gone = connection.execute(
+            select(learner_t.c.erased_at).where(learner_t.c.id == row.learner)
+        ).scalar_one_or_none()
+        if gone is not None:
+            raise TranscriptErased(gone)
         return _summary(row), _credential(connection, row)
 
 

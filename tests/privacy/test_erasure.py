@@ -42,6 +42,7 @@ TITLE = "量子刺绣工艺学"
 CODE = "QZX-7781"
 TITLE_EN = "Quantum Embroidery Craft"
 SECRETS = (NAME, NUMBER, TITLE, CODE, TITLE_EN)
+POLICY = "cq-3plus2-industrial-robotics"
 
 
 @pytest.fixture
@@ -134,9 +135,21 @@ def test_an_erased_learner_is_gone_from_every_copy_and_the_log_still_verifies(
     learner = _open_learner(world)
     posted = _post_course(world, learner, "erase-1")
     assert posted.status_code == 201, posted.get_json()
+    # An evaluation reads the course (its result names the outcomes it used).
+    until = (utc_now() + timedelta(days=30)).isoformat()
+    consent = {"institution": "CQ-GZ-001", "scope": "evaluate", "valid_until": until}
+    assert world.post("/api/v1/learners/me/consents", "gone", consent).status_code == 201
+    assert world.post(f"/api/v1/policies/{POLICY}/publish", "operator", {}).status_code == 200
+    request_body = {"learner_id": learner, "policy": POLICY, "on": "2026-09-01"}
+    evaluated = world.post("/api/v1/evaluations", "registrarA", request_body)
+    assert evaluated.status_code == 201, evaluated.get_json()
+    evaluation = evaluated.get_json()["id"]
+    shown = world.get(f"/api/v1/evaluations/{evaluation}", "registrarA").get_json()
+    assert TITLE in json.dumps(shown, ensure_ascii=False)
     issued = world.post("/api/v1/transcripts", "gone", {"validity_days": 60})
     assert issued.status_code == 201, issued.get_json()
     credential = issued.get_json()
+    code = world.get("/api/v1/transcripts", "gone").get_json()["transcripts"][0]["verification_code"]
     before = world.post("/api/v1/verify", None, credential).get_json()
     assert before["verdict"]["class"] == "valid", before
     # Nothing of the learner is written in clear, even before any erasure: it is all sealed.
@@ -213,6 +226,14 @@ def test_an_erased_learner_is_gone_from_every_copy_and_the_log_still_verifies(
         page="/verify",
     )
     assert f"学习者的数据已于 {day} 删除" in page.get_data(as_text=True)
+    # By its online code: the kept transcript no longer opens, the verdict says why.
+    by_code = world.client.get(f"/api/v1/verify/{code}").get_json()
+    assert by_code["verdict"]["class"] == "erased" and by_code["valid"] is False, by_code
+    assert f"学习者的数据已于 {day} 删除" in world.client.get(f"/verify/{code}").get_data(
+        as_text=True
+    )
+    # What the evaluation read can no longer be opened either.
+    assert world.get(f"/api/v1/evaluations/{evaluation}", "registrarA").status_code == 410
 
     # No copy holds the learner's name, number or course: the database (and its WAL on
     # SQLite), a backup taken before the erasure, and one taken after.
@@ -223,6 +244,8 @@ def test_an_erased_learner_is_gone_from_every_copy_and_the_log_still_verifies(
         copies += _files(services.settings.instance_path)
     assert any(path.name.endswith(".sqlite3") for path in copies) == (engine_name == "sqlite")
     assert _holding(copies) == []
+    # The grep reads the real copies: the account's (pseudonymous) id is in them, in clear.
+    assert any(learner.encode("ascii") in path.read_bytes() for path in copies)
 
     # Restored from the backup taken before, with the key store's backup: the other learners
     # read as before, the erased one not at all, and the audit of the restored log passes.
