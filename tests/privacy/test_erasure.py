@@ -149,7 +149,9 @@ def test_an_erased_learner_is_gone_from_every_copy_and_the_log_still_verifies(
     issued = world.post("/api/v1/transcripts", "gone", {"validity_days": 60})
     assert issued.status_code == 201, issued.get_json()
     credential = issued.get_json()
-    code = world.get("/api/v1/transcripts", "gone").get_json()["transcripts"][0]["verification_code"]
+    code = world.get("/api/v1/transcripts", "gone").get_json()["transcripts"][0][
+        "verification_code"
+    ]
     before = world.post("/api/v1/verify", None, credential).get_json()
     assert before["verdict"]["class"] == "valid", before
     # Nothing of the learner is written in clear, even before any erasure: it is all sealed.
