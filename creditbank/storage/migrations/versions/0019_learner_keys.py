@@ -1,5 +1,9 @@
 """Per-learner data keys, sealed openings, and account closure and erasure.
 
+Taking the schema below this revision keeps ``learner_key`` and ``ledger_sealed_opening``
+when they hold rows (what they hold cannot be turned back into what 0018 stored without the
+key-encryption key); code of an older version cannot read what is sealed in them.
+
 ``learner_key`` holds each learner's data key wrapped under the KEK (left out of backups);
 ``ledger_sealed_opening`` holds the openings of entries about a learner sealed under it, never
 updated and deleted only once an erasure is recorded. An opening in clear may now leave
@@ -43,7 +47,27 @@ _MOVED = (
 )
 
 
+def _tables() -> set[str]:
+    return set(sa.inspect(op.get_bind()).get_table_names())
+
+
+def _rows(table: str) -> int:
+    query = sa.select(sa.func.count()).select_from(sa.table(table))
+    return int(op.get_bind().execute(query).scalar_one())
+
+
 def upgrade() -> None:
+    # Taken down while it held keys or sealed openings, the tables stayed (see downgrade).
+    kept = _tables() & {"learner_key", "ledger_sealed_opening"}
+    if not kept:
+        _create_tables()
+    for name, kind in _LEARNER_COLUMNS:
+        op.add_column("learner", sa.Column(name, kind, nullable=True))
+    op.create_index("ix_learner_erase_after", "learner", ["erase_after"])
+    _guard_openings()
+
+
+def _create_tables() -> None:
     op.create_table(
         "learner_key",
         sa.Column("learner", sa.String(36), primary_key=True),
@@ -64,9 +88,9 @@ def upgrade() -> None:
         sa.Column("sealed", sa.LargeBinary(), nullable=False),
     )
     op.create_index("ix_ledger_sealed_opening_learner", "ledger_sealed_opening", ["learner"])
-    for name, kind in _LEARNER_COLUMNS:
-        op.add_column("learner", sa.Column(name, kind, nullable=True))
-    op.create_index("ix_learner_erase_after", "learner", ["erase_after"])
+
+
+def _guard_openings() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(_PG_GUARD.format(also=_MOVED))
         op.execute(
@@ -106,6 +130,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Keys and sealed openings cannot be turned back into what 0018 stored (that needs the
+    # key-encryption key, outside the database): while either table holds rows it stays, so
+    # nothing is lost, and upgrading again takes it back as it is (with its triggers again).
+    drop = _rows("learner_key") == 0 and _rows("ledger_sealed_opening") == 0
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER ledger_sealed_opening_no_truncate ON ledger_sealed_opening")
         op.execute("DROP TRIGGER ledger_sealed_opening_no_delete ON ledger_sealed_opening")
@@ -126,6 +154,7 @@ def downgrade() -> None:
     # would drop the table that other tables' foreign keys name.
     for name, _ in reversed(_LEARNER_COLUMNS):
         op.drop_column("learner", name)
-    op.drop_index("ix_ledger_sealed_opening_learner", "ledger_sealed_opening")
-    op.drop_table("ledger_sealed_opening")
-    op.drop_table("learner_key")
+    if drop:
+        op.drop_index("ix_ledger_sealed_opening_learner", "ledger_sealed_opening")
+        op.drop_table("ledger_sealed_opening")
+        op.drop_table("learner_key")
