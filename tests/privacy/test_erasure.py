@@ -30,6 +30,12 @@ from creditbank.ledger.store import sealed_opening_t
 from creditbank.privacy.erasure import erase_due
 from creditbank.schema import metadata
 from creditbank.storage.database import read_connection
+from creditbank.transcripts.did import did_web_url
+from creditbank.transcripts.issuer import trust_list
+from creditbank.transcripts.offline import trust_from_url
+from creditbank.transcripts.trust_list import read_trust_list
+from creditbank.transcripts.verdict import VerdictClass
+from creditbank.transcripts.verify import verify_transcript
 from creditbank.wiring import Services
 from tests.api.world import PASSWORD, World, course, resident_id
 from tests.backup.conftest import empty_instance, target_postgres_url  # noqa: F401
@@ -114,6 +120,21 @@ def _holding(paths: list[Path]) -> list[tuple[str, str]]:
     return found
 
 
+def _verify_fetching(world: World, services: Services, credential: Any) -> Any:
+    """Verify as a relying party does with --fetch: the trust list, and the bank's pages."""
+    identity = services.issuer_identity()
+    origin = did_web_url(identity.current().did).removesuffix("/.well-known/did.json")
+    trusted = read_trust_list(trust_list(identity, services.ledger.keyring.verifiers()))
+
+    def fetch(url: str) -> bytes:
+        assert url.startswith(origin + "/"), url
+        return bytes(world.client.get(url.removeprefix(origin)).data)
+
+    return verify_transcript(
+        credential, trust_from_url(origin, trusted, now=utc_now(), fetch=fetch)
+    )
+
+
 def _verify_cli(services: Services) -> Any:
     runner = CliRunner(
         env={
@@ -154,6 +175,7 @@ def test_an_erased_learner_is_gone_from_every_copy_and_the_log_still_verifies(
     ]
     before = world.post("/api/v1/verify", None, credential).get_json()
     assert before["verdict"]["class"] == "valid", before
+    assert _verify_fetching(world, services, credential).verdict.kind is VerdictClass.VALID
     # Nothing of the learner is written in clear, even before any erasure: it is all sealed.
     with read_connection(services.engine) as connection:
         sealed = connection.execute(
@@ -234,6 +256,10 @@ def test_an_erased_learner_is_gone_from_every_copy_and_the_log_still_verifies(
     assert f"学习者的数据已于 {day} 删除" in world.client.get(f"/verify/{code}").get_data(
         as_text=True
     )
+    # Offline, fetching from the bank (what `creditbank verify --fetch URL` does): exit 8.
+    fetched = _verify_fetching(world, services, credential).verdict
+    assert (fetched.kind, fetched.exit_status) == (VerdictClass.ERASED, 8)
+    assert fetched.headline("en") == f"the learner's data was erased on {day}"
     # What the evaluation read can no longer be opened either.
     assert world.get(f"/api/v1/evaluations/{evaluation}", "registrarA").status_code == 410
 
