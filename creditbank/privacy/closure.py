@@ -1,7 +1,8 @@
 """Closing a learner's account: by the learner, or by a registrar on a recorded legal ground.
 
 Closing is a ``learner.closed`` entry and a date: from then on nothing more can be posted for
-the account and nobody signs in to it (its sign-in tokens end at once); after the grace
+the account, nobody signs in to it (its sign-in tokens end at once) and its consents end (the
+entry is their end); after the grace
 period the erasure job destroys its data key (:mod:`creditbank.privacy.erasure`). The entry
 holds the account id, who closed it, the legal ground (a fixed code, never free text) and the
 date erasure is due; the registrar's own note stays in the account row and goes with the
@@ -19,7 +20,13 @@ from sqlalchemy import Connection, select, update
 from creditbank.clock import as_utc
 from creditbank.errors import AccountClosed, FieldProblem, Forbidden, InvalidInput, NotFound
 from creditbank.identity.principals import BANK_ACTOR, LEARNER_ACTOR
-from creditbank.learners.service import ConsentScope, has_consent, learner_t, token_t
+from creditbank.learners.service import (
+    ConsentScope,
+    consent_t,
+    has_consent,
+    learner_t,
+    token_t,
+)
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.service import Ledger
 
@@ -83,15 +90,15 @@ def closure_of(connection: Connection, learner_id: str) -> Closure | None:
 def has_standing(
     connection: Connection, learner_id: str, institution: str, *, now: datetime
 ) -> bool:
-    """Whether ``institution`` opened the account or holds the learner's consent."""
+    """Whether ``institution`` opened (or closed) the account or holds the learner's consent."""
     row = connection.execute(
-        select(learner_t.c.opened_by).where(learner_t.c.id == learner_id)
+        select(learner_t.c.opened_by, learner_t.c.closed_by).where(learner_t.c.id == learner_id)
     ).first()
     if row is None:
         raise NotFound(f"no learner account {learner_id!r}")
-    return row.opened_by == institution or has_consent(
-        connection, learner_id, institution, ConsentScope.READ, now=now
-    )
+    if institution in (row.opened_by, str(row.closed_by).removeprefix("institution:")):
+        return True
+    return has_consent(connection, learner_id, institution, ConsentScope.READ, now=now)
 
 
 def close_account(
@@ -166,6 +173,12 @@ def close_account(
                 closed_index=index,
                 erase_after=erase_after,
             )
+        )
+        # No institution reads or evaluates the account any more: its consents end with it.
+        tx.connection.execute(
+            update(consent_t)
+            .where(consent_t.c.learner == learner_id, consent_t.c.withdrawn_at.is_(None))
+            .values(withdrawn_at=now, withdrawn_index=index)
         )
         # Nobody acts as the learner any more: every sign-in ends now.
         tx.connection.execute(

@@ -197,6 +197,8 @@ def test_an_erased_learner_is_gone_from_every_copy_and_the_log_still_verifies(
     assert closed.status_code == 201, closed.get_json()
     assert closed.get_json()["ground"] == "learner_request"
     assert world.get("/api/v1/learners/me", "gone").status_code == 401
+    # Its consents ended with it: the institution reads it no more.
+    assert world.get(f"/api/v1/learners/{learner}/records", "registrarA").status_code == 403
     assert _sign_in(world).status_code == 401
     refused = _post_course(world, learner, "erase-2")
     assert refused.status_code == 400 and "closed" in json.dumps(refused.get_json()), refused
