@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from flask import Flask
+from flask.cli import ScriptInfo
 from sqlalchemy import select
 
 from creditbank.backup.export import export_backup
@@ -39,7 +41,6 @@ from creditbank.transcripts.verify import verify_transcript
 from creditbank.wiring import Services
 from tests.api.world import PASSWORD, World, course, resident_id
 from tests.backup.conftest import empty_instance, target_postgres_url  # noqa: F401
-from tests.conftest import ORIGIN
 from tests.web.conftest import post_form
 
 NAME = "欧阳澜漪"
@@ -135,15 +136,11 @@ def _verify_fetching(world: World, services: Services, credential: Any) -> Any:
     )
 
 
-def _verify_cli(services: Services) -> Any:
-    runner = CliRunner(
-        env={
-            "CREDITBANK_INSTANCE": str(services.settings.instance_path),
-            "CREDITBANK_DATABASE_URL": services.settings.database_url,
-            "CREDITBANK_LOG_ORIGIN": ORIGIN,
-        }
-    )
-    return runner.invoke(main, ["ledger", "verify"], catch_exceptions=False)
+def _verify_cli(app: Flask) -> Any:
+    # The command runs in the test's application, on its services (closed by the fixture).
+    runner = CliRunner()
+    info = ScriptInfo(create_app=lambda: app)
+    return runner.invoke(main, ["ledger", "verify"], obj=info, catch_exceptions=False)
 
 
 def test_an_erased_learner_is_gone_from_every_copy_and_the_log_still_verifies(
@@ -234,7 +231,7 @@ def test_an_erased_learner_is_gone_from_every_copy_and_the_log_still_verifies(
             select(sealed_opening_t.c.idx).where(sealed_opening_t.c.learner == learner)
         ).all()
     assert left == []
-    verified = _verify_cli(services)
+    verified = _verify_cli(world.client.application)
     entries = services.ledger.head().size
     assert verified.exit_code == 0 and f"ok: {entries} entries" in verified.output, verified.output
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
+from flask.cli import ScriptInfo
 from sqlalchemy import select, update
 
 from creditbank.cli import main
@@ -19,7 +20,6 @@ from creditbank.records.service import record_t, version_t
 from creditbank.storage.database import create_db_engine, read_connection, write_transaction
 from creditbank.wiring import Services
 from tests.api.world import World, course
-from tests.conftest import ORIGIN
 
 
 @pytest.fixture
@@ -79,14 +79,11 @@ def test_seal_data_moves_old_data_under_the_learners_keys(world: World, services
     # Still readable as it stands (the old forms open), before the step is run.
     assert world.get("/api/v1/learners/me", "li").get_json()["name"] == "李明"
 
-    runner = CliRunner(
-        env={
-            "CREDITBANK_INSTANCE": str(services.settings.instance_path),
-            "CREDITBANK_DATABASE_URL": services.settings.database_url,
-            "CREDITBANK_LOG_ORIGIN": ORIGIN,
-        }
-    )
-    done = runner.invoke(main, ["learners", "seal-data"], catch_exceptions=False)
+    # The command runs in the test's application, on its services (closed by the fixture).
+    app = world.client.application
+    runner = CliRunner()
+    info = ScriptInfo(create_app=lambda: app)
+    done = runner.invoke(main, ["learners", "seal-data"], obj=info, catch_exceptions=False)
     assert done.exit_code == 0, done.output
     assert "1 identity fields, 1 record versions" in done.output, done.output
     assert "1 log openings" in done.output, done.output
@@ -108,7 +105,7 @@ def test_seal_data_moves_old_data_under_the_learners_keys(world: World, services
     assert world.get("/api/v1/learners/me", "li").get_json()["name"] == "李明"
     assert world.get(f"/api/v1/records/{record}", "li").get_json() == before
     # Run again: nothing left to seal.
-    again = runner.invoke(main, ["learners", "seal-data"], catch_exceptions=False)
+    again = runner.invoke(main, ["learners", "seal-data"], obj=info, catch_exceptions=False)
     assert again.output.strip() == (
         "sealed under learners' keys: 0 identity fields, 0 record versions, 0 transcripts, "
         "0 evaluation results, 0 log openings"
