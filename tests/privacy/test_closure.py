@@ -86,7 +86,8 @@ def test_the_portal_closes_the_account_only_when_confirmed(app: Flask, demo: Ser
     assert unticked.status_code == 400
     assert client.get("/portal").status_code == 200  # still open, still signed in
     closed = post_form(client, "/portal/closure", {"confirm": "yes"}, page="/portal/closure")
-    assert closed.status_code == 302
+    assert closed.status_code == 200
+    assert "您的个人数据将于" in closed.get_data(as_text=True)
     assert client.get("/portal").status_code == 302  # signed out
     assert learner_sign_in(app.test_client()).status_code == 401
 

@@ -210,8 +210,11 @@ def closure_form() -> str:
 
 
 @blueprint.post("/closure")
-def close_account() -> Reply:
-    """Close the account (the box must be ticked); the learner is signed out at once."""
+def close_account() -> str:
+    """Close the account (the box must be ticked); the learner is signed out at once.
+
+    The answer is the page saying so (the session that would carry a message has ended).
+    """
     learner = authorise.require_learner(signed_in())
     if request.form.get("confirm") != "yes":
         raise InvalidInput(
@@ -228,11 +231,6 @@ def close_account() -> Reply:
         now=utc_now(),
     )
     sign_out()
-    day = closure.erase_after.date().isoformat()
-    flash(
-        tr(
-            f"账户已注销；个人数据将于 {day} 删除。",
-            f"Your account is closed; its personal data will be erased on {day}.",
-        )
+    return render_template(
+        "web/portal/closed.html", erase_on=closure.erase_after.date().isoformat()
     )
-    return redirect(url_for("web_home.index"))
