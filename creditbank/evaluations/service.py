@@ -348,7 +348,12 @@ def commit(
             )
         ]
         entries += [
-            NewEntry(EntryKind.OVERRIDE_RECORDED, actor, {"evaluation": evaluation_id, **item})
+            NewEntry(
+                EntryKind.OVERRIDE_RECORDED,
+                actor,
+                # The learner: the registrar's reason is sealed with the learner's data.
+                {"evaluation": evaluation_id, "learner": learner_id, **item},
+            )
             for item in _exceptions_json(exceptions)
         ]
         planned = plan_transfers(

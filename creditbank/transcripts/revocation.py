@@ -44,11 +44,19 @@ def revoke_transcripts(
 
     ``reason`` is kept for the learner; ``category`` is what a verifier is told.
     """
+    owners: dict[str, str] = dict(
+        tx.connection.execute(
+            select(transcript_t.c.id, transcript_t.c.learner).where(
+                transcript_t.c.id.in_(transcript_ids)
+            )
+        ).all()
+    )
     for transcript_id in transcript_ids:
+        # The learner: a reason in the learner's own words is sealed with the learner's data.
         index = tx.record(
             EntryKind.TRANSCRIPT_REVOKED,
             actor,
-            {"transcript": transcript_id, "reason": reason},
+            {"transcript": transcript_id, "learner": owners[transcript_id], "reason": reason},
             now=now,
         )
         tx.connection.execute(
