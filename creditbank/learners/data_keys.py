@@ -28,14 +28,19 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from creditbank.clock import utc_now
 from creditbank.errors import DataErased
-from creditbank.identity.sealing import FieldSealer, SealError
+from creditbank.identity.sealing import (
+    KEY_SEAL_PREFIX,
+    FieldSealer,
+    SealError,
+    seal_with_key,
+)
 from creditbank.learners.tables import LearnerKey
 from creditbank.ledger.sealed_openings import installed_source
 
 key_t = LearnerKey.__table__  # type: ignore[attr-defined]
 KEY_SIZE = 32
 NONCE_SIZE = 12
-PREFIX = "k1."
+PREFIX = KEY_SEAL_PREFIX
 _KEK_PREFIX = "v1."
 _CACHE_LIMIT = 10_000
 
@@ -169,9 +174,7 @@ class Vault:
         key = self.key(learner, create=True)
         if key is None:
             raise DataErased("this learner's data was erased: nothing more can be kept")
-        nonce = os.urandom(NONCE_SIZE)
-        sealed = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), context.encode("utf-8"))
-        return f"{PREFIX}{_b64(nonce)}.{_b64(sealed)}"
+        return seal_with_key(key, plaintext, context=context)
 
     def open(self, learner: str, token: str, *, context: str) -> str:
         """Open a value sealed under the learner's key (or, from before, under the KEK).

@@ -12,13 +12,13 @@ from sqlalchemy import Connection, Engine, select
 from creditbank.clock import as_utc
 from creditbank.errors import Conflict, DataErased, NotFound
 from creditbank.identity.sealing import FieldSealer
-from creditbank.learners.data_keys import vault
+from creditbank.learners.data_keys import Vault, vault
 from creditbank.learners.tables import Learner
 from creditbank.ledger.service import Ledger
 from creditbank.storage.database import read_connection
 from creditbank.transcripts.cryptosuite import format_datetime
 from creditbank.transcripts.issuer import IssuerIdentity
-from creditbank.transcripts.revocation import revoke_transcripts
+from creditbank.transcripts.revocation import reason_context, revoke_transcripts
 from creditbank.transcripts.tables import Transcript
 from creditbank.transcripts.verdict import RevocationCategory, Verdict, VerdictClass, erased
 from creditbank.transcripts.verify import Report
@@ -47,7 +47,15 @@ class TranscriptSummary:
     revoked_category: RevocationCategory | None = None
 
 
-def _summary(row: Any) -> TranscriptSummary:
+def _summary(row: Any, box: Vault | None = None) -> TranscriptSummary:
+    reason = row.revoked_reason
+    if reason is not None:
+        # Unreadable once the learner's data was erased (the row itself stays).
+        reason = (
+            box.open(row.learner, reason, context=reason_context(row.id))
+            if box is not None and box.readable(row.learner)
+            else None
+        )
     return TranscriptSummary(
         row.id,
         row.code,
@@ -56,7 +64,7 @@ def _summary(row: Any) -> TranscriptSummary:
         row.valid_until,
         row.record_count,
         row.revoked_at,
-        row.revoked_reason,
+        reason,
         None if row.revoked_category is None else RevocationCategory(row.revoked_category),
     )
 
@@ -68,7 +76,8 @@ def list_transcripts(connection: Connection, learner_id: str) -> list[Transcript
         .where(transcript_t.c.learner == learner_id)
         .order_by(transcript_t.c.ledger_index.desc())
     )
-    return [_summary(row) for row in rows]
+    box = vault(connection)
+    return [_summary(row, box) for row in rows]
 
 
 def _row(connection: Connection, transcript_id: str, learner_id: str | None) -> Any:
@@ -91,7 +100,7 @@ def read_transcript(
     """A transcript and its credential (only the learner's own when ``learner_id`` is given)."""
     with read_connection(engine) as connection:
         row = _row(connection, transcript_id, learner_id)
-        return _summary(row), _credential(connection, row)
+        return _summary(row, vault(connection)), _credential(connection, row)
 
 
 class TranscriptErased(DataErased):
@@ -125,7 +134,7 @@ def find_by_code(
         ).scalar_one_or_none()
         if gone is not None:
             raise TranscriptErased(gone)
-        return _summary(row), _credential(connection, row)
+        return _summary(row, vault(connection)), _credential(connection, row)
 
 
 def revocation_at(
@@ -171,4 +180,4 @@ def revoke_transcript(
             actor="learner",
             now=now,
         )
-        return _summary(_row(tx.connection, transcript_id, learner_id))
+        return _summary(_row(tx.connection, transcript_id, learner_id), vault(tx.connection))

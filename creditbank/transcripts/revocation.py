@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Column, select, update
 
+from creditbank.learners.data_keys import vault
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.service import LedgerTransaction
 from creditbank.notices.kinds import NoticeKind
@@ -28,6 +29,11 @@ from creditbank.transcripts.verdict import RevocationCategory
 transcript_t = Transcript.__table__  # type: ignore[attr-defined]
 transcript_record_t = TranscriptRecord.__table__  # type: ignore[attr-defined]
 transcript_transfer_t = TranscriptTransfer.__table__  # type: ignore[attr-defined]
+
+
+def reason_context(transcript_id: str) -> str:
+    """The sealing context of why a transcript was revoked (the learner's own words, perhaps)."""
+    return f"transcript:{transcript_id}:revoked-reason"
 
 
 def revoke_transcripts(
@@ -64,7 +70,9 @@ def revoke_transcripts(
             .where(transcript_t.c.id == transcript_id)
             .values(
                 revoked_at=now,
-                revoked_reason=reason,
+                revoked_reason=vault(tx.connection).seal(
+                    owners[transcript_id], reason, context=reason_context(transcript_id)
+                ),
                 revoked_category=category.value,
                 revoked_index=index,
             )

@@ -48,7 +48,8 @@ NUMBER = resident_id(birth="19990417", sequence="731")
 TITLE = "量子刺绣工艺学"
 CODE = "QZX-7781"
 TITLE_EN = "Quantum Embroidery Craft"
-SECRETS = (NAME, NUMBER, TITLE, CODE, TITLE_EN)
+REASON = "发给了错误的用人单位甲乙丙"
+SECRETS = (NAME, NUMBER, TITLE, CODE, TITLE_EN, REASON)
 POLICY = "cq-3plus2-industrial-robotics"
 
 
@@ -167,7 +168,15 @@ def test_an_erased_learner_is_gone_from_every_copy_and_the_log_still_verifies(
     issued = world.post("/api/v1/transcripts", "gone", {"validity_days": 60})
     assert issued.status_code == 201, issued.get_json()
     credential = issued.get_json()
-    code = world.get("/api/v1/transcripts", "gone").get_json()["transcripts"][0][
+    # A second transcript, withdrawn in the learner's own words (kept in the log, sealed).
+    second = world.post("/api/v1/transcripts", "gone", {"validity_days": 30}).get_json()
+    withdrawn = world.post(
+        f"/api/v1/transcripts/{second['id'].removeprefix('urn:uuid:')}/revocation",
+        "gone",
+        {"reason": REASON},
+    )
+    assert withdrawn.status_code == 200, withdrawn.get_json()
+    code = world.get("/api/v1/transcripts", "gone").get_json()["transcripts"][-1][
         "verification_code"
     ]
     before = world.post("/api/v1/verify", None, credential).get_json()
