@@ -11,6 +11,7 @@ course, and the learner's transcript verifies as erased, not altered.
 from __future__ import annotations
 
 import json
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,38 @@ def _holding(paths: list[Path]) -> list[tuple[str, str]]:
     return found
 
 
+def _wal_file(services: Services) -> str:
+    """The name of the WAL segment being written now."""
+    with services.engine.connect() as connection:
+        return str(
+            connection.exec_driver_sql("SELECT pg_walfile_name(pg_current_wal_lsn())").scalar_one()
+        )
+
+
+def _postgres_files(services: Services, since: str) -> list[Path]:
+    """The files PostgreSQL keeps this test's schema in, and its WAL from segment ``since``.
+
+    Pages are flushed first (CHECKPOINT); the WAL holds every row as it was written. Empty
+    when the server's data directory cannot be read from here.
+    """
+    with services.engine.connect() as connection:
+        connection.exec_driver_sql("CHECKPOINT")
+        root = Path(connection.exec_driver_sql("SHOW data_directory").scalar_one())
+        relations = connection.exec_driver_sql(
+            "SELECT pg_relation_filepath(c.oid) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+            "UNION SELECT pg_relation_filepath(c.reltoastrelid) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.reltoastrelid <> 0"
+        ).scalars()
+        paths = [root / path for path in relations if path]
+    if not os.access(root, os.R_OK | os.X_OK):
+        return []
+    until = _wal_file(services)
+    wal = [p for p in (root / "pg_wal").iterdir() if p.is_file() and since <= p.name <= until]
+    return [path for path in paths if path.is_file()] + wal
+
+
 def _verify_fetching(world: World, services: Services, credential: Any) -> Any:
     """Verify as a relying party does with --fetch: the trust list, and the bank's pages."""
     identity = services.issuer_identity()
@@ -151,6 +184,7 @@ def test_an_erased_learner_is_gone_from_every_copy_and_the_log_still_verifies(
     tmp_path: Path,
     request: pytest.FixtureRequest,
 ) -> None:
+    started = _wal_file(services) if engine_name == "postgres" else ""
     learner = _open_learner(world)
     posted = _post_course(world, learner, "erase-1")
     assert posted.status_code == 201, posted.get_json()
@@ -278,6 +312,12 @@ def test_an_erased_learner_is_gone_from_every_copy_and_the_log_still_verifies(
     copies = _files(backup_before) + _files(backup_after)
     if engine_name == "sqlite":
         copies += _files(services.settings.instance_path)
+    else:
+        database = _postgres_files(services, started)
+        if database:  # the server's files are readable here: its tables and WAL too
+            assert any(path.parent.name == "pg_wal" for path in database)
+            assert any(learner.encode("ascii") in path.read_bytes() for path in database)
+        copies += database
     assert any(path.name.endswith(".sqlite3") for path in copies) == (engine_name == "sqlite")
     assert _holding(copies) == []
     # The grep reads the real copies: the account's (pseudonymous) id is in them, in clear.
