@@ -21,8 +21,6 @@ import threading
 from collections.abc import Collection, Mapping
 from datetime import datetime
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -32,6 +30,7 @@ from creditbank.identity.sealing import (
     KEY_SEAL_PREFIX,
     FieldSealer,
     SealError,
+    open_with_key,
     seal_with_key,
 )
 from creditbank.learners.tables import LearnerKey
@@ -39,7 +38,6 @@ from creditbank.ledger.sealed_openings import installed_source
 
 key_t = LearnerKey.__table__  # type: ignore[attr-defined]
 KEY_SIZE = 32
-NONCE_SIZE = 12
 PREFIX = KEY_SEAL_PREFIX
 _KEK_PREFIX = "v1."
 _CACHE_LIMIT = 10_000
@@ -189,15 +187,7 @@ class Vault:
         key = self.key(learner)
         if key is None:
             raise DataErased("this learner's data was erased")
-        nonce, _, body = token[len(PREFIX) :].partition(".")
-        try:
-            plain = AESGCM(key).decrypt(_unb64(nonce), _unb64(body), context.encode("utf-8"))
-        except (InvalidTag, ValueError):
-            where = context.split(":", maxsplit=1)[0]
-            raise SealError(
-                f"a value sealed under a learner's key does not open for {where}: altered or moved"
-            ) from None
-        return plain.decode("utf-8")
+        return open_with_key(key, token, context=context)
 
     def readable(self, learner: str) -> bool:
         """Whether the learner's data can still be opened."""
@@ -210,8 +200,3 @@ def vault(connection: Connection) -> Vault:
     if not isinstance(source, DataKeys):
         raise SealError("no learner key store is installed on this database engine")
     return Vault(source, connection)
-
-
-def is_sealed_for_learner(token: str) -> bool:
-    """Whether ``token`` is already sealed under a learner's key."""
-    return token.startswith(PREFIX)
