@@ -70,9 +70,12 @@ def revoke_transcripts(
             .where(transcript_t.c.id == transcript_id)
             .values(
                 revoked_at=now,
+                # The learner's own words are sealed with their data; the bank's are not.
                 revoked_reason=vault(tx.connection).seal(
                     owners[transcript_id], reason, context=reason_context(transcript_id)
-                ),
+                )
+                if category is RevocationCategory.WITHDRAWN
+                else reason,
                 revoked_category=category.value,
                 revoked_index=index,
             )
