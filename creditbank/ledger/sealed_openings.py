@@ -52,6 +52,14 @@ def subject_of(payload: Mapping[str, Any]) -> str | None:
     return learner if isinstance(learner, str) and learner else None
 
 
+class SealedOpeningAltered(LedgerError):
+    """A sealed opening does not open under its learner's key: altered, or moved."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(f"the sealed opening of entry {index} does not open: altered or moved")
+        self.index = index
+
+
 def _associated(index: int, learner: str) -> bytes:
     return b"%s\n%d\n%s" % (_CONTEXT, index, learner.encode("ascii", "replace"))
 
@@ -71,7 +79,5 @@ def open_sealed(
             sealed[:NONCE_SIZE], sealed[NONCE_SIZE:], _associated(index, learner)
         )
     except InvalidTag:
-        raise LedgerError(
-            f"the sealed opening of entry {index} does not open: altered or moved"
-        ) from None
+        raise SealedOpeningAltered(index) from None
     return plain[:salt_size], plain[salt_size:]

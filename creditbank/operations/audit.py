@@ -29,6 +29,7 @@ from creditbank.ledger.full_audit import (
     audit_ledger,
     check_opening,
     check_signatures,
+    read_audited_openings,
     walk_entries,
 )
 from creditbank.ledger.hashing import EMPTY_ROOT, HASH_SIZE, hash_leaf
@@ -41,7 +42,6 @@ from creditbank.ledger.store import (
     all_checkpoints,
     entry_t,
     read_head,
-    read_openings,
     sealed_unreadable,
 )
 from creditbank.operations.tables import AuditState
@@ -297,7 +297,7 @@ def _sample(connection: Connection, audited: int, walk: Walk, count: int) -> lis
             )
         )
     }
-    openings = read_openings(connection, drawn)
+    openings = read_audited_openings(connection, drawn)
     absent = [idx for idx in drawn if idx not in openings]
     gone = erased(connection, absent) | sealed_unreadable(connection, absent)
     reader = StoredNodes(connection)
