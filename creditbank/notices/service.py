@@ -74,7 +74,7 @@ def notify(
         if key is _ERASED:
             return False  # the learner's data was erased: nobody is left to tell
         if key is not None:
-            text = seal_with_key(key, text, context=_params_context(notice_id))
+            text = seal_with_key(key, text, context=params_context(notice_id))
     dialect = connection.dialect.name
     insert_notice = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(notice_t)
     written = connection.execute(
@@ -120,7 +120,8 @@ def _learner_key(connection: Connection, learner: str, *, create: bool) -> bytes
     return source.keys_for(connection, [learner], create=create).get(learner, _ERASED)
 
 
-def _params_context(notice_id: str) -> str:
+def params_context(notice_id: str) -> str:
+    """The sealing context of a learner's notice's parameters."""
     return f"notice:{notice_id}:params"
 
 
@@ -128,7 +129,7 @@ def _view(connection: Connection, row: Any) -> NoticeView:
     text = row.params
     if text.startswith(KEY_SEAL_PREFIX):
         key = _learner_key(connection, row.recipient, create=False)
-        text = "{}" if not key else open_with_key(key, text, context=_params_context(row.id))
+        text = "{}" if not key else open_with_key(key, text, context=params_context(row.id))
     return NoticeView(row.id, NoticeKind(row.kind), json.loads(text), row.created_at, row.read_at)
 
 

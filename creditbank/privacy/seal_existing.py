@@ -25,6 +25,7 @@ from creditbank.ledger.envelope import SALT_SIZE
 from creditbank.ledger.sealed_openings import installed_source, seal_opening, subject_of
 from creditbank.ledger.service import Ledger
 from creditbank.ledger.store import opening_t, sealed_opening_t
+from creditbank.notices.service import notice_t, params_context
 from creditbank.records.contents import seal_content
 from creditbank.records.service import record_t, version_t
 from creditbank.storage.database import write_transaction
@@ -44,13 +45,14 @@ class Sealed:
     contents: int = 0
     transcripts: int = 0
     evaluations: int = 0
+    notices: int = 0
     openings: int = 0
 
     def __str__(self) -> str:
         return (
             f"sealed under learners' keys: {self.identities} identity fields, "
             f"{self.contents} record versions, {self.transcripts} transcripts, "
-            f"{self.evaluations} evaluation results, "
+            f"{self.evaluations} evaluation results, {self.notices} notices, "
             f"{self.openings} log openings"
         )
 
@@ -142,6 +144,24 @@ def _evaluations(connection: Connection, done: Sealed) -> None:
         done.evaluations += 1
 
 
+def _notices(connection: Connection, done: Sealed) -> None:
+    box = vault(connection)
+    rows = connection.execute(
+        select(notice_t.c.id, notice_t.c.recipient, notice_t.c.params).where(
+            notice_t.c.recipient_kind == "learner", notice_t.c.params.not_like(f"{PREFIX}%")
+        )
+    ).all()
+    for notice_id, learner, params in rows:
+        if not box.readable(learner):
+            continue
+        connection.execute(
+            update(notice_t)
+            .where(notice_t.c.id == notice_id)
+            .values(params=box.seal(learner, params, context=params_context(notice_id)))
+        )
+        done.notices += 1
+
+
 def _openings(ledger: Ledger, done: Sealed) -> None:
     after = -1
     while True:
@@ -188,6 +208,7 @@ def seal_existing(ledger: Ledger) -> Sealed:
         _identities(tx.connection, done)
         _transcripts(tx.connection, done)
         _evaluations(tx.connection, done)
+        _notices(tx.connection, done)
     _contents(ledger, done)
     _openings(ledger, done)
     return done

@@ -3,18 +3,22 @@ learners' own keys, and reads and audits as before."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from creditbank.cli import main
+from creditbank.clock import utc_now
 from creditbank.learners.data_keys import vault
 from creditbank.learners.service import learner_t, name_context
 from creditbank.ledger.full_audit import audit_ledger
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.service import Ledger
 from creditbank.ledger.store import opening_t, sealed_opening_t
+from creditbank.notices.service import Recipient, list_notices, notice_t
 from creditbank.records.contents import open_content
 from creditbank.records.service import record_t, version_t
 from creditbank.storage.database import create_db_engine, read_connection, write_transaction
@@ -46,6 +50,19 @@ def _as_before_0019(world: World, services: Services) -> int:
             connection.execute(
                 update(version_t).where(version_t.c.record == version.record).values(content=plain)
             )
+        # A notice as it was written before: its parameters in clear.
+        connection.execute(
+            insert(notice_t).values(
+                id="00000000-0000-4000-8000-000000000019",
+                recipient_kind="learner",
+                recipient=li,
+                kind="transcript_revoked",
+                params=json.dumps({"transcript": "t-0", "reason": "旧的原因"}, ensure_ascii=False),
+                event_key="legacy-notice",
+                created_at=utc_now(),
+                read_at=None,
+            )
+        )
     # A log written without a key store keeps the opening in clear, as every one was.
     bare = create_db_engine(services.settings.database_url)
     try:
@@ -86,7 +103,7 @@ def test_seal_data_moves_old_data_under_the_learners_keys(world: World, services
     done = runner.invoke(main, ["learners", "seal-data"], obj=info, catch_exceptions=False)
     assert done.exit_code == 0, done.output
     assert "1 identity fields, 1 record versions" in done.output, done.output
-    assert "1 log openings" in done.output, done.output
+    assert "1 notices, 1 log openings" in done.output, done.output
 
     with read_connection(services.engine) as connection:
         row = connection.execute(select(learner_t).where(learner_t.c.id == li)).one()
@@ -104,9 +121,17 @@ def test_seal_data_moves_old_data_under_the_learners_keys(world: World, services
         audit_ledger(connection, services.ledger.keyring.verifiers(), services.ledger.origin)
     assert world.get("/api/v1/learners/me", "li").get_json()["name"] == "李明"
     assert world.get(f"/api/v1/records/{record}", "li").get_json() == before
+    with read_connection(services.engine) as connection:
+        [notice] = [
+            n for n in list_notices(connection, Recipient.LEARNER, li) if n.id.endswith("19")
+        ]
+        stored = connection.execute(
+            select(notice_t.c.params).where(notice_t.c.id == notice.id)
+        ).scalar_one()
+    assert stored.startswith("k1.") and notice.params["reason"] == "旧的原因"
     # Run again: nothing left to seal.
     again = runner.invoke(main, ["learners", "seal-data"], obj=info, catch_exceptions=False)
     assert again.output.strip() == (
         "sealed under learners' keys: 0 identity fields, 0 record versions, 0 transcripts, "
-        "0 evaluation results, 0 log openings"
+        "0 evaluation results, 0 notices, 0 log openings"
     )
