@@ -290,11 +290,15 @@ def name_mismatches(
 
 
 def active_accounts(connection: Connection) -> int:
-    """How many accounts stand for a person: set-aside claims and merged aliases do not."""
+    """How many open accounts stand for a person (not set aside, merged or closed)."""
     query = (
         select(func.count())
         .select_from(learner_t)
-        .where(learner_t.c.set_aside_at.is_(None), learner_t.c.merged_into.is_(None))
+        .where(
+            learner_t.c.set_aside_at.is_(None),
+            learner_t.c.merged_into.is_(None),
+            learner_t.c.closed_at.is_(None),
+        )
     )
     return int(connection.execute(query).scalar_one())
 
