@@ -750,4 +750,51 @@ def backup_restore(directory: Path) -> None:
     )
 
 
+@backup_group.command("keys-export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_keys_export(file: Path) -> None:
+    """Write the open accounts' data keys (wrapped under the KEK) to a new FILE.
+
+    Backups leave the key store out; keep this file apart, for fewer days than the grace
+    period before a closed account is erased (CREDITBANK_RETENTION closed_account).
+    """
+    from creditbank.backup.keys import export_learner_keys  # noqa: PLC0415
+
+    count = export_learner_keys(services().engine, file)
+    click.echo(f"exported {count} learner data keys to {file} (closed accounts' keys left out)")
+
+
+@backup_group.command("keys-import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_keys_import(file: Path) -> None:
+    """Load learner data keys from FILE into the key store (after restoring a backup)."""
+    from creditbank.backup.keys import import_learner_keys  # noqa: PLC0415
+
+    count = import_learner_keys(services().engine, file)
+    click.echo(f"imported {count} learner data keys from {file}")
+
+
+# --- learners' data ------------------------------------------------------------------------
+
+
+@main.group("learners")
+def learners_group() -> None:
+    """Learners' personal data: sealing it under their own keys."""
+
+
+@learners_group.command("seal-data")
+@with_appcontext
+def learners_seal_data() -> None:
+    """Seal what was stored before migration 0019 under each learner's own data key."""
+    from creditbank.privacy.erasure import compact  # noqa: PLC0415
+    from creditbank.privacy.seal_existing import seal_existing  # noqa: PLC0415
+
+    opened = services()
+    done = seal_existing(opened.ledger)
+    compact(opened.engine)
+    click.echo(str(done))
+
+
 main.add_command(witness_group)

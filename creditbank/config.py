@@ -11,6 +11,7 @@ from typing import Any
 from creditbank.errors import InvalidInput, NoteError
 from creditbank.operations.mail import MailSettings, mail_from_env
 from creditbank.operations.settings import OperationsSettings, operations_from_env
+from creditbank.privacy.settings import RetentionSettings, retention_from_env
 from creditbank.witness.cosignature import parse_cosigner_key
 
 DEFAULT_ORIGIN = "creditbank.local/log"
@@ -44,6 +45,8 @@ class Settings:
     backups_kept: int = 7
     # The SMTP server notices are e-mailed through (none: e-mails wait in the outbox).
     mail: MailSettings = field(default_factory=MailSettings)
+    # Retention periods per kind, and the grace period before a closed account is erased.
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     @property
     def keys_path(self) -> Path:
@@ -126,4 +129,5 @@ def settings_from_env(
         else None,
         backups_kept=int(_float(env, "CREDITBANK_BACKUPS_KEPT", 7)),
         mail=mail_from_env(env),
+        retention=retention_from_env(env),
     )

@@ -104,6 +104,22 @@ class NotFound(CreditbankError):
     title = "Not found"
 
 
+class DataErased(CreditbankError):
+    """The learner's personal data was erased (their data key destroyed): it opens no more."""
+
+    status = 410
+    slug = "data-erased"
+    title = "The learner's data was erased"
+
+
+class AccountClosed(CreditbankError):
+    """The learner's account is closed: nothing new may be recorded about them."""
+
+    status = 409
+    slug = "account-closed"
+    title = "The account is closed"
+
+
 class Unauthenticated(CreditbankError):
     """No valid credentials came with a request that needs them."""
 

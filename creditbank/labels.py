@@ -127,6 +127,7 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
         "legacy": ("未记录（早期密钥）", "not recorded (an early key)"),
     },
     "VerdictClass": {
+        "erased": ("学习者数据已删除", "learner's data erased"),
         "valid": ("有效", "valid"),
         "revocation_not_checked": ("未检查撤销状态", "revocation not checked"),
         "revoked": ("已撤销", "revoked"),
@@ -137,6 +138,7 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
         "status_unavailable": ("取不到撤销状态", "status unavailable"),
     },
     "RevocationCategory": {
+        "learner_data_erased": ("学习者的数据已删除", "the learner's data was erased"),
         "withdrawn_by_learner": ("学习者本人撤回", "withdrawn by the learner"),
         "record_changed": ("其中一条记录已被更正或撤销", "a record on it was corrected or revoked"),
         "transfer_superseded": (
@@ -151,6 +153,36 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
     "Assurance": {
         "self_asserted": ("本人登记，未核验", "self-asserted, not verified"),
         "institution_verified": ("已由院校核验", "verified by an institution"),
+    },
+    # Why an account was closed: the learner's request or a ground of PIPL article 47.
+    "ClosureGround": {
+        "learner_request": ("学习者本人申请注销", "the learner asked for it"),
+        "purpose_achieved": (
+            "处理目的已实现、无法实现或不再必要",
+            "the purpose was achieved, cannot be achieved or is no longer needed",
+        ),
+        "service_ended": (
+            "停止提供服务或保存期限届满",
+            "the service ended or the retention period ran out",
+        ),
+        "unlawful_processing": (
+            "违反法律法规或约定处理",
+            "processing broke the law or the agreement",
+        ),
+        "other_legal": ("法律、行政法规规定的其他情形", "another ground the law provides"),
+        "retention_expired": (
+            "长期未激活，按保存期限注销",
+            "never activated, closed by the retention rule",
+        ),
+    },
+    "RetentionKind": {
+        "closed_account": (
+            "注销账户（删除前的宽限期）",
+            "closed account (grace period before erasure)",
+        ),
+        "notice": ("通知", "notice"),
+        "learner_token": ("登录令牌", "sign-in token"),
+        "unactivated_account": ("未激活账户", "account never activated"),
     },
     "ApplicationState": {
         "applied": ("已申请，待审核", "applied, awaiting review"),
@@ -168,6 +200,9 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
         ),
     },
     "EntryKind": {
+        "learner.closed": ("学习账户注销", "learning account closed"),
+        "learner.erased": ("学习者个人数据删除", "learner's personal data erased"),
+        "retention.applied": ("按保存期限清理", "retention applied"),
         "transfer.under_review": ("转换学分进入复查", "transfer under review"),
         "transfer.confirmed": ("复查后确认转换学分", "transfer confirmed after review"),
         "application.step": ("学分认定申请步骤", "recognition application step"),
@@ -276,6 +311,11 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
     },
     # The scheduled jobs (creditbank.wiring registers them by these names).
     "Job": {
+        "erase-closed": (
+            "删除宽限期已满的注销账户数据",
+            "erase closed accounts past their grace period",
+        ),
+        "retention": ("按保存期限清理数据", "apply the retention periods"),
         "checkpoint": ("签署账本检查点", "sign a log checkpoint"),
         "audit": ("增量审计账本", "audit the log's new entries"),
         "audit-full": ("全量审计账本", "audit the whole log"),

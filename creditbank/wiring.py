@@ -21,18 +21,23 @@ from creditbank.errors import SigningKeyError
 from creditbank.evaluations.catalogue import PolicyCatalogue
 from creditbank.identity.sealing import FieldSealer, KeyEncryptionKeys
 from creditbank.indicators.snapshot import refresh as refresh_indicators
+from creditbank.learners.data_keys import DataKeys
 from creditbank.ledger.keys import Keyring
+from creditbank.ledger.sealed_openings import OPTION as DATA_KEYS_OPTION
 from creditbank.ledger.service import Ledger
 from creditbank.operations import audit, checkpoints, expiry, outbox, runs
 from creditbank.operations.jobs import Daily, Every, JobSpec
 from creditbank.operations.mail import smtp_connection
 from creditbank.operations.scheduler import Scheduler
+from creditbank.privacy.erasure import erase_due
+from creditbank.privacy.retention import apply_retention
 from creditbank.rules.policy import Policy
 from creditbank.schema import metadata
 from creditbank.storage.database import create_db_engine
 from creditbank.storage.migrate import upgrade
 from creditbank.storage.private_files import make_private_directory
 from creditbank.transcripts.issuer import IssuerIdentity
+from creditbank.transcripts.kept_pdfs import KeptPdfs
 from creditbank.transcripts.keys import IssuerKeys
 from creditbank.transcripts.status_lists import refresh_status_lists
 
@@ -47,6 +52,7 @@ class Services:
     sealer: FieldSealer
     catalogue: PolicyCatalogue
     issuer_keys: IssuerKeys
+    data_keys: DataKeys
 
     @property
     def policies(self) -> Mapping[str, Policy]:
@@ -82,6 +88,10 @@ def open_services(settings: Settings, engine: Engine | None = None) -> Services:
         page_size=settings.entries_page_size,
     )
     keks = KeyEncryptionKeys.open(settings.kek_path, settings.key_passphrase)
+    sealer = FieldSealer(keks)
+    data_keys = DataKeys(sealer)
+    # Every connection of this engine finds the learners' key store (sealed openings).
+    engine.update_execution_options(**{DATA_KEYS_OPTION: data_keys})
     catalogue = PolicyCatalogue(
         engine, settings.policies_path, refresh_seconds=settings.policy_refresh_seconds
     )
@@ -89,11 +99,12 @@ def open_services(settings: Settings, engine: Engine | None = None) -> Services:
         settings=settings,
         engine=engine,
         ledger=ledger,
-        sealer=FieldSealer(keks),
+        sealer=sealer,
         catalogue=catalogue,
         issuer_keys=IssuerKeys.open_or_create(
             settings.transcript_keys_path, settings.key_passphrase
         ),
+        data_keys=data_keys,
     )
 
 
@@ -223,6 +234,20 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
         )
         return f"ran {ran} cohort jobs" if ran else None
 
+    def erase_closed() -> str | None:
+        services = opened()
+        kept = KeptPdfs(settings.pdf_path, services.sealer)
+        return erase_due(
+            services.ledger,
+            services.data_keys,
+            services.issuer_identity(),
+            now=utc_now(),
+            forget_files=kept.forget,
+        )
+
+    def retention() -> str | None:
+        return apply_retention(opened().ledger, settings.retention, now=utc_now())
+
     nightly = Daily(ops.nightly_hour_utc)
     return [
         JobSpec(
@@ -272,6 +297,18 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
         ),
         JobSpec(
             "status-lists", "re-sign changed transcript status lists", status_lists, Every(60.0)
+        ),
+        JobSpec(
+            "erase-closed",
+            f"erase closed accounts {settings.retention.grace.days} days after closure",
+            erase_closed,
+            nightly,
+        ),
+        JobSpec(
+            "retention",
+            "delete data past its retention period, recording what in the log",
+            retention,
+            nightly,
         ),
         JobSpec(
             "backup",

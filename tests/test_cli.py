@@ -123,16 +123,16 @@ def test_verify_compares_the_record_tables_with_the_log(invoke: Invoke, tmp_path
     invoke("demo", "load")
     engine = create_engine(f"sqlite:///{tmp_path / 'instance' / 'creditbank.sqlite3'}")
     with engine.begin() as connection:
-        index = connection.execute(
-            text("SELECT min(ledger_index) FROM record_version WHERE content LIKE '%credits%'")
-        ).scalar_one()
-        connection.execute(
-            text(
-                'UPDATE record_version SET content = replace(content, \'"credits":"\', '
-                '\'"credits":"9\') WHERE ledger_index = :i'
-            ),
-            {"i": index},
-        )
+        # The contents are sealed under each learner's key: swap two rows' sealed contents.
+        first, second = connection.execute(
+            text("SELECT ledger_index, content FROM record_version ORDER BY ledger_index LIMIT 2")
+        ).all()
+        index = first.ledger_index
+        for row, other in ((first, second), (second, first)):
+            connection.execute(
+                text("UPDATE record_version SET content = :c WHERE ledger_index = :i"),
+                {"c": other.content, "i": row.ledger_index},
+            )
     engine.dispose()
     result = invoke("ledger", "verify")
     assert result.exit_code == 2

@@ -6,6 +6,7 @@ from flask import Flask
 
 from creditbank.api import (
     applications,
+    closure,
     cohorts,
     delegations,
     edge,
@@ -40,6 +41,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(learners.consents_blueprint)
     app.register_blueprint(rights.blueprint)
     app.register_blueprint(rights.institution_blueprint)
+    app.register_blueprint(closure.blueprint)
     app.register_blueprint(records.blueprint)
     app.register_blueprint(sessions.blueprint)
     app.register_blueprint(policy_drafts.blueprint)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +27,7 @@ from creditbank.clock import utc_now
 from creditbank.errors import Forbidden, NotFound
 from creditbank.evaluations import listing, service
 from creditbank.evaluations.listing import ListedPolicy, ListedVersion
+from creditbank.evaluations.sealed_results import read_result
 from creditbank.evaluations.transfers import transfer_ids
 from creditbank.identity.principals import ClientPrincipal, LearnerPrincipal, Role
 from creditbank.rules.evaluate import Evaluation
@@ -290,13 +290,14 @@ def show(evaluation_id: str) -> Response:
     with read_connection(services().engine) as connection:
         row = service.read_evaluation(connection, evaluation_id)
         transfers = transfer_ids(connection, row.id)
-    _readable(row)
+        _readable(row)
+        result = read_result(connection, row)
     body = {
         "id": row.id,
         "ledger_index": row.ledger_index,
         "result_hash": row.result_hash,
         "appeal_of": row.appeal_of,
-        "result": json.loads(row.result),
+        "result": result,
         "transfers": transfers,
     }
     return jsonify(EvaluationOut().dump(body))

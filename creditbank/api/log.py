@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
 from creditbank.api.openapi import COUNT, documented
 from creditbank.api.params import int_param
-from creditbank.api.schemas.records import ConsistencyProofOut, InclusionProofOut, LogEntriesOut
+from creditbank.api.schemas.records import (
+    ConsistencyProofOut,
+    ErasuresOut,
+    InclusionProofOut,
+    LogEntriesOut,
+)
+from creditbank.clock import as_utc
+from creditbank.errors import InvalidParameter
+from creditbank.ledger.envelope import format_time
+from creditbank.ledger.erasure import erased_at
+from creditbank.numerals import natural
+from creditbank.storage.database import read_connection
 from creditbank.wiring import services
 
 blueprint = Blueprint("log", __name__, url_prefix="/api/v1/log")
@@ -75,3 +86,37 @@ def consistency() -> Response:
     first, second = int_param("first"), int_param("second")
     hashes = services().ledger.consistency_proof(first, second)
     return jsonify({"first": first, "second": second, "hashes": [_b64(h) for h in hashes]})
+
+
+MAX_ERASURE_INDICES = 200
+
+
+@blueprint.get("/erasures")
+@documented(
+    "Which of the given entries' openings were erased (a learner's data), and when",
+    response=ErasuresOut,
+    query=(("indices", {"type": "string"}, True),),
+)
+def erasures() -> Response:
+    """Serve the erasure time of each of ``indices`` (comma-separated) that was erased.
+
+    Verifiers ask it for the entries a transcript's evidence names: a transcript whose learner
+    was erased is then said to be erased, not valid. Only indices and times, nothing personal.
+    """
+    raw = request.args.get("indices", "")
+    parts = [part for part in raw.split(",") if part]
+    indices = [natural(part) for part in parts]
+    if not parts or len(parts) > MAX_ERASURE_INDICES or any(i is None for i in indices):
+        raise InvalidParameter(
+            "indices", f"must be 1 to {MAX_ERASURE_INDICES} comma-separated log indices"
+        )
+    with read_connection(services().engine) as connection:
+        found = erased_at(connection, [i for i in indices if i is not None])
+    return jsonify(
+        {
+            "erasures": [
+                {"index": index, "erased_at": format_time(as_utc(moment))}
+                for index, moment in sorted(found.items())
+            ]
+        }
+    )

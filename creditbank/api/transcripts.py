@@ -30,6 +30,7 @@ from creditbank.storage.database import read_connection
 from creditbank.transcripts import status
 from creditbank.transcripts.contexts import CONTEXT_MEDIA_TYPE, creditbank_context_bytes
 from creditbank.transcripts.issued import (
+    TranscriptErased,
     TranscriptSummary,
     find_by_code,
     list_transcripts,
@@ -226,7 +227,10 @@ def code_lookup_claims(report: Report, credential: dict[str, Any]) -> dict[str, 
 def verify_code(code: str) -> Response:
     """Look a transcript up by its verification code and verify it."""
     opened = services()
-    _, credential = find_by_code(opened.engine, opened.sealer, code)
+    try:
+        _, credential = find_by_code(opened.engine, opened.sealer, code)
+    except TranscriptErased as gone:
+        return jsonify(gone.report().to_json())
     report = verify_online(
         opened.ledger,
         opened.issuer_identity(),

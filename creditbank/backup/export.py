@@ -25,6 +25,15 @@ ALEMBIC_TABLE = "alembic_version"
 _ROWS_PER_FETCH = 1000
 
 
+def backed_up(schema: MetaData) -> list[Table]:
+    """The tables a backup holds, in dependency order: all but those marked ``backup: False``.
+
+    The learners' key store (``learner_key``) is left out on purpose: a backup holds their
+    data sealed under those keys, never the keys, so an erasure reaches every backup.
+    """
+    return [table for table in schema.sorted_tables if table.info.get("backup", True)]
+
+
 def backup_tables(connection: Connection, schema: MetaData) -> list[Table]:
     """Every table of the metadata in dependency order; refuse any the database adds or lacks."""
     present = set(inspect(connection).get_table_names()) - {ALEMBIC_TABLE}
@@ -39,7 +48,7 @@ def backup_tables(connection: Connection, schema: MetaData) -> list[Table]:
         raise BackupError(
             f"table {missing[0]} is missing from the database: migrate it ('creditbank init')"
         )
-    return list(schema.sorted_tables)
+    return backed_up(schema)
 
 
 def _write_table(connection: Connection, table: Table, path: Path) -> TableFile:

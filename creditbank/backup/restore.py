@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, MetaData, Table, func, inspect, selec
 from sqlalchemy.types import Integer
 
 from creditbank.backup.columns import TableCodec
-from creditbank.backup.export import ALEMBIC_TABLE
+from creditbank.backup.export import ALEMBIC_TABLE, backed_up
 from creditbank.backup.manifest import Manifest, check_files, read_manifest
 from creditbank.backup.seal import check_seal
 from creditbank.errors import BackupError, CreditbankError
@@ -44,7 +44,7 @@ class RestoreResult:
 
 
 def _check_tables(manifest: Manifest, schema: MetaData) -> None:
-    known = set(schema.tables)
+    known = {table.name for table in backed_up(schema)}
     if unknown := sorted(set(manifest.tables) - known):
         raise BackupError(f"the backup holds table {unknown[0]}, which this service does not know")
     if missing := sorted(known - set(manifest.tables)):
@@ -106,7 +106,8 @@ def _prepare_target(engine: Engine, manifest: Manifest, schema: MetaData) -> Non
         )
     seeded = seeded_rows(schema)
     with engine.connect() as connection:
-        for table in schema.sorted_tables:
+        # The key store is not in backups: it may hold the keys already (see backup/keys.py).
+        for table in backed_up(schema):
             rows = connection.execute(select(func.count()).select_from(table)).scalar_one()
             if rows != seeded.get(table.name, 0):
                 raise BackupError(
@@ -233,7 +234,7 @@ def restore_backup(ledger: Ledger, directory: Path, *, schema: MetaData) -> Rest
         # 4. Replace what the migrations seeded (the genesis head) with the backup's rows.
         for name in seeded:
             connection.execute(schema.tables[name].delete())
-        for table in schema.sorted_tables:
+        for table in backed_up(schema):
             rows += _load_table(connection, table, _read_rows(directory, manifest, table))
         _advance_sequences(connection, schema)
         # 5. The audit runs on the loaded rows before they commit.

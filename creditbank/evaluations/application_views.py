@@ -16,6 +16,7 @@ from sqlalchemy import Connection, func, select
 
 from creditbank.clock import as_utc
 from creditbank.errors import NotFound
+from creditbank.evaluations.sealed_results import open_application_result
 from creditbank.evaluations.tables import Application, ApplicationStep, Objection
 from creditbank.labels import CATALOGUE
 
@@ -178,7 +179,7 @@ def _views(connection: Connection, rows: Sequence[Any]) -> list[ApplicationView]
             tuple(json.loads(row.exceptions)),
             row.decision_reason,
             row.evaluated_on,
-            None if row.result is None else json.loads(row.result),
+            open_application_result(connection, row.learner, row.id, row.result),
             row.public_name,
             row.notice_until,
             row.evaluation,

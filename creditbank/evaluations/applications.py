@@ -41,6 +41,10 @@ from creditbank.evaluations.application_views import (
     read_application,
     step_t,
 )
+from creditbank.evaluations.sealed_results import (
+    open_application_result,
+    seal_application_result,
+)
 from creditbank.evaluations.service import Committed, chosen_sources, commit, parse_exceptions
 from creditbank.identity.principals import LEARNER_ACTOR
 from creditbank.identity.sealing import FieldSealer
@@ -376,7 +380,9 @@ def decide(
                 "exceptions": json.dumps(stored, ensure_ascii=False),
                 "decision_reason": reason,
                 "evaluated_on": on,
-                "result": json.dumps(result.body, ensure_ascii=False),
+                "result": seal_application_result(
+                    tx.connection, locked.learner, application_id, result.body
+                ),
                 "public_name": mask_name(name),
                 "notice_until": now + timedelta(days=days),
             },
@@ -514,7 +520,9 @@ def finalise(
         sources, _ = chosen_sources(connection, row.learner, json.loads(row.records), strict=False)
     stored = json.loads(row.exceptions)
     again = evaluate(policy, sources, row.evaluated_on, [exception_from_json(e) for e in stored])
-    if canonical_json(again.body) != canonical_json(json.loads(row.result)):
+    with read_connection(ledger.engine) as connection:
+        shown = open_application_result(connection, row.learner, row.id, row.result)
+    if canonical_json(again.body) != canonical_json(shown):
         # A chosen record changed during the notice: what was shown is not what would be
         # committed, so the application goes back to review rather than commit unseen.
         with ledger.transaction() as tx:

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from creditbank.evaluations.sealed_results import read_result
 from creditbank.evaluations.service import recorded_sources
 from creditbank.evaluations.tables import CommittedEvaluation
 from creditbank.rules.evaluate import (
@@ -131,7 +132,7 @@ def analyse(
     up = down = unchanged = added_n = removed_n = changed_n = 0
     credits_up = credits_down = Decimal(0)
     for row in sorted(rows, key=lambda r: r.ledger_index):
-        before_body = json.loads(row.result)
+        before_body = read_result(connection, row)
         sources = recorded_sources(connection, json.loads(row.inputs))
         recorded = [exception_from_json(item) for item in json.loads(row.exceptions)]
         kept = _still_valid(new, recorded)

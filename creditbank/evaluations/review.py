@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from creditbank.errors import Conflict, Forbidden, NotFound
+from creditbank.evaluations.sealed_results import open_result
 from creditbank.evaluations.tables import CommittedEvaluation, RecognisedTransfer
 from creditbank.labels import CATALOGUE
 from creditbank.learners.service import ConsentScope, has_consent
@@ -85,7 +86,12 @@ class SourceChange:
 def _relied_on_record(connection: Connection, learner: str, record: str) -> list[str]:
     """Standing transfers of ``learner`` whose course was filled by ``record``."""
     rows = connection.execute(
-        select(transfer_t.c.id, transfer_t.c.course_code, evaluation_t.c.result)
+        select(
+            transfer_t.c.id,
+            transfer_t.c.course_code,
+            transfer_t.c.evaluation,
+            evaluation_t.c.result,
+        )
         .join(evaluation_t, evaluation_t.c.id == transfer_t.c.evaluation)
         .where(
             transfer_t.c.learner == learner,
@@ -97,7 +103,9 @@ def _relied_on_record(connection: Connection, learner: str, record: str) -> list
     found = []
     results: dict[str, Any] = {}
     for row in rows:
-        body = results.setdefault(row.result, json.loads(row.result))
+        if row.evaluation not in results:
+            results[row.evaluation] = open_result(connection, learner, row.evaluation, row.result)
+        body = results[row.evaluation]
         course = next((c for c in body["courses"] if c["code"] == row.course_code), None)
         if course is None:
             continue

@@ -21,15 +21,18 @@ from sqlalchemy import Connection, insert, select
 from creditbank.auth.access_log import Read, ReadKind, note_read
 from creditbank.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from creditbank.evaluations.catalogue import PolicyCatalogue
+from creditbank.evaluations.sealed_results import read_result, result_context
 from creditbank.evaluations.tables import CommittedEvaluation, PolicyPublication
 from creditbank.evaluations.transfers import plan_transfers, store_transfers, supersede_transfers
 from creditbank.institutions.tables import Institution
+from creditbank.learners.data_keys import vault
 from creditbank.learners.service import ConsentScope, active_consent, learner_exists
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.service import Ledger, LedgerTransaction
 from creditbank.notices.kinds import NoticeKind
 from creditbank.notices.service import Recipient, notify
+from creditbank.records.contents import load_content
 from creditbank.records.dependents import RevokeDependents
 from creditbank.records.parsing import parse_outcome
 from creditbank.records.tables import OutcomeRecord, RecordVersion
@@ -146,13 +149,17 @@ def publish_policy(
 # --- inputs ---------------------------------------------------------------------------------
 
 
-def _sources(rows: Sequence[Any]) -> list[SourceOutcome]:
+def _sources(connection: Connection, rows: Sequence[Any]) -> list[SourceOutcome]:
+    box = vault(connection)  # one key read per learner for the whole evaluation
     return [
         SourceOutcome(
             row.record,
             row.institution,
             row.region,
-            parse_outcome(json.loads(row.content), today=date.max),
+            parse_outcome(
+                load_content(box, row.learner, row.record, row.version, row.content),
+                today=date.max,
+            ),
         )
         for row in rows
     ]
@@ -162,8 +169,10 @@ def _query() -> Any:
     return (
         select(
             version_t.c.record,
+            version_t.c.version,
             version_t.c.content,
             version_t.c.ledger_index,
+            record_t.c.learner,
             record_t.c.institution,
             institution_t.c.region,
         )
@@ -183,7 +192,7 @@ def current_sources(
             version_t.c.version == record_t.c.version,
         )
     ).all()
-    return _sources(rows), sorted([row.record, row.ledger_index] for row in rows)
+    return _sources(connection, rows), sorted([row.record, row.ledger_index] for row in rows)
 
 
 def chosen_sources(
@@ -223,7 +232,7 @@ def recorded_sources(
     if not indices:
         return []
     rows = connection.execute(_query().where(version_t.c.ledger_index.in_(indices))).all()
-    return _sources(rows)
+    return _sources(connection, rows)
 
 
 # --- exceptions -----------------------------------------------------------------------------
@@ -432,7 +441,12 @@ def commit(
             raise Conflict(f"{policy.id} version {policy.version} was published with other content")
         entries = [NewEntry(EntryKind.EVALUATION_COMMITTED, actor, payload)]
         entries += [
-            NewEntry(EntryKind.OVERRIDE_RECORDED, actor, {"evaluation": evaluation_id, **item})
+            NewEntry(
+                EntryKind.OVERRIDE_RECORDED,
+                actor,
+                # The learner: the registrar's reason is sealed with the learner's data.
+                {"evaluation": evaluation_id, "learner": learner_id, **item},
+            )
             for item in _exceptions_json(exceptions)
         ]
         planned = plan_transfers(
@@ -458,7 +472,11 @@ def commit(
                 applies_on=applies_on,
                 inputs=json.dumps([list(item) for item in inputs]),
                 exceptions=json.dumps(_exceptions_json(exceptions), ensure_ascii=False),
-                result=json.dumps(evaluation.body, ensure_ascii=False),
+                result=vault(tx.connection).seal(
+                    learner_id,
+                    json.dumps(evaluation.body, ensure_ascii=False),
+                    context=result_context(evaluation_id),
+                ),
                 result_hash=evaluation.result_hash,
                 committed_by=by,
                 committed_at=now,
@@ -704,7 +722,7 @@ def learner_evaluations(connection: Connection, learner_id: str) -> list[Evaluat
                 row.policy_version,
                 row.evaluated_on,
                 row.committed_at,
-                json.loads(row.result),
+                read_result(connection, row),
                 row.appeal_of,
                 row.appeal_reason,
                 row.policy_id not in seen,

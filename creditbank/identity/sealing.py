@@ -489,3 +489,29 @@ class FieldSealer:
     def lookup_hash(self, material: bytes) -> str:
         """Return the keyed hash (HMAC-SHA256, hex) that finds an account by its document."""
         return hmac.new(self._lookup_key, material, hashlib.sha256).hexdigest()
+
+
+# --- sealing under a learner's own data key ---------------------------------------------------
+
+KEY_SEAL_PREFIX = "k1."
+
+
+def seal_with_key(key: bytes, plaintext: str, *, context: str) -> str:
+    """Seal under a learner's data key: ``k1.<nonce>.<ciphertext and tag>``, bound to context."""
+    nonce = os.urandom(NONCE_SIZE)
+    sealed = AESGCM(key).encrypt(nonce, _utf8(plaintext), _utf8(context))
+    return f"{KEY_SEAL_PREFIX}{_b64(nonce)}.{_b64(sealed)}"
+
+
+def open_with_key(key: bytes, token: str, *, context: str) -> str:
+    """Open a value :func:`seal_with_key` sealed; SealError if altered, moved or malformed."""
+    nonce_text, _, body = token.removeprefix(KEY_SEAL_PREFIX).partition(".")
+    try:
+        nonce, sealed = _unb64(nonce_text), _unb64(body)
+        plain = AESGCM(key).decrypt(nonce, sealed, _utf8(context))
+    except (InvalidTag, ValueError, binascii.Error):
+        where = context.split(":", maxsplit=1)[0]
+        raise SealError(
+            f"a value sealed under a learner's key does not open for {where}: altered or moved"
+        ) from None
+    return plain.decode("utf-8", "surrogatepass")

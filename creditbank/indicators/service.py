@@ -18,10 +18,13 @@ from decimal import Decimal
 from sqlalchemy import Connection, select
 
 from creditbank.clock import as_utc
+from creditbank.evaluations.sealed_results import result_context
 from creditbank.evaluations.tables import CommittedEvaluation
 from creditbank.institutions.tables import Institution
+from creditbank.learners.data_keys import vault
 from creditbank.learners.service import active_accounts
 from creditbank.ledger.store import latest_checkpoint, read_head
+from creditbank.records.contents import load_content
 from creditbank.records.tables import OutcomeRecord, RecordVersion
 from creditbank.records.vocabulary import CertificateType
 from creditbank.rules.policy import Policy
@@ -63,6 +66,8 @@ def compute(connection: Connection, policies: Mapping[str, Policy]) -> Indicator
             record_t.c.institution,
             record_t.c.learner,
             institution_t.c.region,
+            record_t.c.id,
+            record_t.c.version,
             version_t.c.content,
         )
         .join(
@@ -79,8 +84,12 @@ def compute(connection: Connection, policies: Mapping[str, Policy]) -> Indicator
     by_region: Counter[str] = Counter()
     certificates: Counter[tuple[str, str]] = Counter()
     learners_with_records: set[str] = set()
+    box = vault(connection)
+    box.prefetch({row.learner for row in rows})
     for row in rows:
-        content = json.loads(row.content)
+        if not box.readable(row.learner):
+            continue  # an erased learner's records count no more
+        content = load_content(box, row.learner, row.id, row.version, row.content)
         month = as_utc(row.posted_at).strftime("%Y-%m")
         by_month.setdefault(month, Counter())[row.kind] += 1
         by_kind[row.kind] += 1
@@ -94,13 +103,23 @@ def compute(connection: Connection, policies: Mapping[str, Policy]) -> Indicator
             certificates[(str(content.get("title")), str(level))] += 1
     evaluations: Counter[str] = Counter()
     credits: dict[str, Decimal] = {}
-    for policy_id, result in connection.execute(
-        select(evaluation_t.c.policy_id, evaluation_t.c.result)
-    ):
-        policy = policies.get(policy_id)
-        pathway = policy.pathway if policy is not None else policy_id
+    committed = connection.execute(
+        select(
+            evaluation_t.c.id,
+            evaluation_t.c.learner,
+            evaluation_t.c.policy_id,
+            evaluation_t.c.result,
+        )
+    ).all()
+    box.prefetch({row.learner for row in committed})
+    for row in committed:
+        if not box.readable(row.learner):
+            continue
+        policy = policies.get(row.policy_id)
+        pathway = policy.pathway if policy is not None else row.policy_id
         evaluations[pathway] += 1
-        recognised = Decimal(str(json.loads(result).get("recognised_credits", "0")))
+        result = json.loads(box.open(row.learner, row.result, context=result_context(row.id)))
+        recognised = Decimal(str(result.get("recognised_credits", "0")))
         credits[pathway] = credits.get(pathway, Decimal(0)) + recognised
     learners = active_accounts(connection)
     checkpoint = latest_checkpoint(connection)

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, select, update
 
 from creditbank.errors import FieldProblem, InvalidInput, NotFound
 from creditbank.identity.sealing import FieldSealer
+from creditbank.learners.data_keys import vault
 from creditbank.learners.tables import Learner
 
 learner_t = Learner.__table__  # type: ignore[attr-defined]
@@ -16,7 +17,8 @@ MAX_EMAIL = 254  # RFC 5321's limit on a forward path
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 
-def _context(learner_id: str) -> str:
+def email_context(learner_id: str) -> str:
+    """The sealing context of an account's e-mail address."""
     return f"learner:{learner_id}:email"
 
 
@@ -34,7 +36,11 @@ def set_email(
 ) -> None:
     """Give, change or (with None) remove the address notices are e-mailed to."""
     sealed = (
-        None if email is None else sealer.seal(clean_email(email), context=_context(learner_id))
+        None
+        if email is None
+        else vault(connection).seal(
+            learner_id, clean_email(email), context=email_context(learner_id)
+        )
     )
     changed = connection.execute(
         update(learner_t).where(learner_t.c.id == learner_id).values(email_sealed=sealed)
@@ -48,4 +54,6 @@ def read_email(connection: Connection, sealer: FieldSealer, learner_id: str) -> 
     sealed = connection.execute(
         select(learner_t.c.email_sealed).where(learner_t.c.id == learner_id)
     ).scalar_one_or_none()
-    return None if sealed is None else sealer.open(sealed, context=_context(learner_id))
+    if sealed is None:
+        return None
+    return vault(connection).open(learner_id, sealed, context=email_context(learner_id))

@@ -121,6 +121,11 @@ def sign_in(
             if claim_ok:
                 raise _claim_set_aside(claim)
             raise Unauthenticated("the identity document or the password is wrong")
+        if row.closed_at is not None:
+            # Only the holder of the password learns it: their own closure, and when it ends.
+            raise Unauthenticated(
+                "this account was closed; its personal data is erased after the grace period"
+            )
         token = new_secret(LEARNER_TOKEN_PREFIX)
         expires = now + TOKEN_LIFETIME
         connection.execute(

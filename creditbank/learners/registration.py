@@ -19,6 +19,7 @@ from sqlalchemy import insert, select
 from creditbank.identity.passwords import hash_password
 from creditbank.identity.sealing import FieldSealer
 from creditbank.learners.assurance import SELF, Assurance
+from creditbank.learners.data_keys import vault
 from creditbank.learners.service import (
     NewLearner,
     learner_t,
@@ -49,14 +50,6 @@ def register_self(
     password_hash = hash_password(person.password)  # the same scrypt work whatever follows
     lookup = sealer.lookup_hash(person.document.lookup_material())
     learner_id = str(uuid.uuid4())
-    row = {
-        **sealed_identity_row(sealer, person, learner_id, lookup, now=now),
-        "password_hash": password_hash,
-        "activation_hash": None,
-        "opened_by": SELF,
-        "ledger_index": None,
-        "assurance": Assurance.SELF_ASSERTED.value,
-    }
     with ledger.transaction() as tx:
         # The sequencer orders this against an institution opening the same document, as
         # every opening is ordered; nothing is appended.
@@ -65,4 +58,12 @@ def register_self(
             select(learner_t.c.id).where(learner_t.c.lookup == lookup)
         ).first()
         if taken is None:
+            row = {
+                **sealed_identity_row(vault(tx.connection), person, learner_id, lookup, now=now),
+                "password_hash": password_hash,
+                "activation_hash": None,
+                "opened_by": SELF,
+                "ledger_index": None,
+                "assurance": Assurance.SELF_ASSERTED.value,
+            }
             tx.connection.execute(insert(learner_t).values(**row))

@@ -27,6 +27,7 @@ from creditbank.identity.sealing import FieldSealer
 from creditbank.identity.secrets import new_secret
 from creditbank.institutions.service import get_institution
 from creditbank.learners.assurance import SELF, SET_ASIDE_PREFIX, Assurance, same_name
+from creditbank.learners.data_keys import Vault, vault
 from creditbank.learners.tables import Consent, Learner, LearnerToken
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
@@ -74,11 +75,11 @@ def document_context(learner_id: str) -> str:
     return f"learner:{learner_id}:document"
 
 
-def _name_matches(sealer: FieldSealer, row: Any, name: str) -> bool:
+def _name_matches(box: Vault, row: Any, name: str) -> bool:
     # An erased name matches nothing: the account can no longer be confirmed by name.
-    if row.name_sealed is None:
+    if row.name_sealed is None or not box.readable(row.id):
         return False
-    return same_name(sealer.open(row.name_sealed, context=name_context(row.id)), name)
+    return same_name(box.open(row.id, row.name_sealed, context=name_context(row.id)), name)
 
 
 def lock_sequencer(tx: LedgerTransaction) -> None:
@@ -111,23 +112,26 @@ class _Opening:
 
 
 def sealed_identity_row(
-    sealer: FieldSealer, person: NewLearner, learner_id: str, lookup: str, *, now: datetime
+    box: Vault, person: NewLearner, learner_id: str, lookup: str, *, now: datetime
 ) -> dict[str, object]:
-    """The columns every new account starts with: its lookup and its sealed identity."""
+    """The columns every new account starts with: its lookup and its sealed identity.
+
+    The identity is sealed under the learner's own data key, so erasing the key erases it.
+    """
     return {
         "id": learner_id,
         "lookup": lookup,
         "document_kind": person.document.kind.value,
-        "name_sealed": sealer.seal(person.name, context=name_context(learner_id)),
-        "document_sealed": sealer.seal(
-            person.document.number, context=document_context(learner_id)
+        "name_sealed": box.seal(learner_id, person.name, context=name_context(learner_id)),
+        "document_sealed": box.seal(
+            learner_id, person.document.number, context=document_context(learner_id)
         ),
         "opened_at": now,
     }
 
 
 def _new_row(
-    sealer: FieldSealer,
+    box: Vault,
     person: NewLearner,
     learner_id: str,
     lookup: str,
@@ -137,7 +141,7 @@ def _new_row(
     now: datetime,
 ) -> dict[str, object]:
     return {
-        **sealed_identity_row(sealer, person, learner_id, lookup, now=now),
+        **sealed_identity_row(box, person, learner_id, lookup, now=now),
         "password_hash": None,
         "activation_hash": activation_hash,
         "opened_by": institution,
@@ -221,7 +225,7 @@ def open_accounts(
             activation = new_secret(ACTIVATION_PREFIX)
             opening.rows.append(
                 _new_row(
-                    sealer,
+                    vault(tx.connection),
                     person,
                     learner_id,
                     lookup,
@@ -284,12 +288,13 @@ def name_mismatches(
     """
     lookups = [sealer.lookup_hash(person.document.lookup_material()) for person in people]
     existing = _by_lookup(connection, set(lookups))
+    box = vault(connection)
     first_name: dict[str, str] = {}
     found: list[int] = []
     for index, (person, lookup) in enumerate(zip(people, lookups, strict=True)):
         row = existing.get(lookup)
         if row is not None and row.assurance == Assurance.INSTITUTION_VERIFIED.value:
-            if not _name_matches(sealer, row, person.name):
+            if not _name_matches(box, row, person.name):
                 found.append(index)
         elif not same_name(first_name.setdefault(lookup, person.name), person.name):
             found.append(index)
@@ -297,11 +302,15 @@ def name_mismatches(
 
 
 def active_accounts(connection: Connection) -> int:
-    """How many accounts stand for a person: set-aside claims and merged aliases do not."""
+    """How many open accounts stand for a person (not set aside, merged or closed)."""
     query = (
         select(func.count())
         .select_from(learner_t)
-        .where(learner_t.c.set_aside_at.is_(None), learner_t.c.merged_into.is_(None))
+        .where(
+            learner_t.c.set_aside_at.is_(None),
+            learner_t.c.merged_into.is_(None),
+            learner_t.c.closed_at.is_(None),
+        )
     )
     return int(connection.execute(query).scalar_one())
 
@@ -330,14 +339,16 @@ def read_account(connection: Connection, sealer: FieldSealer, learner_id: str) -
     row = connection.execute(select(learner_t).where(learner_t.c.id == learner_id)).first()
     if row is None:
         raise NotFound(f"no learner account {learner_id!r}")
+    box = vault(connection)
+    readable = row.erased_at is None and box.readable(row.id)
     name = (
         None
-        if row.name_sealed is None
-        else sealer.open(row.name_sealed, context=name_context(row.id))
+        if row.name_sealed is None or not readable
+        else box.open(row.id, row.name_sealed, context=name_context(row.id))
     )
     masked = None
-    if row.document_sealed is not None:
-        number = sealer.open(row.document_sealed, context=document_context(row.id))
+    if row.document_sealed is not None and readable:
+        number = box.open(row.id, row.document_sealed, context=document_context(row.id))
         masked = number[:4] + "*" * max(len(number) - 8, 0) + number[-4:]
     return AccountView(
         row.id,
@@ -376,7 +387,11 @@ def unpostable_learners(connection: Connection, learner_ids: Sequence[str]) -> d
     for start in range(0, len(wanted), _IN_CHUNK):
         chunk = wanted[start : start + _IN_CHUNK]
         query = select(
-            learner_t.c.id, learner_t.c.assurance, learner_t.c.set_aside_at, learner_t.c.merged_into
+            learner_t.c.id,
+            learner_t.c.assurance,
+            learner_t.c.set_aside_at,
+            learner_t.c.merged_into,
+            learner_t.c.closed_at,
         ).where(learner_t.c.id.in_(chunk))
         found.update((row.id, row) for row in connection.execute(query))
     reasons: dict[str, str] = {}
@@ -386,6 +401,10 @@ def unpostable_learners(connection: Connection, learner_ids: Sequence[str]) -> d
             reasons[learner_id] = (
                 f"learner account {learner_id!r} was merged into another account; open the "
                 "learner's identity document again (POST /api/v1/learners) for its id"
+            )
+        elif row is not None and row.closed_at is not None:
+            reasons[learner_id] = (
+                f"learner account {learner_id!r} is closed: nothing more can be recorded for it"
             )
         elif (
             row is None

@@ -54,6 +54,35 @@ class Learner(SQLModel, table=True):
     set_aside_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     merged_into: str | None = Field(default=None, sa_column=Column(String(36), nullable=True))
     merged_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # Closure (by the learner, or a registrar on a recorded legal ground) and the erasure that
+    # follows it after the grace period (migration 0019).
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    closed_by: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    closure_ground: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    closed_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    erase_after: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime(), nullable=True, index=True)
+    )
+    erased_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    erased_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class LearnerKey(SQLModel, table=True):
+    """A learner's data key, wrapped under the KEK; destroyed (``wrapped`` NULL) on erasure.
+
+    Left out of backups (``info``): a backup holds data sealed under these keys, never the
+    keys, so a learner erased after a backup was taken cannot be read from it.
+    """
+
+    __tablename__ = "learner_key"
+    __table_args__ = {"info": {"backup": False}}
+
+    learner: str = Field(sa_column=Column(String(36), primary_key=True))
+    wrapped: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    destroyed_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime(), nullable=True)
+    )
 
 
 class LearnerToken(SQLModel, table=True):

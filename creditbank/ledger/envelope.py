@@ -52,6 +52,9 @@ class EntryKind(StrEnum):
     LEARNER_REGISTRATION = "learner.registration"  # no longer written (0019); old logs hold it
     LEARNER_CLAIM_SET_ASIDE = "learner.claim_set_aside"
     LEARNER_MERGED = "learner.merged"
+    LEARNER_CLOSED = "learner.closed"
+    LEARNER_ERASED = "learner.erased"
+    RETENTION_APPLIED = "retention.applied"
     RECORD_POSTED = "record.posted"
     RECORD_CORRECTED = "record.corrected"
     RECORD_REVOKED = "record.revoked"

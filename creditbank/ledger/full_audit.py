@@ -23,6 +23,7 @@ from creditbank.ledger.nodes import is_stored, node_position
 from creditbank.ledger.note import NoteVerifier
 from creditbank.ledger.proof_checks import verify_consistency
 from creditbank.ledger.proofs import consistency_proof
+from creditbank.ledger.sealed_openings import SealedOpeningAltered
 from creditbank.ledger.store import (
     Head,
     StoredCheckpoint,
@@ -33,6 +34,7 @@ from creditbank.ledger.store import (
     read_entries,
     read_head,
     read_openings,
+    sealed_unreadable,
 )
 
 PAGE = 5000
@@ -148,6 +150,16 @@ class Walk:
         return dict(completed)
 
 
+def read_audited_openings(
+    connection: Connection, indices: Sequence[int]
+) -> dict[int, tuple[bytes, bytes]]:
+    """The openings of ``indices``; a sealed one that does not open is an audit finding."""
+    try:
+        return read_openings(connection, indices)
+    except SealedOpeningAltered as exc:
+        raise _fail("commitment", exc.detail, exc.index) from None
+
+
 def check_opening(
     idx: int, committed: bytes, opening: tuple[bytes, bytes] | None, *, erased: bool
 ) -> None:
@@ -217,8 +229,9 @@ def walk_entries(
                     "missing entry", f"entry {walk.size} is absent (head says {end})", walk.size
                 )
             return
-        openings = read_openings(connection, [idx for idx, _ in page])
-        gone = erased(connection, [idx for idx, _ in page if idx not in openings])
+        openings = read_audited_openings(connection, [idx for idx, _ in page])
+        absent = [idx for idx, _ in page if idx not in openings]
+        gone = erased(connection, absent) | sealed_unreadable(connection, absent)
         stored_leaves = _stored_leaf_hashes(connection, page[0][0], page[-1][0])
         emitted: dict[int, bytes] = {}  # the complete nodes this page adds that are stored
         for idx, data in page:

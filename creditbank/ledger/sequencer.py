@@ -42,6 +42,7 @@ from creditbank.ledger.envelope import (
 from creditbank.ledger.frontier import FRONTIERS
 from creditbank.ledger.hashing import LEAF_PREFIX
 from creditbank.ledger.nodes import STORED_LEVELS
+from creditbank.ledger.sealed_openings import installed_source, seal_opening, subject_of
 from creditbank.ledger.store import (
     HEAD_ID,
     entry_t,
@@ -49,6 +50,7 @@ from creditbank.ledger.store import (
     node_t,
     opening_t,
     read_head,
+    sealed_opening_t,
 )
 from creditbank.storage.database import is_sqlite
 
@@ -87,6 +89,8 @@ class SealedBatch:
     salts: tuple[bytes, ...]
     payloads: tuple[bytes, ...]
     commitments: tuple[bytes, ...]
+    # The learner each entry is about (its payload's ``learner``): its opening is sealed.
+    learners: tuple[str | None, ...] = ()
 
     def __len__(self) -> int:
         """Return the number of entries."""
@@ -156,7 +160,7 @@ def _require_write_lock(connection: Connection) -> None:
             )
 
 
-_COPY_TYPES = {"idx": "int8", "id": "int8"}
+_COPY_TYPES = {"idx": "int8", "id": "int8", "learner": "text"}
 
 
 def write_rows(connection: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -197,7 +201,7 @@ def _blobs_as_bytearray(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]
     width = len(rows[0])
     if width == 2:
         return [(key, bytearray(a)) for key, a in rows]
-    if width == 3:
+    if width == 3 and type(rows[0][1]) is bytes:
         return [(key, bytearray(a), bytearray(b)) for key, a, b in rows]
     return [tuple(bytearray(v) if type(v) is bytes else v for v in row) for row in rows]
 
@@ -227,6 +231,7 @@ def seal_entries(entries: Sequence[NewEntry], *, now: datetime | None = None) ->
         commitments=tuple(
             sha256(salt + payload).digest() for salt, payload in zip(salts, payloads, strict=True)
         ),
+        learners=tuple(subject_of(entry.payload) for entry in entries),
     )
 
 
@@ -265,6 +270,7 @@ def sequence_batches(
     sha256 = hashlib.sha256
     entry_rows: list[tuple[int, bytes, bytes]] = []
     opening_rows: list[tuple[int, bytes, bytes]] = []
+    sealed_rows: list[tuple[int, str, bytes]] = []
     node_rows: list[tuple[int, bytes]] = []
     results: list[AppendResult] = []
     prev = head.last_leaf_hash
@@ -283,7 +289,10 @@ def sequence_batches(
             leaves.append(prev)
             index += 1
         indices = range(first, index)
-        opening_rows += zip(indices, batch.salts, batch.payloads, strict=True)
+        if any(batch.learners):
+            sealed_rows += _split_openings(connection, batch, indices, opening_rows)
+        else:
+            opening_rows += zip(indices, batch.salts, batch.payloads, strict=True)
         node_rows += frontier.extend(leaves, STORED_LEVELS)
         root = frontier.root()  # O(log n) hashes: each batch gets the tree it completes
         results.append(AppendResult(index, root, first, tuple(leaves), batch, batch_prev))
@@ -291,6 +300,7 @@ def sequence_batches(
     # 3. Write them all; the head moves last, in the same transaction.
     write_rows(connection, entry_t, entry_rows)
     write_rows(connection, opening_t, opening_rows)
+    write_rows(connection, sealed_opening_t, sealed_rows)
     write_rows(connection, node_t, node_rows)
     if then is not None:
         then(results)
@@ -303,6 +313,33 @@ def sequence_batches(
     )
     FRONTIERS.remember(connection, (before, frontier))
     return results
+
+
+def _split_openings(
+    connection: Connection,
+    batch: SealedBatch,
+    indices: range,
+    opening_rows: list[tuple[int, bytes, bytes]],
+) -> list[tuple[int, str, bytes]]:
+    """Seal the openings of entries about a learner; the others go to ``opening_rows``."""
+    source = installed_source(connection)
+    if source is None:  # no key store: the log's own tools keep every opening in clear
+        opening_rows += zip(indices, batch.salts, batch.payloads, strict=True)
+        return []
+    wanted = {learner for learner in batch.learners if learner is not None}
+    keys = source.keys_for(connection, wanted, create=True)
+    sealed: list[tuple[int, str, bytes]] = []
+    for index, learner, salt, payload in zip(
+        indices, batch.learners, batch.salts, batch.payloads, strict=True
+    ):
+        if learner is None:
+            opening_rows.append((index, salt, payload))
+            continue
+        key = keys.get(learner)
+        if key is None:
+            raise LedgerError("an entry names a learner whose data was erased")
+        sealed.append((index, learner, seal_opening(key, index, learner, salt, payload)))
+    return sealed
 
 
 def append_entries(

@@ -9,14 +9,17 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from creditbank.errors import LedgerError
+from creditbank.ledger.envelope import SALT_SIZE
 from creditbank.ledger.hashing import hash_children
 from creditbank.ledger.nodes import covering_nodes
+from creditbank.ledger.sealed_openings import installed_source, open_sealed
 from creditbank.ledger.tables import (
     LedgerCheckpoint,
     LedgerEntry,
     LedgerHead,
     LedgerNode,
     LedgerOpening,
+    LedgerSealedOpening,
 )
 
 HEAD_ID = 1
@@ -26,6 +29,7 @@ _CHUNK = 500
 entry_t = LedgerEntry.__table__  # type: ignore[attr-defined]
 node_t = LedgerNode.__table__  # type: ignore[attr-defined]
 opening_t = LedgerOpening.__table__  # type: ignore[attr-defined]
+sealed_opening_t = LedgerSealedOpening.__table__  # type: ignore[attr-defined]
 checkpoint_t = LedgerCheckpoint.__table__  # type: ignore[attr-defined]
 head_t = LedgerHead.__table__  # type: ignore[attr-defined]
 
@@ -135,7 +139,11 @@ def read_entries(connection: Connection, start: int, end: int) -> list[tuple[int
 def read_openings(
     connection: Connection, indices: Collection[int]
 ) -> dict[int, tuple[bytes, bytes]]:
-    """Return ``index -> (salt, payload bytes)`` for those of ``indices`` not erased."""
+    """Return ``index -> (salt, payload bytes)`` for those of ``indices`` that can be read.
+
+    Openings in clear, and sealed ones whose learner's key the installed key store holds.
+    Missing: erased openings, and sealed ones whose key is gone (see :func:`sealed_unreadable`).
+    """
     found: dict[int, tuple[bytes, bytes]] = {}
     for chunk in _chunks(sorted(indices)):
         rows = connection.execute(
@@ -144,7 +152,44 @@ def read_openings(
             )
         )
         found.update((idx, (salt, payload)) for idx, salt, payload in rows)
+    sealed = _read_sealed([idx for idx in indices if idx not in found], connection)
+    if sealed:
+        source = installed_source(connection)
+        learners = {learner for learner, _ in sealed.values()}
+        keys = {} if source is None else source.keys_for(connection, learners, create=False)
+        for idx, (learner, blob) in sealed.items():
+            key = keys.get(learner)
+            if key is not None:
+                found[idx] = open_sealed(key, idx, learner, blob, SALT_SIZE)
     return found
+
+
+def _read_sealed(indices: Collection[int], connection: Connection) -> dict[int, tuple[str, bytes]]:
+    sealed: dict[int, tuple[str, bytes]] = {}
+    for chunk in _chunks(sorted(indices)):
+        rows = connection.execute(
+            select(
+                sealed_opening_t.c.idx, sealed_opening_t.c.learner, sealed_opening_t.c.sealed
+            ).where(sealed_opening_t.c.idx.in_(chunk))
+        )
+        sealed.update((idx, (learner, blob)) for idx, learner, blob in rows)
+    return sealed
+
+
+def sealed_unreadable(connection: Connection, indices: Collection[int]) -> set[int]:
+    """Those of ``indices`` kept sealed under a learner key this instance does not hold.
+
+    After an erasure the key is destroyed; a backup restored from before it still holds the
+    sealed rows, which open for no one. The audit excuses these as it excuses erasures.
+    """
+    sealed = _read_sealed(indices, connection)
+    if not sealed:
+        return set()
+    source = installed_source(connection)
+    if source is None:
+        return set(sealed)
+    keys = source.keys_for(connection, {learner for learner, _ in sealed.values()}, create=False)
+    return {idx for idx, (learner, _) in sealed.items() if learner not in keys}
 
 
 def _checkpoint(row: object) -> StoredCheckpoint:

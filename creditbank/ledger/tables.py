@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, LargeBinary, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
 from creditbank.storage.types import UtcDateTime
@@ -22,7 +22,7 @@ _BIG_SERIAL = BigInteger().with_variant(Integer(), "sqlite")
 _BIG_KEY = BigInteger().with_variant(Integer(), "sqlite")
 
 APPEND_ONLY_TABLES = ("ledger_entry", "ledger_node", "ledger_checkpoint", "ledger_erasure")
-NO_UPDATE_TABLES = ("ledger_opening",)
+NO_UPDATE_TABLES = ("ledger_opening", "ledger_sealed_opening")
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -56,6 +56,25 @@ class LedgerOpening(SQLModel, table=True):
     )
     salt: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
     payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class LedgerSealedOpening(SQLModel, table=True):
+    """The opening of an entry about a learner, sealed under that learner's data key.
+
+    ``sealed`` is a 96-bit nonce followed by AES-256-GCM of ``salt ‖ payload``, bound to the
+    index and the learner (:mod:`creditbank.ledger.sealed_openings`). Destroying the learner's
+    key (erasure) makes every copy of it, backups included, unreadable.
+    """
+
+    __tablename__ = "ledger_sealed_opening"
+
+    idx: int = Field(
+        sa_column=Column(
+            _BIG_KEY, ForeignKey("ledger_entry.idx"), primary_key=True, autoincrement=False
+        )
+    )
+    learner: str = Field(sa_column=Column(String(36), nullable=False, index=True))
+    sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class LedgerCheckpoint(SQLModel, table=True):

@@ -14,6 +14,8 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from creditbank.identity.sealing import KEY_SEAL_PREFIX, open_with_key, seal_with_key
+from creditbank.ledger.sealed_openings import installed_source
 from creditbank.notices.kinds import Lang, NoticeKind, words
 from creditbank.notices.tables import Notice, OutboxMessage
 
@@ -65,6 +67,14 @@ def notify(
     Returns whether a notice was written.
     """
     notice_id = str(uuid.uuid4())
+    text = json.dumps(dict(params), ensure_ascii=False, sort_keys=True)
+    if recipient is Recipient.LEARNER:
+        # What a learner is told may hold their own words: sealed under their data key.
+        key = _learner_key(connection, to, create=True)
+        if key is _ERASED:
+            return False  # the learner's data was erased: nobody is left to tell
+        if key is not None:
+            text = seal_with_key(key, text, context=params_context(notice_id))
     dialect = connection.dialect.name
     insert_notice = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(notice_t)
     written = connection.execute(
@@ -73,7 +83,7 @@ def notify(
             recipient_kind=recipient.value,
             recipient=to,
             kind=kind.value,
-            params=json.dumps(dict(params), ensure_ascii=False, sort_keys=True),
+            params=text,
             event_key=event_key,
             created_at=now,
             read_at=None,
@@ -99,10 +109,28 @@ def notify(
     return True
 
 
-def _view(row: Any) -> NoticeView:
-    return NoticeView(
-        row.id, NoticeKind(row.kind), json.loads(row.params), row.created_at, row.read_at
-    )
+_ERASED = b""
+
+
+def _learner_key(connection: Connection, learner: str, *, create: bool) -> bytes | None:
+    """The learner's data key; ``_ERASED`` once destroyed; None without a key store."""
+    source = installed_source(connection)
+    if source is None:
+        return None
+    return source.keys_for(connection, [learner], create=create).get(learner, _ERASED)
+
+
+def params_context(notice_id: str) -> str:
+    """The sealing context of a learner's notice's parameters."""
+    return f"notice:{notice_id}:params"
+
+
+def _view(connection: Connection, row: Any) -> NoticeView:
+    text = row.params
+    if text.startswith(KEY_SEAL_PREFIX):
+        key = _learner_key(connection, row.recipient, create=False)
+        text = "{}" if not key else open_with_key(key, text, context=params_context(row.id))
+    return NoticeView(row.id, NoticeKind(row.kind), json.loads(text), row.created_at, row.read_at)
 
 
 def list_notices(
@@ -115,7 +143,7 @@ def list_notices(
         .order_by(notice_t.c.created_at.desc(), notice_t.c.id)
         .limit(limit)
     )
-    return [_view(row) for row in rows]
+    return [_view(connection, row) for row in rows]
 
 
 def unread_count(connection: Connection, recipient: Recipient, to: str) -> int:
@@ -154,4 +182,4 @@ def mark_read(
 def read_notice(connection: Connection, notice_id: str) -> tuple[Recipient, str, NoticeView]:
     """A notice with its recipient (for the sending job)."""
     row = connection.execute(select(notice_t).where(notice_t.c.id == notice_id)).one()
-    return Recipient(row.recipient_kind), row.recipient, _view(row)
+    return Recipient(row.recipient_kind), row.recipient, _view(connection, row)

@@ -29,6 +29,7 @@ from creditbank.ledger.full_audit import (
     audit_ledger,
     check_opening,
     check_signatures,
+    read_audited_openings,
     walk_entries,
 )
 from creditbank.ledger.hashing import EMPTY_ROOT, HASH_SIZE, hash_leaf
@@ -41,7 +42,7 @@ from creditbank.ledger.store import (
     all_checkpoints,
     entry_t,
     read_head,
-    read_openings,
+    sealed_unreadable,
 )
 from creditbank.operations.tables import AuditState
 from creditbank.records import integrity as record_integrity
@@ -296,8 +297,9 @@ def _sample(connection: Connection, audited: int, walk: Walk, count: int) -> lis
             )
         )
     }
-    openings = read_openings(connection, drawn)
-    gone = erased(connection, [idx for idx in drawn if idx not in openings])
+    openings = read_audited_openings(connection, drawn)
+    absent = [idx for idx in drawn if idx not in openings]
+    gone = erased(connection, absent) | sealed_unreadable(connection, absent)
     reader = StoredNodes(connection)
     root = walk.tree.root()
     # First what each entry says about itself and its successor, then the proofs: an altered

@@ -8,13 +8,13 @@ version that states the date, so a correction with a later date clears the flag.
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select
 
 from creditbank.clock import as_utc, utc_now
 from creditbank.identity.principals import BANK_ACTOR
+from creditbank.learners.data_keys import vault
 from creditbank.learners.tables import Consent
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
@@ -22,6 +22,7 @@ from creditbank.ledger.service import Ledger
 from creditbank.notices.kinds import NoticeKind
 from creditbank.notices.service import Recipient, notify
 from creditbank.operations.tables import CertificateFlag, ConsentExpiry
+from creditbank.records.contents import load_content
 from creditbank.records.tables import OutcomeRecord, RecordVersion
 from creditbank.storage.database import read_connection, write_transaction
 
@@ -128,7 +129,7 @@ def flag_certificates(engine: Engine, *, today: date | None = None) -> str | Non
             connection.execute(delete(flag_t).where(flag_t.c.record.in_(stale)))
             cleared = len(stale)
         rows = connection.execute(
-            select(record_t.c.id, record_t.c.version, version_t.c.content)
+            select(record_t.c.id, record_t.c.version, version_t.c.content, record_t.c.learner)
             .join(
                 version_t,
                 and_(
@@ -143,8 +144,12 @@ def flag_certificates(engine: Engine, *, today: date | None = None) -> str | Non
             )
         ).all()
         new_flags = []
-        for record_id, version, content in rows:
-            expires = json.loads(content).get("expires_on")
+        box = vault(connection)
+        box.prefetch({row.learner for row in rows})
+        for record_id, version, content, learner in rows:
+            if not box.readable(learner):
+                continue
+            expires = load_content(box, learner, record_id, version, content).get("expires_on")
             if expires and date.fromisoformat(expires) < today:
                 new_flags.append(
                     {

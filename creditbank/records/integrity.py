@@ -20,8 +20,11 @@ from sqlalchemy import Connection, and_, func, select
 
 from creditbank.canonical import canonical_json
 from creditbank.errors import AuditFailed, AuditFinding, LedgerError
+from creditbank.identity.sealing import SealError
+from creditbank.learners.data_keys import vault
 from creditbank.ledger.envelope import EntryKind, decode_envelope
 from creditbank.ledger.store import entry_t, read_entries, read_openings
+from creditbank.records.contents import open_content
 from creditbank.records.service import Action, RecordStatus, record_t, version_t
 
 ACTIONS = {
@@ -68,6 +71,24 @@ def _version(connection: Connection, record: str, version: int) -> Any:
     ).first()
 
 
+def _entry_learner(connection: Connection, row: Any) -> str:
+    """The learner the version's own entry names (its content is sealed under their key)."""
+    opening = read_openings(connection, [row.ledger_index]).get(row.ledger_index)
+    return "" if opening is None else str(json.loads(opening[1]).get("learner"))
+
+
+def _stored_content(connection: Connection, row: Any, learner: str) -> str:
+    try:
+        return open_content(vault(connection), learner, row.record, row.version, row.content)
+    except SealError:
+        raise _fail(
+            "record content",
+            f"record {row.record} version {row.version}: the stored outcome does not open "
+            "under the learner's key (altered, or moved from another row)",
+            row.ledger_index,
+        ) from None
+
+
 def _check_change(
     connection: Connection, idx: int, action: Action, payload: dict[str, Any], row: Any
 ) -> str:
@@ -104,8 +125,14 @@ def _check_change(
                 f"{payload.get('supersedes')}",
                 idx,
             )
-        committed = payload.get("outcome", json.loads(previous.content))
-    if json.loads(row.content) != committed or row.content != canonical_json(committed).decode():
+        if "outcome" in payload:
+            committed = payload["outcome"]
+        else:
+            committed = json.loads(
+                _stored_content(connection, previous, _entry_learner(connection, previous))
+            )
+    stored = _stored_content(connection, row, str(payload.get("learner")))
+    if json.loads(stored) != committed or stored != canonical_json(committed).decode():
         raise _fail(
             "record content",
             f"{where}: the stored outcome differs from the payload committed in the log",

@@ -10,16 +10,17 @@ Transcripts issued before stay true (they name the alias) and are left alone.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
 
 from creditbank.canonical import canonical_json
+from creditbank.learners.data_keys import vault
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.service import LedgerTransaction
+from creditbank.records.contents import load_content, seal_content
 from creditbank.records.service import Action, RecordStatus, record_t, version_t
 
 MOVE_REASON = "moved to the account this learner's accounts were merged into"
@@ -52,6 +53,11 @@ def move_records(
                 version_t.c.record == row.id, version_t.c.version == row.version
             )
         ).one()
+    box = vault(tx.connection)
+    outcomes = {
+        row.id: load_content(box, alias, row.id, row.version, previous[row.id].content)
+        for row in active
+    }
     entries = [
         NewEntry(
             EntryKind.RECORD_CORRECTED,
@@ -63,7 +69,7 @@ def move_records(
                 "institution": row.institution,
                 "supersedes": previous[row.id].ledger_index,
                 "reason": MOVE_REASON,
-                "outcome": json.loads(previous[row.id].content),
+                "outcome": outcomes[row.id],
                 "merge": merge_index,
             },
         )
@@ -76,7 +82,13 @@ def move_records(
                 record=row.id,
                 version=row.version + 1,
                 action=Action.MOVED.value,
-                content=canonical_json(json.loads(previous[row.id].content)).decode("utf-8"),
+                content=seal_content(
+                    box,
+                    into,
+                    row.id,
+                    row.version + 1,
+                    canonical_json(outcomes[row.id]).decode("utf-8"),
+                ),
                 reason=MOVE_REASON,
                 recorded_at=now,
                 ledger_index=index,

@@ -11,7 +11,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -26,12 +26,14 @@ from creditbank.institutions.service import (
     check_batch_signature,
     require_member,
 )
+from creditbank.learners.data_keys import Vault, vault
 from creditbank.learners.service import unpostable_learners
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.group import IndexedWrite, Insert, Submission, Update
 from creditbank.ledger.sequencer import AppendResult, NewEntry, seal_entries
 from creditbank.ledger.service import Ledger, LedgerTransaction
 from creditbank.records.authorship import Authorship, check_authorship
+from creditbank.records.contents import load_content, seal_content
 from creditbank.records.dependents import RevokeDependents
 from creditbank.records.outcomes import Outcome
 from creditbank.records.signed_items import SignedItems
@@ -262,6 +264,8 @@ class _Posting:
     contents: tuple[str, ...]
     now: datetime
     authorship: tuple[Authorship, ...]
+    # The contents sealed under each learner's key, in ``stage`` (it has the transaction).
+    sealed: list[str] = field(default_factory=list)
 
     @classmethod
     def of(
@@ -330,6 +334,14 @@ class _Posting:
                 response="",
             )
         )
+        box = vault(connection)
+        box.prefetch({record.learner_id for record in request.records})
+        self.sealed[:] = [
+            seal_content(box, record.learner_id, record_id, 1, content)
+            for record_id, record, content in zip(
+                self.record_ids, request.records, self.contents, strict=True
+            )
+        ]
         bulk_insert(
             connection,
             record_t,
@@ -379,7 +391,7 @@ class _Posting:
                 "ledger_index": index,
             }
             for record_id, content, index in zip(
-                self.record_ids, self.contents, result.indices, strict=True
+                self.record_ids, self.sealed, result.indices, strict=True
             )
         ]
         batch = {
@@ -494,7 +506,12 @@ def change_record(
         select(version_t).where(version_t.c.record == record_id, version_t.c.version == row.version)
     ).one()
     version = row.version + 1
-    content = json.loads(previous.content) if outcome is None else outcome.to_payload()
+    box = vault(tx.connection)
+    content = (
+        load_content(box, row.learner, record_id, previous.version, previous.content)
+        if outcome is None
+        else outcome.to_payload()
+    )
     kind = EntryKind.RECORD_CORRECTED if action is Action.CORRECTED else EntryKind.RECORD_REVOKED
     payload: dict[str, Any] = {
         "record": record_id,
@@ -518,7 +535,9 @@ def change_record(
             record=record_id,
             version=version,
             action=action.value,
-            content=canonical_json(content).decode("utf-8"),
+            content=seal_content(
+                box, row.learner, record_id, version, canonical_json(content).decode("utf-8")
+            ),
             reason=reason,
             recorded_at=now,
             ledger_index=index,
@@ -594,11 +613,11 @@ def revoke_record(
 # --- reading --------------------------------------------------------------------------------
 
 
-def _version_view(row: Any) -> RecordVersionView:
+def _version_view(box: Vault, learner: str, row: Any) -> RecordVersionView:
     return RecordVersionView(
         row.version,
         Action(row.action),
-        json.loads(row.content),
+        load_content(box, learner, row.record, row.version, row.content),
         row.reason,
         row.recorded_at,
         row.ledger_index,
@@ -631,7 +650,11 @@ def read_record(connection: Connection, record_id: str, *, history: bool = False
     query = select(version_t).where(version_t.c.record == record_id)
     if not history:
         query = query.where(version_t.c.version == row.version)
-    versions = [_version_view(v) for v in connection.execute(query.order_by(version_t.c.version))]
+    box = vault(connection)
+    versions = [
+        _version_view(box, row.learner, v)
+        for v in connection.execute(query.order_by(version_t.c.version))
+    ]
     return _view(row, versions, history)
 
 
@@ -646,6 +669,7 @@ def learner_records(
     if not rows:
         return []
     current = {}
+    box = vault(connection)
     ids = [row.id for row in rows]
     for start in range(0, len(ids), _IN_CHUNK):
         chunk = ids[start : start + _IN_CHUNK]
@@ -657,7 +681,7 @@ def learner_records(
             )
             .where(version_t.c.record.in_(chunk))
         ):
-            current[v.record] = _version_view(v)
+            current[v.record] = _version_view(box, learner_id, v)
     return [_view(row, [current[row.id]], False) for row in rows]
 
 

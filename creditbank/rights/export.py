@@ -23,11 +23,13 @@ from sqlalchemy import Connection, select
 
 from creditbank.auth.access_log import learner_reads
 from creditbank.clock import as_utc
+from creditbank.evaluations.sealed_results import read_result
 from creditbank.evaluations.tables import CommittedEvaluation
 from creditbank.evaluations.transfers import learner_transfers
 from creditbank.identity.principals import LEARNER_ACTOR
 from creditbank.identity.sealing import FieldSealer
 from creditbank.learners import contact
+from creditbank.learners.data_keys import vault
 from creditbank.learners.service import (
     document_context,
     list_consents,
@@ -158,11 +160,11 @@ def _account(connection: Connection, sealer: FieldSealer, learner_id: str) -> di
         # Unsealed in full: this is the learner's own copy. None once erased.
         "name": None
         if row.name_sealed is None
-        else sealer.open(row.name_sealed, context=name_context(row.id)),
+        else vault(connection).open(row.id, row.name_sealed, context=name_context(row.id)),
         "document_kind": row.document_kind,
         "document_number": None
         if row.document_sealed is None
-        else sealer.open(row.document_sealed, context=document_context(row.id)),
+        else vault(connection).open(row.id, row.document_sealed, context=document_context(row.id)),
         "email": contact.read_email(connection, sealer, learner_id),
         "opened_by": row.opened_by,
         "opened_at": _time(row.opened_at),
@@ -226,7 +228,7 @@ def _evaluations(connection: Connection, learner_id: str) -> list[dict[str, Any]
             "ledger_index": row.ledger_index,
             "appeal_of": row.appeal_of,
             "result_hash": row.result_hash,
-            "result": json.loads(row.result),
+            "result": read_result(connection, row),
         }
         for row in rows
     ]

@@ -9,16 +9,22 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from creditbank.errors import Conflict, NotFound
+from creditbank.clock import as_utc
+from creditbank.errors import Conflict, DataErased, NotFound
 from creditbank.identity.sealing import FieldSealer
+from creditbank.learners.data_keys import Vault, vault
+from creditbank.learners.tables import Learner
 from creditbank.ledger.service import Ledger
 from creditbank.storage.database import read_connection
+from creditbank.transcripts.cryptosuite import format_datetime
 from creditbank.transcripts.issuer import IssuerIdentity
-from creditbank.transcripts.revocation import revoke_transcripts
+from creditbank.transcripts.revocation import reason_context, revoke_transcripts
 from creditbank.transcripts.tables import Transcript
-from creditbank.transcripts.verdict import RevocationCategory
+from creditbank.transcripts.verdict import RevocationCategory, Verdict, VerdictClass, erased
+from creditbank.transcripts.verify import Report
 
 transcript_t = Transcript.__table__  # type: ignore[attr-defined]
+learner_t = Learner.__table__  # type: ignore[attr-defined]
 
 
 def seal_context(transcript_id: str) -> str:
@@ -41,7 +47,15 @@ class TranscriptSummary:
     revoked_category: RevocationCategory | None = None
 
 
-def _summary(row: Any) -> TranscriptSummary:
+def _summary(row: Any, box: Vault | None = None) -> TranscriptSummary:
+    reason = row.revoked_reason
+    if reason is not None:
+        # Unreadable once the learner's data was erased (the row itself stays).
+        reason = (
+            box.open(row.learner, reason, context=reason_context(row.id))
+            if box is not None and box.readable(row.learner)
+            else None
+        )
     return TranscriptSummary(
         row.id,
         row.code,
@@ -50,7 +64,7 @@ def _summary(row: Any) -> TranscriptSummary:
         row.valid_until,
         row.record_count,
         row.revoked_at,
-        row.revoked_reason,
+        reason,
         None if row.revoked_category is None else RevocationCategory(row.revoked_category),
     )
 
@@ -62,7 +76,8 @@ def list_transcripts(connection: Connection, learner_id: str) -> list[Transcript
         .where(transcript_t.c.learner == learner_id)
         .order_by(transcript_t.c.ledger_index.desc())
     )
-    return [_summary(row) for row in rows]
+    box = vault(connection)
+    return [_summary(row, box) for row in rows]
 
 
 def _row(connection: Connection, transcript_id: str, learner_id: str | None) -> Any:
@@ -73,8 +88,8 @@ def _row(connection: Connection, transcript_id: str, learner_id: str | None) -> 
     return row
 
 
-def _credential(sealer: FieldSealer, row: Any) -> dict[str, Any]:
-    text = sealer.open(row.credential_sealed, context=seal_context(row.id))
+def _credential(connection: Connection, row: Any) -> dict[str, Any]:
+    text = vault(connection).open(row.learner, row.credential_sealed, context=seal_context(row.id))
     credential: dict[str, Any] = json.loads(text)
     return credential
 
@@ -85,7 +100,22 @@ def read_transcript(
     """A transcript and its credential (only the learner's own when ``learner_id`` is given)."""
     with read_connection(engine) as connection:
         row = _row(connection, transcript_id, learner_id)
-    return _summary(row), _credential(sealer, row)
+        return _summary(row, vault(connection)), _credential(connection, row)
+
+
+class TranscriptErased(DataErased):
+    """The transcript's learner was erased: its credential, sealed under their key, is gone."""
+
+    def __init__(self, at: datetime) -> None:
+        stamp = format_datetime(as_utc(at))
+        super().__init__(
+            f"the learner's data was erased on {stamp[:10]}", extra={"erased_at": stamp}
+        )
+        self.at = stamp
+
+    def report(self) -> Report:
+        """What verifying the transcript by its code comes to: erased, with the date."""
+        return Report(None, 0, (), erased(Verdict(VerdictClass.VALID), self.at))
 
 
 def find_by_code(
@@ -97,9 +127,14 @@ def find_by_code(
         row = connection.execute(
             select(transcript_t).where(transcript_t.c.code == normalised)
         ).first()
-    if row is None:
-        raise NotFound("no transcript has this verification code")
-    return _summary(row), _credential(sealer, row)
+        if row is None:
+            raise NotFound("no transcript has this verification code")
+        gone = connection.execute(
+            select(learner_t.c.erased_at).where(learner_t.c.id == row.learner)
+        ).scalar_one_or_none()
+        if gone is not None:
+            raise TranscriptErased(gone)
+        return _summary(row, vault(connection)), _credential(connection, row)
 
 
 def revocation_at(
@@ -145,4 +180,4 @@ def revoke_transcript(
             actor="learner",
             now=now,
         )
-        return _summary(_row(tx.connection, transcript_id, learner_id))
+        return _summary(_row(tx.connection, transcript_id, learner_id), vault(tx.connection))

@@ -25,6 +25,7 @@ from creditbank.evaluations.tables import RecognisedTransfer
 from creditbank.evaluations.transfers import learner_transfers
 from creditbank.identity.sealing import FieldSealer
 from creditbank.institutions.tables import Institution
+from creditbank.learners.data_keys import vault
 from creditbank.learners.service import read_account
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.proofs import inclusion_proof
@@ -317,7 +318,9 @@ def issue_transcript(
                 record_count=len(chosen),
                 status_list=list_id,
                 status_index=status_index,
-                credential_sealed=sealer.seal(text, context=seal_context(transcript_id)),
+                credential_sealed=vault(tx.connection).seal(
+                    learner_id, text, context=seal_context(transcript_id)
+                ),
                 ledger_index=index,
             )
         )

@@ -64,6 +64,15 @@ class KeptPdfs:
             with contextlib.suppress(FileNotFoundError):
                 temporary.unlink()
 
+    def forget(self, transcript_ids: list[str]) -> None:
+        """Delete the kept PDFs of ``transcript_ids`` (every language): their learner was erased."""
+        if not self.folder.is_dir():
+            return
+        wanted = {transcript_id for transcript_id in transcript_ids if _SAFE.match(transcript_id)}
+        for path in self.folder.iterdir():
+            if path.name.split(".", 1)[0] in wanted and path.name.endswith(".sealed"):
+                path.unlink(missing_ok=True)
+
     def render_once(self, transcript_id: str, language: str, render: Callable[[], bytes]) -> bytes:
         """The kept PDF, rendering and keeping it the first time."""
         kept = self.get(transcript_id, language)

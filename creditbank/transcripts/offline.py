@@ -49,10 +49,12 @@ from creditbank.transcripts.did import (
     resolved_keys,
 )
 from creditbank.transcripts.trust_list import TrustList
-from creditbank.transcripts.verify import Trust
+from creditbank.transcripts.verify import ErasureLookup, Trust
 
 FETCH_TIMEOUT = 10.0
 Fetch = Callable[[str], bytes]
+# Indices asked about per request to the bank's erasure endpoint.
+MAX_ERASURE_QUERY = 200
 
 
 def _latest_consistency(latest_note: str | None, trust_keys: Any, fetch_proof: Any) -> Any:
@@ -260,4 +262,23 @@ def trust_from_url(
         consistency=_latest_consistency(checkpoint, log_keys, proof),
         trusted_issuers=frozenset(trust_list.issuers),
         refused_keys=refused,
+        erasures=_fetched_erasures(base, fetch),
     )
+
+
+def _fetched_erasures(base: str, fetch: Fetch) -> ErasureLookup:
+    """Ask the bank which of a transcript's entries it erased (the learner's data), and when."""
+
+    def lookup(indices: Sequence[int]) -> Mapping[int, str]:
+        found: dict[int, str] = {}
+        for start in range(0, len(indices), MAX_ERASURE_QUERY):
+            chunk = ",".join(str(i) for i in indices[start : start + MAX_ERASURE_QUERY])
+            try:
+                answer = _json(fetch, f"{base}/api/v1/log/erasures?indices={chunk}")
+                for item in answer.get("erasures", []):
+                    found[int(item["index"])] = str(item["erased_at"])
+            except (CreditbankError, KeyError, TypeError, ValueError, AttributeError):
+                return {}  # a bank that does not say: the status list still tells revocation
+        return found
+
+    return lookup

@@ -15,6 +15,7 @@ from typing import Any
 from creditbank.clock import as_utc
 from creditbank.errors import FieldProblem, InvalidInput, NotFound
 from creditbank.ledger.checkpoint import Checkpoint
+from creditbank.ledger.erasure import erased_at
 from creditbank.ledger.proof_checks import verify_consistency
 from creditbank.ledger.proofs import consistency_proof
 from creditbank.ledger.service import Ledger
@@ -29,6 +30,7 @@ from creditbank.transcripts.status_lists import status_list_document
 from creditbank.transcripts.verdict import VerdictClass, with_revocation
 from creditbank.transcripts.verify import (
     ConsistencyCheck,
+    ErasureLookup,
     Report,
     StatusFetcher,
     Trust,
@@ -55,6 +57,15 @@ def _consistency(ledger: Ledger) -> ConsistencyCheck:
         return None
 
     return check
+
+
+def _erasures(ledger: Ledger) -> ErasureLookup:
+    def lookup(indices: Sequence[int]) -> Mapping[int, str]:
+        with read_connection(ledger.engine) as connection:
+            found = erased_at(connection, indices)
+        return {index: format_datetime(as_utc(moment)) for index, moment in found.items()}
+
+    return lookup
 
 
 def _own_list(public_url: str, url: str) -> int | None:
@@ -119,6 +130,7 @@ def online_trust(
         consistency=_consistency(ledger),
         witness_keys=witnesses,
         require_witnesses=require_witnesses,
+        erasures=_erasures(ledger),
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Column, select, update
 
 from creditbank.evaluations.review import ChangeKind, SourceChange, record_change, review_transfers
+from creditbank.learners.data_keys import vault
 from creditbank.learners.service import ConsentView
 from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.service import LedgerTransaction
@@ -33,6 +34,11 @@ transcript_record_t = TranscriptRecord.__table__  # type: ignore[attr-defined]
 transcript_transfer_t = TranscriptTransfer.__table__  # type: ignore[attr-defined]
 
 
+def reason_context(transcript_id: str) -> str:
+    """The sealing context of why a transcript was revoked (the learner's own words, perhaps)."""
+    return f"transcript:{transcript_id}:revoked-reason"
+
+
 def revoke_transcripts(
     tx: LedgerTransaction,
     transcript_ids: Sequence[str],
@@ -47,11 +53,19 @@ def revoke_transcripts(
 
     ``reason`` is kept for the learner; ``category`` is what a verifier is told.
     """
+    owners: dict[str, str] = dict(
+        tx.connection.execute(
+            select(transcript_t.c.id, transcript_t.c.learner).where(
+                transcript_t.c.id.in_(transcript_ids)
+            )
+        ).all()
+    )
     for transcript_id in transcript_ids:
+        # The learner: a reason in the learner's own words is sealed with the learner's data.
         index = tx.record(
             EntryKind.TRANSCRIPT_REVOKED,
             actor,
-            {"transcript": transcript_id, "reason": reason},
+            {"transcript": transcript_id, "learner": owners[transcript_id], "reason": reason},
             now=now,
         )
         tx.connection.execute(
@@ -59,7 +73,12 @@ def revoke_transcripts(
             .where(transcript_t.c.id == transcript_id)
             .values(
                 revoked_at=now,
-                revoked_reason=reason,
+                # The learner's own words are sealed with their data; the bank's are not.
+                revoked_reason=vault(tx.connection).seal(
+                    owners[transcript_id], reason, context=reason_context(transcript_id)
+                )
+                if category is RevocationCategory.WITHDRAWN
+                else reason,
                 revoked_category=category.value,
                 revoked_index=index,
             )

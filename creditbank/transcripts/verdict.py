@@ -26,6 +26,7 @@ class VerdictClass(StrEnum):
     ALTERED = "altered"
     ISSUER_NOT_TRUSTED = "issuer_not_trusted"
     STATUS_UNAVAILABLE = "status_unavailable"
+    ERASED = "erased"
 
 
 class RevocationCategory(StrEnum):
@@ -34,6 +35,7 @@ class RevocationCategory(StrEnum):
     WITHDRAWN = "withdrawn_by_learner"
     RECORD_CHANGED = "record_changed"
     TRANSFER_SUPERSEDED = "transfer_superseded"
+    LEARNER_ERASED = "learner_data_erased"
 
 
 # Checks whose failure means the credential is not what its issuer signed or the log holds.
@@ -61,6 +63,7 @@ EXIT_STATUS: dict[VerdictClass, int] = {
     VerdictClass.NOT_YET_VALID: 5,
     VerdictClass.ISSUER_NOT_TRUSTED: 6,
     VerdictClass.STATUS_UNAVAILABLE: 7,
+    VerdictClass.ERASED: 8,
 }
 
 _HEADLINES: dict[VerdictClass, tuple[str, str]] = {
@@ -87,7 +90,13 @@ _HEADLINES: dict[VerdictClass, tuple[str, str]] = {
         "无法确认：取不到撤销状态",
         "Status unavailable: whether it was revoked cannot be told",
     ),
+    VerdictClass.ERASED: (
+        "验证未通过：学习者的数据已被删除",
+        "Not valid: the learner's data was erased",
+    ),
 }
+# With its date: what the bank's verifier says of a transcript whose learner was erased.
+_ERASED_ON = ("验证未通过：学习者的数据已于 {date} 删除", "the learner's data was erased on {date}")
 
 _CATEGORIES: dict[RevocationCategory, tuple[str, str]] = {
     RevocationCategory.WITHDRAWN: ("学习者本人撤回", "withdrawn by the learner"),
@@ -98,6 +107,10 @@ _CATEGORIES: dict[RevocationCategory, tuple[str, str]] = {
     RevocationCategory.TRANSFER_SUPERSEDED: (
         "其中一项学分认定已被新的评估取代",
         "a recognised transfer on it was superseded",
+    ),
+    RevocationCategory.LEARNER_ERASED: (
+        "学习者的个人数据已被删除",
+        "the learner's personal data was erased",
     ),
 }
 
@@ -131,6 +144,9 @@ class Verdict:
 
     def headline(self, language: str) -> str:
         """The verdict in a few words, in ``language`` (zh or en)."""
+        if self.kind is VerdictClass.ERASED and self.at is not None:
+            zh, en = (text.format(date=self.at[:10]) for text in _ERASED_ON)
+            return en if language == "en" else zh
         zh, en = _HEADLINES[self.kind]
         return en if language == "en" else zh
 
@@ -217,13 +233,35 @@ def classify(outcomes: Outcomes) -> Verdict:
 def with_revocation(
     verdict: Verdict, at: str | None, category: RevocationCategory | None
 ) -> Verdict:
-    """The verdict with the revocation facts the issuer's own records give."""
+    """The verdict with the revocation facts the issuer's own records give.
+
+    A transcript revoked because its learner's data was erased is said to be erased.
+    """
     if verdict.kind is not VerdictClass.REVOKED:
         return verdict
+    if category is RevocationCategory.LEARNER_ERASED:
+        return erased(verdict, at or verdict.at)
     return Verdict(
         verdict.kind,
         at=at or verdict.at,
         category=category,
         check=verdict.check,
         detail=verdict.detail,
+    )
+
+
+def erased(verdict: Verdict, at: str | None) -> Verdict:
+    """The verdict on a transcript whose learner's data was erased on ``at``.
+
+    Whatever the signatures say, its content can no longer be opened against the bank; only
+    an untrusted issuer or an altered credential is said first.
+    """
+    if verdict.kind in (VerdictClass.ISSUER_NOT_TRUSTED, VerdictClass.ALTERED):
+        return verdict
+    return Verdict(
+        VerdictClass.ERASED,
+        at=at,
+        category=RevocationCategory.LEARNER_ERASED,
+        check="status",
+        detail="the learner's data was erased: the records can no longer be opened at the bank",
     )

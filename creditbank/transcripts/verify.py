@@ -26,7 +26,7 @@ its own: its proof is the outer signature, its evidence against the log, its dat
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -61,7 +61,7 @@ from creditbank.transcripts.cryptosuite import (
 from creditbank.transcripts.did import KnownKey, did_web_origin
 from creditbank.transcripts.evidence import CheckpointCache, check_evidence
 from creditbank.transcripts.status import bit_is_set, decode_bits, entry_position
-from creditbank.transcripts.verdict import Outcomes, Verdict, classify
+from creditbank.transcripts.verdict import Outcomes, Verdict, classify, erased
 from creditbank.witness.verifier import verify_cosigned_checkpoint
 
 CHECKS = (
@@ -144,6 +144,9 @@ class Report:
 
 
 StatusFetcher = Callable[[str], Mapping[str, Any]]
+# Given the log indices a transcript's evidence names: when the bank erased each one's opening
+# (the learner's data), as an ISO 8601 time, for those it erased.
+ErasureLookup = Callable[[Sequence[int]], Mapping[int, str]]
 # Given a checkpoint from the transcript: None when consistent with the latest, else why not.
 ConsistencyCheck = Callable[[Checkpoint], str | None]
 
@@ -167,6 +170,7 @@ class Trust:
     require_witnesses: int = 0
     trusted_issuers: frozenset[str] | None = None
     refused_keys: Mapping[str, str] = field(default_factory=dict)
+    erasures: ErasureLookup | None = None
 
     def untrusted(self, issuer: Any, method: Any) -> str:
         """Why a proof's verification method is not trusted."""
@@ -595,7 +599,7 @@ def _check_signatures(
             failures.fail("issuer key", f"{label}: issued by another issuer", record_id)
 
 
-def verify_transcript(credential: Any, trust: Trust) -> Report:
+def verify_transcript(credential: Any, trust: Trust) -> Report:  # noqa: PLR0915
     """Run every check on a transcript and report each by name."""
     failures = _Failures()
     nested = _shape(credential, failures)
@@ -618,6 +622,7 @@ def verify_transcript(credential: Any, trust: Trust) -> Report:
     checkpoints = CheckpointCache(trust.log_verifiers, trust.log_origin)
     proven: dict[str, Checkpoint] = {}
     authors: list[str] = []
+    indices: list[int] = []
     for label, record_id, item, payload_bytes in zip(
         labels, ids, nested, forms.payloads, strict=True
     ):
@@ -632,6 +637,7 @@ def verify_transcript(credential: Any, trust: Trust) -> Report:
             failures.fail(exc.check, f"{label}: {exc.reason}", record_id)
             continue
         proven[entry.checkpoint_note] = entry.checkpoint
+        indices.append(entry.index)
         # 5. The claims against the committed payload.
         problem = _record_content(item, entry.payload, entry.kind, credential, str(learner))
         if problem is not None:
@@ -659,7 +665,25 @@ def verify_transcript(credential: Any, trust: Trust) -> Report:
     _check_status(credential, trust, failures)
     reason = _check_witnesses(proven, trust, failures, checkpoints)
     passed = {"witness cosignatures": reason, "authorship": _authors(authors)}
-    return failures.report(credential_id, len(nested), passed)
+    report = failures.report(credential_id, len(nested), passed)
+    return _with_erasure(report, indices, trust)
+
+
+def _with_erasure(report: Report, indices: Sequence[int], trust: Trust) -> Report:
+    """The erased verdict when the bank erased the learner's data behind any record.
+
+    The evidence the transcript carries may still open its commitments, but the bank holds
+    the learner's data no more: the content can no longer be confirmed against the bank.
+    """
+    if trust.erasures is None or not indices:
+        return report
+    try:
+        found = trust.erasures(sorted(set(indices)))
+    except Unverifiable:
+        return report
+    if not found:
+        return report
+    return replace(report, verdict=erased(report.verdict, min(found.values())))
 
 
 def _authors(established: Sequence[str]) -> str:

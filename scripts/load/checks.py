@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from creditbank.ledger.store import opening_t
+from creditbank.ledger.store import read_head, read_openings
 from creditbank.records.tables import OutcomeRecord
 from scripts.load.clients import BatchOutcome
 
@@ -38,11 +38,15 @@ def _logged_records(engine: Engine) -> Counter[str]:
     """external_id → how many record entries of the log carry it (from the openings)."""
     counts: Counter[str] = Counter()
     with engine.connect() as connection:
-        result = connection.execution_options(yield_per=5000).execute(select(opening_t.c.payload))
-        for (payload,) in result:
-            external_id = json.loads(payload).get("external_id")
-            if isinstance(external_id, str) and external_id.startswith(PREFIX):
-                counts[external_id] += 1
+        size = read_head(connection).size
+        # Openings in clear and those sealed under learners' keys alike (read_openings opens
+        # them with the key store installed on the engine).
+        for start in range(0, size, 5000):
+            openings = read_openings(connection, range(start, min(start + 5000, size)))
+            for _, payload in openings.values():
+                external_id = json.loads(payload).get("external_id")
+                if isinstance(external_id, str) and external_id.startswith(PREFIX):
+                    counts[external_id] += 1
     return counts
 
 

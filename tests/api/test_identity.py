@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from creditbank.clock import utc_now
 from creditbank.learners.tables import Learner
-from creditbank.ledger.store import opening_t
+from creditbank.ledger.store import read_openings
 from creditbank.storage.database import read_connection
 from creditbank.wiring import Services
 from tests.api.world import PASSWORD, World, bearer, build_world, course, resident_id
@@ -145,13 +145,9 @@ def test_the_set_aside_entry_holds_no_personal_data(world: World) -> None:
     start = world.size()
     world.post("/api/v1/learners", "posterA", {"name": "张伟", "document": _document()})
     with read_connection(world.services.engine) as connection:
-        payloads = [
-            row.payload
-            for row in connection.execute(
-                select(opening_t.c.payload).where(opening_t.c.idx >= start)
-            )
-        ]
-    text = b"".join(bytes(p) for p in payloads).decode("utf-8")
+        # Opened with the learners' keys: what the payloads hold, sealed or not.
+        openings = read_openings(connection, range(start, world.size()))
+    text = b"".join(bytes(payload) for _, payload in openings.values()).decode("utf-8")
     assert '"by":"CQ-GZ-001"' in text
     for personal in ("冒名者", "张伟", VICTIM, VICTIM[-4:]):
         assert personal not in text

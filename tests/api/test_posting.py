@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import text
 
 from creditbank.clock import utc_now
+from creditbank.ledger.store import read_openings
 from creditbank.wiring import Services
 from tests.api.world import World, bearer, course, resident_id
 
@@ -294,9 +294,8 @@ def test_signed_batches(world: World, engine_name: str) -> None:
         f"/api/v1/records/{good.get_json()['records'][0]['id']}", "posterA"
     ).get_json()
     with world.services.engine.connect() as connection:
-        payload = connection.execute(
-            text("SELECT payload FROM ledger_opening WHERE idx = :i"), {"i": record["ledger_index"]}
-        ).scalar_one()
+        # Sealed under the learner's key: read_openings opens it with the key store.
+        _, payload = read_openings(connection, [record["ledger_index"]])[record["ledger_index"]]
     signed = json.loads(payload)["signed_batch"]
     assert signed["key_id"] == key_id
     key.public_key().verify(base64.b64decode(signed["signature"]), body)

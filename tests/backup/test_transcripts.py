@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from creditbank.backup.export import export_backup
+from creditbank.backup.keys import export_learner_keys, import_learner_keys
 from creditbank.backup.restore import restore_backup
 from creditbank.clock import utc_now
 from creditbank.schema import metadata
@@ -41,7 +42,10 @@ def test_transcripts_issued_before_a_backup_verify_against_the_restored_bank(
     assert source.post("/api/v1/verify", json=kept.credential).get_json()["valid"]
 
     export_backup(services.ledger, tmp_path / "backup", schema=metadata, now=utc_now())
+    export_learner_keys(services.engine, tmp_path / "learner-keys")
     restore_backup(target.ledger, tmp_path / "backup", schema=metadata)
+    # The key store is backed up apart: without it no kept transcript would open.
+    import_learner_keys(target.engine, tmp_path / "learner-keys")
     client = client_for(target)
 
     # Online, through the restored service: the kept one is valid, the revoked one still revoked.

@@ -8,16 +8,24 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import Connection, text
 
+from creditbank.clock import utc_now
 from creditbank.errors import AuditFailed
 from creditbank.ledger.checkpoint import Checkpoint, sign_checkpoint
 from creditbank.ledger.full_audit import AuditReport, audit_ledger
 from creditbank.ledger.hashing import hash_leaf
 from creditbank.ledger.note import NoteSigner
+from creditbank.ledger.sequencer import NewEntry
 from creditbank.storage.database import is_sqlite, read_connection
 from creditbank.wiring import Services
 from tests.ledger.helpers import entries
 
-TABLES = ("ledger_entry", "ledger_node", "ledger_checkpoint", "ledger_opening")
+TABLES = (
+    "ledger_entry",
+    "ledger_node",
+    "ledger_checkpoint",
+    "ledger_opening",
+    "ledger_sealed_opening",
+)
 
 
 def drop_triggers(connection: Connection) -> None:
@@ -123,6 +131,47 @@ def test_altered_payload(log: Services, engine_name: str) -> None:
     with pytest.raises(AuditFailed) as caught:
         audit(log)
     assert (caught.value.finding.check, caught.value.finding.index) == ("commitment", 3)
+
+
+def _about_learners(services: Services) -> None:
+    """Two entries about learners: their openings are sealed under each one's key."""
+    services.ledger.append(
+        [NewEntry("consent.granted", "learner", {"learner": f"L-{n}", "n": n}) for n in (1, 2)]
+    )
+    services.ledger.publish_checkpoint()
+
+
+def test_altered_or_moved_sealed_opening(log: Services, engine_name: str) -> None:
+    _about_learners(log)
+    assert audit(log).size == 22
+    # Another learner's sealed opening put in its place does not open (bound to index and
+    # learner), and neither do altered bytes.
+    tamper(
+        log,
+        lambda c: c.execute(
+            text(
+                "UPDATE ledger_sealed_opening SET sealed = "
+                "(SELECT sealed FROM ledger_sealed_opening WHERE idx = 21) WHERE idx = 20"
+            )
+        ),
+    )
+    with pytest.raises(AuditFailed) as caught:
+        audit(log)
+    assert (caught.value.finding.check, caught.value.finding.index) == ("commitment", 20)
+
+
+def test_a_sealed_opening_whose_key_is_gone_is_excused_like_an_erasure(
+    log: Services, engine_name: str
+) -> None:
+    _about_learners(log)
+    with log.engine.begin() as connection:
+        log.data_keys.destroy(connection, "L-1", now=utc_now())
+    assert audit(log).size == 22
+    # Deleted without an erasure record, it is a finding.
+    tamper(log, lambda c: c.execute(text("DELETE FROM ledger_sealed_opening WHERE idx = 21")))
+    with pytest.raises(AuditFailed) as caught:
+        audit(log)
+    assert (caught.value.finding.check, caught.value.finding.index) == ("missing opening", 21)
 
 
 def test_deleted_entry(log: Services, engine_name: str) -> None:

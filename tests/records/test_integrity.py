@@ -15,7 +15,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import Connection, text
 
 from creditbank.errors import AuditFailed
+from creditbank.learners.data_keys import vault
 from creditbank.operations.audit import check_stored_copies, full_audit, incremental_audit
+from creditbank.records.contents import open_content, seal_content
 from creditbank.storage.database import read_connection
 from creditbank.wiring import Services
 from tests.api.world import World, build_world, course
@@ -46,6 +48,36 @@ def _post(world: World, key: str, grade: str = "86") -> tuple[str, int]:
     return record["id"], record["index"]
 
 
+def _regrade(old: str, new: str) -> Callable[[Connection], None]:
+    """Change a grade in ``record_version`` as someone holding the keys could: open, edit, seal."""
+
+    def edit(connection: Connection) -> None:
+        box = vault(connection)
+        rows = connection.execute(
+            text(
+                "SELECT v.record, v.version, v.content, r.learner FROM record_version v "
+                "JOIN outcome_record r ON r.id = v.record"
+            )
+        ).all()
+        for record, version, stored, learner in rows:
+            content = open_content(box, learner, record, version, stored)
+            if f'"{old}"' in content:
+                changed = content.replace(f'"{old}"', f'"{new}"')
+                connection.execute(
+                    text(
+                        "UPDATE record_version SET content = :content "
+                        "WHERE record = :record AND version = :version"
+                    ),
+                    {
+                        "content": seal_content(box, learner, record, version, changed),
+                        "record": record,
+                        "version": version,
+                    },
+                )
+
+    return edit
+
+
 def _audited(world: World) -> None:
     """Every check passes on the untouched bank, so the findings below come from the change."""
     incremental_audit(world.services.ledger, sample=1000)
@@ -64,9 +96,7 @@ def test_a_grade_changed_in_record_version_is_found(
     _audited(world)
     tamper(
         world.services,
-        lambda c: c.execute(
-            text("UPDATE record_version SET content = replace(content, '\"86\"', '\"99\"')")
-        ),
+        _regrade("86", "99"),
     )
     # The API serves the changed grade: the rows are what it reads.
     shown = world.get(f"/api/v1/records/{record_id}", "posterA").get_json()
@@ -91,9 +121,7 @@ def test_a_change_made_before_the_audit_saw_it_is_found(world: World, engine_nam
     _, index = _post(world, "k-2", grade="70")
     tamper(
         world.services,
-        lambda c: c.execute(
-            text("UPDATE record_version SET content = replace(content, '\"70\"', '\"90\"')")
-        ),
+        _regrade("70", "90"),
     )
     with pytest.raises(AuditFailed) as caught:
         incremental_audit(world.services.ledger, sample=0)  # only the new entry is walked

@@ -50,10 +50,8 @@ def test_stored_records_get_their_poster_and_keep_their_source(
     command.downgrade(alembic_config(engine), "0017_indicator_snapshot")
     with write_transaction(engine) as connection:
         # Before 0018 nothing checked a source: a stored course may name a non-member.
-        stored = connection.execute(
-            select(version_t.c.content).where(version_t.c.record == course_id)
-        ).scalar_one()
-        content = {**json.loads(stored), "source_institution": "ZZ-GONE-001"}
+        # (Contents are sealed under the learner's key since 0019; written as 0017 kept them.)
+        content = {**course.to_payload(), "source_institution": "ZZ-GONE-001"}
         connection.execute(
             update(version_t)
             .where(version_t.c.record == course_id)

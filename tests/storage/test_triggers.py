@@ -7,6 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from creditbank.ledger.erasure import erase_opening
+from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.tables import APPEND_ONLY_TABLES, NO_UPDATE_TABLES
 from creditbank.wiring import Services
 from tests.ledger.helpers import entries
@@ -17,6 +18,7 @@ KEY = {
     "ledger_checkpoint": "id",
     "ledger_opening": "idx",
     "ledger_erasure": "idx",
+    "ledger_sealed_opening": "idx",
 }
 COLUMN = {
     "ledger_entry": "data",
@@ -24,12 +26,17 @@ COLUMN = {
     "ledger_checkpoint": "note",
     "ledger_opening": "payload",
     "ledger_erasure": "reason",
+    "ledger_sealed_opening": "sealed",
 }
 
 
 @pytest.fixture
 def filled(services: Services) -> Services:
     services.ledger.append(entries(16))  # enough for stored interior nodes (8 leaves and up)
+    # Entries about a learner keep their openings sealed under the learner's key.
+    services.ledger.append(
+        [NewEntry("consent.granted", "learner", {"learner": "L-1", "n": n}) for n in range(2)]
+    )
     services.ledger.publish_checkpoint()
     with services.engine.begin() as connection:
         erase_opening(connection, 2, reason="learner asked", now=datetime.now(UTC))
@@ -70,7 +77,21 @@ def test_an_opening_is_deleted_only_after_its_erasure_is_recorded(
         erase_opening(connection, 1, reason="learner asked", now=datetime.now(UTC))
         openings = connection.execute(text("SELECT count(*) FROM ledger_opening")).scalar_one()
         remaining = connection.execute(text("SELECT count(*) FROM ledger_entry")).scalar_one()
-    assert (openings, remaining) == (14, 16)
+    assert (openings, remaining) == (14, 18)
+
+
+def test_a_sealed_opening_is_deleted_only_after_its_erasure_is_recorded(
+    filled: Services, engine_name: str
+) -> None:
+    with (
+        pytest.raises(DBAPIError, match="without an erasure record"),
+        filled.engine.begin() as connection,
+    ):
+        connection.execute(text("DELETE FROM ledger_sealed_opening WHERE idx = 16"))
+    with filled.engine.begin() as connection:
+        erase_opening(connection, 16, reason="learner erased", now=datetime.now(UTC))
+        left = connection.execute(text("SELECT idx FROM ledger_sealed_opening")).scalars().all()
+    assert left == [17]
 
 
 @pytest.mark.postgres

@@ -11,6 +11,7 @@ from creditbank.transcripts.verdict import (
     Verdict,
     VerdictClass,
     classify,
+    erased,
     with_revocation,
 )
 
@@ -110,3 +111,26 @@ def test_every_class_has_an_exit_status_and_both_headlines() -> None:
         assert verdict.headline("zh") != verdict.headline("en")
     codes = {EXIT_STATUS[kind] for kind in VerdictClass}
     assert 2 not in codes  # kept for usage and input errors
+
+
+def test_erased_says_when_and_yields_only_to_altered_and_untrusted() -> None:
+    at = "2027-01-06T03:00:00Z"
+    for earlier in (
+        classify(outcomes()),
+        classify(outcomes(revoked=True, revoked_as_of="2026-12-01T00:00:00Z")),
+        classify(outcomes(failed={"validity dates": "expired"}, expired_at="2026-12-01")),
+    ):
+        verdict = erased(earlier, at)
+        assert (verdict.kind, verdict.at, verdict.exit_status) == (VerdictClass.ERASED, at, 8)
+        assert not verdict.trusted_claims
+        assert verdict.headline("en") == "the learner's data was erased on 2027-01-06"
+        assert verdict.headline("zh") == "验证未通过：学习者的数据已于 2027-01-06 删除"
+    for kept in (
+        classify(outcomes(failed={"record content": "differs"})),
+        classify(outcomes(failed={"issuer key": "unknown"})),
+    ):
+        assert erased(kept, at) == kept
+    # Revoked because the learner was erased: the bank's own records say erased, not revoked.
+    revoked = classify(outcomes(revoked=True))
+    said = with_revocation(revoked, at, RevocationCategory.LEARNER_ERASED)
+    assert (said.kind, said.at) == (VerdictClass.ERASED, at)

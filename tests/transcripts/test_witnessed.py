@@ -154,14 +154,14 @@ def test_offline_verification_requires_the_given_witnesses(
         return result.exit_code, result.output
 
     code, output = run("--witness-key", _vkey(first), "--require-witnesses", "1")
-    assert "passed   witness cosignatures: 1 required, 1 verified" in output, output
+    assert "passed       witness cosignatures: 1 required, 1 verified" in output, output
     assert "failed" not in output
     code, output = run(
         "--witness-key", _vkey(first), "--witness-key", _vkey(second), "--require-witnesses", "2"
     )
     # Too few trusted cosigners: the checkpoint is not trusted as required (exit 6).
     assert code == 6 and "ISSUER NOT TRUSTED" in output
-    assert "failed   witness cosignatures: " in output and "2 required, 1 verified" in output
+    assert "failed       witness cosignatures: " in output and "2 required, 1 verified" in output
     code, output = run("--witness-key", _vkey(second), "--require-witnesses", "1")
     assert code == 6 and "1 required, 0 verified" in output
     code, output = run("--require-witnesses", "1")

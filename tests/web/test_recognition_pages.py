@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 
@@ -12,6 +11,7 @@ from sqlalchemy import select
 
 from creditbank.clock import utc_now
 from creditbank.demo import DEMO_KEYS, LEARNERS
+from creditbank.evaluations.sealed_results import read_result
 from creditbank.evaluations.service import evaluation_t
 from creditbank.notices.service import Recipient, list_notices
 from creditbank.records.service import read_record
@@ -29,8 +29,8 @@ def _li(demo: Services) -> tuple[str, dict[str, object]]:
         row = connection.execute(
             select(evaluation_t).order_by(evaluation_t.c.ledger_index.desc())
         ).first()
-    assert row is not None
-    return row.learner, {"id": row.id, "result": json.loads(row.result)}
+        assert row is not None
+        return row.learner, {"id": row.id, "result": read_result(connection, row)}
 
 
 def test_the_learner_reads_why_and_appeals_from_the_portal(app: Flask, demo: Services) -> None:

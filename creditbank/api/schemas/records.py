@@ -221,6 +221,19 @@ class InclusionProofOut(Schema):
     hashes = fields.List(fields.String())
 
 
+class ErasureOut(Schema):
+    """One erased opening: the entry's index and when it was erased."""
+
+    index = fields.Integer()
+    erased_at = fields.String()
+
+
+class ErasuresOut(Schema):
+    """The erased openings among the indices asked about."""
+
+    erasures = fields.List(fields.Nested(ErasureOut))
+
+
 class ConsistencyProofOut(Schema):
     """An RFC 9162 consistency proof."""
 

@@ -12,8 +12,10 @@ from creditbank.clock import utc_now
 from creditbank.errors import FieldProblem, InvalidInput, NotFound
 from creditbank.evaluations.review import CHANGE_TEXTS
 from creditbank.evaluations.transfers import learner_transfers
+from creditbank.identity.principals import LEARNER_ACTOR
 from creditbank.learners import service as learners
 from creditbank.learners.service import ConsentScope
+from creditbank.privacy import closure as closing
 from creditbank.records import service as records
 from creditbank.rights import corrections
 from creditbank.storage.database import read_connection
@@ -24,7 +26,7 @@ from creditbank.transcripts.kept_pdfs import KeptPdfs
 from creditbank.transcripts.revocation import DependentTranscripts
 from creditbank.transcripts.view import view_from_credential
 from creditbank.web import transcripts
-from creditbank.web.auth import signed_in
+from creditbank.web.auth import sign_out, signed_in
 from creditbank.web.common import Reply, field, integer, text_field, web_blueprint
 from creditbank.web.i18n import tr
 from creditbank.web.outcomes import institution_names, line_of, totals
@@ -216,3 +218,38 @@ def revoke_transcript(transcript_id: str) -> Reply:
     )
     flash(tr("成绩单已撤销。", "Transcript revoked."))
     return redirect(url_for("web_portal.index") + "#transcripts")
+
+
+@blueprint.get("/closure")
+def closure_form() -> str:
+    """What closing the account means, and the form that confirms it."""
+    authorise.require_learner(signed_in())
+    grace_days = services().settings.retention.grace.days
+    return render_template("web/portal/closure.html", grace_days=grace_days)
+
+
+@blueprint.post("/closure")
+def close_account() -> str:
+    """Close the account (the box must be ticked); the learner is signed out at once.
+
+    The answer is the page saying so (the session that would carry a message has ended).
+    """
+    learner = authorise.require_learner(signed_in())
+    if request.form.get("confirm") != "yes":
+        raise InvalidInput(
+            tr("请勾选确认框", "tick the box to confirm"),
+            problems=[FieldProblem("confirm", "required")],
+        )
+    s = services()
+    closure = closing.close_account(
+        s.ledger,
+        learner.learner_id,
+        actor=LEARNER_ACTOR,
+        ground=closing.ClosureGround.LEARNER_REQUEST,
+        grace=s.settings.retention.grace,
+        now=utc_now(),
+    )
+    sign_out()
+    return render_template(
+        "web/portal/closed.html", erase_on=closure.erase_after.date().isoformat()
+    )

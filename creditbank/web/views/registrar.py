@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -16,6 +15,7 @@ from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.evaluations import application_views, review
 from creditbank.evaluations import service as evaluations
 from creditbank.evaluations.listing import ListedPolicy, list_policies
+from creditbank.evaluations.sealed_results import read_result
 from creditbank.identity.principals import Role
 from creditbank.learners import service as learners
 from creditbank.learners.service import ConsentScope
@@ -165,17 +165,17 @@ def _committed(learner_id: str, institution: str) -> list[dict[str, Any]]:
     """The committed evaluations of the learner by ``institution``, newest first."""
     with read_connection(services().engine) as connection:
         rows = evaluations.evaluations_by(connection, learner_id, institution)
-    return [
-        {
-            "id": row.id,
-            "policy_id": row.policy_id,
-            "on": row.evaluated_on,
-            "recognised": json.loads(row.result).get("recognised_credits"),
-            "appeal_of": row.appeal_of,
-            "ledger_index": row.ledger_index,
-        }
-        for row in rows
-    ]
+        return [
+            {
+                "id": row.id,
+                "policy_id": row.policy_id,
+                "on": row.evaluated_on,
+                "recognised": read_result(connection, row).get("recognised_credits"),
+                "appeal_of": row.appeal_of,
+                "ledger_index": row.ledger_index,
+            }
+            for row in rows
+        ]
 
 
 @blueprint.get("/learners/<learner_id>")

@@ -11,6 +11,7 @@ from typing import Any
 from flask import redirect, render_template, request, url_for
 
 from creditbank.errors import FieldProblem, InvalidInput
+from creditbank.transcripts.issued import TranscriptErased
 from creditbank.web import transcripts
 from creditbank.web.common import Reply, web_blueprint
 from creditbank.web.i18n import tr
@@ -55,7 +56,10 @@ def form() -> Reply | str:
 @blueprint.get("/<code>")
 def by_code(code: str) -> str:
     """Where a transcript's QR code leads: verify the transcript with that online code."""
-    _, credential = transcripts.by_code(_code(code))
+    try:
+        _, credential = transcripts.by_code(_code(code))
+    except TranscriptErased as gone:
+        return _render(transcripts.Verification(gone.report(), None, None, by_code=True), code)
     return _render(transcripts.verify(credential, by_code=True), code)
 
 

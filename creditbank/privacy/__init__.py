@@ -1,0 +1,1 @@
+"""A learner's rights over their data: closing an account, erasure, and retention."""
