@@ -24,6 +24,7 @@ from creditbank.indicators.snapshot import refresh as refresh_indicators
 from creditbank.ledger.keys import Keyring
 from creditbank.ledger.service import Ledger
 from creditbank.operations import audit, checkpoints, expiry, outbox, runs
+from creditbank.operations import partitions as partitions_job
 from creditbank.operations.jobs import Daily, Every, JobSpec
 from creditbank.operations.mail import smtp_connection
 from creditbank.operations.scheduler import Scheduler
@@ -211,6 +212,9 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
         snapshot = refresh_indicators(services.engine, services.policies, now=utc_now())
         return f"indicators of {snapshot.figures.records} records"
 
+    def make_partitions() -> str | None:
+        return partitions_job.make_ahead(opened().engine)
+
     def cohorts() -> str | None:
         services = opened()
         ran = run_pending(
@@ -284,6 +288,12 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
             "recompute the dashboard's indicators",
             dashboard,
             Every(ops.dashboard_seconds),
+        ),
+        JobSpec(
+            "partitions",
+            "create the log's next partitions ahead of the appends (PostgreSQL)",
+            make_partitions,
+            Every(ops.partition_seconds),
         ),
         JobSpec(
             "cohorts",
