@@ -196,9 +196,9 @@ def write_rows(connection: Connection, table: Table, rows: Sequence[tuple[Any, .
     except Exception as exc:
         if getattr(exc, "sqlstate", None) == _CHECK_VIOLATION and "no partition" in str(exc):
             raise LedgerError(
-                f"no partition of {table.name} holds key {rows[-1][0]}: the log's partitions "
-                "are made ahead by the 'partitions' job (creditbank scheduler run-once "
-                "partitions); nothing was appended"
+                f"no partition of {table.name} holds keys up to {rows[-1][0]}: the log's "
+                "partitions are made ahead by the 'partitions' job (creditbank scheduler "
+                "run-once partitions); nothing was appended"
             ) from exc
         raise
 
