@@ -171,6 +171,9 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
     def audit_all() -> str:
         return audit.full_audit(opened().ledger)
 
+    def audit_partition() -> str | None:
+        return audit.partition_audit(opened().ledger)
+
     def expire_consents() -> str | None:
         return expiry.expire_consents(opened().ledger)
 
@@ -243,6 +246,12 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
         ),
         JobSpec(
             "audit-full", "recompute the whole log and check every checkpoint", audit_all, nightly
+        ),
+        JobSpec(
+            "audit-partition",
+            "re-read one partition of the log (in turn) against the latest checkpoint",
+            audit_partition,
+            Every(3600.0),
         ),
         JobSpec(
             "expire-consents",
