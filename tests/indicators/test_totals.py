@@ -14,6 +14,7 @@ from creditbank.clock import utc_now
 from creditbank.indicators import snapshot, totals
 from creditbank.indicators.service import compute, record_t
 from creditbank.storage.database import read_connection, write_transaction
+from tests.api.test_identity import PASSPORT, _consent, _post, _sign_in
 from tests.api.world import World
 from tests.records.outcome_items import CERTIFICATE, COURSE
 
@@ -118,3 +119,51 @@ def test_a_refresh_reads_only_what_changed(base_world: World, engine_name: str) 
     with write_transaction(engine) as connection:
         assert totals.advance(connection) == (1, 0)  # one version, of one record
         assert totals.figures(connection, base_world.services.policies).records == 29
+
+
+def test_a_merge_moves_the_records_to_the_surviving_learner(
+    base_world: World, engine_name: str
+) -> None:
+    world = base_world
+    passport = world.post(
+        "/api/v1/learners", "posterA", {"name": "LI MING", "document": PASSPORT}
+    ).get_json()
+    activated = world.post(
+        "/api/v1/learners/activate",
+        None,
+        {
+            "document": PASSPORT,
+            "activation_code": passport["activation_code"],
+            "password": "passport-pass-1",
+        },
+    )
+    assert activated.status_code == 200, activated.get_json()
+    world.tokens["passport"] = _sign_in(world, PASSPORT, "passport-pass-1").get_json()["token"]
+    moved = _post(world, passport["id"], "p-1").get_json()["records"][0]["id"]
+    revoked = _post(world, passport["id"], "p-2", course_code="JX102").get_json()["records"][0]
+    assert (
+        world.post(
+            f"/api/v1/records/{revoked['id']}/revocation", "posterA", {"reason": "误录"}
+        ).status_code
+        == 200
+    )
+    _post(world, world.learners["li"], "li-1", course_code="JX103")
+    _check(world)
+    figures = snapshot.latest(world.services.engine, world.services.policies, now=utc_now())
+    assert (figures.figures.records, figures.figures.learners_with_records) == (2, 2)
+    _consent(world, "passport")
+    _consent(world, "li")
+    merged = world.post(
+        f"/api/v1/learners/{world.learners['li']}/merge",
+        "registrarA",
+        {"alias": passport["id"], "reason": "同一人先后持护照和居民身份证"},
+    )
+    assert merged.status_code == 201, merged.get_json()
+    _check(world)  # the moved record is li's now; the revoked one counts nowhere
+    with read_connection(world.services.engine) as connection:
+        counted = dict(
+            connection.execute(select(totals.counted_t.c.record, totals.counted_t.c.learner)).all()
+        )
+    assert counted[moved] == world.learners["li"]
+    figures = snapshot.latest(world.services.engine, world.services.policies, now=utc_now())
+    assert (figures.figures.records, figures.figures.learners_with_records) == (2, 1)
