@@ -156,7 +156,8 @@ def ensure_ahead(
         return []
     if size is None:
         size = read_head(connection).size
-    connection.execute(text("SET LOCAL lock_timeout = '10s'"))
+    before = connection.execute(text("SELECT current_setting('lock_timeout')")).scalar_one()
+    connection.execute(text("SELECT set_config('lock_timeout', '10s', true)"))
     connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('creditbank partitions'))"))
     last = size // leaves + ahead
     made: list[str] = []
@@ -165,6 +166,8 @@ def ensure_ahead(
         for number in range(last + 1):
             if number not in have:
                 made.append(create_partition(connection, table, number, leaves))
+    # The rest of the caller's transaction (a restore, say) waits as it would have.
+    connection.execute(text("SELECT set_config('lock_timeout', :v, true)"), {"v": before})
     return made
 
 

@@ -16,6 +16,7 @@ from creditbank.errors import LedgerError
 from creditbank.ledger.partitions import partitions, room
 from creditbank.ledger.sequencer import append_entries
 from creditbank.ledger.store import read_head
+from creditbank.operations.metrics import exposition
 from creditbank.operations.partitions import make_ahead
 from creditbank.storage.database import create_db_engine, read_connection, write_transaction
 from creditbank.storage.migrate import upgrade
@@ -59,6 +60,9 @@ def test_the_job_makes_partitions_ahead_of_the_appends(engine: Engine) -> None:
         assert _names(engine, table) == [f"{table}_p{k:06d}" for k in range(5)]
     with read_connection(engine) as connection:
         assert room(connection) == (5 * LEAVES - 40, LEAVES)
+    # What to alert on: the room left, scraped with the other gauges.
+    text_format = exposition(engine)[0].decode()
+    assert f"creditbank_log_partition_room {5 * LEAVES - 40:.1f}" in text_format
 
 
 def test_an_append_past_the_last_partition_is_refused_whole(engine: Engine) -> None:
