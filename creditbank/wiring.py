@@ -213,7 +213,7 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
     def dashboard() -> str:
         services = opened()
         snapshot = refresh_indicators(services.engine, services.policies, now=utc_now())
-        return f"indicators of {snapshot.figures.records} records"
+        return f"indicators of {snapshot.figures.records} active records"
 
     def make_partitions() -> str | None:
         return partitions_job.make_ahead(opened().engine)
@@ -294,7 +294,7 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
         ),
         JobSpec(
             "dashboard",
-            "recompute the dashboard's indicators",
+            "advance the dashboard's indicators by what changed since the last run",
             dashboard,
             Every(ops.dashboard_seconds),
         ),
