@@ -1,6 +1,6 @@
 """The log's tables on PostgreSQL: range partitions of a fixed number of indices, made ahead.
 
-Migration 0019 makes ``ledger_entry`` and ``ledger_opening`` partitioned by ``idx`` and
+Migration 0022 makes ``ledger_entry`` and ``ledger_opening`` partitioned by ``idx`` and
 ``ledger_node`` by node id, partition *k* of each holding leaves ``[k·N, (k+1)·N)`` (node ids
 ``[2k·N, 2(k+1)·N)``, the same subtrees). N is a power of two (2^20 by default), so every
 stored subtree of up to N leaves lies within one partition of each table.
@@ -116,9 +116,10 @@ def covered(connection: Connection) -> int | None:
 def create_partition(connection: Connection, table: str, number: int, leaves: int) -> str:
     """Make partition ``number`` of ``table`` (and its TRUNCATE refusal); return its name.
 
-    The new table is created apart and then attached, which locks the parent only against
-    other schema changes (SHARE UPDATE EXCLUSIVE), so appends and reads go on meanwhile;
-    attaching clones the parent's keys, foreign keys and row triggers onto it.
+    The new table is created apart and then attached (SHARE UPDATE EXCLUSIVE on the parent,
+    so reads go on; the foreign keys make it wait for appends in flight, and new ones wait
+    for it, a few milliseconds); attaching clones the parent's keys, foreign keys and row
+    triggers onto it.
     """
     _, span = TABLES[table]
     name = partition_name(table, number)
