@@ -12,6 +12,8 @@ TITLES_ZH = {
     "checkpoint": "签署账本检查点",
     "audit": "增量审计账本",
     "audit-full": "全量审计账本",
+    "audit-partition": "轮流审计一个账本分区",
+    "partitions": "提前创建账本分区",
     "expire-consents": "记录到期的授权",
     "flag-certificates": "标记过期证书",
     "prune-job-runs": "清理旧的运行记录",
