@@ -40,6 +40,7 @@ from creditbank.institutions.service import (
 from creditbank.labels import label as words_for
 from creditbank.ledger.full_audit import audit_ledger
 from creditbank.ledger.keys import Keyring
+from creditbank.ledger.partition_audit import audit_partition
 from creditbank.operations import runs
 from creditbank.operations.audit import check_stored_copies
 from creditbank.operations.lease import current_lease
@@ -92,10 +93,25 @@ def ledger_group() -> None:
 
 
 @ledger_group.command("verify")
+@click.option(
+    "--partition",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Audit only this partition (its entries against the latest signed checkpoint).",
+)
 @with_appcontext
-def ledger_verify() -> None:
+def ledger_verify(partition: int | None) -> None:
     """Recompute the chain and tree from the stored entries and check every checkpoint."""
     ledger = services().ledger
+    if partition is not None:
+        with read_connection(ledger.engine) as connection:
+            part = audit_partition(connection, partition, ledger.keyring.verifiers(), ledger.origin)
+        click.echo(
+            f"ok: partition {part.number}, entries {part.first}..{part.end - 1}, "
+            f"{part.nodes_checked} interior nodes, within checkpoint of size "
+            f"{part.checkpoint_size}; subtree root {part.root_hash.hex()}"
+        )
+        return
 
     def progress(done: int, total: int) -> None:
         click.echo(f"\r  {done}/{total} entries", nl=False, err=True)

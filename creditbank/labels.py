@@ -311,6 +311,8 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
     },
     # The scheduled jobs (creditbank.wiring registers them by these names).
     "Job": {
+        "audit-partition": ("轮流审计一个账本分区", "audit one log partition in turn"),
+        "partitions": ("提前创建账本分区", "create log partitions ahead"),
         "erase-closed": (
             "删除宽限期已满的注销账户数据",
             "erase closed accounts past their grace period",

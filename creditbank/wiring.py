@@ -26,6 +26,7 @@ from creditbank.ledger.keys import Keyring
 from creditbank.ledger.sealed_openings import OPTION as DATA_KEYS_OPTION
 from creditbank.ledger.service import Ledger
 from creditbank.operations import audit, checkpoints, expiry, outbox, runs
+from creditbank.operations import partitions as partitions_job
 from creditbank.operations.jobs import Daily, Every, JobSpec
 from creditbank.operations.mail import smtp_connection
 from creditbank.operations.scheduler import Scheduler
@@ -181,6 +182,9 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
     def audit_all() -> str:
         return audit.full_audit(opened().ledger)
 
+    def audit_partition() -> str | None:
+        return audit.partition_audit(opened().ledger)
+
     def expire_consents() -> str | None:
         return expiry.expire_consents(opened().ledger)
 
@@ -220,7 +224,10 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
     def dashboard() -> str:
         services = opened()
         snapshot = refresh_indicators(services.engine, services.policies, now=utc_now())
-        return f"indicators of {snapshot.figures.records} records"
+        return f"indicators of {snapshot.figures.records} active records"
+
+    def make_partitions() -> str | None:
+        return partitions_job.make_ahead(opened().engine)
 
     def cohorts() -> str | None:
         services = opened()
@@ -264,6 +271,12 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
         ),
         JobSpec(
             "audit-full", "recompute the whole log and check every checkpoint", audit_all, nightly
+        ),
+        JobSpec(
+            "audit-partition",
+            "re-read one partition of the log (in turn) against the latest checkpoint",
+            audit_partition,
+            Every(3600.0),
         ),
         JobSpec(
             "expire-consents",
@@ -318,9 +331,15 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
         ),
         JobSpec(
             "dashboard",
-            "recompute the dashboard's indicators",
+            "advance the dashboard's indicators by what changed since the last run",
             dashboard,
             Every(ops.dashboard_seconds),
+        ),
+        JobSpec(
+            "partitions",
+            "create the log's next partitions ahead of the appends (PostgreSQL)",
+            make_partitions,
+            Every(ops.partition_seconds),
         ),
         JobSpec(
             "cohorts",

@@ -15,6 +15,7 @@ from creditbank.backup.columns import TableCodec
 from creditbank.backup.manifest import LogState, Manifest, TableFile
 from creditbank.backup.seal import write_seal
 from creditbank.errors import BackupError
+from creditbank.ledger.partitions import is_partition
 from creditbank.ledger.service import Ledger
 from creditbank.ledger.store import latest_checkpoint, read_head
 from creditbank.storage.database import snapshot_connection
@@ -36,7 +37,10 @@ def backed_up(schema: MetaData) -> list[Table]:
 
 def backup_tables(connection: Connection, schema: MetaData) -> list[Table]:
     """Every table of the metadata in dependency order; refuse any the database adds or lacks."""
-    present = set(inspect(connection).get_table_names()) - {ALEMBIC_TABLE}
+    # The log's PostgreSQL partitions are exported through their parents.
+    present = {name for name in inspect(connection).get_table_names() if not is_partition(name)} - {
+        ALEMBIC_TABLE
+    }
     known = set(schema.tables)
     if unknown := sorted(present - known):
         raise BackupError(

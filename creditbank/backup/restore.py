@@ -26,6 +26,7 @@ from creditbank.backup.seal import check_seal
 from creditbank.errors import BackupError, CreditbankError
 from creditbank.ledger.checkpoint import open_checkpoint
 from creditbank.ledger.full_audit import AuditReport, audit_ledger
+from creditbank.ledger.partitions import ensure_ahead
 from creditbank.ledger.service import Ledger
 from creditbank.ledger.store import latest_checkpoint
 from creditbank.storage.database import create_db_engine, is_sqlite, write_transaction
@@ -234,6 +235,8 @@ def restore_backup(ledger: Ledger, directory: Path, *, schema: MetaData) -> Rest
         # 4. Replace what the migrations seeded (the genesis head) with the backup's rows.
         for name in seeded:
             connection.execute(schema.tables[name].delete())
+        # On PostgreSQL the log's partitions must hold every restored index.
+        ensure_ahead(connection, size=manifest.log.size)
         for table in backed_up(schema):
             rows += _load_table(connection, table, _read_rows(directory, manifest, table))
         _advance_sequences(connection, schema)

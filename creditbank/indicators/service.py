@@ -1,9 +1,9 @@
-"""Key indicators computed from the database on every call: nothing is a constant.
+"""Key indicators recounted from the database: the reference the running totals equal.
 
 Counts cover active records as they stand (a corrected record counts once, a revoked one not
 at all); "over time" is by the month a record was first posted. One pass over the current
-versions: fine for a regional bank's dashboard; a national one would keep running totals
-maintained in the same transactions that post records.
+versions, so the dashboard does not use it: :mod:`creditbank.indicators.totals` keeps the
+same figures as running totals, and the tests hold them equal to this recount.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """The dashboard reads the indicators from a snapshot that a scheduled job refreshes.
 
-:func:`creditbank.indicators.service.compute` reads every active record; run for each
-anonymous page view (and again for each of its charts) it let anyone make the database do a
-full pass per request. The leader's ``dashboard`` job computes them once a minute (by
-default) into ``indicator_snapshot``; a page view reads one row. Only a bank that has never
-computed them computes on the spot, once.
+The leader's ``dashboard`` job (once a minute by default, ``CREDITBANK_DASHBOARD_SECONDS``)
+advances the running totals by what changed since its last run
+(:mod:`creditbank.indicators.totals`) and keeps the figures in ``indicator_snapshot``; a page
+view reads that one row. The figures are at most one job interval old, and a refresh costs
+what changed, not what the bank holds. Only a bank that has never refreshed does it on the
+spot, once.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from creditbank.clock import as_utc
-from creditbank.indicators.service import Indicators, compute
+from creditbank.indicators import totals
+from creditbank.indicators.service import Indicators
 from creditbank.indicators.tables import IndicatorSnapshot
 from creditbank.rules.policy import Policy
 from creditbank.storage.database import read_connection, write_transaction
@@ -91,12 +93,12 @@ def decode(text: str) -> Indicators:
 
 
 def refresh(engine: Engine, policies: Mapping[str, Policy], *, now: datetime) -> Snapshot:
-    """Compute every indicator now and keep them as the snapshot."""
-    with read_connection(engine) as connection:
-        figures = compute(connection, policies)
-    body = encode(figures)
-    change = update(snapshot_t).where(snapshot_t.c.id == ROW).values(computed_at=now, body=body)
+    """Count what changed into the totals and keep the figures as the snapshot."""
     with write_transaction(engine) as connection:
+        totals.advance(connection)
+        figures = totals.figures(connection, policies)
+        body = encode(figures)
+        change = update(snapshot_t).where(snapshot_t.c.id == ROW).values(computed_at=now, body=body)
         if not connection.execute(change).rowcount:
             try:
                 with connection.begin_nested():

@@ -161,6 +161,8 @@ def _require_write_lock(connection: Connection) -> None:
 
 
 _COPY_TYPES = {"idx": "int8", "id": "int8", "learner": "text"}
+# PostgreSQL's SQLSTATE for a row no partition accepts (a partition constraint).
+_CHECK_VIOLATION = "23514"
 
 
 def write_rows(connection: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -190,10 +192,19 @@ def write_rows(connection: Connection, table: Table, rows: Sequence[tuple[Any, .
     raw = connection.connection.driver_connection
     assert raw is not None
     copy_sql = f"COPY {table.name} ({names}) FROM STDIN (FORMAT BINARY)"
-    with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
-        copy.set_types([_COPY_TYPES.get(column, "bytea") for column in columns])
-        for row in rows:
-            copy.write_row(row)
+    try:
+        with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            copy.set_types([_COPY_TYPES.get(column, "bytea") for column in columns])
+            for row in rows:
+                copy.write_row(row)
+    except Exception as exc:
+        if getattr(exc, "sqlstate", None) == _CHECK_VIOLATION and "no partition" in str(exc):
+            raise LedgerError(
+                f"no partition of {table.name} holds keys up to {rows[-1][0]}: the log's "
+                "partitions are made ahead by the 'partitions' job (creditbank scheduler "
+                "run-once partitions); nothing was appended"
+            ) from exc
+        raise
 
 
 def _blobs_as_bytearray(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:

@@ -33,6 +33,8 @@ from creditbank.ledger.full_audit import (
     walk_entries,
 )
 from creditbank.ledger.hashing import EMPTY_ROOT, HASH_SIZE, hash_leaf
+from creditbank.ledger.partition_audit import audit_partition
+from creditbank.ledger.partitions import DEFAULT_LEAVES, leaves_per_partition
 from creditbank.ledger.proof_checks import verify_consistency, verify_inclusion
 from creditbank.ledger.proofs import consistency_proof, inclusion_proof
 from creditbank.ledger.service import Ledger
@@ -41,6 +43,7 @@ from creditbank.ledger.store import (
     StoredNodes,
     all_checkpoints,
     entry_t,
+    latest_checkpoint,
     read_head,
     sealed_unreadable,
 )
@@ -221,6 +224,32 @@ def full_audit(ledger: Ledger) -> str:
     return (
         f"full pass ok: {report.entries_checked} entries, {report.nodes_checked} nodes, "
         f"{report.checkpoints_checked} checkpoints, {records} record changes"
+    )
+
+
+def partition_audit(ledger: Ledger, *, number: int | None = None) -> str | None:
+    """One partition of the signed log, re-read whole against the latest checkpoint.
+
+    Without ``number`` the hour picks it, in turn over every partition the latest checkpoint
+    covers, so a partition is re-read every so many hours without a full pass (see
+    :mod:`creditbank.ledger.partition_audit`).
+    """
+    now = utc_now()
+    with read_connection(ledger.engine) as connection:
+        checkpoint = latest_checkpoint(connection)
+        if checkpoint is None or checkpoint.size == 0:
+            return None
+        leaves = leaves_per_partition(connection) or DEFAULT_LEAVES
+        if number is None:
+            number = int(now.timestamp() // 3600) % ((checkpoint.size - 1) // leaves + 1)
+        try:
+            report = audit_partition(connection, number, ledger.keyring.verifiers(), ledger.origin)
+        except AuditFailed as exc:
+            _alarm(ledger.engine, exc.finding, now=now)
+            raise
+    return (
+        f"partition {report.number} ok: entries {report.first}..{report.end - 1}, "
+        f"{report.nodes_checked} nodes, within the checkpoint of size {report.checkpoint_size}"
     )
 
 

@@ -26,6 +26,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 
 from creditbank.clock import as_utc, utc_now
+from creditbank.ledger.partitions import room
 from creditbank.ledger.store import latest_checkpoint, read_head
 from creditbank.operations import runs
 from creditbank.operations.audit import read_status
@@ -74,7 +75,14 @@ class DatabaseCollector(Collector):
             audit = read_status(connection)
             counts = runs.status_counts(connection)
             successes = runs.last_success(connection)
+            partition_room = room(connection)
         yield GaugeMetricFamily("creditbank_log_size", "Entries in the log", value=head.size)
+        if partition_room is not None:
+            yield GaugeMetricFamily(
+                "creditbank_log_partition_room",
+                "Entries that fit before the last log partition ends (PostgreSQL)",
+                value=partition_room[0],
+            )
         if checkpoint is not None:
             yield GaugeMetricFamily(
                 "creditbank_checkpoint_size",

@@ -23,6 +23,8 @@ class OperationsSettings:
     cohort_seconds: float = 2.0
     # Seconds between refreshes of the dashboard's indicators.
     dashboard_seconds: float = 60.0
+    # Seconds between checks that the log's partitions reach far enough ahead (PostgreSQL).
+    partition_seconds: float = 600.0
     # The leader lease: how long it lasts without renewal, and how often it is renewed.
     lease_seconds: float = 15.0
     lease_renew_seconds: float = 5.0
@@ -77,6 +79,7 @@ def operations_from_env(environ: Mapping[str, str]) -> OperationsSettings:
         expiry_seconds=env_number(environ, "CREDITBANK_EXPIRY_SECONDS", d.expiry_seconds),
         cohort_seconds=env_number(environ, "CREDITBANK_COHORT_SECONDS", d.cohort_seconds),
         dashboard_seconds=env_number(environ, "CREDITBANK_DASHBOARD_SECONDS", d.dashboard_seconds),
+        partition_seconds=env_number(environ, "CREDITBANK_PARTITION_SECONDS", d.partition_seconds),
         lease_seconds=env_number(environ, "CREDITBANK_LEASE_SECONDS", d.lease_seconds),
         lease_renew_seconds=env_number(
             environ, "CREDITBANK_LEASE_RENEW_SECONDS", d.lease_renew_seconds

@@ -27,6 +27,9 @@ def test_the_snapshot_keeps_every_figure(demo: Services, engine_name: str) -> No
         figures = compute(connection, demo.policies)
     assert snapshot.decode(snapshot.encode(figures)) == figures
     kept = snapshot.refresh(demo.engine, demo.policies, now=utc_now())
+    # The running totals (evaluations and 1+X certificates included) equal the full recount.
+    assert kept.figures == figures
+    assert figures.evaluations_by_pathway and figures.certificates
     assert snapshot.latest(demo.engine, demo.policies, now=utc_now()).figures == kept.figures
 
 
@@ -34,13 +37,13 @@ def test_page_views_read_the_snapshot(
     app: Flask, demo: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[int] = []
-    real = snapshot.compute
+    real = snapshot.totals.advance
 
     def counted(*args: object, **kwargs: object) -> object:
         calls.append(1)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(snapshot, "compute", counted)
+    monkeypatch.setattr(snapshot.totals, "advance", counted)
     client = app.test_client()
     for _ in range(3):
         assert client.get("/dashboard").status_code == 200

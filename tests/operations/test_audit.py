@@ -11,7 +11,12 @@ from sqlalchemy import text
 from creditbank.clock import utc_now
 from creditbank.errors import AuditFailed
 from creditbank.ledger.erasure import erase_opening
-from creditbank.operations.audit import full_audit, incremental_audit, read_status
+from creditbank.operations.audit import (
+    full_audit,
+    incremental_audit,
+    partition_audit,
+    read_status,
+)
 from creditbank.storage.database import read_connection
 from creditbank.wiring import Services
 from tests.ledger.helpers import entries
@@ -141,3 +146,18 @@ def test_the_latest_checkpoint_deleted_behind_the_service_is_found(
     assert caught.value.finding.check == "missing checkpoint"
     with pytest.raises(AuditFailed, match="missing checkpoint"):
         full_audit(services.ledger)
+
+
+def test_the_partition_job_rereads_one_partition_and_raises_the_alarm(
+    services: Services, engine_name: str
+) -> None:
+    assert partition_audit(services.ledger) is None  # nothing signed yet
+    _grow(services, 30, 0)
+    assert partition_audit(services.ledger) == (
+        "partition 0 ok: entries 0..29, 1 nodes, within the checkpoint of size 30"
+    )
+    tamper(services, lambda c: _set_entry(c, 7, _altered(_entry(c, 7)), leaf=True))
+    with pytest.raises(AuditFailed):
+        partition_audit(services.ledger, number=0)
+    status = _status(services)
+    assert status.failed and status.finding_index == 7

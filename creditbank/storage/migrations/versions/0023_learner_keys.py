@@ -42,7 +42,7 @@ _PG_GUARD = (
     "END IF; RETURN OLD; END $$"
 )
 _MOVED = (
-    " AND NOT (TG_TABLE_NAME = 'ledger_opening' AND EXISTS "
+    " AND NOT (TG_TABLE_NAME ~ '^ledger_opening(_p[0-9]+)?$' AND EXISTS "
     "(SELECT 1 FROM ledger_sealed_opening WHERE idx = OLD.idx))"
 )
 
