@@ -280,8 +280,8 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
 
     def cohorts() -> str | None:
         services = opened()
-        ran = run_pending(services.engine, services.policies, limit=5)
-        return f"ran {ran} cohort jobs" if ran else None
+        ran = run_pending(services.engine, services.policies)
+        return f"ran {ran} cohort chunks" if ran else None
 
     nightly = Daily(ops.nightly_hour_utc)
     return [
@@ -347,7 +347,7 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
         ),
         JobSpec(
             "cohorts",
-            "run queued cohort evaluations (each claimed by one process)",
+            "run queued cohort evaluations (each chunk claimed by one process)",
             cohorts,
             Every(ops.cohort_seconds),
             leader_only=False,
