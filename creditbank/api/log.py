@@ -8,7 +8,12 @@ from flask import Blueprint, Response, jsonify
 
 from creditbank.api.openapi import COUNT, documented
 from creditbank.api.params import int_param
-from creditbank.api.schemas.records import ConsistencyProofOut, InclusionProofOut, LogEntriesOut
+from creditbank.api.schemas.records import (
+    ConsistencyProofOut,
+    InclusionProofOut,
+    KeyRotationsOut,
+    LogEntriesOut,
+)
 from creditbank.wiring import services
 
 blueprint = Blueprint("log", __name__, url_prefix="/api/v1/log")
@@ -36,6 +41,17 @@ def checkpoint() -> Response:
 def key() -> Response:
     """Serve the note verifier keys, newest first."""
     return _text(services().ledger.keyring.verifier_keys_text())
+
+
+@blueprint.get("/key-rotations")
+@documented(
+    "The log's key rotation statements, each signed by the old key and the new",
+    response=KeyRotationsOut,
+    errors=(),
+)
+def key_rotations() -> Response:
+    """Serve every key rotation statement, oldest first, for witnesses to follow."""
+    return jsonify({"rotations": services().ledger.keyring.rotation_statements()})
 
 
 @blueprint.get("/entries")
