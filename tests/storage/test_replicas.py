@@ -248,12 +248,16 @@ def test_a_stopped_replica_is_left_out_and_the_primary_answers(
         status = pool.status()[0]
         assert not status.in_use
         assert "unreachable" in str(status.problem)
+        health = client.get("/healthz")
+        assert health.status_code == 200  # the primary answers: the process stays healthy
+        assert health.get_json()["replicas"][0]["in_use"] is False
         with opened.ledger.transaction() as tx:  # the service keeps writing, too
             tx.append(entries(1, start=size))
     finally:
         pair.start(pair.replica)
     wait_for_replay(pool, replica_engine)
     assert pool.status()[0].in_use
+    assert client.get("/healthz").get_json()["replicas"][0]["in_use"] is True
 
 
 def test_positions_read_and_write_as_postgresql_does() -> None:
