@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from flask import Response, current_app, has_request_context, request
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from creditbank.backup.schedule import backup_job
 from creditbank.clock import utc_now
@@ -196,7 +197,10 @@ def remember_write(response: Response) -> Response:
         or response.status_code >= 400
     ):
         return response
-    position = opened.reads.primary_position()
+    try:
+        position = opened.reads.primary_position()
+    except SQLAlchemyError:
+        return response  # the primary stopped answering after the write: its answer stands
     if position is not None:
         response.set_cookie(
             WRITTEN_COOKIE,
