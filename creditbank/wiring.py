@@ -168,6 +168,7 @@ def services() -> Services:
 # The primary's WAL position after the visitor's last write: their reads wait for a replica that
 # has replayed it (read-your-write), else go to the primary.
 WRITTEN_COOKIE = "cb_written"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Long past any lag a replica in use may have (the bound is seconds).
 WRITTEN_COOKIE_SECONDS = 600
 
@@ -193,7 +194,7 @@ def remember_write(response: Response) -> Response:
     if (
         opened is None
         or not opened.reads.has_replicas
-        or request.method in {"GET", "HEAD", "OPTIONS"}
+        or request.method in SAFE_METHODS
         or response.status_code >= 400
     ):
         return response
@@ -214,14 +215,20 @@ def remember_write(response: Response) -> Response:
     return response
 
 
-def read_engine() -> Engine:
+def read_engine(*, read_only_request: bool = False) -> Engine:
     """Where a read that tolerates lag goes: a replica in use, else the primary.
 
     Only reads that may be a little stale call this (public lists, the dashboard, a
-    verification); after a request of theirs that may have written (see ``app.py``), the
-    visitor's reads go to a replica only once it has replayed that write.
+    verification). In a request that may write (any method but GET and HEAD) they go to the
+    primary, so a page rendered after the request's own write shows it, unless the caller
+    says the request only reads (a verification posted as JSON or a form). After a request of
+    theirs that may have written (see :func:`remember_write`), the visitor's reads go to a
+    replica only once it has replayed that write.
     """
-    return services().reads.choose(after=written_position())
+    opened = services()
+    if not read_only_request and has_request_context() and request.method not in SAFE_METHODS:
+        return opened.engine
+    return opened.reads.choose(after=written_position())
 
 
 def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[JobSpec]:

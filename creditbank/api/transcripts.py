@@ -204,7 +204,7 @@ def verify() -> Response:
         witness_keys=opened.settings.witness_keys,
         now=utc_now(),
         require_witnesses=query["require_witnesses"],
-        reads=read_engine(),
+        reads=read_engine(read_only_request=True),
     )
     return jsonify(report.to_json())
 
@@ -234,7 +234,7 @@ def verify_code(code: str) -> Response:
         credential,
         witness_keys=opened.settings.witness_keys,
         now=utc_now(),
-        reads=read_engine(),
+        reads=read_engine(read_only_request=True),
     )
     return jsonify({**report.to_json(), **code_lookup_claims(report, credential)})
 

@@ -69,7 +69,7 @@ def verify(credential: Any, *, by_code: bool = False) -> Verification:
         credential,
         witness_keys=opened.settings.witness_keys,
         now=utc_now(),
-        reads=read_engine(),
+        reads=read_engine(read_only_request=True),
     )
     try:
         view = view_from_credential(credential)

@@ -267,3 +267,14 @@ def test_positions_read_and_write_as_postgresql_does() -> None:
     for bad in ("", "16", "16/", "/1", "x/1", "123456789/0"):
         with pytest.raises(ValueError):
             parse_lsn(bad)
+
+
+def test_reads_inside_a_request_that_writes_go_to_the_primary(
+    pool: ReadPool, replica_engine: Engine, app: Flask
+) -> None:
+    wait_for_replay(pool, replica_engine)
+    with app.test_request_context("/registrar/evaluations", method="POST"):
+        assert read_engine() is pool.primary  # a page rendered after this request's write
+        assert read_engine(read_only_request=True) is replica_engine  # a posted verification
+    with app.test_request_context("/registrar"):
+        assert read_engine() is replica_engine
