@@ -95,12 +95,17 @@ class Ledger:
         ``actor`` names the operator who rotated it.
         """
         signer = self.keyring.rotate()
+        # The statement the old key signed for the new one goes on the record too.
+        statement = self.keyring.rotation_statements()[-1]
         self.append(
             [
                 NewEntry(
                     kind=EntryKind.LOG_KEY_ROTATED,
                     actor=actor,
-                    payload={"verifier_key": signer.verifier.verifier_key()},
+                    payload={
+                        "verifier_key": signer.verifier.verifier_key(),
+                        "statement": statement,
+                    },
                 )
             ]
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,9 @@ from creditbank.ledger.key_rotation import (
 )
 from creditbank.ledger.keys import Keyring
 from creditbank.ledger.note import NoteSignature, NoteSigner, parse_note, sign_note
+from creditbank.ledger.store import read_openings
+from creditbank.storage.database import read_connection
+from creditbank.wiring import Services
 
 ORIGIN = "bank.example/log"
 
@@ -81,3 +85,21 @@ def test_a_rotated_keyring_keeps_its_statements(tmp_path: Path) -> None:
     assert follow_rotation(statements[1], [second.verifier], ORIGIN) == third.verifier
     with pytest.raises(NoteError):
         follow_rotation(statements[1], [first.verifier], ORIGIN)  # a chain, link by link
+
+
+def test_the_log_records_the_statement_of_each_rotation(services: Services) -> None:
+    ledger = services.ledger
+    first = ledger.keyring.current
+    second = ledger.rotate_key(actor="operator:console")
+    size = ledger.head().size
+    with read_connection(services.engine) as connection:
+        rotated = [
+            json.loads(payload)
+            for _salt, payload in read_openings(connection, range(size)).values()
+            if b"statement" in payload
+        ]
+    assert len(rotated) == 1
+    assert rotated[0]["verifier_key"] == second.verifier.verifier_key()
+    assert follow_rotation(rotated[0]["statement"], [first.verifier], ledger.origin) == (
+        second.verifier
+    )
