@@ -18,7 +18,7 @@ from creditbank.config import settings_from_env
 from creditbank.operations.process import scheduler_enabled, start_background
 from creditbank.web.common import unknown_route_page
 from creditbank.web.pages import init_app as init_web
-from creditbank.wiring import EXTENSION, LazyServices
+from creditbank.wiring import EXTENSION, LazyServices, remember_write
 
 _ANSWERS = ("application/problem+json", "application/json", "text/html")
 
@@ -71,5 +71,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # On the first request a serving process handles, not in commands or tests.
         if not app.testing and scheduler_enabled():
             start_background(lazy, lazy.scheduler)
+
+    # Read-your-write with replicas: a visitor's reads after a write wait for it to replicate.
+    app.after_request(remember_write)
 
     return app

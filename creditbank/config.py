@@ -47,6 +47,12 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     # Retention periods per kind, and the grace period before a closed account is erased.
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    # Streaming replicas of the PostgreSQL primary that answer reads which tolerate lag.
+    replica_urls: tuple[str, ...] = ()
+    # A replica lagging more than this is left out until it catches up (seconds).
+    replica_max_lag_seconds: float = 5.0
+    # How often the replicas' positions are read against the primary's (seconds).
+    replica_check_seconds: float = 1.0
 
     @property
     def keys_path(self) -> Path:
@@ -98,6 +104,14 @@ def _witness_keys(environ: Mapping[str, str]) -> tuple[str, ...]:
     return keys
 
 
+def _replica_urls(environ: Mapping[str, str]) -> tuple[str, ...]:
+    urls = tuple(environ.get("CREDITBANK_REPLICA_URLS", "").replace(",", " ").split())
+    for url in urls:
+        if not url.startswith(("postgres://", "postgresql://", "postgresql+psycopg://")):
+            raise InvalidInput(f"CREDITBANK_REPLICA_URLS: {url.split('@')[-1]!r} is not PostgreSQL")
+    return urls
+
+
 def sqlite_url(path: Path) -> str:
     """Return the SQLAlchemy URL of an SQLite file."""
     return f"sqlite:///{path}"
@@ -130,4 +144,7 @@ def settings_from_env(
         backups_kept=int(_float(env, "CREDITBANK_BACKUPS_KEPT", 7)),
         mail=mail_from_env(env),
         retention=retention_from_env(env),
+        replica_urls=_replica_urls(env),
+        replica_max_lag_seconds=_float(env, "CREDITBANK_REPLICA_MAX_LAG", 5.0),
+        replica_check_seconds=_float(env, "CREDITBANK_REPLICA_CHECK_EVERY", 1.0),
     )

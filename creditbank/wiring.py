@@ -10,8 +10,9 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import Response, current_app, has_request_context, request
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from creditbank.backup.schedule import backup_job
 from creditbank.clock import utc_now
@@ -37,6 +38,7 @@ from creditbank.schema import metadata
 from creditbank.storage.database import create_db_engine
 from creditbank.storage.migrate import upgrade
 from creditbank.storage.private_files import make_private_directory
+from creditbank.storage.replicas import ReadPool, format_lsn, parse_lsn
 from creditbank.transcripts.issuer import IssuerIdentity
 from creditbank.transcripts.kept_pdfs import KeptPdfs
 from creditbank.transcripts.keys import IssuerKeys
@@ -60,8 +62,14 @@ class Services:
         """Each policy's version in force today (see :meth:`PolicyCatalogue.current`)."""
         return self.catalogue.current(utc_now().date())
 
+    @property
+    def reads(self) -> ReadPool:
+        """The primary and the replicas that answer reads which tolerate lag."""
+        return self.ledger.reads
+
     def close(self) -> None:
         """Release database connections."""
+        self.ledger.reads.dispose()
         self.engine.dispose()
 
     def jobs(self) -> list[JobSpec]:
@@ -87,6 +95,12 @@ def open_services(settings: Settings, engine: Engine | None = None) -> Services:
         origin=settings.log_origin,
         checkpoint_interval_seconds=settings.checkpoint_interval_seconds,
         page_size=settings.entries_page_size,
+        reads=ReadPool.from_urls(
+            engine,
+            settings.replica_urls,
+            max_lag_seconds=settings.replica_max_lag_seconds,
+            check_every_seconds=settings.replica_check_seconds,
+        ),
     )
     keks = KeyEncryptionKeys.open(settings.kek_path, settings.key_passphrase)
     sealer = FieldSealer(keks)
@@ -136,6 +150,11 @@ class LazyServices:
                 self._services = open_services(self.settings)
             return self._services
 
+    def opened(self) -> Services | None:
+        """The services if something has opened them already, without opening them."""
+        with self._lock:
+            return self._services
+
     def set(self, services: Services) -> None:
         """Use already opened services (after ``initialise``)."""
         with self._lock:
@@ -163,6 +182,72 @@ def lazy_services() -> LazyServices:
 def services() -> Services:
     """Return the services of the current Flask application, opening them on first use."""
     return lazy_services().get()
+
+
+# The primary's WAL position after the visitor's last write: their reads wait for a replica that
+# has replayed it (read-your-write), else go to the primary.
+WRITTEN_COOKIE = "cb_written"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Long past any lag a replica in use may have (the bound is seconds).
+WRITTEN_COOKIE_SECONDS = 600
+
+
+def written_position() -> int | None:
+    """The position the current request's visitor last wrote at, if it told us one."""
+    if not has_request_context():
+        return None
+    raw = request.cookies.get(WRITTEN_COOKIE, "")
+    try:
+        return parse_lsn(raw) if raw else None
+    except ValueError:
+        return None  # not one we set: it only ever makes the visitor's own reads staler
+
+
+def remember_write(response: Response) -> Response:
+    """After a request that may have written, tell the visitor's later reads where it was.
+
+    Any method but GET and HEAD that succeeded may have written; the primary's position now
+    covers that write, so a replica that has replayed it shows the visitor their own change.
+    """
+    opened = lazy_services().opened()
+    if (
+        opened is None
+        or not opened.reads.has_replicas
+        or request.method in SAFE_METHODS
+        or response.status_code >= 400
+    ):
+        return response
+    try:
+        position = opened.reads.primary_position()
+    except SQLAlchemyError:
+        return response  # the primary stopped answering after the write: its answer stands
+    if position is not None:
+        response.set_cookie(
+            WRITTEN_COOKIE,
+            format_lsn(position),
+            max_age=WRITTEN_COOKIE_SECONDS,
+            path="/",
+            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
+
+
+def read_engine(*, read_only_request: bool = False) -> Engine:
+    """Where a read that tolerates lag goes: a replica in use, else the primary.
+
+    Only reads that may be a little stale call this (public lists, the dashboard, a
+    verification). In a request that may write (any method but GET and HEAD) they go to the
+    primary, so a page rendered after the request's own write shows it, unless the caller
+    says the request only reads (a verification posted as JSON or a form). After a request of
+    theirs that may have written (see :func:`remember_write`), the visitor's reads go to a
+    replica only once it has replayed that write.
+    """
+    opened = services()
+    if not read_only_request and has_request_context() and request.method not in SAFE_METHODS:
+        return opened.engine
+    return opened.reads.choose(after=written_position())
 
 
 def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[JobSpec]:
@@ -234,12 +319,11 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
         ran = run_pending(
             services.engine,
             services.policies,
-            limit=5,
             version=lambda policy_id, version: (
                 services.catalogue.version(policy_id, version).policy
             ),
         )
-        return f"ran {ran} cohort jobs" if ran else None
+        return f"ran {ran} cohort chunks" if ran else None
 
     def erase_closed() -> str | None:
         services = opened()
@@ -343,7 +427,7 @@ def scheduled_jobs(settings: Settings, opened: Callable[[], Services]) -> list[J
         ),
         JobSpec(
             "cohorts",
-            "run queued cohort evaluations (each claimed by one process)",
+            "run queued cohort evaluations (each chunk claimed by one process)",
             cohorts,
             Every(ops.cohort_seconds),
             leader_only=False,

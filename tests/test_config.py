@@ -25,3 +25,20 @@ def test_witness_keys_are_read_and_checked(tmp_path: Path) -> None:
     env["CREDITBANK_WITNESSES"] = note_key
     with pytest.raises(InvalidInput, match="CREDITBANK_WITNESSES"):
         settings_from_env(env)
+
+
+def test_replica_settings_are_read_and_checked(tmp_path: Path) -> None:
+    base = {"CREDITBANK_INSTANCE": str(tmp_path)}
+    assert settings_from_env(base).replica_urls == ()
+    settings = settings_from_env(
+        {
+            **base,
+            "CREDITBANK_REPLICA_URLS": "postgresql://r1/db, postgres://r2/db",
+            "CREDITBANK_REPLICA_MAX_LAG": "2.5",
+            "CREDITBANK_REPLICA_CHECK_EVERY": "0.5",
+        }
+    )
+    assert settings.replica_urls == ("postgresql://r1/db", "postgres://r2/db")
+    assert (settings.replica_max_lag_seconds, settings.replica_check_seconds) == (2.5, 0.5)
+    with pytest.raises(InvalidInput, match="not PostgreSQL"):
+        settings_from_env({**base, "CREDITBANK_REPLICA_URLS": "sqlite:///x.db"})

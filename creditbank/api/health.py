@@ -3,9 +3,10 @@
 200 while the database answers and the integrity audit found nothing wrong; 503 when the
 database is unreachable or the audit raised its alarm (with the first bad index), so load
 balancers and monitoring see both. The checkpoint's age, the scheduler leader and its
-heartbeat age are reported for monitoring to alert on; they do not make a serving process
-unhealthy (a restart would not fix them). So are the policy versions loaded and the policy
-files quarantined at start-up (set aside with their errors while the others load).
+heartbeat age are reported for monitoring to alert on, and so is each read replica (in use,
+its lag, why it is left out); they do not make a serving process unhealthy (a restart would
+not fix them). So are the policy versions loaded and the policy files quarantined at
+start-up (set aside with their errors while the others load).
 """
 
 from __future__ import annotations
@@ -77,6 +78,17 @@ def healthz() -> tuple[Response, int]:
         "checked_age_seconds": _age(audit.checked_at),
         "full_pass_age_seconds": _age(audit.full_pass_at),
     }
+    reads = services().reads
+    if reads.has_replicas:  # a replica out of use is for monitoring; the primary answers
+        body["replicas"] = [
+            {
+                "replica": r.name,
+                "in_use": r.in_use,
+                "lag_seconds": None if r.lag_seconds is None else round(r.lag_seconds, 3),
+                "problem": r.problem,
+            }
+            for r in reads.status()
+        ]
     if audit.failed:
         body["status"] = "unhealthy"
         body["audit"]["first_bad_index"] = audit.finding_index

@@ -12,6 +12,7 @@ from creditbank.api.schemas.records import (
     ConsistencyProofOut,
     ErasuresOut,
     InclusionProofOut,
+    KeyRotationsOut,
     LogEntriesOut,
 )
 from creditbank.clock import as_utc
@@ -47,6 +48,17 @@ def checkpoint() -> Response:
 def key() -> Response:
     """Serve the note verifier keys, newest first."""
     return _text(services().ledger.keyring.verifier_keys_text())
+
+
+@blueprint.get("/key-rotations")
+@documented(
+    "The log's key rotation statements, each signed by the old key and the new",
+    response=KeyRotationsOut,
+    errors=(),
+)
+def key_rotations() -> Response:
+    """Serve every key rotation statement, oldest first, for witnesses to follow."""
+    return jsonify({"rotations": services().ledger.keyring.rotation_statements()})
 
 
 @blueprint.get("/entries")

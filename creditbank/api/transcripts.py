@@ -46,7 +46,7 @@ from creditbank.transcripts.status_lists import status_list_document
 from creditbank.transcripts.verdict import VerdictClass
 from creditbank.transcripts.verify import Report
 from creditbank.transcripts.view import view_from_credential
-from creditbank.wiring import services
+from creditbank.wiring import read_engine, services
 
 blueprint = Blueprint("transcripts", __name__, url_prefix="/api/v1/transcripts")
 verify_blueprint = Blueprint("verify", __name__, url_prefix="/api/v1")
@@ -205,6 +205,7 @@ def verify() -> Response:
         witness_keys=opened.settings.witness_keys,
         now=utc_now(),
         require_witnesses=query["require_witnesses"],
+        reads=read_engine(read_only_request=True),
     )
     return jsonify(report.to_json())
 
@@ -237,6 +238,7 @@ def verify_code(code: str) -> Response:
         credential,
         witness_keys=opened.settings.witness_keys,
         now=utc_now(),
+        reads=read_engine(read_only_request=True),
     )
     return jsonify({**report.to_json(), **code_lookup_claims(report, credential)})
 

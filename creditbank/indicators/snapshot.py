@@ -111,10 +111,13 @@ def refresh(engine: Engine, policies: Mapping[str, Policy], *, now: datetime) ->
     return Snapshot(figures, now)
 
 
-def latest(engine: Engine, policies: Mapping[str, Policy], *, now: datetime) -> Snapshot:
-    """The last snapshot (computed once here if the job has never run)."""
+def stored(engine: Engine) -> Snapshot | None:
+    """The last snapshot stored, if the job has run (read-only: a replica may answer)."""
     with read_connection(engine) as connection:
         row = connection.execute(select(snapshot_t).where(snapshot_t.c.id == ROW)).first()
-    if row is None:
-        return refresh(engine, policies, now=now)
-    return Snapshot(decode(row.body), as_utc(row.computed_at))
+    return None if row is None else Snapshot(decode(row.body), as_utc(row.computed_at))
+
+
+def latest(engine: Engine, policies: Mapping[str, Policy], *, now: datetime) -> Snapshot:
+    """The last snapshot (computed once here if the job has never run)."""
+    return stored(engine) or refresh(engine, policies, now=now)

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from creditbank.errors import NoteError, SigningKeyError
+from creditbank.ledger.key_rotation import rotation_statement
 from creditbank.ledger.note import NoteSigner, NoteVerifier, key_id
 from creditbank.storage.private_files import (
     FILE_MODE,
@@ -58,6 +59,8 @@ class KeyInfo:
     public_key: bytes
     created_at: datetime
     retired_at: datetime | None = None
+    # The statement the previous key signed when this one replaced it (see key_rotation.py).
+    statement: str | None = None
 
     @property
     def active(self) -> bool:
@@ -84,6 +87,7 @@ class KeyInfo:
             "public_key": base64.b64encode(self.public_key).decode("ascii"),
             "created_at": _timestamp(self.created_at),
             "retired_at": None if self.retired_at is None else _timestamp(self.retired_at),
+            **({} if self.statement is None else {"statement": self.statement}),
         }
 
 
@@ -130,7 +134,10 @@ def _parse_entry(entry: Any, position: int) -> KeyInfo:
     retired_raw = entry.get("retired_at")
     retired_at = None if retired_raw is None else _parse_time(retired_raw, "retired_at", where)
     created_at = _parse_time(entry.get("created_at"), "created_at", where)
-    return KeyInfo(seq, name, claimed_id, public_key, created_at, retired_at)
+    statement = entry.get("statement")
+    if statement is not None and not isinstance(statement, str):
+        raise SigningKeyError(f"{where}: statement is not a string")
+    return KeyInfo(seq, name, claimed_id, public_key, created_at, retired_at, statement)
 
 
 def _check_private(path: Path) -> None:
@@ -236,9 +243,19 @@ class Keyring:
     # --- changing ---------------------------------------------------------------------------
 
     def rotate(self) -> NoteSigner:
-        """Add a fresh key under the current name and make it current; older keys still sign."""
+        """Add a fresh key under the current name and make it current; older keys still sign.
+
+        The current key signs a statement that the new one follows it (with the new key), so
+        witnesses that trust the old key follow the rotation by themselves.
+        """
         with self._locked():
-            return self._add(NoteSigner.generate(self.current.name))
+            old = self.current
+            new = NoteSigner.generate(old.name)
+            return self._add(new, statement=rotation_statement(old.name, old, new))
+
+    def rotation_statements(self) -> list[str]:
+        """Every key rotation statement, oldest first."""
+        return [info.statement for info in self.keys() if info.statement is not None]
 
     def retire(self, key_id_hex: str) -> KeyInfo:
         """Stop signing with a key; it stays listed so old checkpoints still verify."""
@@ -262,13 +279,14 @@ class Keyring:
             self._stamp = _stamp(self.directory)
             return retired
 
-    def _add(self, signer: NoteSigner) -> NoteSigner:
+    def _add(self, signer: NoteSigner, *, statement: str | None = None) -> NoteSigner:
         info = KeyInfo(
             seq=len(self._keys) + 1,
             name=signer.name,
             key_id=signer.key_id,
             public_key=signer.verifier.public_bytes,
             created_at=_now(),
+            statement=statement,
         )
         encryption: serialization.KeySerializationEncryption = (
             serialization.NoEncryption()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, insert
+from sqlalchemy.exc import DBAPIError
 
 from creditbank.errors import InvalidParameter
 from creditbank.ledger.checkpoint import Checkpoint, sign_checkpoint
@@ -30,6 +31,13 @@ from creditbank.ledger.store import (
     read_head,
 )
 from creditbank.storage.database import is_sqlite, read_connection, write_transaction
+from creditbank.storage.replicas import ReadPool
+
+T = TypeVar("T")
+
+
+class NotReplicated(Exception):
+    """A replica has not yet replayed what a read asks for: the primary answers it."""
 
 
 @dataclass
@@ -68,8 +76,11 @@ class Ledger:
         origin: str,
         checkpoint_interval_seconds: float = 5.0,
         page_size: int = 1000,
+        reads: ReadPool | None = None,
     ) -> None:
         self.engine = engine
+        # Where the public reads go: a replica in use that holds the size asked for, else here.
+        self.reads = reads or ReadPool(engine, ())
         self.keyring = keyring
         self.origin = origin
         self.checkpoint_interval_seconds = checkpoint_interval_seconds
@@ -84,12 +95,17 @@ class Ledger:
         ``actor`` names the operator who rotated it.
         """
         signer = self.keyring.rotate()
+        # The statement the old key signed for the new one goes on the record too.
+        statement = self.keyring.rotation_statements()[-1]
         self.append(
             [
                 NewEntry(
                     kind=EntryKind.LOG_KEY_ROTATED,
                     actor=actor,
-                    payload={"verifier_key": signer.verifier.verifier_key()},
+                    payload={
+                        "verifier_key": signer.verifier.verifier_key(),
+                        "statement": statement,
+                    },
                 )
             ]
         )
@@ -141,6 +157,29 @@ class Ledger:
             return StoredCheckpoint(result.scalar_one(), head.size, head.root_hash, note, now)
 
     # --- reading ----------------------------------------------------------------------------
+    #
+    # Entries, nodes and checkpoints never change once committed, and a streaming replica holds
+    # a prefix of the primary's log, so each read below gives the same bytes on a replica as
+    # on the primary for the same size. A replica that has not reached the size asked for, or
+    # fails, hands the read to the primary, whose answer (or refusal) is the authoritative one.
+
+    def read(self, read: Callable[[Connection, bool], T]) -> T:
+        """Run ``read(connection, on_replica)`` on a replica in use, else on the primary.
+
+        ``read`` raises :class:`NotReplicated` when the replica lacks what it needs.
+        """
+        engine = self.reads.choose()
+        if engine is not self.engine:
+            try:
+                with read_connection(engine) as connection:
+                    return read(connection, True)
+            except NotReplicated:
+                self.reads.handed_back()
+            except DBAPIError as exc:
+                self.reads.handed_back()
+                self.reads.failed(engine, f"failed a read: {exc.__class__.__name__}")
+        with read_connection(self.engine) as connection:
+            return read(connection, False)
 
     def head(self) -> Head:
         """Return the committed size and root."""
@@ -149,48 +188,69 @@ class Ledger:
 
     def current_checkpoint(self) -> StoredCheckpoint:
         """Return the latest checkpoint, publishing one first if it is missing or stale."""
-        with read_connection(self.engine) as connection:
+
+        def read(connection: Connection, on_replica: bool) -> StoredCheckpoint | None:
             head = read_head(connection)
             latest = latest_checkpoint(connection)
-        if latest is None:
-            return self.publish_checkpoint()
+            if latest is not None and not self._stale(latest, head.size):
+                return latest
+            if on_replica:
+                raise NotReplicated  # publishing is a write: the primary does it
+            return None
+
+        return self.read(read) or self.publish_checkpoint()
+
+    def _stale(self, latest: StoredCheckpoint, size: int) -> bool:
         age = (datetime.now(UTC) - _aware(latest.created_at)).total_seconds()
-        if latest.size < head.size and age >= self.checkpoint_interval_seconds:
-            return self.publish_checkpoint()
-        return latest
+        return latest.size < size and age >= self.checkpoint_interval_seconds
 
     def entries(self, start: int, end: int) -> list[tuple[int, bytes]]:
         """Return at most a page of ``(index, entry bytes)`` for ``start <= index < end``."""
-        with read_connection(self.engine) as connection:
+        if start < 0:
+            raise InvalidParameter("start", "must be a non-negative integer")
+        if end <= start:
+            raise InvalidParameter("end", "must be greater than start")
+
+        def read(connection: Connection, on_replica: bool) -> list[tuple[int, bytes]]:
             size = read_head(connection).size
-            if start < 0:
-                raise InvalidParameter("start", "must be a non-negative integer")
-            if end <= start:
-                raise InvalidParameter("end", "must be greater than start")
+            wanted = min(end, start + self.page_size)
+            if on_replica and wanted > size:
+                raise NotReplicated  # the page may be longer on the primary
             if start >= size:
                 raise InvalidParameter("start", f"must be less than the tree size {size}")
-            end = min(end, size, start + self.page_size)
-            return read_entries(connection, start, end)
+            return read_entries(connection, start, min(wanted, size))
+
+        return self.read(read)
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         """Return the RFC 9162 inclusion proof of leaf ``index`` in the tree of ``size``."""
-        with read_connection(self.engine) as connection:
+
+        def read(connection: Connection, on_replica: bool) -> list[bytes]:
             committed = read_head(connection).size
+            if on_replica and size > committed:
+                raise NotReplicated
             if size < 1 or size > committed:
                 raise InvalidParameter("size", f"must be between 1 and the tree size {committed}")
             if index < 0 or index >= size:
                 raise InvalidParameter("index", f"must satisfy 0 <= index < size ({size})")
             return inclusion_proof(StoredNodes(connection), index, size)
 
+        return self.read(read)
+
     def consistency_proof(self, first: int, second: int) -> list[bytes]:
         """Return the RFC 9162 consistency proof between tree sizes ``first`` and ``second``."""
-        with read_connection(self.engine) as connection:
+
+        def read(connection: Connection, on_replica: bool) -> list[bytes]:
             committed = read_head(connection).size
+            if on_replica and second > committed:
+                raise NotReplicated
             if second < 1 or second > committed:
                 raise InvalidParameter("second", f"must be between 1 and the tree size {committed}")
             if first < 1 or first > second:
                 raise InvalidParameter("first", f"must satisfy 1 <= first <= second ({second})")
             return consistency_proof(StoredNodes(connection), first, second)
+
+        return self.read(read)
 
 
 def _observe_lock(clock: LockClock, writer: str) -> None:

@@ -12,14 +12,16 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection, Engine
+
 from creditbank.clock import as_utc
 from creditbank.errors import FieldProblem, InvalidInput, NotFound
 from creditbank.ledger.checkpoint import Checkpoint
 from creditbank.ledger.erasure import erased_at
 from creditbank.ledger.proof_checks import verify_consistency
 from creditbank.ledger.proofs import consistency_proof
-from creditbank.ledger.service import Ledger
-from creditbank.ledger.store import StoredNodes, latest_checkpoint
+from creditbank.ledger.service import Ledger, NotReplicated
+from creditbank.ledger.store import StoredCheckpoint, StoredNodes, latest_checkpoint
 from creditbank.numerals import natural
 from creditbank.storage.database import read_connection
 from creditbank.transcripts import status
@@ -40,14 +42,24 @@ from creditbank.transcripts.verify import (
 
 def _consistency(ledger: Ledger) -> ConsistencyCheck:
     def check(checkpoint: Checkpoint) -> str | None:
-        with read_connection(ledger.engine) as connection:
+        def against_latest(
+            connection: Connection, on_replica: bool
+        ) -> tuple[StoredCheckpoint, list[bytes]] | str:
             latest = latest_checkpoint(connection)
             size = 0 if latest is None else latest.size
             if checkpoint.size > size:
+                if on_replica:
+                    raise NotReplicated  # the primary may hold it already
                 return f"the checkpoint's size {checkpoint.size} exceeds the log's {size}"
             if checkpoint.size == 0 or latest is None:
                 return "the checkpoint is of the empty tree"
-            proof = consistency_proof(StoredNodes(connection), checkpoint.size, latest.size)
+            nodes = StoredNodes(connection)
+            return latest, consistency_proof(nodes, checkpoint.size, latest.size)
+
+        found = ledger.read(against_latest)
+        if isinstance(found, str):
+            return found
+        latest, proof = found
         try:
             verify_consistency(
                 checkpoint.size, latest.size, checkpoint.root_hash, latest.root_hash, proof
@@ -76,18 +88,18 @@ def _own_list(public_url: str, url: str) -> int | None:
     return natural(url[len(prefix) :], high=status.MAX_LIST_ID)
 
 
-def _status_fetcher(ledger: Ledger, public_url: str) -> StatusFetcher:
+def _status_fetcher(reads: Engine, public_url: str) -> StatusFetcher:
     def fetch(url: str) -> Mapping[str, Any]:
         list_id = _own_list(public_url, url)
         if list_id is None:
             raise NotFound(f"{url} is not one of this bank's status lists")
-        return status_list_document(ledger.engine, list_id)
+        return status_list_document(reads, list_id)
 
     return fetch
 
 
 def _with_revocation_facts(
-    ledger: Ledger, identity: IssuerIdentity, credential: Any, report: Report
+    reads: Engine, identity: IssuerIdentity, credential: Any, report: Report
 ) -> Report:
     """Add when and why, from the bank's own records, to a revoked verdict."""
     if report.verdict.kind is not VerdictClass.REVOKED:
@@ -97,7 +109,7 @@ def _with_revocation_facts(
     except (InvalidInput, AttributeError):
         return report
     list_id = _own_list(identity.public_url, url)
-    found = None if list_id is None else revocation_at(ledger.engine, list_id, index)
+    found = None if list_id is None else revocation_at(reads, list_id, index)
     if found is None:
         return report
     at, category = found
@@ -112,8 +124,12 @@ def online_trust(
     witness_keys: Sequence[str],
     now: datetime,
     require_witnesses: int = 0,
+    reads: Engine | None = None,
 ) -> Trust:
-    """Everything the bank itself knows, for verifying online."""
+    """Everything the bank itself knows, for verifying online.
+
+    ``reads`` answers the status lists (a replica in use, or by default the primary).
+    """
     witnesses = tuple(witness_keys)
     if require_witnesses > len(witnesses):
         raise InvalidInput(
@@ -126,7 +142,7 @@ def online_trust(
         log_verifiers=ledger.keyring.verifiers(),
         log_origin=ledger.origin,
         now=now,
-        status_list=_status_fetcher(ledger, identity.public_url),
+        status_list=_status_fetcher(reads or ledger.engine, identity.public_url),
         consistency=_consistency(ledger),
         witness_keys=witnesses,
         require_witnesses=require_witnesses,
@@ -142,14 +158,23 @@ def verify_online(
     witness_keys: Sequence[str],
     now: datetime,
     require_witnesses: int = 0,
+    reads: Engine | None = None,
 ) -> Report:
     """Verify a transcript with the bank's own keys, latest checkpoint and status lists.
 
     ``require_witnesses`` of the bank's configured witnesses (``witness_keys``) must have
-    cosigned its checkpoint.
+    cosigned its checkpoint. Verification tolerates lag: ``reads`` (a replica in use) answers
+    the status lists and revocations, and the log's checkpoint comes from a replica that holds
+    the transcript's size, else from the primary.
     """
+    engine = reads or ledger.engine
     trust = online_trust(
-        ledger, identity, witness_keys=witness_keys, now=now, require_witnesses=require_witnesses
+        ledger,
+        identity,
+        witness_keys=witness_keys,
+        now=now,
+        require_witnesses=require_witnesses,
+        reads=engine,
     )
     report = verify_transcript(credential, trust)
-    return _with_revocation_facts(ledger, identity, credential, report)
+    return _with_revocation_facts(engine, identity, credential, report)

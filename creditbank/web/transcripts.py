@@ -22,7 +22,7 @@ from creditbank.transcripts.verdict import Verdict, VerdictClass
 from creditbank.transcripts.verify import Report
 from creditbank.transcripts.view import TranscriptView, view_from_credential
 from creditbank.web.i18n import current_language, tr
-from creditbank.wiring import services
+from creditbank.wiring import read_engine, services
 
 
 def check_label(name: str) -> str:
@@ -69,6 +69,7 @@ def verify(credential: Any, *, by_code: bool = False) -> Verification:
         credential,
         witness_keys=opened.settings.witness_keys,
         now=utc_now(),
+        reads=read_engine(read_only_request=True),
     )
     try:
         view = view_from_credential(credential)

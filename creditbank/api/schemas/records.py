@@ -213,6 +213,12 @@ class LogEntriesOut(Schema):
     entries = fields.List(fields.Nested(LogEntryOut))
 
 
+class KeyRotationsOut(Schema):
+    """The log's key rotation statements, oldest first (signed notes)."""
+
+    rotations = fields.List(fields.String())
+
+
 class InclusionProofOut(Schema):
     """An RFC 9162 inclusion proof."""
 

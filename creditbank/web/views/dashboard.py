@@ -19,7 +19,7 @@ from flask import Response, render_template
 
 from creditbank.clock import utc_now
 from creditbank.indicators.service import Indicators
-from creditbank.indicators.snapshot import Snapshot, latest
+from creditbank.indicators.snapshot import Snapshot, latest, stored
 from creditbank.institutions.service import list_institutions
 from creditbank.records.vocabulary import (
     CertificateLevel,
@@ -33,7 +33,7 @@ from creditbank.storage.database import read_connection
 from creditbank.web import charts
 from creditbank.web.common import not_found, web_blueprint
 from creditbank.web.i18n import current_language, label, tr
-from creditbank.wiring import services
+from creditbank.wiring import read_engine, services
 from creditbank.witness.collector.service import witnesses_of
 
 blueprint = web_blueprint("web_dashboard", "/dashboard")
@@ -68,8 +68,9 @@ def _level_label(key: str) -> str:
 
 def _indicators() -> tuple[Snapshot, dict[str, str]]:
     s = services()
-    kept = latest(s.engine, s.policies, now=utc_now())
-    with read_connection(s.engine) as connection:
+    reads = read_engine()  # the figures tolerate lag: a replica in use answers
+    kept = stored(reads) or latest(s.engine, s.policies, now=utc_now())
+    with read_connection(reads) as connection:
         found = list_institutions(connection)
     english = current_language() == "en"
     names = {i.info.code: i.info.name_en if english else i.info.name_zh for i in found}

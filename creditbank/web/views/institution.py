@@ -28,7 +28,7 @@ from creditbank.web.common import Reply, field, text_field, web_blueprint
 from creditbank.web.i18n import tr
 from creditbank.web.outcomes import line_of
 from creditbank.web.uploads import remember_upload, remembered_upload, upload_helpers
-from creditbank.wiring import services
+from creditbank.wiring import read_engine, services
 
 blueprint = web_blueprint("web_institution", "/institution")
 
@@ -40,7 +40,8 @@ MAX_UPLOAD = 2 * 1024 * 1024
 def index() -> str:
     """Upload form, recent batches with their ledger indices, recent records."""
     client, code = authorise.require_institution_member(signed_in(), Role.POSTER)
-    with read_connection(services().engine) as connection:
+    # A replica in use that holds this poster's own last upload, else the primary.
+    with read_connection(read_engine()) as connection:
         batches = records.list_batches(connection, code)
         recent = records.recent_records(connection, code)
         granted = delegations.list_delegations(connection, code)

@@ -30,7 +30,7 @@ from creditbank.web.auth import sign_out, signed_in
 from creditbank.web.common import Reply, field, integer, text_field, web_blueprint
 from creditbank.web.i18n import tr
 from creditbank.web.outcomes import institution_names, line_of, totals
-from creditbank.wiring import services
+from creditbank.wiring import read_engine, services
 
 blueprint = web_blueprint("web_portal", "/portal")
 
@@ -40,7 +40,8 @@ def index() -> str:
     """The account: who, outcomes by time, totals, recognised transfers, consents."""
     learner = authorise.require_learner(signed_in())
     s = services()
-    with read_connection(s.engine) as connection:
+    # Reads that tolerate lag, on a replica that holds the learner's own last change.
+    with read_connection(read_engine()) as connection:
         account = learners.read_account(connection, s.sealer, learner.learner_id)
         views = records.learner_records(connection, learner.learner_id)
         transfers = learner_transfers(connection, learner.learner_id)
@@ -133,7 +134,7 @@ def withdraw(consent_id: str) -> Reply:
 
 
 def _transcripts(learner_id: str) -> list[issued_transcripts.TranscriptSummary]:
-    with read_connection(services().engine) as connection:
+    with read_connection(read_engine()) as connection:
         return issued_transcripts.list_transcripts(connection, learner_id)
 
 

@@ -29,7 +29,7 @@ from creditbank.web.auth import signed_in
 from creditbank.web.common import Reply, field, web_blueprint
 from creditbank.web.i18n import tr
 from creditbank.web.outcomes import institution_names, line_of
-from creditbank.wiring import services
+from creditbank.wiring import read_engine, services
 
 blueprint = web_blueprint("web_registrar", "/registrar")
 
@@ -69,7 +69,8 @@ def index() -> str:
     _, code = authorise.require_institution_member(signed_in(), Role.REGISTRAR)
     s = services()
     now = utc_now()
-    with read_connection(s.engine) as connection:
+    reads = read_engine()  # a replica in use holding this registrar's own last change
+    with read_connection(reads) as connection:
         readable = learners.consenting_learners(connection, code, ConsentScope.READ, now=now)
         evaluable = set(
             learners.consenting_learners(connection, code, ConsentScope.EVALUATE, now=now)
@@ -85,7 +86,7 @@ def index() -> str:
         evaluable=evaluable,
         policies=_policies(code),
         versions=_versions(code),
-        jobs=cohorts.list_jobs(s.engine, code),
+        jobs=cohorts.list_jobs(reads, code),
         today=now.date(),
     )
 

@@ -19,6 +19,7 @@ from creditbank.errors import BankError
 
 CHECKPOINT_PATH = "/api/v1/log/checkpoint"
 KEY_PATH = "/api/v1/log/key"
+KEY_ROTATIONS_PATH = "/api/v1/log/key-rotations"
 CONSISTENCY_PATH = "/api/v1/log/proofs/consistency"
 COSIGNATURES_PATH = "/api/v1/log/cosignatures"
 
@@ -111,6 +112,17 @@ class Bank:
         """Return the log's verifier keys, newest first."""
         body = self._expect(self.transport.get(KEY_PATH), "GET key").body
         return [line for line in body.splitlines() if line]
+
+    def key_rotations(self) -> list[str]:
+        """Return the log's key rotation statements (signed notes), oldest first."""
+        answer = self._expect(self.transport.get(KEY_ROTATIONS_PATH), "GET key-rotations")
+        try:
+            statements = json.loads(answer.body)["rotations"]
+        except (ValueError, KeyError, TypeError):
+            raise BankError("the bank's answer to GET key-rotations is not a list") from None
+        if not isinstance(statements, list) or not all(isinstance(s, str) for s in statements):
+            raise BankError("the bank's answer to GET key-rotations is not a list of notes")
+        return statements
 
     def consistency_proof(self, first: int, second: int) -> list[bytes]:
         """Return the consistency proof between two tree sizes."""

@@ -78,6 +78,10 @@ def run_command(
         result = run_round(store, bank, log_keys=log_keys)
         for key in result.pinned:
             click.echo(f"trusting log key {key}", err=True)
+        for key in result.followed:
+            click.echo(
+                f"trusting log key {key} (the log's trusted key signed its rotation)", err=True
+            )
         return result
 
     try:

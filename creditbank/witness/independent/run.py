@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from creditbank.errors import CreditbankError, ForkDetected, NoteError, WitnessError
 from creditbank.ledger.checkpoint import open_checkpoint, parse_checkpoint
+from creditbank.ledger.key_rotation import follow_rotation
 from creditbank.ledger.note import NoteVerifier, parse_note, parse_verifier_key
 from creditbank.witness.independent.bank_client import Bank
 from creditbank.witness.independent.check import AddCheckpoint, add_checkpoint
@@ -30,6 +31,7 @@ class RoundResult:
     root_hash: bytes
     timestamp: int
     pinned: tuple[str, ...] = ()
+    followed: tuple[str, ...] = ()  # keys trusted this round by a rotation statement
 
 
 def _pin(
@@ -63,6 +65,42 @@ def _pin(
     return state, tuple(key.verifier_key() for key in added)
 
 
+def _follow_rotations(
+    store: WitnessStore, state: LogState, bank: Bank, note: str
+) -> tuple[LogState, tuple[str, ...]]:
+    """Trust the keys the log's trusted keys vouched for, if the note bears an unknown one.
+
+    A statement counts only when a key already pinned signed it (and the new key too), so a
+    chain of rotations is followed in order and a bank cannot slip in a key of its choosing
+    without the old key's signature. Statements that do not verify are ignored.
+    """
+    known = {key.key_id for key in state.log_keys}
+    signers = parse_note(note).signatures
+    if all(sig.name != state.origin or sig.key_id in known for sig in signers):
+        return state, ()
+    trusted = list(state.log_keys)
+    followed: list[str] = []
+    statements = bank.key_rotations()
+    progress = True
+    while progress:  # a later statement may rest on a key an earlier one introduced
+        progress = False
+        for statement in statements:
+            try:
+                new = follow_rotation(statement, trusted, state.origin)
+            except NoteError:
+                continue
+            if new.key_id not in {key.key_id for key in trusted}:
+                trusted.append(new)
+                followed.append(new.verifier_key())
+                progress = True
+    if not followed:
+        return state, ()
+    state = LogState(state.origin, tuple(trusted), state.cosigned)
+    with store.locked():
+        store.save(state)
+    return state, tuple(followed)
+
+
 def _evidence(state: LogState, note: str, proof: Sequence[bytes], error: ForkDetected) -> str:
     previous = "(none)\n" if state.cosigned is None else state.cosigned.note
     lines = [
@@ -92,6 +130,8 @@ def run_round(
         ) from None
     # 2. The log's keys: pinned in the witness's state, never taken from the bank silently.
     state, pinned = _pin(store, origin, bank, log_keys)
+    # A key the checkpoint bears but the witness does not trust yet: follow the rotations.
+    state, followed = _follow_rotations(store, state, bank, note)
     verifiers: list[NoteVerifier] = list(state.log_keys)
     checkpoint, _ = open_checkpoint(note, verifiers, origin)
     # 3. A consistency proof from what this witness cosigned, when the tree grew past it.
@@ -110,7 +150,9 @@ def run_round(
         raise
     # 5. Hand the cosignature to the bank, on the very note it signed.
     bank.submit(note + cosignature.line())
-    return RoundResult(origin, checked.size, checked.root_hash, cosignature.timestamp, pinned)
+    return RoundResult(
+        origin, checked.size, checked.root_hash, cosignature.timestamp, pinned, followed
+    )
 
 
 def run_forever(

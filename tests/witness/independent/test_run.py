@@ -167,3 +167,44 @@ def test_witness_notices_a_log_rewritten_behind_its_back(
         run_round(witness, bank.bank)
     assert refused.value.reason == "not-an-extension"
     assert "size 9," in refused.value.detail and "size 6," in refused.value.detail
+
+
+def test_witness_follows_a_rotation_the_old_key_signed(
+    bank: BankInstance, witness: WitnessStore
+) -> None:
+    bank.grow(4)
+    first_key = _log_key(bank)
+    run_round(witness, bank.bank, log_keys=[first_key])
+    bank.services.ledger.rotate_key(actor="operator:console")
+    second_key = _log_key(bank)
+    bank.services.ledger.rotate_key(actor="operator:console")
+    third_key = _log_key(bank)
+    keyring = bank.services.ledger.keyring
+    for info in keyring.keys()[:-1]:  # only the newest key signs from now on
+        keyring.retire(info.key_id.hex())
+    bank.grow(3, start=6)
+    bank.services.ledger.publish_checkpoint()
+
+    result = run_round(witness, bank.bank)
+    assert result.followed == (second_key, third_key)  # two links, followed in order
+    assert result.size == bank.services.ledger.head().size
+    state = witness.load(bank.services.ledger.origin)
+    assert state is not None
+    assert [key.verifier_key() for key in state.log_keys] == [first_key, second_key, third_key]
+    assert run_round(witness, bank.bank).followed == ()
+
+
+def test_witness_ignores_a_key_no_trusted_key_vouched_for(
+    bank: BankInstance, witness: WitnessStore
+) -> None:
+    bank.grow(4)
+    run_round(witness, bank.bank, log_keys=[_log_key(bank)])
+    keyring = bank.services.ledger.keyring
+    # A key slipped into the keyring by hand: no statement by the old key names it.
+    with keyring._locked():
+        keyring._add(NoteSigner.generate(bank.services.ledger.origin))
+    for info in keyring.keys()[:-1]:
+        keyring.retire(info.key_id.hex())
+    bank.grow(2, start=4)
+    with pytest.raises(NoteError, match="no signature from a known key"):
+        run_round(witness, bank.bank)
