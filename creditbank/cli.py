@@ -704,11 +704,11 @@ def clients_list(institution: str | None) -> None:
         state = (
             f"revoked {_when(info.revoked_at)}"
             if info.status is KeyStatus.REVOKED
-            else info.status.value
+            else words_for(info.status, "en")
         )
+        role = words_for(info.role, "en")
         click.echo(
-            f"{info.key_id} {info.role.value:<10} {state:<28} issued by {info.issued_by:<26} "
-            f"{info.label}"
+            f"{info.key_id} {role:<10} {state:<28} issued by {info.issued_by:<26} {info.label}"
         )
 
 

@@ -111,7 +111,9 @@ def test_institution_keys_at_the_console_follow_the_operator_rules(invoke: Invok
     listed = invoke("clients", "list", "--institution", "CQ-ZZ-001").output.splitlines()
     assert len(listed) == 2
     assert all("issued by operator:console" in line for line in listed)
-    assert [line.split()[2] for line in listed] == ["bootstrap", "pending"]
+    # Roles and states in words, not codes.
+    assert "institution admin" in listed[0] and "bootstrap (exchange only)" in listed[0]
+    assert "poster" in listed[1] and "pending acceptance" in listed[1]
     key_id = poster.output.split()[1]
     assert invoke("clients", "revoke", key_id, "--institution", "CQ-ZZ-001").exit_code == 0
     verified = invoke("ledger", "verify")
