@@ -12,7 +12,7 @@ which is deterministic and independent of the order records were posted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -439,31 +439,52 @@ def _branch_and_bound(
         # Two candidates left or fewer: trying them costs less than bounding them.
         if len(ordered) - i > 2 and _bound(state, ordered[i:], limits) <= best_credits:
             return
-        candidate = ordered[i]
-        signature = _signature(candidate) if candidate.catch_all else None
-        blocked = signature is not None and skipped.get(signature, 0) > 0
-        feasible = (
-            not blocked
-            and not conflict(state, candidate)
-            and violation(state, candidate, limits) is None
+        _take_or_leave(
+            ordered[i],
+            state,
+            chosen,
+            skipped=skipped,
+            limits=limits,
+            descend=lambda: search(i + 1),
         )
-        if feasible:
-            add(state, candidate)
-            chosen.append(candidate)
-            search(i + 1)
-            chosen.pop()
-            remove(state, candidate)
-        # Leaving out a catch-all candidate that could have been taken makes the later ones
-        # like it pointless to take (same credits, same caps): only an equal result, later.
-        symmetric = signature if feasible else None
-        if symmetric is not None:
-            skipped[symmetric] = skipped.get(symmetric, 0) + 1
-        search(i + 1)
-        if symmetric is not None:
-            skipped[symmetric] -= 1
 
     search(0)
     return best, best_credits, nodes
+
+
+def _take_or_leave(
+    candidate: Candidate,
+    state: Tally,
+    chosen: list[Candidate],
+    *,
+    skipped: dict[tuple[Decimal, str, int, str], int],
+    limits: Limits,
+    descend: Callable[[], None],
+) -> None:
+    """One branching step of a search: with ``candidate`` (when it fits), then without it.
+
+    Leaving out a catch-all candidate that could have been taken makes the later ones like it
+    pointless to take (same credits, same caps): they would give only an equal result, later.
+    """
+    signature = _signature(candidate) if candidate.catch_all else None
+    blocked = signature is not None and skipped.get(signature, 0) > 0
+    feasible = (
+        not blocked
+        and not conflict(state, candidate)
+        and violation(state, candidate, limits) is None
+    )
+    if feasible:
+        add(state, candidate)
+        chosen.append(candidate)
+        descend()
+        chosen.pop()
+        remove(state, candidate)
+    symmetric = signature if feasible else None
+    if symmetric is not None:
+        skipped[symmetric] = skipped.get(symmetric, 0) + 1
+    descend()
+    if symmetric is not None:
+        skipped[symmetric] -= 1
 
 
 def _rule_credits(state: Tally) -> Decimal:
@@ -527,26 +548,14 @@ def _lexicographic_search(
             return
         if found and total_bound == best_total:
             return
-        candidate = ordered[i]
-        signature = _signature(candidate) if candidate.catch_all else None
-        blocked = signature is not None and skipped.get(signature, 0) > 0
-        feasible = (
-            not blocked
-            and not conflict(state, candidate)
-            and violation(state, candidate, limits) is None
+        _take_or_leave(
+            ordered[i],
+            state,
+            chosen,
+            skipped=skipped,
+            limits=limits,
+            descend=lambda: search(i + 1),
         )
-        if feasible:
-            add(state, candidate)
-            chosen.append(candidate)
-            search(i + 1)
-            chosen.pop()
-            remove(state, candidate)
-        symmetric = signature if feasible else None
-        if symmetric is not None:
-            skipped[symmetric] = skipped.get(symmetric, 0) + 1
-        search(i + 1)
-        if symmetric is not None:
-            skipped[symmetric] -= 1
 
     search(0)
     return best, nodes
