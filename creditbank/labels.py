@@ -184,6 +184,21 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
         "learner_token": ("登录令牌", "sign-in token"),
         "unactivated_account": ("未激活账户", "account never activated"),
     },
+    # A registrar's decision in one evaluation (its ``type`` in the API).
+    "ExceptionType": {
+        "force": ("强制认定", "force"),
+        "waive": ("免修", "waive"),
+        "exclude": ("排除记录", "exclude a record"),
+        "cap": ("设定上限", "set a cap"),
+        "credits": ("设定课程学分", "set a course's credits"),
+    },
+    # The caps a registrar may set for one learner (rules.evaluate.CAP_NAMES), the fixed ones.
+    "CapName": {
+        "total_credits": ("认定总学分上限", "total credits recognised"),
+        "per_institution": ("每所来源机构的上限", "per source institution"),
+        "per_academic_year": ("每学年的上限", "per academic year"),
+        "certificates": ("证书认定的上限", "recognised through certificates"),
+    },
     "ApplicationState": {
         "applied": ("已申请，待审核", "applied, awaiting review"),
         "in_notice": ("审核通过，公示中", "approved, on public notice"),

@@ -79,6 +79,16 @@ def reason_words(reason: Mapping[str, Any]) -> Markup:
     return written(worded(reason, current_language()))
 
 
+def cap_words(name: str) -> Markup:
+    """A cap's name (``per_category.专业核心``, ``total_credits`` …) in the page's words."""
+    group, _, which = name.partition(".")
+    if group == "per_kind":
+        return Markup.escape(tr("按成果类型：", "per outcome kind: ") + label(which, "OutcomeKind"))
+    if group == "per_category":
+        return Markup.escape(tr("按课程类别：", "per course category: ")) + written(which)
+    return Markup.escape(label(name, "CapName"))
+
+
 def when(moment: datetime | date | None) -> str:
     """A date, or a time in UTC+8, as people read it."""
     if moment is None:

@@ -38,6 +38,7 @@ def _template_globals() -> dict[str, Any]:
         "label": i18n.label,
         "written": i18n.written,
         "reason_words": i18n.reason_words,
+        "cap_words": i18n.cap_words,
         "when": i18n.when,
         "when_text": i18n.when_text,
         "lang": i18n.current_language(),

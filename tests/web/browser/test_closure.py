@@ -3,22 +3,35 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.web.browser.conftest import LiveServer, screenshot
+from tests.web.browser.conftest import LiveServer, creditbank, require_browser, screenshot, serve
 from tests.web.browser.test_pages import sign_in_learner
 
 pytest.importorskip("playwright")
 from playwright.sync_api import Page, expect
 
-# No other browser test signs in as this demo learner: closing the account is for good.
 LEARNER = 4
 
 
+@pytest.fixture(scope="module")
+def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A demonstration instance of this module's own: closing an account is for good."""
+    require_browser()
+    instance: Path = tmp_path_factory.mktemp("closure-live") / "instance"
+    for command in (["init"], ["demo", "load"]):
+        creditbank(instance, *command)
+    with serve(instance) as server:
+        yield server
+
+
 def test_a_learner_closes_the_account_after_reading_and_confirming(
-    page: Page, live_server: LiveServer
+    page: Page, own_server: LiveServer
 ) -> None:
+    live_server = own_server
     sign_in_learner(page, live_server, LEARNER)
     expect(page).to_have_url(re.compile(r"/portal$"))
     page.locator("#close-account-link").click()
