@@ -9,7 +9,6 @@ worker answers and includes runs of a separate ``creditbank scheduler run`` proc
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 from prometheus_client import (
@@ -19,6 +18,7 @@ from prometheus_client import (
     Counter,
     Histogram,
     generate_latest,
+    values,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -33,6 +33,10 @@ from creditbank.operations.audit import read_status
 from creditbank.operations.lease import read_lease
 from creditbank.storage.database import read_connection
 
+# prometheus-client chose per-process or shared-file values once, when it was imported (from
+# PROMETHEUS_MULTIPROC_DIR); a scrape reads them the way they are kept, whatever the environment
+# says later.
+MULTIPROCESS = values.ValueClass is not values.MutexValue
 REQUESTS = Counter(
     "creditbank_http_requests_total",
     "HTTP requests answered, by method, endpoint (URL rule) and status",
@@ -136,7 +140,7 @@ class DatabaseCollector(Collector):
 def exposition(engine: Engine) -> tuple[bytes, str]:
     """The text exposition of every metric (merged across workers in multiprocess mode)."""
     registry = CollectorRegistry()
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if MULTIPROCESS:
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         local: list[Collector] = []
     else:
