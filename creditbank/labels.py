@@ -184,6 +184,17 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
         "learner_token": ("登录令牌", "sign-in token"),
         "unactivated_account": ("未激活账户", "account never activated"),
     },
+    # The columns of a cohort's results (cohorts.service.HEADER) and a name column the web
+    # download adds for learners the registrar may read.
+    "CohortColumn": {
+        "learner_id": ("学习者编号", "learner id"),
+        "name": ("姓名", "name"),
+        "recognised_credits": ("已认定学分", "recognised credits"),
+        "remaining_credits": ("尚需学分", "credits remaining"),
+        "missing_courses": ("尚缺课程", "missing courses"),
+        "result_hash": ("结果哈希", "result hash"),
+        "skipped": ("未评估原因", "not evaluated because"),
+    },
     # A registrar's decision in one evaluation (its ``type`` in the API).
     "ExceptionType": {
         "force": ("强制认定", "force"),

@@ -70,11 +70,15 @@ class Cluster:
 class Pair:
     """A primary and its hot standby, both under this process's control."""
 
-    def __init__(self, root: Path, *, fsync: bool = False) -> None:
+    def __init__(
+        self, root: Path, *, fsync: bool = False, replica: bool = True, settings: str = ""
+    ) -> None:
         self.root = root
         self.bin = server_binaries()
         assert self.bin is not None
         self.fsync = fsync
+        self.with_replica = replica
+        self.settings = settings
         self.primary = Cluster(root / "primary", _free_port(), root / "primary.log")
         self.replica = Cluster(root / "replica", _free_port(), root / "replica.log")
 
@@ -91,7 +95,7 @@ class Pair:
         fsync = "on" if self.fsync else "off"
         return (
             f"-p {cluster.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync={fsync}"
-            " -c hot_standby=on -c max_connections=60"
+            f" -c hot_standby=on -c max_connections=60 {self.settings}"
         )
 
     def start(self, cluster: Cluster) -> None:
@@ -106,12 +110,14 @@ class Pair:
         self._run("pg_ctl", "-D", str(cluster.data), "-m", "fast", "-w", "stop")
 
     def create(self) -> None:
-        """Make the primary, start it, copy it into the replica and start that."""
+        """Make the primary, start it, and (unless asked not to) its replica."""
         self._run(
             "initdb", "-D", str(self.primary.data), "--auth=trust", "-U", "postgres",
             "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions",
         )  # fmt: skip
         self.start(self.primary)
+        if not self.with_replica:
+            return
         self._run(
             "pg_basebackup", "-h", "127.0.0.1", "-p", str(self.primary.port), "-U", "postgres",
             "-D", str(self.replica.data), "-R", "-X", "stream", "-c", "fast",
@@ -128,12 +134,17 @@ class Pair:
 
 
 @contextlib.contextmanager
-def primary_and_replica(*, fsync: bool = False) -> Iterator[Pair]:
-    """A running primary and streaming hot standby, removed afterwards."""
+def primary_and_replica(
+    *, fsync: bool = False, replica: bool = True, settings: str = ""
+) -> Iterator[Pair]:
+    """A running primary and streaming hot standby (or the primary alone), removed afterwards.
+
+    ``settings`` are further ``-c name=value`` server options for both.
+    """
     root = Path(tempfile.mkdtemp(prefix="creditbank-replication-"))
     if os.geteuid() == 0:
         shutil.chown(root, SERVER_USER, SERVER_USER)
-    pair = Pair(root, fsync=fsync)
+    pair = Pair(root, fsync=fsync, replica=replica, settings=settings)
     try:
         pair.create()
         yield pair

@@ -517,12 +517,15 @@ def _reader(job: ReaderJob, out: Any) -> None:
 
 
 def read_throughput(
-    services: Services, pair: Pair, *, readers: int, seconds: float
+    services: Services, pair: Pair | None, *, readers: int, seconds: float
 ) -> dict[str, float]:
-    """Log reads per second from ``readers`` processes: primary alone, then with the replica."""
+    """Log reads per second from ``readers`` processes: primary alone, then with any replica."""
     context = multiprocessing.get_context("spawn")
     result: dict[str, float] = {}
-    for label, replica in (("primary_only", None), ("primary_and_replica", pair.replica.url)):
+    runs: list[tuple[str, str | None]] = [("primary_only", None)]
+    if pair is not None:
+        runs.append(("primary_and_replica", pair.replica.url))
+    for label, replica in runs:
         out = context.Queue()
         processes = [
             context.Process(
@@ -604,12 +607,16 @@ def cohort_throughput(services: Services, built: Built, *, processes: int) -> di
 
 def run_size(outcomes: int, args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
     """Build a bank of ``outcomes`` and measure everything on it."""
-    with primary_and_replica(fsync=True) as pair, tempfile.TemporaryDirectory() as work:
+    replica = "replica" not in args.skip
+    with (
+        primary_and_replica(fsync=True, replica=replica, settings=args.server_settings) as pair,
+        tempfile.TemporaryDirectory() as work,
+    ):
         settings = Settings(
             instance_path=Path(work) / "instance",
             database_url=pair.primary.url,
             checkpoint_interval_seconds=5.0,
-            replica_urls=(pair.replica.url,),
+            replica_urls=(pair.replica.url,) if replica else (),
             replica_max_lag_seconds=30.0,
         )
         services = initialise(settings)
@@ -640,15 +647,18 @@ def run_size(outcomes: int, args: argparse.Namespace, log: Callable[[str], None]
         )
         log("  read throughput")
         figures["log_reads"] = read_throughput(
-            services, pair, readers=args.readers, seconds=args.seconds
+            services, pair if replica else None, readers=args.readers, seconds=args.seconds
         )
         log("  cohorts")
         figures["cohort_1_process"] = cohort_throughput(services, built, processes=1)
         figures["cohort_2_processes"] = cohort_throughput(services, built, processes=2)
         log("  audit")
         figures["audit"] = audit_throughput(services, built)
-        log("  backup and restore")
-        figures["backup"] = backup_restore(services, pair, Path(work))
+        if "backup" in args.skip:
+            log("  backup and restore skipped (--skip backup)")
+        else:
+            log("  backup and restore")
+            figures["backup"] = backup_restore(services, pair, Path(work))
         services.close()
         return figures
 
@@ -663,6 +673,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="each read-throughput run")
     parser.add_argument("--cohort", type=int, default=1000, help="learners in the cohort runs")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--skip",
+        type=lambda value: set(value.split(",")),
+        default=set(),
+        help="parts to leave out: backup (the JSON export needs about 3.7 kB of disk per outcome "
+        "beside the clusters), replica (the standby doubles the disk the bank takes)",
+    )
+    parser.add_argument(
+        "--server-settings",
+        default="",
+        help="further PostgreSQL settings for the clusters, e.g. "
+        "'-c shared_buffers=2GB -c max_wal_size=4GB'",
+    )
     args = parser.parse_args()
     reason = why_unavailable()
     if reason is not None:

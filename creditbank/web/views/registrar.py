@@ -26,8 +26,9 @@ from creditbank.storage.database import read_connection
 from creditbank.text import REASON, TextRefused
 from creditbank.transcripts.revocation import DependentTranscripts
 from creditbank.web.auth import signed_in
+from creditbank.web.cohort_file import people_file
 from creditbank.web.common import Reply, field, web_blueprint
-from creditbank.web.i18n import tr
+from creditbank.web.i18n import current_language, tr
 from creditbank.web.outcomes import institution_names, line_of
 from creditbank.wiring import read_engine, services
 
@@ -381,9 +382,17 @@ def cohort(job_id: str) -> str:
 
 @blueprint.get("/cohorts/<job_id>/results.csv")
 def cohort_csv(job_id: str) -> Reply:
-    """The cohort's results so far, as CSV."""
+    """The cohort's results so far, as CSV in the page's language, with learners' names.
+
+    Names only of learners who still let the institution read their account.
+    """
     _, code = authorise.require_institution_member(signed_in(), Role.REGISTRAR)
-    body = cohorts.results_csv(services().engine, job_id, code)
-    response = Response(body, mimetype="text/csv")
+    s = services()
+    body = cohorts.results_csv(s.engine, job_id, code)
+    with read_connection(s.engine) as connection:
+        readable = learners.consenting_learners(connection, code, ConsentScope.READ, now=utc_now())
+        names = {i: learners.read_account(connection, s.sealer, i).name for i in readable}
+    file = people_file(body, names, current_language())
+    response = Response(file.body, mimetype=file.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="cohort-{job_id}.csv"'
     return response

@@ -110,9 +110,13 @@ def test_a_registrar_runs_a_cohort_and_downloads_its_csv(
     screenshot(page, "registrar-cohort")
     with page.expect_download() as download:
         page.locator("#cohort-csv").click()
-    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
-    assert lines[0].startswith("learner_id,recognised_credits")
+    raw = Path(download.value.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the byte order mark Excel needs for UTF-8
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("学习者编号,姓名,已认定学分,尚需学分,尚缺课程")
     assert len(lines) >= 2
+    # Learners who let the college read their account are named (the demo's 李明 does).
+    assert any(",李明," in line for line in lines[1:]), lines
 
 
 def test_an_institution_uploads_a_csv_with_a_bad_row(
