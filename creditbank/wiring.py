@@ -102,11 +102,8 @@ def open_services(settings: Settings, engine: Engine | None = None) -> Services:
             check_every_seconds=settings.replica_check_seconds,
         ),
     )
-    keks = KeyEncryptionKeys.open(settings.kek_path, settings.key_passphrase)
-    sealer = FieldSealer(keks)
-    data_keys = DataKeys(sealer)
-    # Every connection of this engine finds the learners' key store (sealed openings).
-    engine.update_execution_options(**{DATA_KEYS_OPTION: data_keys})
+    data_keys = install_data_keys(engine, settings)
+    sealer = data_keys.sealer
     catalogue = PolicyCatalogue(
         engine, settings.policies_path, refresh_seconds=settings.policy_refresh_seconds
     )
@@ -121,6 +118,17 @@ def open_services(settings: Settings, engine: Engine | None = None) -> Services:
         ),
         data_keys=data_keys,
     )
+
+
+def install_data_keys(engine: Engine, settings: Settings) -> DataKeys:
+    """Let every connection of ``engine`` find the learners' key store (sealed openings).
+
+    The store unwraps keys with the instance's key-encryption keys (its ``sealer``).
+    """
+    sealer = FieldSealer(KeyEncryptionKeys.open(settings.kek_path, settings.key_passphrase))
+    data_keys = DataKeys(sealer)
+    engine.update_execution_options(**{DATA_KEYS_OPTION: data_keys})
+    return data_keys
 
 
 def initialise(settings: Settings) -> Services:

@@ -132,6 +132,7 @@ def _recount_records(connection: Connection, records: list[str], deltas: _Deltas
         }
         connection.execute(delete(counted_t).where(counted_t.c.record.in_(chunk)))
         box = vault(connection)
+        box.prefetch({row.learner for row in now} | {old.learner for old in before.values()})
         counted: list[dict[str, Any]] = []
         for row in now:
             place = (row.kind, row.posted_at, row.institution, row.region)

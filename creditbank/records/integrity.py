@@ -21,7 +21,7 @@ from sqlalchemy import Connection, and_, func, select
 from creditbank.canonical import canonical_json
 from creditbank.errors import AuditFailed, AuditFinding, LedgerError
 from creditbank.identity.sealing import SealError
-from creditbank.learners.data_keys import vault
+from creditbank.learners.data_keys import Vault, vault
 from creditbank.ledger.envelope import EntryKind, decode_envelope
 from creditbank.ledger.store import entry_t, read_entries, read_openings
 from creditbank.records.contents import open_content
@@ -77,9 +77,9 @@ def _entry_learner(connection: Connection, row: Any) -> str:
     return "" if opening is None else str(json.loads(opening[1]).get("learner"))
 
 
-def _stored_content(connection: Connection, row: Any, learner: str) -> str:
+def _stored_content(box: Vault, row: Any, learner: str) -> str:
     try:
-        return open_content(vault(connection), learner, row.record, row.version, row.content)
+        return open_content(box, learner, row.record, row.version, row.content)
     except SealError:
         raise _fail(
             "record content",
@@ -90,7 +90,13 @@ def _stored_content(connection: Connection, row: Any, learner: str) -> str:
 
 
 def _check_change(
-    connection: Connection, idx: int, action: Action, payload: dict[str, Any], row: Any
+    connection: Connection,
+    idx: int,
+    action: Action,
+    payload: dict[str, Any],
+    row: Any,
+    *,
+    box: Vault,
 ) -> str:
     """One record change against its row; return the outcome's kind."""
     record, version = payload.get("record"), payload.get("version")
@@ -129,9 +135,9 @@ def _check_change(
             committed = payload["outcome"]
         else:
             committed = json.loads(
-                _stored_content(connection, previous, _entry_learner(connection, previous))
+                _stored_content(box, previous, _entry_learner(connection, previous))
             )
-    stored = _stored_content(connection, row, str(payload.get("learner")))
+    stored = _stored_content(box, row, str(payload.get("learner")))
     if json.loads(stored) != committed or stored != canonical_json(committed).decode():
         raise _fail(
             "record content",
@@ -204,13 +210,16 @@ def check_entries(connection: Connection, page: Sequence[tuple[int, bytes]]) -> 
             idx,
         )
     openings = read_openings(connection, list(kinds))
+    # Erased openings are absent: nothing left to compare with.
+    payloads = {idx: json.loads(opening[1]) for idx, opening in openings.items()}
+    box = vault(connection)  # one key read for all the page's learners, not one per change
+    box.prefetch({str(p.get("learner")) for p in payloads.values()})
     owners: dict[str, tuple[int, dict[str, Any]]] = {}
     for idx, action in sorted(kinds.items()):
-        opening = openings.get(idx)
-        if opening is None:
-            continue  # erased: nothing left to compare with
-        payload = json.loads(opening[1])
-        kind = _check_change(connection, idx, action, payload, versions.get(idx))
+        payload = payloads.get(idx)
+        if payload is None:
+            continue
+        kind = _check_change(connection, idx, action, payload, versions.get(idx), box=box)
         owners.setdefault(
             str(payload["record"]),
             (

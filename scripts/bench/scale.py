@@ -74,6 +74,7 @@ from creditbank.transcripts.issuing import issue_transcript
 from creditbank.transcripts.revocation import DependentTranscripts
 from creditbank.wiring import EXTENSION, Services, initialise
 from scripts.bench.pg_clusters import Pair, primary_and_replica, why_unavailable
+from scripts.load.postgres import TABLE_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTCOMES_PER_LEARNER = 20
@@ -460,8 +461,9 @@ def disk(services: Services, outcomes: int) -> dict[str, float]:
         ).scalar_one()
         log_tables = connection.execute(
             text(
-                "SELECT sum(pg_total_relation_size(c)) FROM unnest(ARRAY['ledger_entry',"
-                " 'ledger_node', 'ledger_opening', 'ledger_checkpoint']::regclass[]) AS c"
+                f"SELECT sum({TABLE_BYTES}) FROM pg_class AS c WHERE c.oid = ANY(ARRAY["  # noqa: S608
+                "'ledger_entry', 'ledger_node', 'ledger_opening', 'ledger_sealed_opening',"
+                " 'ledger_checkpoint']::regclass[])"
             )
         ).scalar_one()
     return {
@@ -577,6 +579,7 @@ def cohort_throughput(services: Services, built: Built, *, processes: int) -> di
                 "-m",
                 "scripts.bench.scale_worker",
                 services.settings.database_url,
+                str(services.settings.instance_path),
                 str(ready),
                 f"w{n}",
             ],

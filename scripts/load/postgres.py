@@ -13,7 +13,13 @@ from sqlalchemy.engine import make_url
 
 from creditbank.storage.database import normalise_url
 
-LOG_TABLES = ("ledger_entry", "ledger_node", "ledger_opening")
+LOG_TABLES = ("ledger_entry", "ledger_node", "ledger_opening", "ledger_sealed_opening")
+# The bytes of table ``c`` with its indexes and TOAST; a partitioned table (the log's, see
+# ledger/partitions.py) holds no rows of its own and counts as the sum of its partitions.
+TABLE_BYTES = (
+    "CASE WHEN c.relkind = 'p' THEN (SELECT coalesce(sum(pg_total_relation_size(t.relid)), 0)"
+    " FROM pg_partition_tree(c.oid) AS t) ELSE pg_total_relation_size(c.oid) END"
+)
 
 
 @dataclass
@@ -64,8 +70,9 @@ class ScratchDatabase:
                 }
                 rows = connection.execute(
                     text(
-                        "SELECT relname, pg_total_relation_size(oid) FROM pg_class "
-                        "WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace"
+                        f"SELECT c.relname, {TABLE_BYTES} FROM pg_class AS c"  # noqa: S608
+                        " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
+                        " AND c.relnamespace = 'public'::regnamespace"
                     )
                 ).all()
                 sizes.update({name: int(size) for name, size in rows})

@@ -34,7 +34,7 @@ from creditbank.demo import DEMO_KEYS, load_demo
 from creditbank.identity.documents import check_digit, parse_document
 from creditbank.learners.service import NewLearner, open_accounts
 from creditbank.storage.database import normalise_url
-from creditbank.wiring import initialise
+from creditbank.wiring import initialise, install_data_keys
 from scripts.load import postgres
 from scripts.load.checks import check_records, ledger_verify
 from scripts.load.clients import BatchOutcome, CheckpointWatcher, Poster, PosterConfig
@@ -261,6 +261,9 @@ def _check(
         if not o.acknowledged
     ]
     engine = create_engine(normalise_url(database.url))
+    # Record entries' openings are sealed under learners' keys: the check opens them as the
+    # service does.
+    install_data_keys(engine, Settings(Path(env["CREDITBANK_INSTANCE"]), database.url))
     try:
         violations += check_records(engine, loaded.outcomes)
     finally:

@@ -100,3 +100,22 @@ def test_openings_cannot_be_truncated_on_postgres(filled: Services, engine_name:
         pytest.skip("TRUNCATE exists only on PostgreSQL")
     with pytest.raises(DBAPIError, match="append-only"), filled.engine.begin() as connection:
         connection.execute(text("TRUNCATE ledger_opening"))
+
+
+@pytest.mark.parametrize("table", ["ledger_opening", "ledger_sealed_opening"])
+def test_an_opening_without_its_entry_is_refused(
+    filled: Services, engine_name: str, table: str
+) -> None:
+    # A foreign key on SQLite; on PostgreSQL a statement-level check (migration 0027).
+    columns = {
+        "ledger_opening": "(idx, salt, payload) VALUES (:idx, :blob, :blob)",
+        "ledger_sealed_opening": "(idx, learner, sealed) VALUES (:idx, 'L-1', :blob)",
+    }
+    with filled.engine.connect() as connection:
+        size = connection.execute(text("SELECT size FROM ledger_head")).scalar_one()
+    statement = text(f"INSERT INTO {table} {columns[table]}")
+    with (
+        pytest.raises(DBAPIError, match=r"FOREIGN KEY|names an entry the log does not hold"),
+        filled.engine.begin() as connection,
+    ):
+        connection.execute(statement, {"idx": size + 5, "blob": b"\0" * 32})
