@@ -11,6 +11,7 @@ from __future__ import annotations
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
+from creditbank.identity.pinyin_names import romanised_name
 from creditbank.transcripts.pdf import fonts, labels, qr
 from creditbank.transcripts.pdf import formatting as fmt
 from creditbank.transcripts.pdf.labels import Language, Words
@@ -112,6 +113,12 @@ class TranscriptDocument(FPDF):
         self._rule(ACCENT, width=0.5)
         self.ln(3)
 
+    def _learner_name(self) -> str:
+        """The name as the bank holds it; in English followed by its Pinyin (GB/T 28039)."""
+        name = fmt.text(self.view.learner_name)
+        latin = romanised_name(self.view.learner_name or "") if self.language == "en" else None
+        return f"{name} ({latin})" if latin else name
+
     def _particulars(self) -> None:
         """Who, by whom, when and for how long, beside the QR code."""
         view, language = self.view, self.language
@@ -125,7 +132,7 @@ class TranscriptDocument(FPDF):
         issuer = Words(view.issuer_name_zh, view.issuer_name_en)
         validity = f"{fmt.moment(view.valid_from)} – {fmt.moment(view.valid_until)}"
         rows = (
-            (labels.LEARNER, fmt.text(view.learner_name), 11.0),
+            (labels.LEARNER, self._learner_name(), 11.0),
             (labels.REFERENCE, fmt.text(view.learner_reference), 9.0),
             (labels.ISSUER, issuer.inline(language), 9.0),
             (labels.ISSUED, fmt.moment(view.issued_at), 9.0),
