@@ -33,6 +33,8 @@ class RecordLine:
     # The member that posted it, when that is not the institution it is from (a delegate).
     posted_by_zh: str | None = None
     posted_by_en: str | None = None
+    # The grade scale of a grade (GradeScale code: percent, five_level …), printed beside it.
+    result_scale: str | None = None
 
     @property
     def is_transfer(self) -> bool:
@@ -149,6 +151,9 @@ def _record_line(nested: Mapping[str, Any]) -> RecordLine:
         ledger_index=int(evidence["ledgerIndex"]),
         posted_by_zh=str(creator.get("nameZh") or creator.get("name")) if delegated else None,
         posted_by_en=creator.get("nameEn") if delegated else None,
+        result_scale=str(results[0]["gradeScale"])
+        if results and results[0].get("gradeScale")
+        else None,
     )
 
 

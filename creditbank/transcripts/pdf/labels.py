@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from creditbank.labels import label as catalogue_label
 from creditbank.records.vocabulary import CertificateLevel, CompetitionLevel, Level, Vocabulary
 
 Language = Literal["zh", "en"]
@@ -117,6 +118,28 @@ def level(value: str | None) -> Words | None:
             continue
         return Words(found.label("zh"), _SHORT_EN.get(value, found.label("en")))
     return Words(value, value)
+
+
+# English grade scales short enough for the result column (the catalogue's "percentage",
+# "pass/fail" … would break inside the word there).
+_SCALE_EN = {
+    "percent": "/100",
+    "gpa4": "/4",
+    "gpa5": "/5",
+    "ten_point": "/10",
+    "five_level": "5-level",
+    "two_level": "P/F",
+    "letter": "letter",
+    "ects": "ECTS",
+}
+
+
+def scale(value: str) -> Words:
+    """The words for a grade scale (百分制 / "/100"); an unknown code as given."""
+    return Words(
+        catalogue_label(value, "zh", "GradeScale"),
+        _SCALE_EN.get(value, catalogue_label(value, "en", "GradeScale")),
+    )
 
 
 def kind(value: str) -> Words:

@@ -267,13 +267,19 @@ def _cells(line: RecordLine, language: Language) -> tuple[str, ...]:
         )
         return f"{source}\n{poster.stacked(language)}"
 
+    def result() -> str:
+        # A grade says little without its scale: 85 on 百分制 is not 85 on anything else.
+        if line.result is None or line.result_scale is None:
+            return value(line.result)
+        return f"{value(line.result)}\n{labels.scale(line.result_scale).lead(language)}"
+
     kind = labels.kind(line.kind)
     return (
         both(kind.zh, kind.en),
         both(line.name_zh, line.name_en),
         institution(),
         value(level.lead(language) if (level := labels.level(line.level)) else None),
-        value(line.result),
+        result(),
         fmt.number(line.credits),
         fmt.number(line.hours),
         value(line.term),

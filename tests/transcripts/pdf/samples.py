@@ -40,6 +40,7 @@ def record(index: int) -> RecordLine:
                 institution_en=institution_en,
                 level=level,
                 result=result,
+                result_scale="percent" if result.isdigit() else "five_level",
                 credits=Decimal("3.5") if index % 2 else Decimal("4.0"),
                 hours=64 if index % 2 else 56,
                 term=f"{2022 + index % 3}-{2023 + index % 3}-{1 + index % 2}",

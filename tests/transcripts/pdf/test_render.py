@@ -80,6 +80,8 @@ def test_the_language_chooses_which_leads(ten_zh: bytes, ten_en: bytes) -> None:
     assert en.index("Transcript of Learning Outcomes") < en.index("学习成果证明")
     assert "姓名 Name" in zh and "Name 姓名" in en
     assert "Page 1 of 1 · 第 1 页 / 共 1 页" in en
+    # Each grade with its scale, in the leading language.
+    assert "92 百分制" in zh and "92 /100" in en
     # The English transcript gives the learner's name in Pinyin beside the Chinese.
     assert "李明 (Li Ming)" in en and "Li Ming" not in zh
 
