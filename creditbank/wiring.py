@@ -7,7 +7,7 @@ collaborators each one works on, so the jobs themselves never reach for the cont
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from flask import Response, current_app, has_request_context, request
@@ -102,7 +102,7 @@ def open_services(settings: Settings, engine: Engine | None = None) -> Services:
             check_every_seconds=settings.replica_check_seconds,
         ),
     )
-    data_keys = install_data_keys(engine, settings)
+    data_keys = install_data_keys(engine, settings, replicas=ledger.reads.replica_engines)
     sealer = data_keys.sealer
     catalogue = PolicyCatalogue(
         engine, settings.policies_path, refresh_seconds=settings.policy_refresh_seconds
@@ -120,14 +120,19 @@ def open_services(settings: Settings, engine: Engine | None = None) -> Services:
     )
 
 
-def install_data_keys(engine: Engine, settings: Settings) -> DataKeys:
-    """Let every connection of ``engine`` find the learners' key store (sealed openings).
+def install_data_keys(
+    engine: Engine, settings: Settings, *, replicas: Sequence[Engine] = ()
+) -> DataKeys:
+    """Let every connection of ``engine`` and its ``replicas`` find the learners' key store.
 
-    The store unwraps keys with the instance's key-encryption keys (its ``sealer``).
+    Sealed openings, record contents and results open through it wherever they are read, a
+    replica included. The store unwraps keys with the instance's key-encryption keys (its
+    ``sealer``).
     """
     sealer = FieldSealer(KeyEncryptionKeys.open(settings.kek_path, settings.key_passphrase))
     data_keys = DataKeys(sealer)
-    engine.update_execution_options(**{DATA_KEYS_OPTION: data_keys})
+    for each in (engine, *replicas):
+        each.update_execution_options(**{DATA_KEYS_OPTION: data_keys})
     return data_keys
 
 

@@ -120,6 +120,11 @@ class ReadPool:
         )
 
     @property
+    def replica_engines(self) -> list[Engine]:
+        """The replicas' engines (in use or not)."""
+        return [replica.engine for replica in self._replicas]
+
+    @property
     def has_replicas(self) -> bool:
         """Whether any replica is configured (in use or not)."""
         return bool(self._replicas)

@@ -9,10 +9,13 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, create_engine, select
 
+from creditbank.config import Settings
 from creditbank.ledger.store import read_head, read_openings
 from creditbank.records.tables import OutcomeRecord
+from creditbank.storage.database import normalise_url
+from creditbank.wiring import install_data_keys
 from scripts.load.clients import BatchOutcome
 
 INSTITUTION = "CQ-GZ-001"
@@ -50,8 +53,22 @@ def _logged_records(engine: Engine) -> Counter[str]:
     return counts
 
 
-def check_records(engine: Engine, outcomes: Sequence[BatchOutcome]) -> list[str]:
-    """Each acknowledged record stored and logged once, as answered; no batch half-written."""
+def check_records(env: dict[str, str], outcomes: Sequence[BatchOutcome]) -> list[str]:
+    """Each acknowledged record stored and logged once, as answered; no batch half-written.
+
+    ``env`` is the served instance's environment (its folder and database). Record entries'
+    openings are sealed under learners' keys: the check opens them as the service does.
+    """
+    url = env["CREDITBANK_DATABASE_URL"]
+    engine = create_engine(normalise_url(url))
+    install_data_keys(engine, Settings(Path(env["CREDITBANK_INSTANCE"]), url))
+    try:
+        return _check_records(engine, outcomes)
+    finally:
+        engine.dispose()
+
+
+def _check_records(engine: Engine, outcomes: Sequence[BatchOutcome]) -> list[str]:
     violations: list[str] = []
     stored = _stored_records(engine)
     logged = _logged_records(engine)

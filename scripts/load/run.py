@@ -26,15 +26,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from sqlalchemy import create_engine
-
 from creditbank.clock import utc_now
 from creditbank.config import DEFAULT_ORIGIN, Settings
 from creditbank.demo import DEMO_KEYS, load_demo
 from creditbank.identity.documents import check_digit, parse_document
 from creditbank.learners.service import NewLearner, open_accounts
-from creditbank.storage.database import normalise_url
-from creditbank.wiring import initialise, install_data_keys
+from creditbank.wiring import initialise
 from scripts.load import postgres
 from scripts.load.checks import check_records, ledger_verify
 from scripts.load.clients import BatchOutcome, CheckpointWatcher, Poster, PosterConfig
@@ -260,14 +257,7 @@ def _check(
         for o in loaded.outcomes
         if not o.acknowledged
     ]
-    engine = create_engine(normalise_url(database.url))
-    # Record entries' openings are sealed under learners' keys: the check opens them as the
-    # service does.
-    install_data_keys(engine, Settings(Path(env["CREDITBANK_INSTANCE"]), database.url))
-    try:
-        violations += check_records(engine, loaded.outcomes)
-    finally:
-        engine.dispose()
+    violations += check_records(env, loaded.outcomes)
     verified, verify_line = ledger_verify(env, ROOT)
     if not verified:
         violations.append(f"creditbank ledger verify failed: {verify_line}")

@@ -21,11 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine
-
 from creditbank.config import DEFAULT_ORIGIN, Settings, sqlite_url
 from creditbank.demo import DEMO_PASSWORD
-from creditbank.storage.database import normalise_url
 from scripts.load import postgres
 from scripts.load.checks import check_records, ledger_verify
 from scripts.load.clients import BatchOutcome, Poster, PosterConfig
@@ -199,17 +196,13 @@ def _report(args: argparse.Namespace, measured: _Measured, violations: list[str]
     return 0
 
 
-def _violations(measured: _Measured, url: str, env: dict[str, str]) -> list[str]:
+def _violations(measured: _Measured, env: dict[str, str]) -> list[str]:
     violations = list(measured.unexpected)
     violations += [
         f"verification failed: {failure}"
         for failure in measured.idle.failures + measured.loaded.failures
     ]
-    engine = create_engine(normalise_url(url))
-    try:
-        violations += check_records(engine, measured.outcomes)
-    finally:
-        engine.dispose()
+    violations += check_records(env, measured.outcomes)
     verified, line = ledger_verify(env, ROOT)
     if not verified:
         violations.append(f"creditbank ledger verify failed: {line}")
@@ -247,7 +240,7 @@ def run_mix(args: argparse.Namespace, prepare: Callable[[Settings, int], list[st
         measured = _measure(args, server.port, learners)
         server.stop()
         server = None
-        return _report(args, measured, _violations(measured, url, env))
+        return _report(args, measured, _violations(measured, env))
     finally:
         if server is not None:
             server.stop()

@@ -8,6 +8,7 @@ tests move, so nothing here depends on how fast the machine is.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 
@@ -18,7 +19,10 @@ from sqlalchemy import Engine, text
 
 from creditbank.clock import utc_now
 from creditbank.indicators.snapshot import refresh
-from creditbank.storage.database import create_db_engine
+from creditbank.learners.data_keys import vault
+from creditbank.ledger.sequencer import NewEntry
+from creditbank.ledger.store import read_openings
+from creditbank.storage.database import create_db_engine, read_connection
 from creditbank.storage.replicas import ReadPool, format_lsn, parse_lsn
 from creditbank.wiring import WRITTEN_COOKIE, Services, initialise, read_engine, remember_write
 from scripts.bench.pg_clusters import Pair, primary_and_replica, why_unavailable
@@ -278,3 +282,19 @@ def test_reads_inside_a_request_that_writes_go_to_the_primary(
         assert read_engine(read_only_request=True) is replica_engine  # a posted verification
     with app.test_request_context("/registrar"):
         assert read_engine() is replica_engine
+
+
+def test_sealed_learner_data_opens_on_the_replica(opened: Services) -> None:
+    # What is sealed under a learner's key (openings, record contents, results) is read on a
+    # replica too: the service's replica engines find the learners' key store.
+    appended = opened.ledger.append(
+        [NewEntry("consent.granted", "learner", {"learner": "L-replica", "n": 1})]
+    )
+    index = appended.size - 1
+    (replica,) = opened.ledger.reads.replica_engines
+    wait_for_replay(opened.ledger.reads, replica)
+    with read_connection(replica) as connection:
+        opening = read_openings(connection, [index]).get(index)
+        assert opening is not None
+        assert json.loads(opening[1])["learner"] == "L-replica"
+        assert vault(connection).readable("L-replica")
