@@ -188,7 +188,7 @@ CATALOGUE: dict[str, dict[str, tuple[str, str]]] = {
     # download adds for learners the registrar may read.
     "CohortColumn": {
         "learner_id": ("学习者编号", "learner id"),
-        "name": ("姓名", "name"),
+        "learner_name": ("姓名", "name"),
         "recognised_credits": ("已认定学分", "recognised credits"),
         "remaining_credits": ("尚需学分", "credits remaining"),
         "missing_courses": ("尚缺课程", "missing courses"),

@@ -24,7 +24,7 @@ def people_file(results: str, names: Mapping[str, str | None], lang: Lang) -> Ou
     A learner missing from ``names`` (or whose name was erased) gets an empty name.
     """
     rows = list(csv.reader(io.StringIO(results)))
-    columns = [HEADER[0], "name", *HEADER[1:]]
+    columns = [HEADER[0], "learner_name", *HEADER[1:]]
     out: list[list[str]] = [[label(c, lang, "CohortColumn") for c in columns]]
     skipped = HEADER.index("skipped")
     for row in rows[1:]:

@@ -25,20 +25,25 @@ def test_checks_pass_on_what_was_posted_and_name_each_fault(
     client: FlaskClient, services: Services
 ) -> None:
     load_demo(services, now=utc_now())
+    # The served instance as the load test knows it: its folder (keys) and database.
+    env = {
+        "CREDITBANK_INSTANCE": str(services.settings.instance_path),
+        "CREDITBANK_DATABASE_URL": services.settings.database_url,
+    }
     learners = client.get(
         "/api/v1/consents", headers=bearer(DEMO_KEYS["cq-gz-registrar"][2])
     ).get_json()["learners"]
     posted = BatchOutcome("a", ["lt-0-0-0", "lt-0-0-1"], acknowledged=True)
     posted.response = _post(client, learners[0], posted.external_ids, "a")
-    assert check_records(services.engine, [posted]) == []
+    assert check_records(env, [posted]) == []
 
     missing = BatchOutcome(
         "b", ["lt-0-1-0"], acknowledged=True, response={"records": [{"id": "x"}]}
     )
     never_sent = BatchOutcome("c", ["lt-0-2-0"])
     _post(client, learners[0], never_sent.external_ids, "c")
-    found = check_records(services.engine, [posted, missing])
+    found = check_records(env, [posted, missing])
     assert "batch b: acknowledged, 1 records missing" in found
     assert "batch b: the record ids answered are not stored" in found
     assert any("1 records stored that no client sent (e.g. lt-0-2-0)" in v for v in found)
-    assert check_records(services.engine, [posted, never_sent]) == []
+    assert check_records(env, [posted, never_sent]) == []

@@ -22,13 +22,20 @@ def _links(engine: Engine, engine_name: str) -> dict[str, tuple[bool, bool]]:
                 keys = connection.execute(text(f"PRAGMA foreign_key_list({table})")).all()
                 found[table] = (any(k.table == "ledger_entry" for k in keys), False)
                 continue
+            # This schema's table only (other tests' schemas share the database).
             key = connection.execute(
-                text("SELECT count(*) FROM pg_constraint WHERE conname = :name"),
-                {"name": f"{table}_idx_fkey"},
+                text(
+                    "SELECT count(*) FROM pg_constraint"
+                    " WHERE conname = :name AND conrelid = CAST(:table AS regclass)"
+                ),
+                {"name": f"{table}_idx_fkey", "table": table},
             ).scalar_one()
             trigger = connection.execute(
-                text("SELECT count(*) FROM pg_trigger WHERE tgname = :name"),
-                {"name": f"{table}_has_entry"},
+                text(
+                    "SELECT count(*) FROM pg_trigger"
+                    " WHERE tgname = :name AND tgrelid = CAST(:table AS regclass)"
+                ),
+                {"name": f"{table}_has_entry", "table": table},
             ).scalar_one()
             found[table] = (key > 0, trigger > 0)
     return found
