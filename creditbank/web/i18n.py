@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, Literal
 
-from flask import request, session
+from flask import g, request, session
 from markupsafe import Markup
 
 from creditbank import labels
@@ -28,9 +28,17 @@ CHINA = timezone(timedelta(hours=8), "UTC+8")
 
 
 def current_language() -> Lang:
-    """The language of this request: the switch's choice, else Chinese."""
-    chosen = request.cookies.get(COOKIE) or session.get("lang")
-    return "en" if chosen == "en" else "zh"
+    """The language of this request: the switch's choice, else Chinese.
+
+    Read once per request (a page asks for every word it prints; the switch takes effect on
+    the next request).
+    """
+    found: Lang | None = g.get("language")
+    if found is None:
+        chosen = request.cookies.get(COOKIE) or session.get("lang")
+        found = "en" if chosen == "en" else "zh"
+        g.language = found
+    return found
 
 
 def tr(zh: str, en: str) -> str:
