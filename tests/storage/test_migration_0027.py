@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import command
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from creditbank.config import Settings
 from creditbank.ledger.tables import ENTRY_CHECKED_BY_TRIGGER
@@ -11,6 +11,21 @@ from creditbank.storage.database import create_db_engine
 from creditbank.storage.migrate import alembic_config, upgrade
 
 BEFORE = "0026_cohort_chunks"
+
+
+def _named(
+    connection: Connection, catalog: str, name: str, owner: str, table: str, suffix: str
+) -> int:
+    """How many rows of a PostgreSQL catalog name ``{table}_{suffix}`` on this schema's table."""
+    return int(
+        connection.execute(
+            text(
+                f"SELECT count(*) FROM {catalog} WHERE {name} = :name"
+                f" AND {owner} = CAST(:table AS regclass)"
+            ),
+            {"name": f"{table}_{suffix}", "table": table},
+        ).scalar_one()
+    )
 
 
 def _links(engine: Engine, engine_name: str) -> dict[str, tuple[bool, bool]]:
@@ -23,20 +38,8 @@ def _links(engine: Engine, engine_name: str) -> dict[str, tuple[bool, bool]]:
                 found[table] = (any(k.table == "ledger_entry" for k in keys), False)
                 continue
             # This schema's table only (other tests' schemas share the database).
-            key = connection.execute(
-                text(
-                    "SELECT count(*) FROM pg_constraint"
-                    " WHERE conname = :name AND conrelid = CAST(:table AS regclass)"
-                ),
-                {"name": f"{table}_idx_fkey", "table": table},
-            ).scalar_one()
-            trigger = connection.execute(
-                text(
-                    "SELECT count(*) FROM pg_trigger"
-                    " WHERE tgname = :name AND tgrelid = CAST(:table AS regclass)"
-                ),
-                {"name": f"{table}_has_entry", "table": table},
-            ).scalar_one()
+            key = _named(connection, "pg_constraint", "conname", "conrelid", table, "idx_fkey")
+            trigger = _named(connection, "pg_trigger", "tgname", "tgrelid", table, "has_entry")
             found[table] = (key > 0, trigger > 0)
     return found
 
