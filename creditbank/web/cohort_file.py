@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from creditbank.cohorts.service import HEADER, NO_CONSENT
 from creditbank.imports.writing import OutgoingFile, csv_file
@@ -18,18 +18,20 @@ from creditbank.labels import Lang, label
 NOT_CONSENTING = ("评估时该学习者未授权本机构评估", "no evaluate consent for this institution")
 
 
-def people_file(results: str, names: Mapping[str, str | None], lang: Lang) -> OutgoingFile:
+def people_file(
+    results: str, names_of: Callable[[set[str]], Mapping[str, str | None]], lang: Lang
+) -> OutgoingFile:
     """``results`` (the service's CSV) with worded headers and a name column after the id.
 
-    A learner missing from ``names`` (or whose name was erased) gets an empty name.
+    ``names_of`` is asked once, for the learners the file holds; one it leaves out (or whose
+    name was erased) gets an empty name.
     """
-    rows = list(csv.reader(io.StringIO(results)))
+    rows = [row for row in csv.reader(io.StringIO(results)) if row][1:]
+    names = names_of({row[0] for row in rows})
     columns = [HEADER[0], "learner_name", *HEADER[1:]]
     out: list[list[str]] = [[label(c, lang, "CohortColumn") for c in columns]]
     skipped = HEADER.index("skipped")
-    for row in rows[1:]:
-        if not row:
-            continue
+    for row in rows:
         if row[skipped] == NO_CONSENT:
             row[skipped] = NOT_CONSENTING[0] if lang == "zh" else NOT_CONSENTING[1]
         out.append([row[0], names.get(row[0]) or "", *row[1:]])

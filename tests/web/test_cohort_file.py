@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 
 from creditbank.cohorts.service import HEADER, NO_CONSENT
 from creditbank.web.cohort_file import people_file
@@ -17,13 +18,23 @@ RESULTS = (
 )
 
 
+def _names(known: dict[str, str]) -> Callable[[set[str]], dict[str, str | None]]:
+    """A name lookup that also checks it is asked only for the file's learners."""
+
+    def names_of(ids: set[str]) -> dict[str, str | None]:
+        assert ids == {"learner-a", "learner-b", "learner-c"}
+        return {i: known[i] for i in ids if i in known}
+
+    return names_of
+
+
 def _rows(body: bytes) -> list[list[str]]:
     assert body.startswith(b"\xef\xbb\xbf")
     return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
 
 
 def test_headers_in_words_and_names_of_readable_learners_only() -> None:
-    rows = _rows(people_file(RESULTS, {"learner-a": "李明"}, "zh").body)
+    rows = _rows(people_file(RESULTS, _names({"learner-a": "李明"}), "zh").body)
     assert rows[0] == [
         "学习者编号",
         "姓名",
@@ -39,11 +50,11 @@ def test_headers_in_words_and_names_of_readable_learners_only() -> None:
 
 
 def test_english_headers_and_reason() -> None:
-    rows = _rows(people_file(RESULTS, {}, "en").body)
+    rows = _rows(people_file(RESULTS, _names({}), "en").body)
     assert rows[0][:3] == ["learner id", "name", "recognised credits"]
     assert rows[2][-1] == "no evaluate consent for this institution"
 
 
 def test_a_name_cannot_run_as_a_formula() -> None:
-    rows = _rows(people_file(RESULTS, {"learner-a": "=HYPERLINK(1)"}, "en").body)
+    rows = _rows(people_file(RESULTS, _names({"learner-a": "=HYPERLINK(1)"}), "en").body)
     assert not rows[1][1].startswith("=")

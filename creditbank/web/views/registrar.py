@@ -389,10 +389,18 @@ def cohort_csv(job_id: str) -> Reply:
     _, code = authorise.require_institution_member(signed_in(), Role.REGISTRAR)
     s = services()
     body = cohorts.results_csv(s.engine, job_id, code)
-    with read_connection(s.engine) as connection:
-        readable = learners.consenting_learners(connection, code, ConsentScope.READ, now=utc_now())
-        names = {i: learners.read_account(connection, s.sealer, i).name for i in readable}
-    file = people_file(body, names, current_language())
+
+    def names_of(ids: set[str]) -> dict[str, str | None]:
+        # Unsealed only for the file's learners who still let the institution read them.
+        with read_connection(s.engine) as connection:
+            readable = learners.consenting_learners(
+                connection, code, ConsentScope.READ, now=utc_now()
+            )
+            return {
+                i: learners.read_account(connection, s.sealer, i).name for i in ids & set(readable)
+            }
+
+    file = people_file(body, names_of, current_language())
     response = Response(file.body, mimetype=file.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="cohort-{job_id}.csv"'
     return response
