@@ -125,8 +125,9 @@ def _missing_learners(connection: Connection, records: Sequence[NewRecord]) -> l
 
 
 def _taken_external_ids(
-    connection: Connection, institution: str, records: Sequence[NewRecord]
+    connection: Connection, institution: str, records: Sequence[NewRecord], *, stored: bool
 ) -> list[FieldProblem]:
+    """Items whose ``external_id`` repeats an earlier item or, when ``stored``, a posted record."""
     problems: list[FieldProblem] = []
     seen: dict[str, int] = {}
     for index, record in enumerate(records):
@@ -137,7 +138,7 @@ def _taken_external_ids(
                 FieldProblem("external_id", f"repeats item {seen[record.external_id]}", index)
             )
         seen.setdefault(record.external_id, index)
-    taken = existing_external_ids(connection, institution, sorted(seen))
+    taken = existing_external_ids(connection, institution, sorted(seen)) if stored else set()
     problems += [
         FieldProblem("external_id", f"{record.external_id!r} was already posted", index)
         for index, record in enumerate(records)
@@ -163,7 +164,16 @@ def existing_external_ids(
     return found
 
 
-def _refuse_unknown_and_taken(connection: Connection, request: BatchRequest) -> None:
+def _refuse_unknown_and_taken(
+    connection: Connection, request: BatchRequest, *, stored: bool
+) -> None:
+    """Refuse records naming no postable learner, or repeating an ``external_id``.
+
+    Before posting (``stored`` false) only repeats within the batch are looked for: the
+    unique index on (institution, ``external_id``) refuses one already posted as the rows are
+    written, so asking first would cost every batch a query to spare a rare conflict one.
+    After that refusal (``stored`` true) the posted ones are looked up to be named.
+    """
     problems = _missing_learners(connection, request.records)
     if problems:
         raise InvalidInput(
@@ -171,7 +181,7 @@ def _refuse_unknown_and_taken(connection: Connection, request: BatchRequest) -> 
             "an institution verified",
             problems=problems,
         )
-    taken = _taken_external_ids(connection, request.institution, request.records)
+    taken = _taken_external_ids(connection, request.institution, request.records, stored=stored)
     if taken:
         raise Conflict(
             f"{len(taken)} records repeat an external_id; nothing was posted",
@@ -218,7 +228,7 @@ def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> Batch
             [record.outcome for record in request.records],
             now=now,
         )
-        _refuse_unknown_and_taken(connection, request)
+        _refuse_unknown_and_taken(connection, request, stored=False)
 
     def signed(position: int) -> dict[str, Any] | None:
         if request.signature is None or key is None:
@@ -248,7 +258,7 @@ def post_batch(ledger: Ledger, request: BatchRequest, *, now: datetime) -> Batch
             replay = _replay(connection, request)
             if replay is not None:
                 return replay
-            _refuse_unknown_and_taken(connection, request)
+            _refuse_unknown_and_taken(connection, request, stored=True)
         raise
     return BatchAnswer(posting.answer(result), replayed=False)
 
