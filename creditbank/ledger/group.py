@@ -16,7 +16,8 @@ A group is one database transaction:
 2. the head row is locked and every remaining request's entries get consecutive indices, in
    queue order, in one :func:`~creditbank.ledger.sequencer.sequence_batches`;
 3. each request's :attr:`Submission.finish` turns its indices into rows (plain values, no I/O),
-   written for the whole group in one statement per table;
+   written for the whole group with the log's own rows, one statement per table, in one round
+   trip (``storage/batched_writes.py``);
 4. one commit. Only then does any request learn its indices.
 
 A failure in steps 2-4 (the database gone, a constraint broken by index-bearing rows) rolls
@@ -28,17 +29,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, update
+from sqlalchemy import Connection, Engine
 
 from creditbank.ledger.frontier import FRONTIERS
 from creditbank.ledger.metrics import LOCK_HOLD, LOCK_WAIT, observe_group
+from creditbank.ledger.sealed_openings import installed_source
 from creditbank.ledger.sequencer import AppendResult, LockClock, SealedBatch, sequence_batches
-from creditbank.ledger.store import read_head, try_lock_head
-from creditbank.storage.database import bulk_insert, is_sqlite, write_transaction
+from creditbank.ledger.store import Head, read_head, try_lock_head
+from creditbank.storage.batched_writes import Insert, Update
+from creditbank.storage.database import is_sqlite, write_transaction
 
 # How long a leader waiting for another process's sequencer sleeps between tries, unless a
 # request arrives to join its group first.
@@ -46,23 +48,6 @@ LOCK_POLL_SECONDS = 0.002
 # Requests join a group until it holds this many entries (a single larger request still goes
 # alone): bounds a group's transaction and the memory of its rows.
 MAX_GROUP_ENTRIES = 20_000
-
-
-@dataclass(frozen=True)
-class Insert:
-    """Rows to insert into ``table`` once the indices are known."""
-
-    table: Table
-    rows: Sequence[Mapping[str, Any]]
-
-
-@dataclass(frozen=True)
-class Update:
-    """Rows of ``table`` to update once the indices are known, found by column ``key``."""
-
-    table: Table
-    key: str
-    rows: Sequence[Mapping[str, Any]]
 
 
 IndexedWrite = Insert | Update
@@ -167,8 +152,18 @@ class GroupCommitter:
         group, self._queue[:] = self._queue[:count], self._queue[count:]
         return group
 
-    def _stage(self, connection: Connection, waiters: list[_Waiter], into: list[_Waiter]) -> None:
-        """Write each waiter's unindexed rows in its own savepoint; keep those that succeed."""
+    def _stage(
+        self,
+        connection: Connection,
+        waiters: list[_Waiter],
+        into: list[_Waiter],
+        keys: dict[str, bytes],
+    ) -> None:
+        """Write each waiter's unindexed rows in its own savepoint; keep those that succeed.
+
+        Also reads (or makes) the data keys of the learners their entries are about, so that
+        sealing their openings under the lock needs no query.
+        """
         for waiter in waiters:
             try:
                 with connection.begin_nested():
@@ -177,23 +172,35 @@ class GroupCommitter:
                 waiter.error = exc
             else:
                 into.append(waiter)
+        source = installed_source(connection)
+        learners = {
+            learner
+            for waiter in waiters
+            if waiter.error is None
+            for learner in waiter.submission.batch.learners
+            if learner is not None and learner not in keys
+        }
+        if source is not None and learners:
+            keys.update(source.keys_for(connection, learners, create=True))
 
     def _stage_until_locked(
-        self, connection: Connection, group: list[_Waiter], clock: LockClock
-    ) -> list[_Waiter]:
+        self, connection: Connection, group: list[_Waiter], clock: LockClock, keys: dict[str, bytes]
+    ) -> tuple[list[_Waiter], Head | None]:
         """Stage the group; on PostgreSQL, take the head lock, staging late arrivals meanwhile.
 
         Waiting on the lock with ``SKIP LOCKED`` polls instead of blocking, so requests that
         queue while another process holds the sequencer join this group rather than the next.
+        Returns the staged requests and, on PostgreSQL, the head as locked.
         """
         staged: list[_Waiter] = []
-        self._stage(connection, group, staged)
+        self._stage(connection, group, staged, keys)
         if is_sqlite(connection):
-            return staged  # BEGIN IMMEDIATE already holds the database's write lock
+            return staged, None  # BEGIN IMMEDIATE already holds the database's write lock
         clock.asked = time.monotonic()
-        if not try_lock_head(connection):
+        head = try_lock_head(connection)
+        if head is None:
             read_head(connection)  # the row is there, only taken: raises if it is not
-        while not try_lock_head(connection):
+        while head is None:
             with self._arrived:
                 room = self.max_entries - sum(len(w.submission.batch) for w in group)
                 late = self._take(room)
@@ -201,9 +208,10 @@ class GroupCommitter:
                     self._arrived.wait(LOCK_POLL_SECONDS)
                     late = self._take(room)
             group += late
-            self._stage(connection, late, staged)
+            self._stage(connection, late, staged, keys)
+            head = try_lock_head(connection)
         clock.taken = time.monotonic()
-        return staged
+        return staged, head
 
     def _commit(self, group: list[_Waiter]) -> None:
         clock = LockClock()
@@ -216,20 +224,23 @@ class GroupCommitter:
                 else:
                     # Fold in other processes' appends while nobody waits on us.
                     FRONTIERS.warm(connection)
-                sequenced = self._stage_until_locked(connection, group, clock)
+                keys: dict[str, bytes] = {}
+                sequenced, head = self._stage_until_locked(connection, group, clock, keys)
                 if sequenced:
 
-                    def finish(results: list[AppendResult]) -> None:
+                    def finish(results: list[AppendResult]) -> list[IndexedWrite]:
                         writes: list[IndexedWrite] = []
                         for waiter, result in zip(sequenced, results, strict=True):
                             writes += waiter.submission.finish(result)
-                        write_indexed(connection, writes)
+                        return writes
 
                     results = sequence_batches(
                         connection,
                         [w.submission.batch for w in sequenced],
                         clock=clock,
                         then=finish,
+                        locked=head,
+                        keys=keys,
                     )
                     for waiter, result in zip(sequenced, results, strict=True):
                         waiter.result = result
@@ -248,30 +259,3 @@ class GroupCommitter:
                 requests=len(sequenced),
                 entries=sum(len(w.submission.batch) for w in sequenced),
             )
-
-
-def write_indexed(connection: Connection, writes: Sequence[IndexedWrite]) -> None:
-    """Write every request's index-bearing rows: one statement per table and shape."""
-    inserts: dict[Table, list[Mapping[str, Any]]] = {}
-    updates: dict[tuple[Table, str, tuple[str, ...]], list[Mapping[str, Any]]] = {}
-    for write in writes:
-        if isinstance(write, Insert):
-            inserts.setdefault(write.table, []).extend(write.rows)
-            continue
-        for row in write.rows:
-            shape = (write.table, write.key, tuple(sorted(c for c in row if c != write.key)))
-            updates.setdefault(shape, []).append(row)
-    for table, rows in inserts.items():
-        bulk_insert(connection, table, rows)
-    for (table, key, columns), rows in updates.items():
-        # Bound names must differ from the column names an UPDATE sets.
-        statement = (
-            update(table)
-            .where(table.c[key] == bindparam(f"k_{key}"))
-            .values({column: bindparam(f"v_{column}") for column in columns})
-        )
-        params = [
-            {f"k_{key}": row[key], **{f"v_{column}": row[column] for column in columns}}
-            for row in rows
-        ]
-        connection.execute(statement, params)

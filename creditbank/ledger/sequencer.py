@@ -9,9 +9,9 @@ the tree never describes an entry that is not there.
 
 Only what needs the order happens under the lock: :func:`seal_entries` checks and seals the
 entries beforehand (salts, canonical payloads, commitments), the frontier comes from memory
-when it matches the head (``frontier.py``), and rows go in with one ``COPY`` per table on
-PostgreSQL. :func:`sequence_batches` orders several requests' batches in one transaction
-(``group.py``).
+when it matches the head (``frontier.py``), and every row goes in with one round trip on
+PostgreSQL (``storage/batched_writes.py``). :func:`sequence_batches` orders several requests'
+batches in one transaction (``group.py``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, Table, update
+from sqlalchemy import Connection
 
 from creditbank.canonical import canonical_json, is_plain
 from creditbank.errors import InvalidInput, LedgerError
@@ -45,6 +45,7 @@ from creditbank.ledger.nodes import STORED_LEVELS
 from creditbank.ledger.sealed_openings import installed_source, seal_opening, subject_of
 from creditbank.ledger.store import (
     HEAD_ID,
+    Head,
     entry_t,
     head_t,
     node_t,
@@ -52,6 +53,7 @@ from creditbank.ledger.store import (
     read_head,
     sealed_opening_t,
 )
+from creditbank.storage.batched_writes import InsertRows, Update, Write, write_all
 from creditbank.storage.database import is_sqlite
 
 
@@ -160,63 +162,6 @@ def _require_write_lock(connection: Connection) -> None:
             )
 
 
-_COPY_TYPES = {"idx": "int8", "id": "int8", "learner": "text"}
-# PostgreSQL's SQLSTATE for a row no partition accepts (a partition constraint).
-_CHECK_VIOLATION = "23514"
-
-
-def write_rows(connection: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Insert many rows of a log table as fast as the driver allows, in the open transaction.
-
-    The log's rows are plain integers and bytes already validated, so they skip SQLAlchemy's
-    per-row parameter processing: one ``executemany`` on the DBAPI cursor on SQLite, a binary
-    ``COPY`` on PostgreSQL (several times faster than row-by-row inserts on either). On SQLite
-    the bytes go in as ``bytearray``: the sqlite3 module binds that type directly, while
-    ``bytes`` first goes through its adapter lookup, which fails slowly (an AttributeError
-    raised and cleared per value) before binding the same blob.
-    """
-    if not rows:
-        return
-    columns = [column.name for column in table.columns]
-    names = ", ".join(columns)
-    if is_sqlite(connection):
-        marks = ", ".join("?" for _ in columns)
-        # The table and column names are the log's own, never input.
-        statement = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany(statement, _blobs_as_bytearray(rows))
-        finally:
-            cursor.close()
-        return
-    raw = connection.connection.driver_connection
-    assert raw is not None
-    copy_sql = f"COPY {table.name} ({names}) FROM STDIN (FORMAT BINARY)"
-    try:
-        with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
-            copy.set_types([_COPY_TYPES.get(column, "bytea") for column in columns])
-            for row in rows:
-                copy.write_row(row)
-    except Exception as exc:
-        if getattr(exc, "sqlstate", None) == _CHECK_VIOLATION and "no partition" in str(exc):
-            raise LedgerError(
-                f"no partition of {table.name} holds keys up to {rows[-1][0]}: the log's "
-                "partitions are made ahead by the 'partitions' job (creditbank scheduler "
-                "run-once partitions); nothing was appended"
-            ) from exc
-        raise
-
-
-def _blobs_as_bytearray(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    # Every log table is (integer key, blob, …): two shapes, each a comprehension in C speed.
-    width = len(rows[0])
-    if width == 2:
-        return [(key, bytearray(a)) for key, a in rows]
-    if width == 3 and type(rows[0][1]) is bytes:
-        return [(key, bytearray(a), bytearray(b)) for key, a, b in rows]
-    return [tuple(bytearray(v) if type(v) is bytes else v for v in row) for row in rows]
-
-
 def seal_entries(entries: Sequence[NewEntry], *, now: datetime | None = None) -> SealedBatch:
     """Check and seal ``entries`` without touching the database (no lock needed)."""
     if not entries:
@@ -251,14 +196,18 @@ def sequence_batches(
     batches: Sequence[SealedBatch],
     *,
     clock: LockClock | None = None,
-    then: Callable[[list[AppendResult]], None] | None = None,
+    then: Callable[[list[AppendResult]], Sequence[Write]] | None = None,
+    locked: Head | None = None,
+    keys: Mapping[str, bytes] | None = None,
 ) -> list[AppendResult]:
     """Give ``batches`` consecutive indices, in order, inside the caller's write transaction.
 
     This is the serial section: lock the head, take the frontier (from memory when it matches
-    the head), build envelopes, leaves and nodes, write the log's rows once for every batch,
-    move the head. Each batch's result carries its own range and the tree after it. ``then``
-    writes the caller's index-bearing rows before the head moves.
+    the head), build envelopes, leaves and nodes, then write the log's rows for every batch,
+    the caller's index-bearing rows (what ``then`` returns for the results) and the new head
+    in one :func:`~creditbank.storage.batched_writes.write_all`. Each batch's result carries
+    its own range and the tree after it. A caller that already holds the lock passes the head
+    it locked as ``locked``, and may pass learners' data keys it read before the lock.
 
     Requires: ``connection`` is in a transaction from ``write_transaction`` (the caller commits).
     """
@@ -268,7 +217,7 @@ def sequence_batches(
 
     # 1. Lock the head: from here on this transaction is the only sequencer.
     asked = time.monotonic()
-    head = read_head(connection, for_update=True)
+    head = locked if locked is not None else read_head(connection, for_update=True)
     if clock is not None and clock.taken is None:
         clock.asked, clock.taken = asked, time.monotonic()
     if head.size + sum(len(batch) for batch in batches) - 1 > MAX_INDEX:
@@ -301,26 +250,31 @@ def sequence_batches(
             index += 1
         indices = range(first, index)
         if any(batch.learners):
-            sealed_rows += _split_openings(connection, batch, indices, opening_rows)
+            sealed_rows += _split_openings(connection, batch, indices, opening_rows, keys or {})
         else:
             opening_rows += zip(indices, batch.salts, batch.payloads, strict=True)
         node_rows += frontier.extend(leaves, STORED_LEVELS)
         root = frontier.root()  # O(log n) hashes: each batch gets the tree it completes
         results.append(AppendResult(index, root, first, tuple(leaves), batch, batch_prev))
 
-    # 3. Write them all; the head moves last, in the same transaction.
-    write_rows(connection, entry_t, entry_rows)
-    write_rows(connection, opening_t, opening_rows)
-    write_rows(connection, sealed_opening_t, sealed_rows)
-    write_rows(connection, node_t, node_rows)
-    if then is not None:
-        then(results)
-    connection.execute(
-        update(head_t)
-        .where(head_t.c.id == HEAD_ID)
-        .values(
-            size=frontier.size, root_hash=root, last_leaf_hash=prev, updated_at=datetime.now(UTC)
-        )
+    # 3. Write them all at once; the head moves last, in the same transaction.
+    moved = {
+        "id": HEAD_ID,
+        "size": frontier.size,
+        "root_hash": root,
+        "last_leaf_hash": prev,
+        "updated_at": datetime.now(UTC),
+    }
+    write_all(
+        connection,
+        [
+            InsertRows(entry_t, entry_rows),
+            InsertRows(opening_t, opening_rows),
+            InsertRows(sealed_opening_t, sealed_rows),
+            InsertRows(node_t, node_rows),
+            *(then(results) if then is not None else ()),
+            Update(head_t, "id", [moved]),
+        ],
     )
     FRONTIERS.remember(connection, (before, frontier))
     return results
@@ -331,14 +285,21 @@ def _split_openings(
     batch: SealedBatch,
     indices: range,
     opening_rows: list[tuple[int, bytes, bytes]],
+    known: Mapping[str, bytes],
 ) -> list[tuple[int, str, bytes]]:
-    """Seal the openings of entries about a learner; the others go to ``opening_rows``."""
+    """Seal the openings of entries about a learner; the others go to ``opening_rows``.
+
+    Keys in ``known`` were read before the lock; only the others are read here.
+    """
     source = installed_source(connection)
     if source is None:  # no key store: the log's own tools keep every opening in clear
         opening_rows += zip(indices, batch.salts, batch.payloads, strict=True)
         return []
     wanted = {learner for learner in batch.learners if learner is not None}
-    keys = source.keys_for(connection, wanted, create=True)
+    keys = dict(known)
+    missing = wanted - keys.keys()
+    if missing:
+        keys.update(source.keys_for(connection, missing, create=True))
     sealed: list[tuple[int, str, bytes]] = []
     for index, learner, salt, payload in zip(
         indices, batch.learners, batch.salts, batch.payloads, strict=True

@@ -66,10 +66,17 @@ def read_head(connection: Connection, *, for_update: bool = False) -> Head:
     return Head(row.size, row.root_hash, row.last_leaf_hash, row.updated_at)
 
 
-def try_lock_head(connection: Connection) -> bool:
-    """Take the sequencer's row lock if nobody holds it (PostgreSQL ``SKIP LOCKED``)."""
-    query = select(head_t.c.id).where(head_t.c.id == HEAD_ID).with_for_update(skip_locked=True)
-    return connection.execute(query).first() is not None
+def try_lock_head(connection: Connection) -> Head | None:
+    """Take the sequencer's row lock if nobody holds it (PostgreSQL ``SKIP LOCKED``).
+
+    Returns the head as locked (so the sequencer need not read it again), or None when
+    another transaction holds it (or the ledger has no head: ``read_head`` says which).
+    """
+    query = select(head_t).where(head_t.c.id == HEAD_ID).with_for_update(skip_locked=True)
+    row = connection.execute(query).first()
+    if row is None:
+        return None
+    return Head(row.size, row.root_hash, row.last_leaf_hash, row.updated_at)
 
 
 def _chunks(values: list[int]) -> Iterator[list[int]]:

@@ -29,7 +29,7 @@ from creditbank.institutions.service import (
 from creditbank.learners.data_keys import Vault, vault
 from creditbank.learners.service import unpostable_learners
 from creditbank.ledger.envelope import EntryKind
-from creditbank.ledger.group import IndexedWrite, Insert, Submission, Update
+from creditbank.ledger.group import IndexedWrite, Submission
 from creditbank.ledger.sequencer import AppendResult, NewEntry, seal_entries
 from creditbank.ledger.service import Ledger, LedgerTransaction
 from creditbank.records.authorship import Authorship, check_authorship
@@ -38,6 +38,7 @@ from creditbank.records.dependents import RevokeDependents
 from creditbank.records.outcomes import Outcome
 from creditbank.records.signed_items import SignedItems
 from creditbank.records.tables import Batch, OutcomeRecord, RecordVersion
+from creditbank.storage.batched_writes import Insert, Update
 from creditbank.storage.database import bulk_insert, read_connection
 
 batch_t = Batch.__table__  # type: ignore[attr-defined]
