@@ -173,7 +173,9 @@ def _postgres(connection: Connection, write: Write) -> tuple[str, list[list[Any]
         columns = [table.c[name] for name in write.rows[0]]
         values = [[row[c.name] for row in write.rows] for c in columns]
     params = [_bound(connection, c, v) for c, v in zip(columns, values, strict=True)]
-    arrays = ", ".join(f"%s::{_array_type(connection, c)}" for c in columns)
+    # %b: arrays in binary form. In text form psycopg escapes every element in Python, about
+    # fifteen times slower for a thousand rows, and that time was spent under the lock.
+    arrays = ", ".join(f"%b::{_array_type(connection, c)}" for c in columns)
     names = ", ".join(c.name for c in columns)
     if not isinstance(write, Update):
         return f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})", params  # noqa: S608
