@@ -1,6 +1,6 @@
 """The dashboard reads the indicators from a snapshot that a scheduled job refreshes.
 
-The leader's ``dashboard`` job (once a minute by default, ``CREDITBANK_DASHBOARD_SECONDS``)
+The leader's ``dashboard`` job (every ten seconds by default, ``CREDITBANK_DASHBOARD_SECONDS``)
 advances the running totals by what changed since its last run
 (:mod:`creditbank.indicators.totals`) and keeps the figures in ``indicator_snapshot``; a page
 view reads that one row. The figures are at most one job interval old, and a refresh costs
