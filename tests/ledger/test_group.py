@@ -11,12 +11,13 @@ from sqlalchemy import BigInteger, Column, Connection, MetaData, String, Table, 
 from sqlalchemy.exc import IntegrityError
 
 from creditbank.ledger.envelope import GENESIS_PREV, decode_envelope
-from creditbank.ledger.group import GroupCommitter, IndexedWrite, Insert, Submission, Update
+from creditbank.ledger.group import GroupCommitter, IndexedWrite, Submission
 from creditbank.ledger.hashing import hash_leaf
 from creditbank.ledger.metrics import GROUP_REQUESTS
 from creditbank.ledger.proofs import MemoryTree, root_hash
 from creditbank.ledger.sequencer import AppendResult, seal_entries
 from creditbank.ledger.store import read_entries, read_head, read_openings
+from creditbank.storage.batched_writes import Insert, Update
 from creditbank.storage.database import read_connection
 from creditbank.wiring import Services
 from tests.ledger.helpers import entries
