@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from creditbank.canonical import canonical_json, is_plain
 from creditbank.errors import InvalidInput, LedgerError
@@ -162,6 +164,11 @@ def _require_write_lock(connection: Connection) -> None:
             )
 
 
+# PostgreSQL's SQLSTATE for a row no partition accepts (a partition constraint).
+_CHECK_VIOLATION = "23514"
+_NO_PARTITION = re.compile(r'no partition of relation "(\w+)"')
+
+
 def seal_entries(entries: Sequence[NewEntry], *, now: datetime | None = None) -> SealedBatch:
     """Check and seal ``entries`` without touching the database (no lock needed)."""
     if not entries:
@@ -265,17 +272,27 @@ def sequence_batches(
         "last_leaf_hash": prev,
         "updated_at": datetime.now(UTC),
     }
-    write_all(
-        connection,
-        [
-            InsertRows(entry_t, entry_rows),
-            InsertRows(opening_t, opening_rows),
-            InsertRows(sealed_opening_t, sealed_rows),
-            InsertRows(node_t, node_rows),
-            *(then(results) if then is not None else ()),
-            Update(head_t, "id", [moved]),
-        ],
-    )
+    try:
+        write_all(
+            connection,
+            [
+                InsertRows(entry_t, entry_rows),
+                InsertRows(opening_t, opening_rows),
+                InsertRows(sealed_opening_t, sealed_rows),
+                InsertRows(node_t, node_rows),
+                *(then(results) if then is not None else ()),
+                Update(head_t, "id", [moved]),
+            ],
+        )
+    except DBAPIError as exc:
+        refused = _NO_PARTITION.search(str(exc.orig))
+        if getattr(exc.orig, "sqlstate", None) == _CHECK_VIOLATION and refused:
+            raise LedgerError(
+                f"no partition of {refused.group(1)} holds indices up to {frontier.size - 1}: "
+                "the log's partitions are made ahead by the 'partitions' job (creditbank "
+                "scheduler run-once partitions); nothing was appended"
+            ) from exc
+        raise
     FRONTIERS.remember(connection, (before, frontier))
     return results
 

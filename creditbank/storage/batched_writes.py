@@ -22,11 +22,7 @@ from typing import Any
 from sqlalchemy import Column, Connection, Table, TypeDecorator, bindparam, insert, update
 from sqlalchemy.exc import DBAPIError
 
-from creditbank.errors import LedgerError
 from creditbank.storage.database import is_sqlite
-
-# PostgreSQL's SQLSTATE for a row no partition accepts (a partition constraint).
-_CHECK_VIOLATION = "23514"
 
 
 @dataclass(frozen=True)
@@ -64,8 +60,7 @@ Write = Insert | InsertRows | Update
 def write_all(connection: Connection, writes: Sequence[Write]) -> None:
     """Write every row of ``writes``, in order, inside the connection's open transaction.
 
-    Raises as SQLAlchemy would (``IntegrityError`` for a taken unique key, …); a log row no
-    partition holds raises LedgerError naming the table and the job that makes partitions.
+    Raises as SQLAlchemy would (``IntegrityError`` for a taken unique key, …).
     """
     writes = [part for write in writes if write.rows for part in _by_shape(write)]
     if not writes:
@@ -87,13 +82,6 @@ def write_all(connection: Connection, writes: Sequence[Write]) -> None:
             for sql, params in statements:
                 cursor.execute(sql, params)
     except dbapi.Error as exc:
-        if getattr(exc, "sqlstate", None) == _CHECK_VIOLATION and "no partition" in str(exc):
-            tables = ", ".join(sorted({w.table.name for w in writes if isinstance(w, InsertRows)}))
-            raise LedgerError(
-                f"no partition of {tables} holds the new rows: the log's partitions are made "
-                "ahead by the 'partitions' job (creditbank scheduler run-once partitions); "
-                "nothing was appended"
-            ) from exc
         # As SQLAlchemy would raise it (IntegrityError for a taken unique key, …).
         raise DBAPIError.instance(statements[0][0], None, exc, dbapi.Error) from exc
 
