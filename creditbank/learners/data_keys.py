@@ -167,6 +167,10 @@ class Vault:
             found = self.keys.keys_for(self.connection, missing, create=False)
             self._memo.update({learner: found.get(learner) for learner in missing})
 
+    def known_keys(self) -> dict[str, bytes]:
+        """The keys read (or made) so far in this transaction, by learner."""
+        return {learner: key for learner, key in self._memo.items() if key is not None}
+
     def seal(self, learner: str, plaintext: str, *, context: str) -> str:
         """Seal ``plaintext`` under ``learner``'s key, bound to ``context``."""
         key = self.key(learner, create=True)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine
@@ -58,12 +58,13 @@ class Submission:
     """One request's share of a group.
 
     ``stage`` writes, before the lock, the rows that need no index (it may raise: then only
-    this request fails). ``finish`` maps the request's sequenced entries to the rows that
+    this request fails), and may return the learners' data keys it read, which the group
+    then need not read again. ``finish`` maps the request's sequenced entries to the rows that
     carry indices; it must not fail, since by then every request of the group has its indices.
     """
 
     batch: SealedBatch
-    stage: Callable[[Connection], None]
+    stage: Callable[[Connection], Mapping[str, bytes] | None]
     finish: Callable[[AppendResult], Sequence[IndexedWrite]]
 
 
@@ -161,17 +162,19 @@ class GroupCommitter:
     ) -> None:
         """Write each waiter's unindexed rows in its own savepoint; keep those that succeed.
 
-        Also reads (or makes) the data keys of the learners their entries are about, so that
-        sealing their openings under the lock needs no query.
+        Also gathers the data keys of the learners their entries are about (those a stage
+        returns, then the rest read or made here), so that sealing their openings under the
+        lock needs no query.
         """
         for waiter in waiters:
             try:
                 with connection.begin_nested():
-                    waiter.submission.stage(connection)
+                    read = waiter.submission.stage(connection)
             except Exception as exc:  # this request's rows only: it alone fails
                 waiter.error = exc
             else:
                 into.append(waiter)
+                keys.update(read or {})
         source = installed_source(connection)
         learners = {
             learner

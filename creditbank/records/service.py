@@ -317,11 +317,13 @@ class _Posting:
             contents.append(canonical_json(outcome).decode("utf-8"))
         return cls(request, batch_id, record_ids, tuple(entries), tuple(contents), now, authorship)
 
-    def stage(self, connection: Connection) -> None:
+    def stage(self, connection: Connection) -> dict[str, bytes]:
         """Before the lock: the batch row (its answer still to come) and the record rows.
 
         The sources are checked again in this transaction: a delegation ended since the
         snapshot refuses the batch (403) or, replaced meanwhile, asks for a retry (409).
+        Returns the learners' data keys the contents were sealed under (their entries'
+        openings are sealed under the same keys).
         """
         request = self.request
         again = check_authorship(
@@ -376,6 +378,7 @@ class _Posting:
                 )
             ],
         )
+        return box.known_keys()
 
     def answer(self, result: AppendResult) -> dict[str, Any]:
         """The answer to the institution: each record's id and log index."""
