@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
-from creditbank.canonical import canonical_json, is_plain
+from creditbank.canonical import canonical_json_each, is_plain
 from creditbank.errors import InvalidInput, LedgerError
 from creditbank.ledger.compact import CompactRange
 from creditbank.ledger.envelope import (
@@ -183,7 +183,7 @@ def seal_entries(entries: Sequence[NewEntry], *, now: datetime | None = None) ->
     count = len(entries)
     salt_bytes = os.urandom(SALT_SIZE * count)  # one system call for the whole batch
     salts = tuple(salt_bytes[i : i + SALT_SIZE] for i in range(0, SALT_SIZE * count, SALT_SIZE))
-    payloads = tuple(canonical_json(entry.payload) for entry in entries)
+    payloads = tuple(canonical_json_each(entry.payload for entry in entries))
     sha256 = hashlib.sha256
     return SealedBatch(
         time=moment,

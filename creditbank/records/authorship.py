@@ -86,9 +86,10 @@ def check_authorship(
     answers: list[Authorship] = []
     missing: list[FieldProblem] = []
     gaps: set[tuple[str, str]] = set()
+    own = Authorship(poster, poster, None)  # immutable: one value for every self-posted item
     for index, (outcome, source) in enumerate(zip(outcomes, sources, strict=True)):
         if source == poster:
-            answers.append(Authorship(poster, source, None))
+            answers.append(own)
             continue
         delegation = found.get((source, outcome.kind.value))
         if delegation is None:

@@ -21,10 +21,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from creditbank.canonical import canonical_json
+from creditbank.canonical import canonical_json, canonical_json_each
 from creditbank.errors import FieldProblem, InvalidInput
 from creditbank.ledger.hashing import hash_leaf
-from creditbank.ledger.proofs import MemoryTree, inclusion_proof, root_hash
+from creditbank.ledger.proofs import every_inclusion_proof
 
 SCHEME = "items/v1"
 _CONTEXT = b"creditbank-batch-items/v1\n"
@@ -43,15 +43,28 @@ def item_leaf(item: Any) -> bytes:
 
 @dataclass(frozen=True)
 class SignedItems:
-    """A batch's items as posted, and the tree the institution signed over them."""
+    """A batch's items as posted, the root the institution signed and each item's proof."""
 
     items: tuple[Any, ...]
-    tree: MemoryTree
+    root: bytes
+    proofs: tuple[tuple[str, ...], ...]  # base64, leaf to root, one per item
 
     @classmethod
     def of(cls, items: Sequence[Any]) -> SignedItems:
-        """The tree of ``items`` (each a posted record, as JSON)."""
-        return cls(tuple(items), MemoryTree([item_leaf(item) for item in items]))
+        """The tree of ``items`` (each a posted record, as JSON), every proof at once."""
+        root, proofs = every_inclusion_proof(
+            [hash_leaf(form) for form in canonical_json_each(items)]
+        )
+        # A subtree's hash sits in the proof of every leaf beside it: encode each one once.
+        encoded: dict[bytes, str] = {}
+        as_text = [
+            tuple(
+                encoded.get(digest) or encoded.setdefault(digest, _base64(digest))
+                for digest in proof
+            )
+            for proof in proofs
+        ]
+        return cls(tuple(items), root, tuple(as_text))
 
     @classmethod
     def of_body(cls, body: bytes) -> SignedItems:
@@ -69,18 +82,21 @@ class SignedItems:
 
     def message(self, institution: str) -> bytes:
         """What the institution signed."""
-        return items_message(institution, len(self.items), root_hash(self.tree, len(self.items)))
+        return items_message(institution, len(self.items), self.root)
 
     def committed(self, position: int) -> dict[str, Any]:
         """What a record's entry commits to let its signature be checked on its own."""
-        proof = inclusion_proof(self.tree, position, len(self.items))
         return {
             "scheme": SCHEME,
             "size": len(self.items),
             "position": position,
             "item": self.items[position],
-            "proof": [base64.b64encode(h).decode("ascii") for h in proof],
+            "proof": list(self.proofs[position]),
         }
+
+
+def _base64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode("ascii")
 
 
 def sign_items(

@@ -27,6 +27,7 @@ from creditbank.ledger.proof_checks import (
 from creditbank.ledger.proofs import (
     MemoryTree,
     consistency_proof,
+    every_inclusion_proof,
     fold_right,
     inclusion_proof,
     root_hash,
@@ -247,6 +248,22 @@ def test_memory_tree_roots_match_the_rfc(tree: tuple[list[bytes], MemoryTree]) -
     assert root_hash(reader, len(leaves)) == rfc_mth(leaves)
     assert reader.calls == [frozenset(root_plan(len(leaves)))]
     assert root_hash(memory, 0) == EMPTY_ROOT
+
+
+@modest
+@given(trees())
+def test_every_inclusion_proof_at_once_is_each_proof_alone(
+    tree: tuple[list[bytes], MemoryTree],
+) -> None:
+    leaves, memory = tree
+    root, proofs = every_inclusion_proof(leaves)
+    assert root == rfc_mth(leaves)
+    assert proofs == [inclusion_proof(memory, index, len(leaves)) for index in range(len(leaves))]
+
+
+def test_every_inclusion_proof_needs_a_leaf() -> None:
+    with pytest.raises(ValueError, match="at least one leaf"):
+        every_inclusion_proof([])
 
 
 def test_memory_tree_refuses_incomplete_nodes() -> None:
