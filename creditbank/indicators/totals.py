@@ -40,6 +40,7 @@ from creditbank.ledger.store import latest_checkpoint, read_head
 from creditbank.records.contents import load_content
 from creditbank.records.vocabulary import CertificateType
 from creditbank.rules.policy import Policy
+from creditbank.storage.database import among, bulk_insert
 
 mark_t = IndicatorMark.__table__  # type: ignore[attr-defined]
 total_t = IndicatorTotal.__table__  # type: ignore[attr-defined]
@@ -111,7 +112,7 @@ def _recount_records(connection: Connection, records: list[str], deltas: _Deltas
                 (version_t.c.record == record_t.c.id) & (version_t.c.version == record_t.c.version),
             )
             .join(institution_t, institution_t.c.code == record_t.c.institution)
-            .where(record_t.c.id.in_(chunk))
+            .where(among(connection, record_t.c.id, chunk))
         ).all()
         before = {
             row.record: row
@@ -127,10 +128,10 @@ def _recount_records(connection: Connection, records: list[str], deltas: _Deltas
                     (version_t.c.record == counted_t.c.record)
                     & (version_t.c.version == counted_t.c.version),
                 )
-                .where(counted_t.c.record.in_(chunk))
+                .where(among(connection, counted_t.c.record, chunk))
             )
         }
-        connection.execute(delete(counted_t).where(counted_t.c.record.in_(chunk)))
+        connection.execute(delete(counted_t).where(among(connection, counted_t.c.record, chunk)))
         box = vault(connection)
         box.prefetch({row.learner for row in now} | {old.learner for old in before.values()})
         counted: list[dict[str, Any]] = []
@@ -147,7 +148,7 @@ def _recount_records(connection: Connection, records: list[str], deltas: _Deltas
                 deltas.learners[row.learner] += 1
                 counted.append({"record": row.id, "learner": row.learner, "version": row.version})
         if counted:
-            connection.execute(insert(counted_t), counted)
+            bulk_insert(connection, counted_t, counted)
 
 
 def _count_learners(connection: Connection, deltas: _Deltas) -> None:
@@ -157,11 +158,13 @@ def _count_learners(connection: Connection, deltas: _Deltas) -> None:
         had: dict[str, int] = dict(
             connection.execute(
                 select(learner_count_t.c.learner, learner_count_t.c.records).where(
-                    learner_count_t.c.learner.in_(chunk)
+                    among(connection, learner_count_t.c.learner, chunk)
                 )
             ).all()
         )
-        connection.execute(delete(learner_count_t).where(learner_count_t.c.learner.in_(chunk)))
+        connection.execute(
+            delete(learner_count_t).where(among(connection, learner_count_t.c.learner, chunk))
+        )
         rows = []
         for learner in chunk:
             before = int(had.get(learner, 0))
@@ -170,7 +173,7 @@ def _count_learners(connection: Connection, deltas: _Deltas) -> None:
                 rows.append({"learner": learner, "records": after})
             deltas.counts[LEARNERS] += (after > 0) - (before > 0)
         if rows:
-            connection.execute(insert(learner_count_t), rows)
+            bulk_insert(connection, learner_count_t, rows)
 
 
 def _store(connection: Connection, deltas: _Deltas) -> None:

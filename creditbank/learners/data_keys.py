@@ -35,6 +35,7 @@ from creditbank.identity.sealing import (
 )
 from creditbank.learners.tables import LearnerKey
 from creditbank.ledger.sealed_openings import installed_source
+from creditbank.storage.database import among
 
 key_t = LearnerKey.__table__  # type: ignore[attr-defined]
 KEY_SIZE = 32
@@ -85,7 +86,9 @@ class DataKeys:
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             rows = connection.execute(
-                select(key_t.c.learner, key_t.c.wrapped).where(key_t.c.learner.in_(chunk))
+                select(key_t.c.learner, key_t.c.wrapped).where(
+                    among(connection, key_t.c.learner, chunk)
+                )
             )
             for learner, wrapped in rows:
                 known.add(learner)

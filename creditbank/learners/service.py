@@ -33,6 +33,7 @@ from creditbank.ledger.envelope import EntryKind
 from creditbank.ledger.sequencer import NewEntry
 from creditbank.ledger.service import Ledger, LedgerTransaction
 from creditbank.ledger.store import read_head
+from creditbank.storage.database import among
 
 learner_t = Learner.__table__  # type: ignore[attr-defined]
 consent_t = Consent.__table__  # type: ignore[attr-defined]
@@ -392,7 +393,7 @@ def unpostable_learners(connection: Connection, learner_ids: Sequence[str]) -> d
             learner_t.c.set_aside_at,
             learner_t.c.merged_into,
             learner_t.c.closed_at,
-        ).where(learner_t.c.id.in_(chunk))
+        ).where(among(connection, learner_t.c.id, chunk))
         found.update((row.id, row) for row in connection.execute(query))
     reasons: dict[str, str] = {}
     for learner_id in wanted:

@@ -19,6 +19,7 @@ from creditbank.errors import DelegationMissing, FieldProblem, UnknownInstitutio
 from creditbank.institutions.service import institution_t, require_member
 from creditbank.records.delegations import DelegationView, covering_delegations
 from creditbank.records.outcomes import CourseOutcome, Outcome
+from creditbank.storage.database import among
 
 _IN_CHUNK = 500
 
@@ -50,7 +51,7 @@ def _members(connection: Connection, codes: Sequence[str]) -> dict[str, datetime
     for start in range(0, len(wanted), _IN_CHUNK):
         rows = connection.execute(
             select(institution_t.c.code, institution_t.c.left_at).where(
-                institution_t.c.code.in_(wanted[start : start + _IN_CHUNK])
+                among(connection, institution_t.c.code, wanted[start : start + _IN_CHUNK])
             )
         )
         found.update((row.code, row.left_at) for row in rows)

@@ -13,7 +13,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event, insert
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Table,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    insert,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -33,6 +44,19 @@ def normalise_url(url: str) -> str:
 def is_sqlite(engine: Engine | Connection) -> bool:
     """Whether ``engine`` talks to SQLite."""
     return engine.dialect.name == "sqlite"
+
+
+def among(connection: Connection, column: ColumnElement[Any], values: Sequence[Any]) -> Any:
+    """``column`` is one of ``values``: one array parameter on PostgreSQL, ``IN`` on SQLite.
+
+    An ``IN`` list is a statement whose text grows with its length: psycopg re-parses such a
+    query on every call (it caches only those of up to 50 parameters) and the server plans each
+    length anew, a millisecond or two for 500 values. ``= ANY(%s)`` is one statement whatever
+    the number of values. SQLite binds at most 32,766 parameters; callers keep chunking.
+    """
+    if is_sqlite(connection):
+        return column.in_(values)
+    return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
 
 
 def _configure_sqlite(engine: Engine) -> None:
