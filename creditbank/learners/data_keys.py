@@ -163,11 +163,16 @@ class Vault:
             self._memo[learner] = found.get(learner)
         return self._memo[learner]
 
-    def prefetch(self, learners: Collection[str]) -> None:
-        """Read many learners' keys in one query (a cohort, the dashboard)."""
-        missing = [learner for learner in set(learners) if learner not in self._memo]
+    def prefetch(self, learners: Collection[str], *, create: bool = False) -> None:
+        """Read many learners' keys in one query (a cohort, the dashboard).
+
+        ``create`` makes the missing ones too, all at once (accounts opened in a batch).
+        """
+        missing = [learner for learner in set(learners) if self._memo.get(learner) is None]
+        if not create:
+            missing = [learner for learner in missing if learner not in self._memo]
         if missing:
-            found = self.keys.keys_for(self.connection, missing, create=False)
+            found = self.keys.keys_for(self.connection, missing, create=create)
             self._memo.update({learner: found.get(learner) for learner in missing})
 
     def known_keys(self) -> dict[str, bytes]:

@@ -205,6 +205,8 @@ def open_accounts(
         opening = _Opening([], [], [])
         answers: list[OpenedAccount] = []
         seen: dict[str, OpenedAccount] = {}
+        # New accounts, sealed after the loop under keys made for all of them at once.
+        fresh: list[tuple[NewLearner, str, str, str]] = []
         for person, lookup in zip(people, lookups, strict=True):
             row = existing.get(lookup)
             if row is not None and row.assurance == Assurance.INSTITUTION_VERIFIED.value:
@@ -224,17 +226,7 @@ def open_accounts(
                     )
                 )
             activation = new_secret(ACTIVATION_PREFIX)
-            opening.rows.append(
-                _new_row(
-                    vault(tx.connection),
-                    person,
-                    learner_id,
-                    lookup,
-                    activation.secret_hash,
-                    institution=opened_by,
-                    now=now,
-                )
-            )
+            fresh.append((person, learner_id, lookup, activation.secret_hash))
             opening.entries.append(
                 NewEntry(
                     EntryKind.LEARNER_OPENED,
@@ -253,6 +245,11 @@ def open_accounts(
             answers.append(account)
         if not opening.entries:
             return answers
+        box = vault(tx.connection)
+        box.prefetch([learner_id for _, learner_id, _, _ in fresh], create=True)
+        opening.rows.extend(
+            _new_row(box, *account, institution=opened_by, now=now) for account in fresh
+        )
         indices = tx.append(opening.entries, now=now).indices
         set_aside_indices = [
             index
