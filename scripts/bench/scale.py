@@ -70,6 +70,7 @@ from creditbank.operations.audit import (  # _save_good: see _audited_as_built
     incremental_audit,
     partition_audit,
 )
+from creditbank.operations.partitions import make_ahead
 from creditbank.records.parsing import parse_outcome
 from creditbank.records.service import BatchRequest, BatchSignature, NewRecord, post_batch
 from creditbank.records.signed_items import sign_items
@@ -277,8 +278,9 @@ def _build_in_processes(
 ) -> float:
     """Run ``processes`` builders (scale_builder.py) at once; return the indicator job's time.
 
-    Meanwhile this process runs the dashboard job every ten seconds, as the scheduler does,
-    so the indicators follow the postings instead of counting the whole bank at the end.
+    Meanwhile this process runs the dashboard and partitions jobs every ten seconds, as the
+    scheduler does: the indicators follow the postings instead of counting the whole bank at
+    the end, and the log's partitions stay ahead of the appends.
     """
     plan = {
         "url": services.settings.database_url,
@@ -309,6 +311,7 @@ def _build_in_processes(
         indicators = 0.0
         while any(builder.poll() is None for builder in builders):
             time.sleep(10)
+            make_ahead(services.engine)  # the partitions job, as the scheduler runs it
             started = time.perf_counter()
             refresh(services.engine, services.policies, now=utc_now())
             indicators += time.perf_counter() - started
