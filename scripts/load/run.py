@@ -32,7 +32,7 @@ from creditbank.demo import DEMO_KEYS, load_demo
 from creditbank.identity.documents import check_digit, parse_document
 from creditbank.learners.service import NewLearner, open_accounts
 from creditbank.wiring import initialise
-from scripts.load import postgres
+from scripts.load import cpu, postgres
 from scripts.load.checks import check_records, ledger_verify
 from scripts.load.clients import BatchOutcome, CheckpointWatcher, Poster, PosterConfig
 from scripts.load.sequencer import scrape
@@ -196,6 +196,7 @@ def _load(args: argparse.Namespace, plan: Plan, server: Gunicorn, learners: list
     stop_faults = threading.Event()
     watcher = CheckpointWatcher(server.port, DEFAULT_ORIGIN)
     watcher.start()
+    cpu_before = cpu.sample([server.process.pid, *server.worker_pids()])
     started = time.monotonic()
     config = PosterConfig(
         port=server.port,
@@ -229,12 +230,14 @@ def _load(args: argparse.Namespace, plan: Plan, server: Gunicorn, learners: list
             poster.join()
     finally:
         ended = time.monotonic()
+        cpu_after = cpu.sample([server.process.pid, *server.worker_pids()])
         stop_faults.set()
         injector.join()
         watcher.stop()
         watcher.join()
     outcomes = [o for poster in posters for o in poster.outcomes]
     figures = _figures(outcomes, ended - started, started, ended)
+    figures["cpu_s"] = cpu.spent(cpu_before, cpu_after)
     unexpected = [v for poster in posters for v in poster.unexpected]
     if costly is not None:
         output, _ = costly.communicate(timeout=args.grace + 60)
@@ -384,6 +387,14 @@ def _report(
     if figures.get("costly_requests"):
         answered = ", ".join(f"{k}: {v}" for k, v in figures["costly_requests"].items())
         print(f"costly requests answered: {answered}")
+    used = figures.get("cpu_s")
+    if used:
+        server_ms = 1e6 * (used["service"] + used["postgres"]) / max(figures["records"], 1)
+        print(
+            f"processor time: clients {used['clients']:.1f} s, service {used['service']:.1f} s, "
+            f"PostgreSQL {used['postgres']:.1f} s; the service and PostgreSQL "
+            f"{server_ms:.0f} ms per 1,000 records"
+        )
     sequencer = figures.get("sequencer")
     if sequencer:
         print(
