@@ -29,6 +29,7 @@ from creditbank.errors import (
 from creditbank.institutions.tables import Institution, InstitutionKey
 from creditbank.ledger.envelope import EntryKind, format_time
 from creditbank.ledger.service import Ledger, LedgerTransaction
+from creditbank.storage.database import among
 from creditbank.text import INSTITUTION_NAME, TextPolicy, TextRefused, line_policy
 
 institution_t = Institution.__table__  # type: ignore[attr-defined]
@@ -158,6 +159,16 @@ def list_institutions(connection: Connection) -> list[RegisteredInstitution]:
     """Return every member institution by code."""
     rows = connection.execute(select(institution_t).order_by(institution_t.c.code)).all()
     return [_row_to_institution(row) for row in rows]
+
+
+def institution_names(connection: Connection, codes: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """The Chinese and English names of the member institutions among ``codes``."""
+    rows = connection.execute(
+        select(institution_t.c.code, institution_t.c.name_zh, institution_t.c.name_en).where(
+            among(connection, institution_t.c.code, list(codes))
+        )
+    )
+    return {row.code: (row.name_zh, row.name_en) for row in rows}
 
 
 def register_institution(

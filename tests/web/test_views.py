@@ -6,6 +6,7 @@ import io
 import re
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text as text_sql
@@ -15,6 +16,7 @@ from creditbank.demo import DEMO_KEYS, LEARNERS
 from creditbank.identity.documents import check_digit
 from creditbank.indicators.snapshot import refresh
 from creditbank.web.common import CSP
+from creditbank.web.views import dashboard
 from creditbank.wiring import Services
 from tests.web.conftest import csrf_token, learner, post_form, staff
 
@@ -284,6 +286,27 @@ def test_dashboard_figures_follow_the_database(app: Flask, demo: Services) -> No
     assert figure("records") == records
     refresh(demo.engine, demo.policies, now=utc_now())
     assert figure("records") == records + 2
+
+
+def test_the_institutions_table_names_the_top_posters_and_sums_the_rest(
+    app: Flask, demo: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refresh(demo.engine, demo.policies, now=utc_now())
+    client = app.test_client()
+
+    def rows() -> list[tuple[str, int]]:
+        page = _text(client.get("/dashboard"))
+        table = page[page.index('id="table-institutions"') :]
+        table = table[: table.index("</table>")]
+        cells = re.findall(r"<t[dh][^>]*>([^<]*)</t[dh]>", table.split("</thead>")[-1])
+        return [(name, int(count)) for name, count in zip(cells[::2], cells[1::2], strict=True)]
+
+    every = rows()
+    assert len(every) >= 3  # the demo's institutions that posted, each named
+    monkeypatch.setattr(dashboard, "TOP_INSTITUTIONS", 1)
+    top, others = rows()
+    assert top == every[0]
+    assert others == (f"其他 {len(every) - 1} 所机构", sum(n for _, n in every[1:]))
 
 
 def test_the_language_switch_keeps_the_page(app: Flask, demo: Services) -> None:

@@ -20,7 +20,7 @@ from flask import Response, render_template
 from creditbank.clock import utc_now
 from creditbank.indicators.service import Indicators
 from creditbank.indicators.snapshot import Snapshot, latest, stored
-from creditbank.institutions.service import list_institutions
+from creditbank.institutions.service import institution_names
 from creditbank.records.vocabulary import (
     CertificateLevel,
     CompetitionLevel,
@@ -66,14 +66,21 @@ def _level_label(key: str) -> str:
     return f"{_vocabulary_label(OutcomeKind, kind)} · {_vocabulary_label(vocabulary, level)}"
 
 
+# The institutions table and chart name the most prolific posters and sum the rest in one
+# row: a national bank has thousands of members, and a page (or a bar chart) of thousands of
+# rows would cost every view in proportion to them and help no reader.
+TOP_INSTITUTIONS = 20
+
+
 def _indicators() -> tuple[Snapshot, dict[str, str]]:
     s = services()
     reads = read_engine()  # the figures tolerate lag: a replica in use answers
     kept = stored(reads) or latest(s.engine, s.policies, now=utc_now())
+    shown = [code for code, _ in kept.figures.by_institution.most_common(TOP_INSTITUTIONS)]
     with read_connection(reads) as connection:
-        found = list_institutions(connection)
+        found = institution_names(connection, shown)
     english = current_language() == "en"
-    names = {i.info.code: i.info.name_en if english else i.info.name_zh for i in found}
+    names = {code: en if english else zh for code, (zh, en) in found.items()}
     return kept, names
 
 
@@ -98,7 +105,7 @@ def _tables(figures: Indicators, names: Mapping[str, str]) -> dict[str, Table]:
             "institutions",
             tr("按登记机构", "By posting institution"),
             (tr("机构", "Institution"), count),
-            tuple((names.get(k, k), str(v)) for k, v in figures.by_institution.most_common()),
+            _top_institutions(figures, names),
         ),
         "regions": Table(
             "regions",
@@ -128,6 +135,16 @@ def _tables(figures: Indicators, names: Mapping[str, str]) -> dict[str, Table]:
         ),
     }
     return tables
+
+
+def _top_institutions(figures: Indicators, names: Mapping[str, str]) -> tuple[tuple[str, ...], ...]:
+    ranked = figures.by_institution.most_common()
+    rows = [(names.get(k, k), str(v)) for k, v in ranked[:TOP_INSTITUTIONS]]
+    rest = ranked[TOP_INSTITUTIONS:]
+    if rest:
+        others = tr(f"其他 {len(rest)} 所机构", f"{len(rest)} other institutions")
+        rows.append((others, str(sum(v for _, v in rest))))
+    return tuple(rows)
 
 
 @blueprint.get("")
