@@ -5,13 +5,16 @@ For each size a primary and a hot standby of its own are made (``initdb`` and
 then learners (one per 20 outcomes, as in 上海终身教育学分银行: 85 million outcomes for 4.3
 million accounts), institutions (one per 1,000 learners) and course outcomes are added
 through the service's own batched path (``open_accounts``, ``post_batch`` in signed batches
-of 1,000 records), with evaluate consents and committed evaluations for some learners. Then:
+of 1,000 records) by ``--processes`` builders at once (scale_builder.py) while this process
+runs the dashboard and partitions jobs as the scheduler would, with evaluate consents and
+committed evaluations for some learners, then ``VACUUM (ANALYZE)``. Then:
 
 * per request, p50 and p99 with ``--clients`` concurrent clients (threads, each its own
   test client of the application, in this process): inclusion and consistency proofs, the
   verification of a transcript of 60 records, the dashboard, a learner's portal page and a
   registrar's what-if;
-* the incremental audit's throughput over the whole log, and over a fresh 10,000 entries;
+* the audit: the incremental audit over the whole log and the full pass (unless skipped),
+  one whole partition, and the incremental audit over a fresh 10,000 entries;
 * the JSON backup's and its restore's time, and bytes on disk per outcome;
 * log read throughput (proofs and entry pages) from ``--readers`` processes against the
   primary alone, then with the replica in use, in the same run;
