@@ -168,9 +168,11 @@ class Vault:
 
         ``create`` makes the missing ones too, all at once (accounts opened in a batch).
         """
-        missing = [learner for learner in set(learners) if self._memo.get(learner) is None]
-        if not create:
-            missing = [learner for learner in missing if learner not in self._memo]
+        missing = [
+            learner
+            for learner in set(learners)
+            if learner not in self._memo or (create and self._memo[learner] is None)
+        ]
         if missing:
             found = self.keys.keys_for(self.connection, missing, create=create)
             self._memo.update({learner: found.get(learner) for learner in missing})

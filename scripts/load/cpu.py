@@ -14,7 +14,8 @@ from pathlib import Path
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _stat_fields(pid: int) -> list[str] | None:
+def stat_fields(pid: int) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name (state first), or None."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -51,12 +52,12 @@ class CpuSample:
 
 def sample(service_pids: list[int]) -> CpuSample | None:
     """The processor time of this process, the service's processes and PostgreSQL's."""
-    own = _stat_fields(os.getpid())
+    own = stat_fields(os.getpid())
     if own is None:
         return None
 
     def times(pids: list[int]) -> dict[int, float]:
-        found = {pid: _stat_fields(pid) for pid in pids}
+        found = {pid: stat_fields(pid) for pid in pids}
         return {pid: _seconds(fields) for pid, fields in found.items() if fields is not None}
 
     return CpuSample(_seconds(own), times(service_pids), times(_postgres_pids()))

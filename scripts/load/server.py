@@ -10,6 +10,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from scripts.load.cpu import stat_fields
+
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_CONF = ROOT / "creditbank" / "deploy" / "gunicorn_conf.py"
 
@@ -27,13 +29,8 @@ def _children(pid: int) -> list[int]:
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name (in parentheses) may hold spaces: the ppid is after its closing ')'.
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == pid:
+        fields = stat_fields(int(entry.name))
+        if fields is not None and int(fields[1]) == pid:  # the parent's pid follows the state
             found.append(int(entry.name))
     return sorted(found)
 
